@@ -1,0 +1,159 @@
+"""A normalised, read-only view of one pod spec. Pure, no I/O.
+
+One walk over ``initContainers``, ``containers`` and ``ephemeralContainers``
+gives every container with its exact field path, so checks never rebuild
+paths or miss a container kind. Pod-level ``securityContext`` is kept apart
+from the containers' own: Pod Security Admission judges each level on its
+own (a bad value at either level denies) and lets only a few pod-level
+values flow down to containers that leave the field unset. ``inherited``
+answers that question for one field.
+
+Structurally broken specs (a container list that is not a list, a container
+that is not an object) raise ``PodSpecError`` naming the field, so a caller
+can refuse the object instead of judging half of it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any, Final, Literal
+
+ContainerKind = Literal["initContainers", "containers", "ephemeralContainers"]
+CONTAINER_KINDS: Final[tuple[ContainerKind, ...]] = (
+    "initContainers",
+    "containers",
+    "ephemeralContainers",
+)
+
+_EMPTY: Final[Mapping[str, Any]] = {}
+
+
+class PodSpecError(ValueError):
+    """The pod spec cannot be read: ``path`` names the field, ``reason`` says why."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Container:
+    """One container of any kind, with the path of its entry in the submitted object."""
+
+    kind: ContainerKind
+    index: int
+    name: str
+    image: str
+    path: str
+    spec: Mapping[str, Any]
+    security_context: Mapping[str, Any]
+
+    def field(self, *parts: str) -> str:
+        """The full path of a field below this container, e.g. ``securityContext.privileged``."""
+        return ".".join((self.path, *parts))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PodView:
+    """The pod spec with its containers, paths and the facts several checks need."""
+
+    spec_path: str
+    metadata_path: str
+    spec: Mapping[str, Any]
+    metadata: Mapping[str, Any]
+    security_context: Mapping[str, Any]
+    containers: tuple[Container, ...]
+    windows: bool
+    host_users_false: bool
+
+    def field(self, *parts: str) -> str:
+        """The full path of a pod-spec field: ``field("securityContext", "runAsUser")``."""
+        return ".".join((self.spec_path, *parts))
+
+    def pod_security_field(self, key: str) -> str:
+        """The full path of a pod-level ``securityContext`` field."""
+        return f"{self.spec_path}.securityContext.{key}"
+
+    @property
+    def annotations(self) -> Mapping[str, Any]:
+        value = self.metadata.get("annotations")
+        return value if isinstance(value, Mapping) else _EMPTY
+
+    def annotation_path(self, key: str) -> str:
+        return f"{self.metadata_path}.annotations[{key}]"
+
+    def inherited(self, container: Container, key: str) -> tuple[Any, str]:
+        """The value of ``securityContext.<key>`` that applies to ``container``.
+
+        The container's own value wins; an unset (absent or null) container value
+        falls back to the pod-level one. Returns the value (``None`` when neither
+        level sets it) and the path of the field that supplied it (the container's
+        path when neither does, which is where a fix belongs).
+        """
+        own = container.security_context.get(key)
+        if own is not None:
+            return own, f"{container.path}.securityContext.{key}"
+        pod = self.security_context.get(key)
+        if pod is not None:
+            return pod, self.pod_security_field(key)
+        return None, f"{container.path}.securityContext.{key}"
+
+
+def _mapping(value: object, path: str) -> Mapping[str, Any]:
+    if value is None:
+        return _EMPTY
+    if not isinstance(value, Mapping):
+        raise PodSpecError(path, f"must be an object, not {type(value).__name__}")
+    return value
+
+
+def read(
+    spec: object,
+    *,
+    metadata: object = None,
+    spec_path: str = "spec",
+    metadata_path: str = "metadata",
+) -> PodView:
+    """Build the view of a pod spec found at ``spec_path`` in the submitted object."""
+    pod_spec = _mapping(spec, spec_path)
+    pod_sc = _mapping(pod_spec.get("securityContext"), f"{spec_path}.securityContext")
+    containers: list[Container] = []
+    for kind in CONTAINER_KINDS:
+        entries = pod_spec.get(kind)
+        if entries is None:
+            continue
+        if not isinstance(entries, list):
+            raise PodSpecError(f"{spec_path}.{kind}", "must be a list")
+        for index, entry in enumerate(entries):
+            path = f"{spec_path}.{kind}[{index}]"
+            if not isinstance(entry, Mapping):
+                raise PodSpecError(path, "must be an object")
+            name = entry.get("name")
+            image = entry.get("image")
+            containers.append(
+                Container(
+                    kind=kind,
+                    index=index,
+                    name=name if isinstance(name, str) else "",
+                    image=image if isinstance(image, str) else "",
+                    path=path,
+                    spec=entry,
+                    security_context=_mapping(
+                        entry.get("securityContext"), f"{path}.securityContext"
+                    ),
+                )
+            )
+    os_spec = pod_spec.get("os")
+    windows = isinstance(os_spec, Mapping) and os_spec.get("name") == "windows"
+    return PodView(
+        spec_path=spec_path,
+        metadata_path=metadata_path,
+        spec=pod_spec,
+        metadata=_mapping(metadata, metadata_path),
+        security_context=pod_sc,
+        containers=tuple(containers),
+        windows=windows,
+        host_users_false=pod_spec.get("hostUsers") is False,
+    )

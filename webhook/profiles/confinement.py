@@ -1,0 +1,252 @@
+"""Pod Security checks on kernel confinement: AppArmor, SELinux, seccomp. Pure, no I/O.
+
+A bad value at pod level or on any container denies; a good value at the other
+level does not cure it.
+
+* ``appArmorProfile`` (baseline, v1.0): ``appArmorProfile.type`` at pod level and on
+  every container is unset, ``RuntimeDefault`` or ``Localhost``; every annotation
+  ``container.apparmor.security.beta.kubernetes.io/*`` (whether or not the container
+  exists) is ``""``, ``runtime/default`` or ``localhost/...``.
+* ``seLinuxOptions`` (baseline, v1.0; v1.31 adds ``container_engine_t``):
+  ``seLinuxOptions.type`` at pod level and on every container is empty or one of the
+  container types; ``user`` and ``role`` are empty; ``level`` is free.
+* ``seccompProfile_baseline`` (baseline): v1.0-v1.18 reads only the annotations
+  ``seccomp.security.alpha.kubernetes.io/pod`` and
+  ``container.seccomp.security.alpha.kubernetes.io/<container>`` (absent,
+  ``runtime/default``, ``docker/default`` or ``localhost/...``); from v1.19 only
+  the ``seccompProfile.type`` fields (unset, ``RuntimeDefault`` or ``Localhost``).
+* ``seccompProfile_restricted`` (restricted, v1.19; Windows pods exempt from v1.25):
+  an explicit type other than ``RuntimeDefault``/``Localhost`` anywhere denies;
+  otherwise each container sets a valid type itself or inherits a valid pod type.
+  Overrides ``seccompProfile_baseline``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+from webhook.profiles import catalog
+from webhook.rules import findings, podview
+
+_APPARMOR_PREFIX: Final = "container.apparmor.security.beta.kubernetes.io/"
+_APPARMOR_TYPES: Final = frozenset({"RuntimeDefault", "Localhost"})
+_SECCOMP_TYPES: Final = _APPARMOR_TYPES
+_SECCOMP_POD_ANNOTATION: Final = "seccomp.security.alpha.kubernetes.io/pod"
+_SECCOMP_CONTAINER_ANNOTATION: Final = "container.seccomp.security.alpha.kubernetes.io/"
+_SELINUX_TYPES_1_0: Final = frozenset({"", "container_t", "container_init_t", "container_kvm_t"})
+_SELINUX_TYPES_1_31: Final = _SELINUX_TYPES_1_0 | {"container_engine_t"}
+
+
+def _type_of(security_context: Mapping[str, object], key: str) -> object:
+    profile = security_context.get(key)
+    return profile.get("type") if isinstance(profile, Mapping) else None
+
+
+def _who(container: podview.Container | None) -> str:
+    return "pod" if container is None else f"container {container.name!r}"
+
+
+def _levels(
+    pod: podview.PodView,
+) -> list[tuple[podview.Container | None, Mapping[str, object], str]]:
+    """The pod level and every container: (container or None, securityContext, its path)."""
+    levels: list[tuple[podview.Container | None, Mapping[str, object], str]] = [
+        (None, pod.security_context, pod.field("securityContext"))
+    ]
+    levels.extend((c, c.security_context, c.field("securityContext")) for c in pod.containers)
+    return levels
+
+
+def _finding(
+    check: str, container: podview.Container | None, path: str, message: str, fix: str
+) -> findings.Finding:
+    return findings.Finding(
+        check=check,
+        path=path,
+        message=message,
+        fix=fix,
+        container=None if container is None else container.name,
+        image=None if container is None else container.image,
+    )
+
+
+def _apparmor(pod: podview.PodView) -> list[findings.Finding]:
+    out: list[findings.Finding] = []
+    for container, sc, path in _levels(pod):
+        kind = _type_of(sc, "appArmorProfile")
+        if kind is not None and kind not in _APPARMOR_TYPES:
+            out.append(
+                _finding(
+                    "appArmorProfile",
+                    container,
+                    f"{path}.appArmorProfile.type",
+                    f"forbidden AppArmor profile ({_who(container)} must not set "
+                    f"appArmorProfile.type={kind!r})",
+                    'set appArmorProfile.type to "RuntimeDefault" or "Localhost"',
+                )
+            )
+    for key, value in pod.annotations.items():
+        if not key.startswith(_APPARMOR_PREFIX):
+            continue
+        if value in ("", "runtime/default") or (
+            isinstance(value, str) and value.startswith("localhost/")
+        ):
+            continue
+        out.append(
+            _finding(
+                "appArmorProfile",
+                None,
+                pod.annotation_path(key),
+                f"forbidden AppArmor profile (annotation {key}={value!r})",
+                'set the annotation to "runtime/default" or "localhost/<profile>", or '
+                "use securityContext.appArmorProfile instead",
+            )
+        )
+    return out
+
+
+def _selinux_with(pod: podview.PodView, allowed: frozenset[str]) -> list[findings.Finding]:
+    out: list[findings.Finding] = []
+    for container, sc, path in _levels(pod):
+        options = sc.get("seLinuxOptions")
+        if not isinstance(options, Mapping):
+            continue
+        kind = options.get("type")
+        if kind is not None and kind not in allowed:
+            out.append(
+                _finding(
+                    "seLinuxOptions",
+                    container,
+                    f"{path}.seLinuxOptions.type",
+                    f"seLinuxOptions ({_who(container)} must not set seLinuxOptions.type={kind!r})",
+                    "remove seLinuxOptions.type or use one of: "
+                    + ", ".join(sorted(t for t in allowed if t)),
+                )
+            )
+        for key in ("user", "role"):
+            if options.get(key):
+                out.append(
+                    _finding(
+                        "seLinuxOptions",
+                        container,
+                        f"{path}.seLinuxOptions.{key}",
+                        f"seLinuxOptions ({_who(container)} must not set seLinuxOptions.{key})",
+                        f"remove seLinuxOptions.{key}",
+                    )
+                )
+    return out
+
+
+def _selinux_1_0(pod: podview.PodView) -> list[findings.Finding]:
+    return _selinux_with(pod, _SELINUX_TYPES_1_0)
+
+
+def _selinux_1_31(pod: podview.PodView) -> list[findings.Finding]:
+    return _selinux_with(pod, _SELINUX_TYPES_1_31)
+
+
+def _annotation_ok(value: object) -> bool:
+    return value in ("runtime/default", "docker/default") or (
+        isinstance(value, str) and value.startswith("localhost/")
+    )
+
+
+def _seccomp_annotations(pod: podview.PodView) -> list[findings.Finding]:
+    annotations = pod.annotations
+    if not annotations:
+        return []
+    keys = [_SECCOMP_POD_ANNOTATION]
+    keys.extend(_SECCOMP_CONTAINER_ANNOTATION + c.name for c in pod.containers)
+    return [
+        _finding(
+            "seccompProfile_baseline",
+            None,
+            pod.annotation_path(key),
+            f"seccompProfile (annotation {key}={annotations[key]!r})",
+            'set the annotation to "runtime/default" or "localhost/<profile>"',
+        )
+        for key in keys
+        if key in annotations and not _annotation_ok(annotations[key])
+    ]
+
+
+def _bad_seccomp_fields(pod: podview.PodView, check: str) -> list[findings.Finding]:
+    out: list[findings.Finding] = []
+    for container, sc, path in _levels(pod):
+        kind = _type_of(sc, "seccompProfile")
+        if kind is not None and kind not in _SECCOMP_TYPES:
+            out.append(
+                _finding(
+                    check,
+                    container,
+                    f"{path}.seccompProfile.type",
+                    f"seccompProfile ({_who(container)} must not set "
+                    f"securityContext.seccompProfile.type={kind!r})",
+                    'set seccompProfile.type to "RuntimeDefault" or "Localhost"',
+                )
+            )
+    return out
+
+
+def _seccomp_fields(pod: podview.PodView) -> list[findings.Finding]:
+    return _bad_seccomp_fields(pod, "seccompProfile_baseline")
+
+
+def _seccomp_restricted(pod: podview.PodView) -> list[findings.Finding]:
+    out = _bad_seccomp_fields(pod, "seccompProfile_restricted")
+    pod_valid = _type_of(pod.security_context, "seccompProfile") in _SECCOMP_TYPES
+    if pod_valid:
+        return out
+    for c in pod.containers:
+        if _type_of(c.security_context, "seccompProfile") is None:
+            out.append(
+                _finding(
+                    "seccompProfile_restricted",
+                    c,
+                    c.field("securityContext", "seccompProfile", "type"),
+                    f"seccompProfile (container {c.name!r} must set "
+                    'securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")',
+                    'set seccompProfile.type to "RuntimeDefault" on the pod or the container',
+                )
+            )
+    return out
+
+
+def _seccomp_restricted_linux(pod: podview.PodView) -> list[findings.Finding]:
+    return [] if pod.windows else _seccomp_restricted(pod)
+
+
+CHECKS: Final = (
+    catalog.Check(
+        id="appArmorProfile",
+        level="baseline",
+        reason="forbidden AppArmor profile",
+        variants=(catalog.Variant(0, _apparmor),),
+    ),
+    catalog.Check(
+        id="seLinuxOptions",
+        level="baseline",
+        reason="seLinuxOptions",
+        variants=(catalog.Variant(0, _selinux_1_0), catalog.Variant(31, _selinux_1_31)),
+    ),
+    catalog.Check(
+        id="seccompProfile_baseline",
+        level="baseline",
+        reason="seccompProfile",
+        variants=(
+            catalog.Variant(0, _seccomp_annotations),
+            catalog.Variant(19, _seccomp_fields),
+        ),
+    ),
+    catalog.Check(
+        id="seccompProfile_restricted",
+        level="restricted",
+        reason="seccompProfile",
+        variants=(
+            catalog.Variant(19, _seccomp_restricted),
+            catalog.Variant(25, _seccomp_restricted_linux),
+        ),
+        overrides="seccompProfile_baseline",
+    ),
+)

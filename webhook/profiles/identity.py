@@ -1,0 +1,153 @@
+"""Pod Security checks on who a container runs as. Pure, no I/O.
+
+* ``runAsNonRoot`` (restricted, v1.0; from v1.35 anything goes when ``spec.hostUsers``
+  is explicitly ``false``): an explicit ``false`` at pod level or on any container
+  denies; otherwise every container must set ``true`` itself or inherit a pod-level
+  ``true``.
+* ``runAsUser`` (restricted, v1.23; same user-namespace relaxation from v1.35):
+  ``runAsUser`` is never ``0``, at pod level (even when every container overrides
+  it) or on any container. Unset is fine.
+* ``windowsHostProcess`` (baseline, v1.0): ``windowsOptions.hostProcess`` unset or
+  ``false`` at pod level and on every container.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+from webhook.profiles import catalog
+from webhook.rules import findings, podview
+
+
+def _run_as_non_root(pod: podview.PodView) -> list[findings.Finding]:
+    out: list[findings.Finding] = []
+    pod_value = pod.security_context.get("runAsNonRoot")
+    if pod_value is False:
+        out.append(
+            findings.Finding(
+                check="runAsNonRoot",
+                path=pod.pod_security_field("runAsNonRoot"),
+                message="runAsNonRoot != true "
+                "(pod must not set securityContext.runAsNonRoot=false)",
+                fix="set the pod's securityContext.runAsNonRoot to true",
+            )
+        )
+    for c in pod.containers:
+        value = c.security_context.get("runAsNonRoot")
+        if value is True or (value is None and pod_value is True):
+            continue
+        detail = (
+            "must not set securityContext.runAsNonRoot=false"
+            if value is False
+            else "must set securityContext.runAsNonRoot=true"
+        )
+        out.append(
+            findings.Finding(
+                check="runAsNonRoot",
+                path=c.field("securityContext", "runAsNonRoot"),
+                message=f"runAsNonRoot != true (container {c.name!r} {detail})",
+                fix="set securityContext.runAsNonRoot to true on the container or the pod",
+                container=c.name,
+                image=c.image,
+            )
+        )
+    return out
+
+
+def _run_as_non_root_user_namespaced(pod: podview.PodView) -> list[findings.Finding]:
+    return [] if pod.host_users_false else _run_as_non_root(pod)
+
+
+def _is_root(uid: object) -> bool:
+    return type(uid) is int and uid == 0
+
+
+def _run_as_user(pod: podview.PodView) -> list[findings.Finding]:
+    out: list[findings.Finding] = []
+    if _is_root(pod.security_context.get("runAsUser")):
+        out.append(
+            findings.Finding(
+                check="runAsUser",
+                path=pod.pod_security_field("runAsUser"),
+                message="runAsUser=0 (pod must not set runAsUser=0)",
+                fix="set the pod's securityContext.runAsUser to a non-zero UID or remove it",
+            )
+        )
+    for c in pod.containers:
+        if _is_root(c.security_context.get("runAsUser")):
+            out.append(
+                findings.Finding(
+                    check="runAsUser",
+                    path=c.field("securityContext", "runAsUser"),
+                    message=f"runAsUser=0 (container {c.name!r} must not set runAsUser=0)",
+                    fix="set securityContext.runAsUser to a non-zero UID or remove it",
+                    container=c.name,
+                    image=c.image,
+                )
+            )
+    return out
+
+
+def _run_as_user_user_namespaced(pod: podview.PodView) -> list[findings.Finding]:
+    return [] if pod.host_users_false else _run_as_user(pod)
+
+
+def _host_process(options: object) -> bool:
+    return isinstance(options, Mapping) and options.get("hostProcess") is True
+
+
+def _windows_host_process(pod: podview.PodView) -> list[findings.Finding]:
+    out: list[findings.Finding] = []
+    fix = "remove windowsOptions.hostProcess or set it to false"
+    if _host_process(pod.security_context.get("windowsOptions")):
+        out.append(
+            findings.Finding(
+                check="windowsHostProcess",
+                path=pod.pod_security_field("windowsOptions.hostProcess"),
+                message="hostProcess (pod must not set windowsOptions.hostProcess=true)",
+                fix=fix,
+            )
+        )
+    for c in pod.containers:
+        if _host_process(c.security_context.get("windowsOptions")):
+            out.append(
+                findings.Finding(
+                    check="windowsHostProcess",
+                    path=c.field("securityContext", "windowsOptions", "hostProcess"),
+                    message=f"hostProcess (container {c.name!r} must not set "
+                    "windowsOptions.hostProcess=true)",
+                    fix=fix,
+                    container=c.name,
+                    image=c.image,
+                )
+            )
+    return out
+
+
+CHECKS: Final = (
+    catalog.Check(
+        id="runAsNonRoot",
+        level="restricted",
+        reason="runAsNonRoot != true",
+        variants=(
+            catalog.Variant(0, _run_as_non_root),
+            catalog.Variant(35, _run_as_non_root_user_namespaced),
+        ),
+    ),
+    catalog.Check(
+        id="runAsUser",
+        level="restricted",
+        reason="runAsUser=0",
+        variants=(
+            catalog.Variant(23, _run_as_user),
+            catalog.Variant(35, _run_as_user_user_namespaced),
+        ),
+    ),
+    catalog.Check(
+        id="windowsHostProcess",
+        level="baseline",
+        reason="hostProcess",
+        variants=(catalog.Variant(0, _windows_host_process),),
+    ),
+)

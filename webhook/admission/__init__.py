@@ -1,0 +1,21 @@
+"""AdmissionReview in, verdict out: pod-spec extraction, decisions and messages. Pure, no I/O."""
+
+from webhook.admission.decide import SKIPPED_SUBRESOURCES, Decision, decide, judge_view
+from webhook.admission.extract import KINDS, pod_view
+from webhook.admission.messages import Violation
+from webhook.admission.review import Request, ReviewError, parse, response, uid_of
+
+__all__ = [
+    "KINDS",
+    "SKIPPED_SUBRESOURCES",
+    "Decision",
+    "Request",
+    "ReviewError",
+    "Violation",
+    "decide",
+    "judge_view",
+    "parse",
+    "pod_view",
+    "response",
+    "uid_of",
+]

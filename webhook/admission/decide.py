@@ -1,0 +1,175 @@
+"""The admission decision: one request and the compiled policies in, one verdict out.
+
+Pure, no I/O; the server only decodes, calls ``decide`` and replies.
+
+What is judged:
+
+* CREATE and UPDATE of the pod-bearing kinds in ``extract.KINDS``, including
+  subresources other than Pod Security Admission's skip list (so
+  ``pods/ephemeralcontainers`` and any unknown subresource are judged).
+* The UPDATE rule: an update is judged when it changes a pod spec (the Pod's
+  ``spec`` or a controller's template ``spec``, for example a new image or an
+  added ephemeral container); an update that leaves every pod spec as it was
+  (labels, annotations, replicas, status) is allowed, so objects admitted
+  before a policy existed can still be scaled and relabelled.
+* DELETE and CONNECT are allowed. ``dryRun`` requests are judged like any other.
+
+Every policy that applies is judged on its own: any ``Deny`` violation
+refuses the object (403), ``Warn`` violations become warnings, ``Audit``
+violations become audit annotations. A pod spec that cannot be read is
+refused with 400 naming the field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from webhook import policy
+from webhook.admission import extract, messages, review
+from webhook.rules import podview
+
+#: Pod subresources Pod Security Admission never evaluates; every other one is judged.
+SKIPPED_SUBRESOURCES: Final = frozenset(
+    {"exec", "attach", "binding", "eviction", "log", "portforward", "proxy", "status"}
+)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Decision:
+    """The verdict on one request and why."""
+
+    allowed: bool
+    code: int = 200
+    message: str = ""
+    warnings: tuple[str, ...] = ()
+    audit_annotations: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    violations: tuple[messages.Violation, ...] = ()
+    judged: bool = True
+    note: str = ""
+
+    @property
+    def outcome(self) -> str:
+        """``allowed``, ``denied``, ``warned``, ``audited`` or ``skipped`` (for logs, metrics)."""
+        if not self.allowed:
+            return "denied"
+        if not self.judged:
+            return "skipped"
+        if self.warnings:
+            return "warned"
+        if self.audit_annotations:
+            return "audited"
+        return "allowed"
+
+    def to_review(self, uid: str) -> review.ReviewWire:
+        return review.response(
+            uid,
+            allowed=self.allowed,
+            code=self.code,
+            message=self.message,
+            warnings=self.warnings,
+            audit_annotations=self.audit_annotations,
+        )
+
+
+def _skip(note: str) -> Decision:
+    return Decision(allowed=True, judged=False, note=note)
+
+
+def _labels(obj: Mapping[str, Any] | None) -> Mapping[str, str]:
+    metadata = obj.get("metadata") if obj else None
+    labels = metadata.get("labels") if isinstance(metadata, Mapping) else None
+    return labels if isinstance(labels, Mapping) else {}
+
+
+def skip_reason(request: review.Request) -> str | None:
+    """Why ``request`` is not judged at all, or None when it is."""
+    if request.operation not in ("CREATE", "UPDATE"):
+        return f"{request.operation} is not judged"
+    if request.subresource in SKIPPED_SUBRESOURCES:
+        return f"subresource {request.subresource} is not judged"
+    if request.kind not in extract.TEMPLATE_PATHS:
+        return f"kind {request.kind} carries no pod spec"
+    if request.operation == "UPDATE" and request.old_object is not None:
+        new_spec = extract.pod_spec(request.kind, request.object)
+        if new_spec == extract.pod_spec(request.kind, request.old_object):
+            return "the update leaves the pod spec unchanged"
+    return None
+
+
+def decide(
+    request: review.Request,
+    policies: Sequence[policy.CompiledPolicy],
+    *,
+    namespace_labels: Mapping[str, str],
+    now: datetime.datetime,
+) -> Decision:
+    """Judge ``request`` against every policy that applies to it."""
+    reason = skip_reason(request)
+    if reason is not None:
+        return _skip(reason)
+    obj = request.object or {}
+    try:
+        view = extract.pod_view(request.kind, obj)
+    except podview.PodSpecError as err:
+        return Decision(
+            allowed=False,
+            code=400,
+            message=f"Bulkhead cannot read {request.label}: {err}",
+        )
+    if view is None:
+        return _skip(f"{request.kind} has no pod template")
+    subject = policy.Subject(
+        kind=request.kind,
+        namespace=request.namespace,
+        namespace_labels=namespace_labels,
+        object_labels=_labels(obj),
+        username=request.username,
+        groups=request.groups,
+    )
+    return judge_view(request.label, view, subject, policies, now=now)
+
+
+def judge_view(
+    label: str,
+    view: podview.PodView,
+    subject: policy.Subject,
+    policies: Sequence[policy.CompiledPolicy],
+    *,
+    now: datetime.datetime,
+) -> Decision:
+    """Judge one pod view for ``subject``; shared by admission and ``bulkhead check``."""
+    denied: list[messages.Violation] = []
+    warned: list[messages.Violation] = []
+    audited: list[messages.Violation] = []
+    sinks = {"Deny": denied, "Warn": warned, "Audit": audited}
+    for compiled in policies:
+        if not policy.applies(compiled, subject, now=now):
+            continue
+        found = policy.judge(compiled, view, subject, now=now)
+        if not found:
+            continue
+        profile = compiled.profile.label if compiled.profile is not None else None
+        sinks[compiled.action].extend(
+            messages.Violation(
+                policy=compiled.key, action=compiled.action, profile=profile, finding=f
+            )
+            for f in found
+        )
+    warnings = tuple(messages.warning(v) for v in warned)
+    annotations = messages.audit_annotations(audited)
+    everything = (*denied, *warned, *audited)
+    if denied:
+        return Decision(
+            allowed=False,
+            code=403,
+            message=messages.denial(label, denied),
+            warnings=warnings,
+            audit_annotations=annotations,
+            violations=everything,
+        )
+    return Decision(
+        allowed=True, warnings=warnings, audit_annotations=annotations, violations=everything
+    )

@@ -1,0 +1,81 @@
+"""Finding every pod spec in a submitted object, with its field-path prefix. Pure, no I/O.
+
+* Pod: ``spec``
+* Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, ReplicationController:
+  ``spec.template.spec``
+* CronJob: ``spec.jobTemplate.spec.template.spec``
+* PodTemplate: ``template.spec``
+
+A controller with no template carries no pod spec and yields nothing. A kind
+not in the table carries no pod spec Bulkhead knows how to judge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from webhook.rules import podview
+
+#: kind -> the path (as keys) from the object to its pod template (empty for a Pod itself).
+TEMPLATE_PATHS: Final[Mapping[str, tuple[str, ...]]] = {
+    "Pod": (),
+    "Deployment": ("spec", "template"),
+    "ReplicaSet": ("spec", "template"),
+    "StatefulSet": ("spec", "template"),
+    "DaemonSet": ("spec", "template"),
+    "Job": ("spec", "template"),
+    "ReplicationController": ("spec", "template"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template"),
+    "PodTemplate": ("template",),
+}
+KINDS: Final = tuple(TEMPLATE_PATHS)
+
+
+def template_of(kind: str, obj: Mapping[str, Any]) -> tuple[Mapping[str, Any], str] | None:
+    """The pod (template) object inside ``obj`` and its path, or None when it has none.
+
+    Raises ``podview.PodSpecError`` when a step on the way is not an object.
+    """
+    keys = TEMPLATE_PATHS.get(kind)
+    if keys is None:
+        return None
+    node: object = obj
+    walked: list[str] = []
+    for key in keys:
+        if not isinstance(node, Mapping):
+            raise podview.PodSpecError(".".join(walked) or kind, "must be an object")
+        node = node.get(key)
+        walked.append(key)
+        if node is None:
+            return None
+    if not isinstance(node, Mapping):
+        raise podview.PodSpecError(".".join(walked), "must be an object")
+    return node, ".".join(walked)
+
+
+def pod_view(kind: str, obj: Mapping[str, Any]) -> podview.PodView | None:
+    """The view of the pod spec ``obj`` carries, or None when it carries none."""
+    found = template_of(kind, obj)
+    if found is None:
+        return None
+    template, prefix = found
+    spec = template.get("spec")
+    if spec is None:
+        return None
+    spec_path = f"{prefix}.spec" if prefix else "spec"
+    metadata_path = f"{prefix}.metadata" if prefix else "metadata"
+    return podview.read(
+        spec, metadata=template.get("metadata"), spec_path=spec_path, metadata_path=metadata_path
+    )
+
+
+def pod_spec(kind: str, obj: Mapping[str, Any] | None) -> object:
+    """The raw pod spec of ``obj`` (None when absent); used to tell whether an update changed it."""
+    if obj is None:
+        return None
+    try:
+        found = template_of(kind, obj)
+    except podview.PodSpecError:
+        return None
+    return None if found is None else found[0].get("spec")

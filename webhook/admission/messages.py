@@ -1,0 +1,74 @@
+"""The words a person reads: denial messages, warnings, audit annotations. Pure, no I/O.
+
+A denial names every offending policy, then each container (and the pod
+level) with its path, then one line per violation with the check id, the
+exact field path, what is wrong and the fix. Warnings are one short line per
+violation. No message ever carries a value from the object other than what
+the check put in its finding (checks never echo env values).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable, Sequence
+from typing import Final
+
+from webhook.rules import findings
+
+_MAX_DENIAL_LINES: Final = 60
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Violation:
+    """A finding of one policy, with what the policy does about it."""
+
+    policy: str
+    action: str
+    profile: str | None
+    finding: findings.Finding
+
+
+def _owner(finding: findings.Finding) -> str:
+    if finding.container is None:
+        return "pod"
+    # the container entry is the path up to and including "...Containers[i]"
+    path = finding.path
+    cut = path.find("]", max(path.find("ontainers["), 0))
+    entry = path[: cut + 1] if cut >= 0 else path
+    return f'container "{finding.container}" ({entry})'
+
+
+def denial(subject: str, violations: Sequence[Violation]) -> str:
+    """One message for a refused object, grouped by policy and by container."""
+    count = len(violations)
+    lines = [f"Bulkhead denied {subject}: {count} violation{'s' if count != 1 else ''}"]
+    by_policy: dict[str, list[Violation]] = {}
+    for v in violations:
+        by_policy.setdefault(v.policy, []).append(v)
+    for name, group in by_policy.items():
+        profile = group[0].profile
+        lines.append(f"policy {name}" + (f" (profile {profile})" if profile else "") + ":")
+        by_owner: dict[str, list[findings.Finding]] = {}
+        for v in group:
+            by_owner.setdefault(_owner(v.finding), []).append(v.finding)
+        for owner, found in by_owner.items():
+            lines.append(f"  {owner}:")
+            lines.extend(f"    - [{f.check}] {f.path}: {f.message}. Fix: {f.fix}" for f in found)
+    if len(lines) > _MAX_DENIAL_LINES:
+        hidden = len(lines) - _MAX_DENIAL_LINES
+        lines = [*lines[:_MAX_DENIAL_LINES], f"... and {hidden} more lines"]
+    return "\n".join(lines)
+
+
+def warning(violation: Violation) -> str:
+    f = violation.finding
+    return f"{violation.policy}: [{f.check}] {f.path}: {f.message}. Fix: {f.fix}"
+
+
+def audit_annotations(violations: Iterable[Violation]) -> dict[str, str]:
+    """``violations``: a JSON list of {policy, check, path} for the audit log."""
+    entries = [
+        {"policy": v.policy, "check": v.finding.check, "path": v.finding.path} for v in violations
+    ]
+    return {"violations": json.dumps(entries, separators=(",", ":"))} if entries else {}

@@ -1,0 +1,247 @@
+"""The ``bulkhead`` command: ``check`` and ``version`` (``serve`` and ``operator`` join later).
+
+``bulkhead check -f FILE|DIR|-`` judges manifests offline with the same
+policies, decision step and messages as the webhook. Exit status: 0 when
+every object passes (warnings included), 1 when any object is denied, 2 when
+the input or a policy cannot be used (the message names the file and
+document at fault).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from typing import IO, Any, Final
+
+import webhook
+from webhook import admission, documents, policy, profiles
+from webhook.rules import podview
+
+EXIT_OK: Final = 0
+EXIT_DENIED: Final = 1
+EXIT_UNUSABLE: Final = 2
+POLICY_KINDS: Final = frozenset({"ClusterContainerPolicy", "ContainerPolicy"})
+
+
+class UsageError(Exception):
+    """Input or settings the command cannot use; exit 2 with this message."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bulkhead", description="Keep insecure containers out of a Kubernetes cluster."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser(
+        "check",
+        help="judge manifests offline",
+        description="Judge Kubernetes manifests against Bulkhead policies or a built-in "
+        "Pod Security Standard. Exit 0: all pass; 1: something is denied; 2: unusable input.",
+    )
+    check.add_argument(
+        "-f",
+        "--filename",
+        action="append",
+        required=True,
+        metavar="PATH",
+        help="a YAML/JSON file, a directory, or - for stdin (repeatable)",
+    )
+    check.add_argument(
+        "--policy-file",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="ClusterContainerPolicy/ContainerPolicy YAML file or directory (repeatable)",
+    )
+    check.add_argument(
+        "--profile",
+        action="append",
+        default=[],
+        metavar="LEVEL[:VERSION]",
+        help="enforce a built-in Pod Security Standard as a Deny policy, "
+        "e.g. restricted or baseline:v1.30 (repeatable)",
+    )
+    check.add_argument(
+        "--pss-latest",
+        default=f"v1.{profiles.DEFAULT_LATEST_MINOR}",
+        metavar="v1.N",
+        help="the policy version 'latest' means (default: %(default)s)",
+    )
+    check.add_argument(
+        "-n",
+        "--namespace",
+        default="default",
+        help="namespace for objects that name none (default: %(default)s)",
+    )
+    check.add_argument("-o", "--output", choices=("text", "json"), default="text")
+    commands.add_parser("version", help="print the version")
+    return parser
+
+
+def _latest_minor(text: str) -> int:
+    try:
+        minor = profiles.parse_version(text)
+    except ValueError as err:
+        raise UsageError(f"--pss-latest: {err}") from err
+    if minor is None or minor > profiles.NEWEST_MINOR:
+        raise UsageError(f"--pss-latest must be between v1.0 and v1.{profiles.NEWEST_MINOR}")
+    return minor
+
+
+def profile_policy(text: str, *, latest_minor: int) -> policy.CompiledPolicy:
+    """A Deny policy enforcing the built-in profile ``level[:version]``."""
+    level, _, version = text.partition(":")
+    document = {
+        "apiVersion": "bulkhead.dev/v1alpha1",
+        "kind": "ClusterContainerPolicy",
+        "metadata": {"name": f"profile-{level}"},
+        "spec": {"action": "Deny", "profile": {"level": level, "version": version or "latest"}},
+    }
+    try:
+        return policy.compile(document, latest_minor=latest_minor)
+    except policy.CompileError as err:
+        raise UsageError(f"--profile {text}: {err}") from err
+
+
+def load_policies(
+    paths: Sequence[str], *, latest_minor: int, stdin: IO[str] | None = None
+) -> list[policy.CompiledPolicy]:
+    """Compile every policy document in ``paths``; any unusable one is a UsageError."""
+    compiled: list[policy.CompiledPolicy] = []
+    for doc in documents.read(paths, stdin=stdin):
+        if doc.body.get("kind") not in POLICY_KINDS:
+            raise UsageError(
+                f"{doc.where}: not a ClusterContainerPolicy or ContainerPolicy "
+                f"(kind {doc.body.get('kind')!r})"
+            )
+        try:
+            compiled.append(policy.compile(doc.body, latest_minor=latest_minor))
+        except policy.CompileError as err:
+            problems = "\n".join(f"  {p}" for p in err.problems)
+            raise UsageError(f"{doc.where}: invalid policy:\n{problems}") from err
+    return compiled
+
+
+def _metadata(body: Mapping[str, Any]) -> Mapping[str, Any]:
+    metadata = body.get("metadata")
+    return metadata if isinstance(metadata, Mapping) else {}
+
+
+def _judge(
+    doc: documents.Document,
+    policies: Sequence[policy.CompiledPolicy],
+    *,
+    default_namespace: str,
+    now: datetime.datetime,
+) -> dict[str, Any] | None:
+    body = doc.body
+    kind = body.get("kind")
+    if not isinstance(kind, str) or kind not in admission.KINDS:
+        return None
+    metadata = _metadata(body)
+    name = str(metadata.get("name") or metadata.get("generateName") or "")
+    namespace = str(metadata.get("namespace") or default_namespace)
+    label = f'{kind} "{namespace}/{name}"'
+    try:
+        view = admission.pod_view(kind, body)
+    except podview.PodSpecError as err:
+        raise UsageError(f"{doc.where}: {label}: {err}") from err
+    result: dict[str, Any] = {
+        "source": doc.source,
+        "document": doc.index + 1,
+        "kind": kind,
+        "namespace": namespace,
+        "name": name,
+    }
+    if view is None:
+        result.update(allowed=True, outcome="skipped", message="", warnings=[], violations=[])
+        return result
+    labels = metadata.get("labels")
+    subject = policy.Subject(
+        kind=kind,
+        namespace=namespace,
+        namespace_labels={},
+        object_labels=labels if isinstance(labels, Mapping) else {},
+        username="",
+        groups=(),
+    )
+    decision = admission.judge_view(label, view, subject, policies, now=now)
+    result.update(
+        allowed=decision.allowed,
+        outcome=decision.outcome,
+        message=decision.message,
+        warnings=list(decision.warnings),
+        violations=[
+            {
+                "policy": v.policy,
+                "action": v.action,
+                "check": v.finding.check,
+                "path": v.finding.path,
+                "container": v.finding.container,
+                "message": v.finding.message,
+                "fix": v.finding.fix,
+            }
+            for v in decision.violations
+        ],
+    )
+    return result
+
+
+def _report_text(results: Sequence[Mapping[str, Any]], skipped: int, out: IO[str]) -> None:
+    for r in results:
+        where = f"{r['source']} (document {r['document']})"
+        label = f'{r["kind"]} "{r["namespace"]}/{r["name"]}"'
+        if not r["allowed"]:
+            out.write(f"DENY  {where}\n")
+            out.writelines(f"      {line}\n" for line in r["message"].splitlines())
+        elif r["warnings"]:
+            out.write(f"WARN  {where} {label}\n")
+            out.writelines(f"      {w}\n" for w in r["warnings"])
+        else:
+            out.write(f"PASS  {where} {label}\n")
+    denied = sum(1 for r in results if not r["allowed"])
+    warned = sum(1 for r in results if r["allowed"] and r.get("warnings"))
+    passed = len(results) - denied - warned
+    out.write(
+        f"{len(results)} objects judged: {passed} passed, {warned} warned, {denied} denied; "
+        f"{skipped} without a pod spec skipped\n"
+    )
+
+
+def check(args: argparse.Namespace, *, stdin: IO[str], out: IO[str]) -> int:
+    latest_minor = _latest_minor(args.pss_latest)
+    policies = load_policies(args.policy_file, latest_minor=latest_minor, stdin=stdin)
+    policies.extend(profile_policy(p, latest_minor=latest_minor) for p in args.profile)
+    if not policies:
+        raise UsageError("nothing to check against: give --policy-file or --profile")
+    now = datetime.datetime.now(datetime.UTC)
+    docs = documents.read(args.filename, stdin=stdin)
+    results: list[dict[str, Any]] = []
+    skipped = 0
+    for doc in docs:
+        result = _judge(doc, policies, default_namespace=args.namespace, now=now)
+        if result is None:
+            skipped += 1
+        else:
+            results.append(result)
+    if args.output == "json":
+        json.dump({"results": results, "skipped": skipped}, out, indent=2)
+        out.write("\n")
+    else:
+        _report_text(results, skipped, out)
+    return EXIT_DENIED if any(not r["allowed"] for r in results) else EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "version":
+        sys.stdout.write(f"bulkhead {webhook.__version__}\n")
+        return EXIT_OK
+    try:
+        return check(args, stdin=sys.stdin, out=sys.stdout)
+    except (UsageError, documents.DocumentError) as err:
+        sys.stderr.write(f"bulkhead: {err}\n")
+        return EXIT_UNUSABLE

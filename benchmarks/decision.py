@@ -1,0 +1,178 @@
+"""Microseconds per admission decision, JSON parsing excluded.
+
+Judges a realistic ~3.5 KB Deployment (an init container and two containers)
+against the ``restricted`` profile plus a policy that turns on every Bulkhead
+rule, then pods with 10, 20 and 40 containers to show the cost is linear in
+the container count. Run: ``make bench`` or ``.venv/bin/python benchmarks/decision.py``.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import json
+import statistics
+import time
+from typing import Any
+
+from webhook import admission, policy, rules
+
+DIGEST = "sha256:" + "4f" * 32
+NOW = datetime.datetime(2026, 11, 25, tzinfo=datetime.UTC)
+
+ALL_RULES: dict[str, Any] = {
+    "runAsNonRoot": True,
+    "privileged": False,
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "hostNamespaces": False,
+    "hostPath": {"allowedPrefixes": ["/var/log"]},
+    "hostPorts": False,
+    "seccomp": "RuntimeDefault",
+    "automountServiceAccountToken": False,
+    "capabilities": {"requireDrop": ["ALL"], "allowedAdd": ["NET_BIND_SERVICE"]},
+    "images": {
+        "requireDigest": True,
+        "forbidLatest": True,
+        "allowedRegistries": ["ghcr.io/acme/", "registry.k8s.io"],
+    },
+    "resources": {
+        "requireLimits": ["cpu", "memory"],
+        "requireRequests": ["memory"],
+        "maxLimits": {"memory": "4Gi", "cpu": "4"},
+    },
+    "probes": ["liveness", "readiness"],
+    "literalSecretEnv": False,
+}
+
+
+def _policies() -> list[policy.CompiledPolicy]:
+    assert set(ALL_RULES) == set(rules.RULES), "the benchmark must enable every rule"
+    documents = [
+        {
+            "apiVersion": "bulkhead.dev/v1alpha1",
+            "kind": "ClusterContainerPolicy",
+            "metadata": {"name": "restricted"},
+            "spec": {"action": "Deny", "profile": {"level": "restricted", "version": "latest"}},
+        },
+        {
+            "apiVersion": "bulkhead.dev/v1alpha1",
+            "kind": "ClusterContainerPolicy",
+            "metadata": {"name": "everything"},
+            "spec": {"action": "Deny", "rules": ALL_RULES},
+        },
+    ]
+    return [policy.compile(d) for d in documents]
+
+
+def _container(name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "image": f"ghcr.io/acme/{name}:1.2.3@{DIGEST}",
+        "args": ["--listen=:8080", "--log-format=json", "--metrics=:9090"],
+        "ports": [{"containerPort": 8080, "name": "http"}, {"containerPort": 9090, "name": "m"}],
+        "env": [
+            {"name": "LOG_LEVEL", "value": "info"},
+            {"name": "REGION", "value": "eu-west-1"},
+            {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "pw"}}},
+            {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+        ],
+        "resources": {
+            "requests": {"cpu": "100m", "memory": "128Mi"},
+            "limits": {"cpu": "500m", "memory": "256Mi"},
+        },
+        "livenessProbe": {"httpGet": {"path": "/healthz", "port": 8080}, "periodSeconds": 10},
+        "readinessProbe": {"httpGet": {"path": "/readyz", "port": 8080}, "periodSeconds": 5},
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+    }
+
+
+def deployment(containers: int) -> dict[str, Any]:
+    """A Deployment with one init container and ``containers`` regular ones."""
+    init = _container("migrate")
+    del init["livenessProbe"], init["readinessProbe"]
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": "web",
+            "namespace": "team-a",
+            "labels": {"app": "web", "tier": "frontend", "team": "a"},
+            "annotations": {"deployment.kubernetes.io/revision": "7"},
+        },
+        "spec": {
+            "replicas": 3,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web", "tier": "frontend"}},
+                "spec": {
+                    "serviceAccountName": "web",
+                    "automountServiceAccountToken": False,
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": 10001,
+                        "fsGroup": 10001,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "initContainers": [init],
+                    "containers": [_container(f"app{i}") for i in range(containers)],
+                    "volumes": [{"name": "tmp", "emptyDir": {"medium": "Memory"}}],
+                },
+            },
+        },
+    }
+
+
+def review(obj: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": "b0c7d1b2-6a8e-4f5e-9d65-1f0e4c1b2a3d",
+            "kind": {"group": "apps", "version": "v1", "kind": "Deployment"},
+            "resource": {"group": "apps", "version": "v1", "resource": "deployments"},
+            "namespace": "team-a",
+            "operation": "CREATE",
+            "userInfo": {"username": "alice", "groups": ["system:authenticated"]},
+            "object": obj,
+        },
+    }
+
+
+def measure(containers: int, policies: list[policy.CompiledPolicy]) -> tuple[float, int, str]:
+    body = review(deployment(containers))
+    size = len(json.dumps(body))
+    request = admission.parse(copy.deepcopy(body))
+    labels = {"kubernetes.io/metadata.name": "team-a"}
+    decision = admission.decide(request, policies, namespace_labels=labels, now=NOW)
+    rounds = []
+    loops = max(200, 20000 // max(containers, 1))
+    for _ in range(7):
+        start = time.perf_counter()
+        for _ in range(loops):
+            admission.decide(request, policies, namespace_labels=labels, now=NOW)
+        rounds.append((time.perf_counter() - start) / loops * 1e6)
+    return statistics.median(rounds), size, decision.outcome
+
+
+def main() -> None:
+    policies = _policies()
+    print("decision cost: restricted profile + every Bulkhead rule, JSON parsing excluded")
+    print(
+        f"{'containers':>10} {'review bytes':>12} {'outcome':>8} "
+        f"{'us/decision':>12} {'us/container':>13}"
+    )
+    for containers in (2, 10, 20, 40):
+        micros, size, outcome = measure(containers, policies)
+        per = micros / (containers + 1)
+        print(f"{containers + 1:>10} {size:>12} {outcome:>8} {micros:>12.1f} {per:>13.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -26,6 +26,11 @@ staging_version="v0.${k8s_minor}.$(cut -d. -f3 <<<"$k8s_version")"
 
 log() { printf 'build.sh: %s\n' "$*" >&2; }
 
+if ! command -v go >/dev/null; then
+    log "the Go toolchain (go) is not on PATH; it is needed to build kube-apiserver and etcd"
+    exit 1
+fi
+
 # Version stamping: /version of the apiserver and `--version` of the binary
 # read these package variables, which a plain `go build` leaves at v0.0.0.
 ldflags="-s -w"
@@ -53,7 +58,7 @@ ready() { [[ -x "$bin_dir/kube-apiserver" && -x "$bin_dir/etcd" && -f "$key_dir/
 
 show_stats() {
     if [[ -f "$stats_file" ]]; then
-        sed 's/^/build.sh: cold build: /' "$stats_file" >&2
+        sed 's/^/build.sh: build stats: /' "$stats_file" >&2
     fi
 }
 
@@ -116,6 +121,7 @@ done
 total_seconds=$(($(date +%s) - start))
 {
     echo "total: ${total_seconds}s wall on $(nproc) cores, ${go_version}, GOFLAGS=${GOFLAGS}"
+    echo "GOCACHE: $(go env GOCACHE) (a warm Go build cache makes this much faster)"
     echo "go mod download: ${download_seconds}s"
     cat "$work/stats"
     echo "built: $(date -u +%Y-%m-%dT%H:%M:%SZ)"

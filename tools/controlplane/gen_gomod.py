@@ -128,17 +128,19 @@ def render(upstream: UpstreamGoMod, *, kubernetes_version: str) -> str:
     return "\n".join(lines)
 
 
-def merge_tidy_requires(generated: str, existing: str) -> str:
+def merge_tidy_requires(generated: str, existing: str, *, kubernetes_version: str) -> str:
     """Keep the require blocks that ``go mod tidy`` added to an existing go.mod.
 
-    The generated header (module, go, replace) is authoritative; the require
-    blocks are tidy's output and are carried over so regenerating does not
-    undo tidy.
+    The generated header (module, go, replace) is authoritative; tidy's
+    require blocks are carried over so that regenerating does not undo tidy,
+    but only while they still require the same Kubernetes release (after a
+    bump, the single require line stays and tidy has to run again).
     """
+    pin = f"k8s.io/kubernetes v{kubernetes_version}"
     requires = re.findall(r"^require \(\n.*?^\)\n", existing, flags=re.M | re.S)
-    if not requires:
+    if not any(re.search(rf"^\s+{re.escape(pin)}$", block, flags=re.M) for block in requires):
         return generated
-    head, _, tail = generated.partition(f"require k8s.io/kubernetes v{KUBERNETES_VERSION}\n")
+    head, _, tail = generated.partition(f"require {pin}\n")
     return head + "\n".join(requires) + tail
 
 
@@ -156,8 +158,10 @@ def main(argv: list[str] | None = None) -> int:
     generated = render(upstream, kubernetes_version=args.kubernetes_version)
     output: pathlib.Path = args.output
     existing = output.read_text(encoding="utf-8") if output.exists() else ""
-    if existing and args.kubernetes_version == KUBERNETES_VERSION:
-        generated = merge_tidy_requires(generated, existing)
+    if existing:
+        generated = merge_tidy_requires(
+            generated, existing, kubernetes_version=args.kubernetes_version
+        )
 
     if args.check:
         wanted = re.search(r"^replace \(\n.*?^\)\n", generated, flags=re.M | re.S)

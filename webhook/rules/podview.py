@@ -16,7 +16,7 @@ can refuse the object instead of judging half of it.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final, Literal
 
 ContainerKind = Literal["initContainers", "containers", "ephemeralContainers"]
@@ -27,6 +27,11 @@ CONTAINER_KINDS: Final[tuple[ContainerKind, ...]] = (
 )
 
 _EMPTY: Final[Mapping[str, Any]] = {}
+_KIND_LABELS: Final[Mapping[ContainerKind, str]] = {
+    "initContainers": "init container",
+    "containers": "container",
+    "ephemeralContainers": "ephemeral container",
+}
 
 
 class PodSpecError(ValueError):
@@ -53,6 +58,11 @@ class Container:
     def field(self, *parts: str) -> str:
         """The full path of a field below this container, e.g. ``securityContext.privileged``."""
         return ".".join((self.path, *parts))
+
+    @property
+    def label(self) -> str:
+        """How messages name this container: ``init container "setup"``."""
+        return f'{_KIND_LABELS[self.kind]} "{self.name}"'
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -102,10 +112,45 @@ class PodView:
 
 
 def _mapping(value: object, path: str) -> Mapping[str, Any]:
+    if type(value) is dict:
+        return value
     if value is None:
         return _EMPTY
     if not isinstance(value, Mapping):
         raise PodSpecError(path, f"must be an object, not {type(value).__name__}")
+    return value
+
+
+def mapping(value: object, owner: Container | PodView, *parts: str) -> Mapping[str, Any]:
+    """The object in field ``parts`` of ``owner`` (a container or the pod): empty when unset.
+
+    Raises ``PodSpecError`` at ``owner.field(*parts)`` when the value is not an
+    object, so a check never judges half of a broken field. The path is only
+    built for the error: checks call this on every pod.
+    """
+    if type(value) is dict:
+        return value
+    if value is None:
+        return _EMPTY
+    if isinstance(value, Mapping):
+        return value
+    raise PodSpecError(owner.field(*parts), f"must be an object, not {type(value).__name__}")
+
+
+def objects(value: object, owner: Container | PodView, *parts: str) -> Sequence[Mapping[str, Any]]:
+    """The list of objects in field ``parts`` of ``owner`` (``volumes``, ``env``): empty when unset.
+
+    Raises ``PodSpecError`` naming the list or the entry when the value is not a
+    list of objects. Returns the list itself; nothing is copied, and the path is
+    only built for the error.
+    """
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise PodSpecError(owner.field(*parts), "must be a list")
+    for index, entry in enumerate(value):
+        if type(entry) is not dict and not isinstance(entry, Mapping):
+            raise PodSpecError(f"{owner.field(*parts)}[{index}]", "must be an object")
     return value
 
 
@@ -128,7 +173,7 @@ def read(
             raise PodSpecError(f"{spec_path}.{kind}", "must be a list")
         for index, entry in enumerate(entries):
             path = f"{spec_path}.{kind}[{index}]"
-            if not isinstance(entry, Mapping):
+            if type(entry) is not dict and not isinstance(entry, Mapping):
                 raise PodSpecError(path, "must be an object")
             name = entry.get("name")
             image = entry.get("image")

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from webhook import policy
 from webhook.admission import extract
 from webhook.rules import podview
 
@@ -93,3 +94,7 @@ def test_all_three_container_kinds_in_order() -> None:
         ("containers", "b", "spec.containers[1]"),
         ("ephemeralContainers", "e", "spec.ephemeralContainers[0]"),
     ]
+
+
+def test_every_kind_a_policy_can_match_is_extracted() -> None:
+    assert set(extract.KINDS) == set(policy.WORKLOAD_KINDS)

@@ -1,0 +1,115 @@
+"""Exclusion entries on their own: expiry instants and what each selector needs."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from webhook.policy import exemptions, model, patterns
+from webhook.rules import findings
+
+UTC = datetime.UTC
+END_OF_JANUARY = datetime.datetime(2027, 2, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("now", "live"),
+    [
+        pytest.param(
+            datetime.datetime(2027, 1, 31, 23, 59, 59, tzinfo=UTC), True, id="last-second"
+        ),
+        pytest.param(END_OF_JANUARY, False, id="the-instant-itself"),
+        pytest.param(
+            datetime.datetime(
+                2027, 2, 1, 0, 30, tzinfo=datetime.timezone(datetime.timedelta(hours=1))
+            ),
+            True,
+            id="other-zone-earlier",
+        ),
+        pytest.param(datetime.datetime(2027, 1, 31, 23, 30), True, id="naive-is-utc"),
+        pytest.param(datetime.datetime(2027, 2, 1, 0, 0, 1), False, id="naive-after"),
+    ],
+)
+def test_live_until_the_expiry_instant(now: datetime.datetime, live: bool) -> None:
+    entry = model.Exemption(index=0, usernames=patterns.of(["a"]), expires=END_OF_JANUARY)
+    assert exemptions.live(entry, now=now) is live
+
+
+def test_never_expires_without_expires() -> None:
+    entry = model.Exemption(index=0, usernames=patterns.of(["a"]))
+    assert exemptions.live(entry, now=datetime.datetime.max.replace(tzinfo=UTC))
+
+
+POD_LEVEL = findings.Finding(check="hostNamespaces", path="spec.hostPID", message="m", fix="f")
+IN_APP = findings.Finding(
+    check="privileged",
+    path="spec.containers[0].securityContext.privileged",
+    message="m",
+    fix="f",
+    container="app",
+    image="nginx:1.27",
+)
+
+
+@pytest.mark.parametrize(
+    ("entry", "finding", "covered"),
+    [
+        pytest.param(
+            model.Exemption(index=0, checks=frozenset({"privileged"})), IN_APP, True, id="check"
+        ),
+        pytest.param(
+            model.Exemption(index=0, checks=frozenset({"privileged"})),
+            POD_LEVEL,
+            False,
+            id="other-check",
+        ),
+        pytest.param(
+            model.Exemption(index=0, containers=patterns.of(["*"])),
+            POD_LEVEL,
+            False,
+            id="container-needs-a-container",
+        ),
+        pytest.param(
+            model.Exemption(index=0, images=patterns.of(["*"])),
+            POD_LEVEL,
+            False,
+            id="image-needs-an-image",
+        ),
+        pytest.param(
+            model.Exemption(index=0, images=patterns.of(["docker.io/library/nginx:*"])),
+            IN_APP,
+            True,
+            id="normalised-image",
+        ),
+        pytest.param(
+            model.Exemption(index=0, images=patterns.of(["nginx:1.27"])),
+            IN_APP,
+            True,
+            id="written-image",
+        ),
+        pytest.param(
+            model.Exemption(index=0, images=patterns.of(["nginx"])),
+            IN_APP,
+            False,
+            id="image-needs-whole-reference",
+        ),
+    ],
+)
+def test_covers_finding(entry: model.Exemption, finding: findings.Finding, covered: bool) -> None:
+    assert (
+        exemptions.covers_finding(entry, finding, image_forms=exemptions.written_and_normalized)
+        is covered
+    )
+
+
+@pytest.mark.parametrize(
+    ("image", "forms"),
+    [
+        pytest.param("nginx", ("nginx", "docker.io/library/nginx:latest"), id="docker-hub-short"),
+        pytest.param("ghcr.io/acme/app:1.0", ("ghcr.io/acme/app:1.0",), id="already-normal"),
+        pytest.param("Not An Image", ("Not An Image",), id="unparseable-kept-as-written"),
+    ],
+)
+def test_image_forms(image: str, forms: tuple[str, ...]) -> None:
+    assert exemptions.written_and_normalized(image) == forms

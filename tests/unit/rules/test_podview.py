@@ -1,0 +1,55 @@
+"""Tests for the pod view's readers of nested fields and container labels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.unit.rules import podspecs as ps
+from webhook.rules import podview
+
+
+@pytest.mark.parametrize(
+    ("kind", "label"),
+    [
+        pytest.param("initContainers", 'init container "c"', id="init"),
+        pytest.param("containers", 'container "c"', id="regular"),
+        pytest.param("ephemeralContainers", 'ephemeral container "c"', id="ephemeral"),
+    ],
+)
+def test_label_names_the_kind(kind: str, label: str) -> None:
+    [container] = podview.read({kind: [{"name": "c", "image": "x"}]}).containers
+    assert container.label == label
+
+
+def test_mapping_and_objects_return_what_is_there() -> None:
+    view = ps.view(ps.pod())
+    value = {"a": 1}
+    entries = [{"a": 1}]
+    assert podview.mapping(value, view, "x") is value
+    assert podview.mapping(None, view, "x") == {}
+    assert podview.objects(entries, view, "volumes") is entries
+    assert podview.objects(None, view, "volumes") == ()
+
+
+@pytest.mark.parametrize(
+    ("value", "template", "path"),
+    [
+        pytest.param({"volumes": {"a": 1}}, False, "spec.volumes", id="not-a-list"),
+        pytest.param({"volumes": [{}, "x"]}, False, "spec.volumes[1]", id="entry-not-object"),
+        pytest.param({"volumes": "x"}, True, "spec.template.spec.volumes", id="template"),
+    ],
+)
+def test_objects_errors_name_the_field(value: dict[str, Any], template: bool, path: str) -> None:
+    view = ps.view(ps.pod(**value), template=template)
+    with pytest.raises(podview.PodSpecError) as caught:
+        podview.objects(view.spec["volumes"], view, "volumes")
+    assert caught.value.path == path
+
+
+def test_mapping_error_names_the_container_field() -> None:
+    [container] = ps.view(ps.pod()).containers
+    with pytest.raises(podview.PodSpecError) as caught:
+        podview.mapping([1], container, "resources", "limits")
+    assert caught.value.path == "spec.containers[0].resources.limits"

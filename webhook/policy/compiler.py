@@ -1,0 +1,530 @@
+"""Compiling a policy document into a ``model.CompiledPolicy``. Pure, no I/O.
+
+``compile`` is the one step the webhook's cache, the operator's status and
+the CLI share: a document compiles, and is enforced exactly as compiled, or
+it raises ``CompileError`` listing every problem found, each with the path of
+the field at fault (``spec.exclude[2].expires``). Callers pass documents
+already parsed from YAML or JSON; nothing here reads files.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from webhook import profiles, rules
+from webhook.policy import fields, model, patterns, selectors
+from webhook.rules import registry
+
+DOCUMENT_FIELDS: Final = ("apiVersion", "kind", "metadata", "spec", "status")
+SPEC_FIELDS: Final = ("action", "profile", "rules", "match", "exclude")
+PROFILE_FIELDS: Final = ("level", "version")
+MATCH_FIELDS: Final = ("kinds", "namespaces", "namespaceSelector", "objectSelector")
+#: Fields of an exclusion entry that select requests or findings.
+EXEMPTION_SELECTORS: Final = ("namespaces", "usernames", "groups", "images", "containers", "checks")
+EXEMPTION_FIELDS: Final = (*EXEMPTION_SELECTORS, "reason", "expires")
+
+_DNS_LABEL: Final = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_SUBDOMAIN: Final = re.compile(
+    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+)
+_DNS_LABEL_GLOB: Final = re.compile(r"^[-a-z0-9*]+$")
+_DATE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_RFC3339: Final = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
+)
+_ONE_DAY: Final = datetime.timedelta(days=1)
+
+
+class CompileError(ValueError):
+    """A policy document cannot be enforced; ``problems`` lists every reason, each with its path."""
+
+    def __init__(self, problems: Sequence[registry.Problem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = tuple(problems)
+
+
+def _dns_label_pattern(what: str) -> patterns.Validator:
+    def validate(pattern: str) -> str | None:
+        if "*" in pattern:
+            ok = _DNS_LABEL_GLOB.match(pattern) is not None
+        else:
+            ok = len(pattern) <= 63 and _DNS_LABEL.match(pattern) is not None
+        if ok:
+            return None
+        return (
+            f"can never match a {what} name (at most 63 lower-case letters, digits "
+            "or '-', starting and ending with a letter or digit; '*' matches any run)"
+        )
+
+    return validate
+
+
+def _image_pattern(pattern: str) -> str | None:
+    if any(c.isspace() for c in pattern):
+        return "can never match an image: image references contain no whitespace"
+    return None
+
+
+def _require_name(
+    value: object, *, path: str, problems: fields.Problems, label: bool
+) -> str | None:
+    if value is None:
+        problems.append(registry.Problem(path, "required"))
+        return None
+    text = fields.string(value, path=path, problems=problems)
+    if text is None:
+        return None
+    if label and (len(text) > 63 or not _DNS_LABEL.match(text)):
+        problems.append(
+            registry.Problem(
+                path,
+                "must be a DNS label: at most 63 lower-case letters, digits or '-', "
+                "starting and ending with a letter or digit",
+            )
+        )
+        return None
+    if not label and (len(text) > 253 or not _DNS_SUBDOMAIN.match(text)):
+        problems.append(
+            registry.Problem(
+                path,
+                "must be a DNS subdomain: at most 253 lower-case letters, digits, '-' "
+                "or '.', starting and ending with a letter or digit",
+            )
+        )
+        return None
+    return text
+
+
+def _header(document: Mapping[str, Any], problems: fields.Problems) -> model.PolicyKind | None:
+    fields.known_keys(document, allowed=DOCUMENT_FIELDS, path="", problems=problems)
+    api_version = document.get("apiVersion")
+    if api_version is None:
+        problems.append(registry.Problem("apiVersion", f"required: {model.API_VERSION}"))
+    elif api_version != model.API_VERSION:
+        problems.append(
+            registry.Problem(
+                "apiVersion",
+                f"must be {model.API_VERSION}, not {api_version!r}",
+            )
+        )
+    kind = document.get("kind")
+    if kind is None:
+        problems.append(registry.Problem("kind", f"required: {fields.one_of(model.POLICY_KINDS)}"))
+        return None
+    for known in model.POLICY_KINDS:
+        if kind == known:
+            return known
+    problems.append(
+        registry.Problem(
+            "kind",
+            f"must be {fields.one_of(model.POLICY_KINDS)}"
+            + (fields.suggestion(kind, model.POLICY_KINDS) if isinstance(kind, str) else ""),
+        )
+    )
+    return None
+
+
+def _metadata(
+    document: Mapping[str, Any], *, kind: model.PolicyKind | None, problems: fields.Problems
+) -> tuple[str | None, str | None, int | None]:
+    raw = document.get("metadata")
+    metadata = {} if raw is None else fields.mapping(raw, path="metadata", problems=problems)
+    if metadata is None:
+        return None, None, None
+    name = _require_name(metadata.get("name"), path="metadata.name", problems=problems, label=False)
+    namespace: str | None = None
+    if kind == model.NAMESPACED_KIND:
+        if metadata.get("namespace") is None:
+            problems.append(
+                registry.Problem(
+                    "metadata.namespace", "required: a ContainerPolicy lives in a namespace"
+                )
+            )
+        else:
+            namespace = _require_name(
+                metadata.get("namespace"), path="metadata.namespace", problems=problems, label=True
+            )
+    generation = metadata.get("generation")
+    if not isinstance(generation, int) or isinstance(generation, bool):
+        generation = None
+    return name, namespace, generation
+
+
+def _action(spec: Mapping[str, Any], problems: fields.Problems) -> model.Action:
+    raw = spec.get("action")
+    if raw is None:
+        return model.DEFAULT_ACTION
+    for action in model.ACTIONS:
+        if raw == action:
+            return action
+    problems.append(
+        registry.Problem(
+            "spec.action",
+            f"must be {fields.one_of(model.ACTIONS)}"
+            + (fields.suggestion(raw, model.ACTIONS) if isinstance(raw, str) else ""),
+        )
+    )
+    return model.DEFAULT_ACTION
+
+
+def _profile(
+    value: object, *, latest_minor: int, problems: fields.Problems
+) -> profiles.Profile | None:
+    path = "spec.profile"
+    spec = fields.mapping(value, path=path, problems=problems)
+    if spec is None:
+        return None
+    before = len(problems)
+    fields.known_keys(spec, allowed=PROFILE_FIELDS, path=path, problems=problems)
+    level: str | None = None
+    if spec.get("level") is None:
+        problems.append(
+            registry.Problem(f"{path}.level", f"required: {fields.one_of(profiles.LEVELS)}")
+        )
+    else:
+        level = fields.string(spec["level"], path=f"{path}.level", problems=problems)
+    version: str | None = "latest"
+    if spec.get("version") is not None:
+        version = fields.string(spec["version"], path=f"{path}.version", problems=problems)
+    if level is None or version is None:
+        return None
+    try:
+        profile = profiles.resolve(level, version, latest_minor=latest_minor)
+    except ValueError as error:
+        at = f"{path}.level" if level not in profiles.LEVELS else f"{path}.version"
+        reason = str(error)
+        if level not in profiles.LEVELS:
+            reason += fields.suggestion(level, profiles.LEVELS)
+        problems.append(registry.Problem(at, reason))
+        return None
+    return profile if len(problems) == before else None
+
+
+def _rules(value: object, problems: fields.Problems) -> tuple[registry.BoundCheck, ...]:
+    path = "spec.rules"
+    spec = fields.mapping(value, path=path, problems=problems)
+    if spec is None:
+        return ()
+    fields.known_keys(spec, allowed=rules.RULES, path=path, problems=problems)
+    bound: list[registry.BoundCheck] = []
+    for rule_id, rule in rules.RULES.items():
+        if rule_id not in spec:
+            continue
+        try:
+            check = rule.bind(spec[rule_id], fields.child(path, rule_id))
+        except registry.ConfigError as error:
+            problems.extend(error.problems)
+            continue
+        if check is not None:
+            bound.append(check)
+    return tuple(bound)
+
+
+def _patterns(
+    value: object,
+    path: str,
+    *,
+    problems: fields.Problems,
+    empty: str,
+    validate: patterns.Validator | None = None,
+) -> patterns.Patterns | None:
+    try:
+        return patterns.parse(value, path, empty=empty, validate=validate)
+    except registry.ConfigError as error:
+        problems.extend(error.problems)
+        return None
+
+
+def _selector(value: object, path: str, problems: fields.Problems) -> selectors.LabelSelector:
+    try:
+        return selectors.parse(value, path)
+    except registry.ConfigError as error:
+        problems.extend(error.problems)
+        return selectors.EVERYTHING
+
+
+def _not_in_namespaced(path: str) -> registry.Problem:
+    return registry.Problem(
+        path,
+        "not allowed in a ContainerPolicy: it always applies to its own namespace "
+        "(use a ClusterContainerPolicy to choose namespaces)",
+    )
+
+
+def _match(
+    value: object, *, kind: model.PolicyKind | None, problems: fields.Problems
+) -> model.Match:
+    path = "spec.match"
+    spec = fields.mapping(value, path=path, problems=problems)
+    if spec is None:
+        return model.MATCH_EVERYTHING
+    fields.known_keys(spec, allowed=MATCH_FIELDS, path=path, problems=problems)
+    kinds: frozenset[str] | None = None
+    if spec.get("kinds") is not None:
+        at = f"{path}.kinds"
+        written = fields.strings(
+            spec["kinds"],
+            path=at,
+            problems=problems,
+            empty="must not be empty: it would match nothing (leave it out to match every kind)",
+        )
+        if written is not None:
+            for index, item in enumerate(written):
+                if item not in model.WORKLOAD_KINDS:
+                    problems.append(
+                        registry.Problem(
+                            f"{at}[{index}]",
+                            f"unknown kind {item!r}: must be one of "
+                            f"{', '.join(model.WORKLOAD_KINDS)}"
+                            + fields.suggestion(item, model.WORKLOAD_KINDS),
+                        )
+                    )
+            kinds = frozenset(written)
+    namespaces: patterns.Patterns | None = None
+    namespace_selector: selectors.LabelSelector | None = None
+    namespaced = kind == model.NAMESPACED_KIND
+    if spec.get("namespaces") is not None:
+        at = f"{path}.namespaces"
+        if namespaced:
+            problems.append(_not_in_namespaced(at))
+        else:
+            namespaces = _patterns(
+                spec["namespaces"],
+                at,
+                problems=problems,
+                empty="must not be empty: it would match nothing "
+                "(leave it out to match every namespace)",
+                validate=_dns_label_pattern("namespace"),
+            )
+    if spec.get("namespaceSelector") is not None:
+        at = f"{path}.namespaceSelector"
+        if namespaced:
+            problems.append(_not_in_namespaced(at))
+        else:
+            namespace_selector = _selector(spec["namespaceSelector"], at, problems)
+    object_selector: selectors.LabelSelector | None = None
+    if spec.get("objectSelector") is not None:
+        object_selector = _selector(spec["objectSelector"], f"{path}.objectSelector", problems)
+    return model.Match(
+        kinds=kinds,
+        namespaces=namespaces,
+        namespace_selector=namespace_selector,
+        object_selector=object_selector,
+    )
+
+
+def _expires(value: object, path: str, problems: fields.Problems) -> datetime.datetime | None:
+    """The instant an entry stops applying: a date lasts to the end of that day (UTC)."""
+    reason = (
+        "must be a date (2027-01-31, in force through that day, UTC) "
+        "or an RFC 3339 timestamp (2027-01-31T18:00:00Z)"
+    )
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            return value.replace(tzinfo=datetime.UTC)
+        return value
+    if isinstance(value, datetime.date):
+        return _end_of(value)
+    if not isinstance(value, str):
+        problems.append(registry.Problem(path, f"{reason}, not {fields.type_name(value)}"))
+        return None
+    try:
+        if _DATE.match(value):
+            return _end_of(datetime.date.fromisoformat(value))
+        if _RFC3339.match(value):
+            text = value.upper().replace("Z", "+00:00")
+            return datetime.datetime.fromisoformat(text)
+    except ValueError:
+        problems.append(registry.Problem(path, f"{value!r} is not a real date or time"))
+        return None
+    problems.append(registry.Problem(path, f"{reason}, not {value!r}"))
+    return None
+
+
+def _end_of(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day + _ONE_DAY, datetime.time(), tzinfo=datetime.UTC)
+
+
+def _checks(value: object, path: str, problems: fields.Problems) -> frozenset[str] | None:
+    written = fields.strings(
+        value,
+        path=path,
+        problems=problems,
+        empty="must not be empty: leave it out to exempt every check",
+    )
+    if written is None:
+        return None
+    known = set(rules.RULES) | model.POD_SECURITY_CHECK_IDS
+    before = len(problems)
+    for index, item in enumerate(written):
+        if item not in known:
+            problems.append(
+                registry.Problem(
+                    f"{path}[{index}]",
+                    f"unknown check {item!r}: must be a rule id or a Pod Security check id"
+                    + fields.suggestion(item, sorted(known)),
+                )
+            )
+    return frozenset(written) if len(problems) == before else None
+
+
+def _exemption(
+    value: object, *, index: int, kind: model.PolicyKind | None, problems: fields.Problems
+) -> model.Exemption | None:
+    path = f"spec.exclude[{index}]"
+    entry = fields.mapping(value, path=path, problems=problems)
+    if entry is None:
+        return None
+    before = len(problems)
+    fields.known_keys(entry, allowed=EXEMPTION_FIELDS, path=path, problems=problems)
+    if not any(entry.get(key) is not None for key in EXEMPTION_SELECTORS):
+        problems.append(
+            registry.Problem(
+                path,
+                "selects nothing: give at least one of " + fields.one_of(EXEMPTION_SELECTORS),
+            )
+        )
+        return None
+
+    def read(
+        key: str, what: str, validate: patterns.Validator | None = None
+    ) -> patterns.Patterns | None:
+        if entry.get(key) is None:
+            return None
+        return _patterns(
+            entry[key],
+            f"{path}.{key}",
+            problems=problems,
+            empty=f"must not be empty: it would match no {what} (leave it out to match any)",
+            validate=validate,
+        )
+
+    namespaces: patterns.Patterns | None = None
+    if entry.get("namespaces") is not None and kind == model.NAMESPACED_KIND:
+        problems.append(_not_in_namespaced(f"{path}.namespaces"))
+    else:
+        namespaces = read("namespaces", "namespace", _dns_label_pattern("namespace"))
+    usernames = read("usernames", "user")
+    groups = read("groups", "group")
+    images = read("images", "image", _image_pattern)
+    containers = read("containers", "container", _dns_label_pattern("container"))
+    checks = (
+        None
+        if entry.get("checks") is None
+        else _checks(entry["checks"], f"{path}.checks", problems)
+    )
+    reason = ""
+    if entry.get("reason") is not None:
+        reason = fields.string(entry["reason"], path=f"{path}.reason", problems=problems) or ""
+    expires = None
+    if entry.get("expires") is not None:
+        expires = _expires(entry["expires"], f"{path}.expires", problems)
+    if len(problems) != before:
+        return None
+    return model.Exemption(
+        index=index,
+        namespaces=namespaces,
+        usernames=usernames,
+        groups=groups,
+        images=images,
+        containers=containers,
+        checks=checks,
+        reason=reason,
+        expires=expires,
+    )
+
+
+def _exclude(
+    value: object, *, kind: model.PolicyKind | None, problems: fields.Problems
+) -> tuple[model.Exemption, ...]:
+    if isinstance(value, Mapping):
+        problems.append(
+            registry.Problem(
+                "spec.exclude",
+                "must be a list of exclusion entries, not an object "
+                "(write each entry as a list item: '- namespaces: [...]')",
+            )
+        )
+        return ()
+    if not isinstance(value, list | tuple):
+        problems.append(
+            registry.Problem("spec.exclude", f"must be a list, not {fields.type_name(value)}")
+        )
+        return ()
+    out: list[model.Exemption] = []
+    for index, item in enumerate(value):
+        entry = _exemption(item, index=index, kind=kind, problems=problems)
+        if entry is not None:
+            out.append(entry)
+    return tuple(out)
+
+
+def compile(
+    document: Mapping[str, Any], *, latest_minor: int = profiles.DEFAULT_LATEST_MINOR
+) -> model.CompiledPolicy:
+    """Compile a ``ClusterContainerPolicy`` or ``ContainerPolicy`` document.
+
+    ``latest_minor`` is the Pod Security policy version ``latest`` stands for
+    (``profiles.resolve``'s setting: by default the release Bulkhead targets).
+
+    Raises ``CompileError`` with every problem found when the document
+    cannot be enforced exactly as written.
+    """
+    problems: fields.Problems = []
+    if not isinstance(document, Mapping):
+        raise CompileError(
+            [registry.Problem("document", f"must be an object, not {fields.type_name(document)}")]
+        )
+    kind = _header(document, problems)
+    name, namespace, generation = _metadata(document, kind=kind, problems=problems)
+    spec = None
+    if document.get("spec") is None:
+        problems.append(
+            registry.Problem(
+                "spec", "required: set spec.profile or at least one rule under spec.rules"
+            )
+        )
+    else:
+        spec = fields.mapping(document["spec"], path="spec", problems=problems)
+    action: model.Action = model.DEFAULT_ACTION
+    profile: profiles.Profile | None = None
+    checks: tuple[registry.BoundCheck, ...] = ()
+    match = model.MATCH_EVERYTHING
+    exemptions: tuple[model.Exemption, ...] = ()
+    if spec is not None:
+        fields.known_keys(spec, allowed=SPEC_FIELDS, path="spec", problems=problems)
+        action = _action(spec, problems)
+        before = len(problems)
+        if spec.get("profile") is not None:
+            profile = _profile(spec["profile"], latest_minor=latest_minor, problems=problems)
+        if spec.get("rules") is not None:
+            checks = _rules(spec["rules"], problems)
+        runs_nothing = (profile is None or profile.level == "privileged") and not checks
+        if runs_nothing and len(problems) == before:
+            problems.append(
+                registry.Problem(
+                    "spec",
+                    "enforces nothing: set spec.profile (baseline or restricted) "
+                    "or enable at least one rule under spec.rules",
+                )
+            )
+        if spec.get("match") is not None:
+            match = _match(spec["match"], kind=kind, problems=problems)
+        if spec.get("exclude") is not None:
+            exemptions = _exclude(spec["exclude"], kind=kind, problems=problems)
+    if problems or kind is None or name is None:
+        raise CompileError(problems)
+    return model.CompiledPolicy(
+        kind=kind,
+        name=name,
+        namespace=namespace,
+        action=action,
+        profile=profile,
+        checks=checks,
+        generation=generation,
+        match=match,
+        exemptions=exemptions,
+    )

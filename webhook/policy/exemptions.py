@@ -1,0 +1,95 @@
+"""What a ``spec.exclude`` entry exempts: a whole request, or single findings. Pure, no I/O.
+
+An entry applies until its ``expires`` instant. It covers a request when
+every request selector it gives (``namespaces``, ``usernames``, ``groups``)
+matches; it covers a finding when, in addition, every finding selector it
+gives (``checks``, ``containers``, ``images``) matches that finding. A
+finding selector cannot match a finding that lacks the field (a pod-level
+finding has no container and no image), so such an entry keeps it.
+Entries are ORed: any one covering a finding drops it.
+
+An ``images`` pattern is compared with the image as written and with its
+normalised form (``nginx`` is ``docker.io/library/nginx:latest``), so
+``docker.io/library/nginx*`` and ``nginx*`` both exempt ``nginx:1.27``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable, Sequence
+
+from webhook.policy import model
+from webhook.rules import findings, images
+
+#: The spellings of one image an ``images`` pattern is compared with.
+ImageForms = Callable[[str], tuple[str, ...]]
+
+
+def aware(now: datetime.datetime) -> datetime.datetime:
+    """``now`` with a time zone; a naive value is taken to be UTC."""
+    return now if now.tzinfo is not None else now.replace(tzinfo=datetime.UTC)
+
+
+def live(entry: model.Exemption, *, now: datetime.datetime) -> bool:
+    """Whether ``entry`` still applies at ``now`` (it stops at its ``expires`` instant)."""
+    return entry.expires is None or aware(now) < entry.expires
+
+
+def covers_request(
+    entry: model.Exemption, subject: model.Subject, *, now: datetime.datetime
+) -> bool:
+    """Whether ``entry`` is live and its request selectors all match ``subject``."""
+    if not live(entry, now=now):
+        return False
+    if entry.namespaces is not None and (
+        subject.namespace is None or not entry.namespaces.matches(subject.namespace)
+    ):
+        return False
+    if entry.usernames is not None and not entry.usernames.matches(subject.username):
+        return False
+    return entry.groups is None or entry.groups.matches_any(subject.groups)
+
+
+def covers_finding(
+    entry: model.Exemption, finding: findings.Finding, *, image_forms: ImageForms
+) -> bool:
+    """Whether the finding selectors of ``entry`` all match ``finding``."""
+    if entry.checks is not None and finding.check not in entry.checks:
+        return False
+    if entry.containers is not None and (
+        finding.container is None or not entry.containers.matches(finding.container)
+    ):
+        return False
+    return entry.images is None or (
+        finding.image is not None and entry.images.matches_any(image_forms(finding.image))
+    )
+
+
+def written_and_normalized(image: str) -> tuple[str, ...]:
+    """The image as written and, when it parses, its normalised form."""
+    try:
+        normalized = images.parse(image).normalized
+    except images.ImageError:
+        return (image,)
+    return (image,) if normalized == image else (image, normalized)
+
+
+def drop_exempted(
+    found: list[findings.Finding],
+    entries: Iterable[model.Exemption],
+    *,
+    subject: model.Subject,
+    now: datetime.datetime,
+    image_forms: ImageForms = written_and_normalized,
+) -> list[findings.Finding]:
+    """``found`` without the findings some live entry covering ``subject`` exempts."""
+    relevant: Sequence[model.Exemption] = [
+        e for e in entries if covers_request(e, subject, now=now)
+    ]
+    if not relevant:
+        return found
+    if any(e.whole_request for e in relevant):
+        return []
+    return [
+        f for f in found if not any(covers_finding(e, f, image_forms=image_forms) for e in relevant)
+    ]

@@ -1,0 +1,38 @@
+"""Judging one pod view under one compiled policy. Pure, no I/O.
+
+``judge`` runs the policy's Pod Security profile (if any), then every bound
+rule, and drops the findings a live exclusion entry exempts. It does not ask
+whether the policy applies to the request at all: that is
+``matching.applies``, asked once per request before any pod spec is judged.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from webhook.policy import exemptions, model
+from webhook.rules import findings, podview
+
+
+def judge(
+    compiled: model.CompiledPolicy,
+    pod: podview.PodView,
+    subject: model.Subject,
+    *,
+    now: datetime.datetime,
+) -> list[findings.Finding]:
+    """Every finding of ``compiled`` on ``pod`` that no exclusion entry exempts."""
+    found: list[findings.Finding] = (
+        list(compiled.profile.evaluate(pod)) if compiled.profile is not None else []
+    )
+    for check in compiled.checks:
+        found.extend(check.run(pod))
+    if not found or not compiled.exemptions:
+        return found
+    return exemptions.drop_exempted(
+        found,
+        compiled.exemptions,
+        subject=subject,
+        now=now,
+        image_forms=exemptions.written_and_normalized,
+    )

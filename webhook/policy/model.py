@@ -1,0 +1,137 @@
+"""The policy vocabulary and the compiled values a policy becomes. Pure values, no I/O.
+
+``CompiledPolicy`` is what ``compiler.compile`` makes of a
+``ClusterContainerPolicy`` or ``ContainerPolicy`` document and what
+``matching.applies`` and ``judging.judge`` act on; ``Subject`` is the part
+of an admission request those two need (who submits what, where).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from collections.abc import Mapping
+from typing import Final, Literal
+
+from webhook import profiles
+from webhook.policy import patterns, selectors
+from webhook.rules import registry
+
+GROUP: Final = "bulkhead.dev"
+VERSION: Final = "v1alpha1"
+API_VERSION: Final = f"{GROUP}/{VERSION}"
+
+PolicyKind = Literal["ClusterContainerPolicy", "ContainerPolicy"]
+CLUSTER_KIND: Final = "ClusterContainerPolicy"
+NAMESPACED_KIND: Final = "ContainerPolicy"
+POLICY_KINDS: Final[tuple[PolicyKind, ...]] = ("ClusterContainerPolicy", "ContainerPolicy")
+
+Action = Literal["Deny", "Warn", "Audit"]
+ACTIONS: Final[tuple[Action, ...]] = ("Deny", "Warn", "Audit")
+DEFAULT_ACTION: Final[Action] = "Deny"
+
+#: The kinds of submitted objects a policy can match (``spec.match.kinds``).
+WORKLOAD_KINDS: Final[tuple[str, ...]] = (
+    "Pod",
+    "Deployment",
+    "ReplicaSet",
+    "StatefulSet",
+    "DaemonSet",
+    "Job",
+    "CronJob",
+    "ReplicationController",
+    "PodTemplate",
+)
+
+#: The Pod Security Standards check ids an exclusion may name under ``checks``.
+POD_SECURITY_CHECK_IDS: Final[frozenset[str]] = frozenset(profiles.CHECKS)
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Subject:
+    """What an admission request submits, where and by whom.
+
+    ``kind`` is the submitted object's kind (``Deployment``), ``namespace``
+    its namespace (``None`` for a cluster-scoped object), the label maps
+    those of its namespace and of the object itself, and ``username`` and
+    ``groups`` the requesting user's.
+    """
+
+    kind: str
+    namespace: str | None
+    namespace_labels: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    object_labels: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    username: str = ""
+    groups: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Match:
+    """``spec.match``: each part left out (``None``) matches everything."""
+
+    kinds: frozenset[str] | None = None
+    namespaces: patterns.Patterns | None = None
+    namespace_selector: selectors.LabelSelector | None = None
+    object_selector: selectors.LabelSelector | None = None
+
+
+#: ``spec.match`` left out: everything.
+MATCH_EVERYTHING: Final = Match()
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Exemption:
+    """One ``spec.exclude`` entry: it exempts when every selector it gives matches.
+
+    ``namespaces``, ``usernames`` and ``groups`` select requests;
+    ``images``, ``containers`` and ``checks`` select findings. An entry with
+    none of the finding selectors (``whole_request``) exempts the whole
+    request from the policy. ``expires`` is the instant from which the entry
+    no longer applies (``None``: never).
+    """
+
+    index: int
+    namespaces: patterns.Patterns | None = None
+    usernames: patterns.Patterns | None = None
+    groups: patterns.Patterns | None = None
+    images: patterns.Patterns | None = None
+    containers: patterns.Patterns | None = None
+    checks: frozenset[str] | None = None
+    reason: str = ""
+    expires: datetime.datetime | None = None
+
+    @property
+    def whole_request(self) -> bool:
+        return self.images is None and self.containers is None and self.checks is None
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class CompiledPolicy:
+    """A valid policy, ready to match requests and judge pod views.
+
+    ``profile`` is the built-in Pod Security Standard (``None`` when the
+    policy sets none), ``checks`` the enabled rules of ``spec.rules`` in rule
+    id order, ``generation`` the document's ``metadata.generation`` when it
+    has one (the operator reports it as ``observedGeneration``).
+    """
+
+    kind: PolicyKind
+    name: str
+    namespace: str | None
+    action: Action
+    profile: profiles.Profile | None
+    checks: tuple[registry.BoundCheck, ...]
+    generation: int | None = None
+    match: Match = MATCH_EVERYTHING
+    exemptions: tuple[Exemption, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """``ClusterContainerPolicy/<name>`` or ``ContainerPolicy/<namespace>/<name>``."""
+        if self.namespace is None:
+            return f"{self.kind}/{self.name}"
+        return f"{self.kind}/{self.namespace}/{self.name}"
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        return tuple(check.id for check in self.checks)

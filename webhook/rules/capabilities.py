@@ -1,0 +1,229 @@
+"""The ``capabilities`` rule: what containers must drop and may add. Pure, no I/O.
+
+Policy value (``spec.rules.capabilities``), one or both fields:
+
+    capabilities:
+      requireDrop: [ALL]                # every container must drop these
+      allowedAdd: [NET_BIND_SERVICE]    # and may add only these
+
+- ``requireDrop``: each name must be in the container's
+  ``securityContext.capabilities.drop``; dropping ``ALL`` satisfies every
+  name, while ``requireDrop: [ALL]`` needs ``ALL`` itself.
+- ``allowedAdd``: left out, anything may be added; ``[]``, nothing may be
+  added. Adding ``ALL`` is allowed only when ``ALL`` is listed, and listing
+  ``ALL`` allows adding anything.
+
+Names are compared after upper-casing and removing a ``CAP_`` prefix, in the
+policy and in the pod alike (``cap_net_raw`` is ``NET_RAW``). Policy names must
+be Linux capability names or ``ALL``; an unknown name is a config error (in
+the pod, an unknown added name simply is not allowed).
+
+Fields read, for containers of all three kinds (capabilities are per
+container): ``securityContext.capabilities.drop`` and ``.add``. A missing
+drop is a finding at ``...capabilities.drop``; each disallowed addition at
+its ``...capabilities.add[i]``. Windows pods (``spec.os.name: windows``) are
+exempt: capabilities are Linux-only and the apiserver refuses them there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from collections.abc import Sequence
+from typing import Any, Final
+
+from webhook.rules import config, findings, podview, registry
+
+ID: Final = "capabilities"
+ALL: Final = "ALL"
+
+# Linux capabilities (include/uapi/linux/capability.h), without the CAP_ prefix.
+KNOWN: Final = frozenset(
+    {
+        "CHOWN",
+        "DAC_OVERRIDE",
+        "DAC_READ_SEARCH",
+        "FOWNER",
+        "FSETID",
+        "KILL",
+        "SETGID",
+        "SETUID",
+        "SETPCAP",
+        "LINUX_IMMUTABLE",
+        "NET_BIND_SERVICE",
+        "NET_BROADCAST",
+        "NET_ADMIN",
+        "NET_RAW",
+        "IPC_LOCK",
+        "IPC_OWNER",
+        "SYS_MODULE",
+        "SYS_RAWIO",
+        "SYS_CHROOT",
+        "SYS_PTRACE",
+        "SYS_PACCT",
+        "SYS_ADMIN",
+        "SYS_BOOT",
+        "SYS_NICE",
+        "SYS_RESOURCE",
+        "SYS_TIME",
+        "SYS_TTY_CONFIG",
+        "MKNOD",
+        "LEASE",
+        "AUDIT_WRITE",
+        "AUDIT_CONTROL",
+        "SETFCAP",
+        "MAC_OVERRIDE",
+        "MAC_ADMIN",
+        "SYSLOG",
+        "WAKE_ALARM",
+        "BLOCK_SUSPEND",
+        "AUDIT_READ",
+        "PERFMON",
+        "BPF",
+        "CHECKPOINT_RESTORE",
+    }
+)
+_FIELDS: Final = ("requireDrop", "allowedAdd")
+_FIX: Final = (
+    "Set securityContext.capabilities.drop: [ALL] and add back only the capabilities "
+    "the policy allows."
+)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Params:
+    """Normalised names: what must be dropped, and what may be added (``None``: anything)."""
+
+    require_drop: frozenset[str]
+    allowed_add: frozenset[str] | None
+
+
+def normalize(name: str) -> str:
+    """``cap_net_raw`` -> ``NET_RAW``: upper case, no ``CAP_`` prefix."""
+    return name.upper().removeprefix("CAP_")
+
+
+def _names(value: object, path: str, *, problems: config.Problems) -> frozenset[str]:
+    names: set[str] = set()
+    for item_path, text in config.strings(value, path, problems=problems):
+        name = normalize(text)
+        if name == ALL or name in KNOWN:
+            names.add(name)
+            continue
+        close = difflib.get_close_matches(name, sorted(KNOWN), n=1)
+        hint = f'; did you mean "{close[0]}"?' if close else ""
+        problems.append(
+            registry.Problem(
+                item_path,
+                f'unknown capability "{text}": use a Linux capability name '
+                f"such as NET_BIND_SERVICE, or ALL{hint}",
+            )
+        )
+    return frozenset(names)
+
+
+def parse(value: object, path: str) -> Params:
+    """Validate ``spec.rules.capabilities``; every bad name is reported at its index."""
+    problems: config.Problems = []
+    spec = config.fields(value, path, allowed=_FIELDS, problems=problems)
+    require_drop: frozenset[str] = frozenset()
+    allowed_add: frozenset[str] | None = None
+    if spec is not None:
+        if not any(key in spec for key in _FIELDS):
+            problems.append(registry.Problem(path, "set requireDrop, allowedAdd or both"))
+        if "requireDrop" in spec:
+            require_drop = _names(spec["requireDrop"], f"{path}.requireDrop", problems=problems)
+        if "allowedAdd" in spec:
+            allowed_add = _names(spec["allowedAdd"], f"{path}.allowedAdd", problems=problems)
+            if ALL in allowed_add:
+                allowed_add = None
+    config.raise_if_any(problems)
+    return Params(require_drop=require_drop, allowed_add=allowed_add)
+
+
+def _names_in_pod(container: podview.Container, *, value: Any, key: str) -> Sequence[Any]:
+    if value is None:
+        return ()
+    if isinstance(value, list):
+        return value
+    path = container.field("securityContext", "capabilities", key)
+    raise podview.PodSpecError(path, "must be a list")
+
+
+def _missing_drops(required: frozenset[str], drop: Sequence[Any]) -> list[str]:
+    dropped = {normalize(name) for name in drop if isinstance(name, str)}
+    if ALL in dropped:
+        return []
+    return sorted(required - dropped)
+
+
+def _add_finding(
+    container: podview.Container, *, index: int, name: Any, allowed: frozenset[str]
+) -> findings.Finding:
+    shown = normalize(name) if isinstance(name, str) else config.describe(name)
+    allowed_text = ", ".join(sorted(allowed)) if allowed else "nothing"
+    return findings.Finding(
+        check=ID,
+        path=container.field("securityContext", "capabilities", f"add[{index}]"),
+        message=(
+            f"{container.label} adds capability {shown}; the policy allows adding {allowed_text}"
+        ),
+        fix=f"Remove {shown} from securityContext.capabilities.add.",
+        container=container.name,
+        image=container.image,
+    )
+
+
+def check(pod: podview.PodView, params: Params) -> list[findings.Finding]:
+    """Findings for missing drops and disallowed additions."""
+    if pod.windows:
+        return []
+    out: list[findings.Finding] = []
+    required = params.require_drop
+    allowed = params.allowed_add
+    for container in pod.containers:
+        raw = container.security_context.get("capabilities")
+        if raw is None:
+            drop: Sequence[Any] = ()
+            add: Sequence[Any] = ()
+        else:
+            caps = podview.mapping(raw, container, "securityContext", "capabilities")
+            drop = _names_in_pod(container, value=caps.get("drop"), key="drop")
+            add = _names_in_pod(container, value=caps.get("add"), key="add")
+        if required and ALL not in drop:
+            missing = _missing_drops(required, drop)
+            if missing:
+                if missing == [ALL]:
+                    what = "ALL capabilities"
+                    fix = _FIX
+                else:
+                    what = ", ".join(missing)
+                    fix = f"Add ALL (or {what}) to securityContext.capabilities.drop."
+                out.append(
+                    findings.Finding(
+                        check=ID,
+                        path=container.field("securityContext", "capabilities", "drop"),
+                        message=f"{container.label} does not drop {what}",
+                        fix=fix,
+                        container=container.name,
+                        image=container.image,
+                    )
+                )
+        if allowed is not None and add:
+            for index, name in enumerate(add):
+                if not isinstance(name, str) or normalize(name) not in allowed:
+                    out.append(_add_finding(container, index=index, name=name, allowed=allowed))
+    return out
+
+
+RULE: Final[registry.Rule[Params]] = registry.Rule(
+    id=ID,
+    title="Containers drop capabilities and add only allowed ones",
+    fields=(
+        "spec.{initContainers,containers,ephemeralContainers}[*].securityContext.capabilities.drop",
+        "spec.{initContainers,containers,ephemeralContainers}[*].securityContext.capabilities.add",
+    ),
+    fix=_FIX,
+    parse=parse,
+    check=check,
+)

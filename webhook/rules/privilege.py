@@ -1,0 +1,102 @@
+"""The ``privileged`` and ``allowPrivilegeEscalation`` rules. Pure, no I/O.
+
+Policy values:
+
+    privileged: false                  # no privileged containers (true: not checked)
+    allowPrivilegeEscalation: false    # every container must forbid escalation (true: not checked)
+
+Fields read, for containers of all three kinds (neither field exists at pod level):
+
+- ``privileged``: ``securityContext.privileged`` must be unset or ``false``.
+- ``allowPrivilegeEscalation``: ``securityContext.allowPrivilegeEscalation``
+  must be set to ``false`` explicitly. Unset is a finding at that field: the
+  runtime's default allows escalation (setuid binaries, file capabilities).
+  Windows pods (``spec.os.name: windows``) are exempt: the field is Linux-only
+  and the apiserver refuses it there, as Pod Security Admission exempts them.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from webhook.rules import config, findings, podview, registry
+
+PRIVILEGED: Final = "privileged"
+ESCALATION: Final = "allowPrivilegeEscalation"
+
+_FIX_PRIVILEGED: Final = (
+    "Remove securityContext.privileged (or set it to false); grant only the capabilities "
+    "the container needs with securityContext.capabilities.add."
+)
+_FIX_ESCALATION: Final = "Set securityContext.allowPrivilegeEscalation: false on the container."
+
+
+def check_privileged(pod: podview.PodView, params: bool) -> list[findings.Finding]:
+    """Findings for containers that set ``securityContext.privileged: true``."""
+    out: list[findings.Finding] = []
+    for container in pod.containers:
+        if container.security_context.get("privileged") is True:
+            out.append(
+                findings.Finding(
+                    check=PRIVILEGED,
+                    path=container.field("securityContext", "privileged"),
+                    message=f"{container.label} runs privileged (securityContext.privileged: true)",
+                    fix=_FIX_PRIVILEGED,
+                    container=container.name,
+                    image=container.image,
+                )
+            )
+    return out
+
+
+def check_escalation(pod: podview.PodView, params: bool) -> list[findings.Finding]:
+    """Findings for containers that do not set ``allowPrivilegeEscalation: false``."""
+    if pod.windows:
+        return []
+    out: list[findings.Finding] = []
+    for container in pod.containers:
+        value = container.security_context.get("allowPrivilegeEscalation")
+        if value is False:
+            continue
+        if value is None:
+            message = (
+                f"{container.label} does not set securityContext.allowPrivilegeEscalation: "
+                "false, so processes may gain more privileges than their parent"
+            )
+        else:
+            message = f"{container.label} sets securityContext.allowPrivilegeEscalation: true"
+        out.append(
+            findings.Finding(
+                check=ESCALATION,
+                path=container.field("securityContext", "allowPrivilegeEscalation"),
+                message=message,
+                fix=_FIX_ESCALATION,
+                container=container.name,
+                image=container.image,
+            )
+        )
+    return out
+
+
+PRIVILEGED_RULE: Final[registry.Rule[bool]] = registry.Rule(
+    id=PRIVILEGED,
+    title="No privileged containers",
+    fields=("spec.{initContainers,containers,ephemeralContainers}[*].securityContext.privileged",),
+    fix=_FIX_PRIVILEGED,
+    parse=config.switch(on=False, enforces="no container may run privileged"),
+    check=check_privileged,
+)
+
+ESCALATION_RULE: Final[registry.Rule[bool]] = registry.Rule(
+    id=ESCALATION,
+    title="Containers forbid privilege escalation",
+    fields=(
+        "spec.{initContainers,containers,ephemeralContainers}[*]"
+        ".securityContext.allowPrivilegeEscalation",
+    ),
+    fix=_FIX_ESCALATION,
+    parse=config.switch(
+        on=False, enforces="every container must set allowPrivilegeEscalation: false"
+    ),
+    check=check_escalation,
+)

@@ -1,0 +1,87 @@
+"""The ``probes`` rule: regular containers declare their health probes. Pure, no I/O.
+
+Policy value (``spec.rules.probes``), a list of ``liveness``, ``readiness``
+and ``startup``:
+
+    probes: [liveness, readiness]
+    probes: []                      # not checked
+
+Fields read: ``livenessProbe``, ``readinessProbe`` and ``startupProbe`` of
+``containers`` only. Init containers run to completion and ephemeral
+containers cannot have probes, so neither is judged. Each listed probe a
+container does not set is one finding at ``...containers[i].<kind>Probe``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+from webhook.rules import config, findings, podview, registry
+
+ID: Final = "probes"
+
+_FIELDS: Final[Mapping[str, str]] = {
+    "liveness": "livenessProbe",
+    "readiness": "readinessProbe",
+    "startup": "startupProbe",
+}
+_FIX: Final = "Add the probes the policy lists (livenessProbe, readinessProbe, startupProbe)."
+
+
+def parse(value: object, path: str) -> tuple[str, ...] | None:
+    """The probe names the policy requires, in policy order; ``None`` for ``[]``."""
+    problems: config.Problems = []
+    names: dict[str, None] = {}
+    for item_path, name in config.strings(value, path, problems=problems):
+        if name in _FIELDS:
+            names[name] = None
+            continue
+        hint = ""
+        short = name.removesuffix("Probe").lower()
+        if short in _FIELDS:
+            hint = f'; did you mean "{short}"?'
+        problems.append(
+            registry.Problem(
+                item_path, f'unknown probe "{name}": use liveness, readiness or startup{hint}'
+            )
+        )
+    config.raise_if_any(problems)
+    return tuple(names) or None
+
+
+def check(pod: podview.PodView, params: tuple[str, ...]) -> list[findings.Finding]:
+    """One finding per required probe a regular container lacks."""
+    out: list[findings.Finding] = []
+    for container in pod.containers:
+        if container.kind != "containers":
+            continue
+        spec = container.spec
+        for name in params:
+            field = _FIELDS[name]
+            if spec.get(field) is None:
+                out.append(
+                    findings.Finding(
+                        check=ID,
+                        path=container.field(field),
+                        message=f"{container.label} has no {name} probe ({field})",
+                        fix=f"Add a {field} to the container (httpGet, tcpSocket, grpc or exec).",
+                        container=container.name,
+                        image=container.image,
+                    )
+                )
+    return out
+
+
+RULE: Final[registry.Rule[tuple[str, ...]]] = registry.Rule(
+    id=ID,
+    title="Containers declare health probes",
+    fields=(
+        "spec.containers[*].livenessProbe",
+        "spec.containers[*].readinessProbe",
+        "spec.containers[*].startupProbe",
+    ),
+    fix=_FIX,
+    parse=parse,
+    check=check,
+)

@@ -1,0 +1,68 @@
+"""The ``readOnlyRootFilesystem`` rule: containers cannot write their image. Pure, no I/O.
+
+Policy value (``spec.rules.readOnlyRootFilesystem``):
+
+    readOnlyRootFilesystem: true    # enforce
+    readOnlyRootFilesystem: false   # not checked
+
+Field read, for containers of all three kinds (there is no pod-level field):
+``securityContext.readOnlyRootFilesystem`` must be set to ``true``; unset or
+``false`` is a finding at that field. Writable scratch space belongs in an
+``emptyDir`` volume. Windows pods (``spec.os.name: windows``) are exempt: the
+field is Linux-only and the apiserver refuses it there.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from webhook.rules import config, findings, podview, registry
+
+ID: Final = "readOnlyRootFilesystem"
+
+_FIX: Final = (
+    "Set securityContext.readOnlyRootFilesystem: true and mount an emptyDir volume "
+    "where the container must write (e.g. /tmp)."
+)
+
+
+def check(pod: podview.PodView, params: bool) -> list[findings.Finding]:
+    """Findings for containers whose root filesystem is writable."""
+    if pod.windows:
+        return []
+    out: list[findings.Finding] = []
+    for container in pod.containers:
+        value = container.security_context.get("readOnlyRootFilesystem")
+        if value is True:
+            continue
+        if value is None:
+            message = (
+                f"{container.label} does not set securityContext.readOnlyRootFilesystem: true, "
+                "so its root filesystem is writable"
+            )
+        else:
+            message = f"{container.label} sets securityContext.readOnlyRootFilesystem: false"
+        out.append(
+            findings.Finding(
+                check=ID,
+                path=container.field("securityContext", "readOnlyRootFilesystem"),
+                message=message,
+                fix=_FIX,
+                container=container.name,
+                image=container.image,
+            )
+        )
+    return out
+
+
+RULE: Final[registry.Rule[bool]] = registry.Rule(
+    id=ID,
+    title="Containers have a read-only root filesystem",
+    fields=(
+        "spec.{initContainers,containers,ephemeralContainers}[*]"
+        ".securityContext.readOnlyRootFilesystem",
+    ),
+    fix=_FIX,
+    parse=config.switch(on=True, enforces="every container must set readOnlyRootFilesystem: true"),
+    check=check,
+)

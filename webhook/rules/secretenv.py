@@ -1,0 +1,256 @@
+"""The ``literalSecretEnv`` rule: secrets come from Secrets, not pod specs. Pure, no I/O.
+
+Policy value (``spec.rules.literalSecretEnv``):
+
+    literalSecretEnv: false   # enforce: no secret written literally into env
+    literalSecretEnv: true    # not checked
+
+Fields read: ``env[i].name`` and ``env[i].value`` of containers of all three
+kinds. An entry is a finding at ``...env[i].value`` when it sets a non-empty
+literal ``value`` (not ``valueFrom``) and either
+
+- its name looks like a secret, or
+- its value is a URL with a password in it (``postgres://app:pw@db/app``),
+  whatever the name (``DATABASE_URL``).
+
+Messages name the variable, never its value.
+
+How a name looks like a secret: it is split into words on ``_``, ``-``,
+``.`` and camelCase (``dbPassword`` -> db, password; ``APIKey`` -> api, key)
+and matched case-insensitively:
+
+- any word is, or ends in, password, passwd, passphrase, secret, token,
+  credential(s), apikey, accesskey, secretkey or privatekey
+  (``DB_PASSWORD``, ``GITHUB_TOKEN``, ``APIKEY``, ``AWS_SECRET_ACCESS_KEY``);
+- ``key`` after api, access, private, secret, client, encryption, signing,
+  master, session, hmac, jwt, ssh, account, shared or license (``API_KEY``,
+  ``STRIPE_PRIVATE_KEY``), but not a lone or other key (``SORT_KEY``,
+  ``KEYBOARD_LAYOUT``);
+- pass, pwd, pw or auth as the last of several words (``DB_PASS``,
+  ``MYSQL_PWD``, ``BASIC_AUTH``), so ``PWD`` (the working directory) and
+  ``PASS_THROUGH`` are not secrets.
+
+To avoid false positives, a name is not a secret when its last word says it
+points at or describes one rather than holding it: file, path, dir, name,
+url, endpoint, id, user, type, mode, ttl, length, ... (``PASSWORD_FILE``,
+``SECRET_NAME``, ``TOKEN_URL``, ``AWS_ACCESS_KEY_ID``, ``TOKENIZER_PATH``).
+Nor is a value that is a boolean word (``true``, ``off``, ...), an absolute
+file path (``GOOGLE_APPLICATION_CREDENTIALS=/var/run/key.json``) or a
+reference to another variable (``$(DB_PASSWORD)``).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+from webhook.rules import config, findings, podview, registry
+
+ID: Final = "literalSecretEnv"
+
+_CACHE_SIZE: Final = 4096
+_WORDS: Final = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
+_URL_WITH_PASSWORD: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/@:\s]*:[^/@\s]+@")
+_REFERENCE: Final = re.compile(r"\$\([A-Za-z_][A-Za-z0-9_.-]*\)")
+_SECRET_ENDINGS: Final = (
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "secrets",
+    "token",
+    "tokens",
+    "credential",
+    "credentials",
+    "creds",
+    "apikey",
+    "accesskey",
+    "secretkey",
+    "privatekey",
+)
+_KEY_QUALIFIERS: Final = frozenset(
+    {
+        "api",
+        "access",
+        "private",
+        "secret",
+        "client",
+        "encryption",
+        "signing",
+        "master",
+        "session",
+        "hmac",
+        "jwt",
+        "ssh",
+        "account",
+        "shared",
+        "license",
+    }
+)
+_LAST_WORD_SECRETS: Final = frozenset({"pass", "pwd", "pw", "auth"})
+_DESCRIPTIVE: Final = frozenset(
+    {
+        "file",
+        "files",
+        "path",
+        "paths",
+        "dir",
+        "directory",
+        "folder",
+        "location",
+        "mount",
+        "name",
+        "names",
+        "url",
+        "urls",
+        "uri",
+        "endpoint",
+        "host",
+        "hostname",
+        "port",
+        "id",
+        "user",
+        "username",
+        "login",
+        "type",
+        "kind",
+        "mode",
+        "format",
+        "version",
+        "ttl",
+        "expiry",
+        "expiration",
+        "expires",
+        "lifetime",
+        "timeout",
+        "interval",
+        "period",
+        "duration",
+        "seconds",
+        "length",
+        "len",
+        "size",
+        "min",
+        "max",
+        "count",
+        "limit",
+        "retries",
+        "enabled",
+        "disabled",
+        "enable",
+        "required",
+        "ref",
+        "header",
+        "field",
+        "prefix",
+        "suffix",
+        "policy",
+        "algorithm",
+        "alg",
+        "issuer",
+        "audience",
+        "scope",
+        "scopes",
+        "provider",
+        "method",
+        "strategy",
+        "backend",
+        "store",
+        "source",
+    }
+)
+_HARMLESS_VALUES: Final = frozenset(
+    {"true", "false", "yes", "no", "on", "off", "enabled", "disabled"}
+)
+_FIX: Final = (
+    "Store the value in a Secret and reference it with env[].valueFrom.secretKeyRef "
+    "(or envFrom.secretRef) instead of a literal value."
+)
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def looks_secret(name: str) -> bool:
+    """Whether an environment variable's name says it holds a secret."""
+    words = [word.lower() for word in _WORDS.findall(name)]
+    if not words:
+        return False
+    last = words[-1]
+    if last in _DESCRIPTIVE:
+        return False
+    if len(words) > 1 and last in _LAST_WORD_SECRETS:
+        return True
+    previous = ""
+    for word in words:
+        if word.endswith(_SECRET_ENDINGS):
+            return True
+        if word == "key" and previous in _KEY_QUALIFIERS:
+            return True
+        previous = word
+    return False
+
+
+def _harmless(value: str) -> bool:
+    return (
+        value.lower() in _HARMLESS_VALUES
+        or value.startswith("/")
+        or _REFERENCE.fullmatch(value) is not None
+    )
+
+
+def _reason(name: Any, value: str) -> str | None:
+    """Why a literal value is a secret (never quoting it), or ``None`` when it is not one."""
+    if "://" in value and _URL_WITH_PASSWORD.match(value):
+        return "to a URL with a password in it"
+    if type(name) is str and looks_secret(name) and not _harmless(value):
+        return "to a literal value, and its name says it holds a secret"
+    return None
+
+
+def check(pod: podview.PodView, params: bool) -> list[findings.Finding]:
+    """Findings for secrets written literally into environment variables."""
+    out: list[findings.Finding] = []
+    for container in pod.containers:
+        env = container.spec.get("env")
+        if not env:
+            continue
+        if type(env) is not list:
+            env = podview.objects(env, container, "env")
+        for index, variable in enumerate(env):
+            if type(variable) is not dict and not isinstance(variable, Mapping):
+                raise podview.PodSpecError(container.field(f"env[{index}]"), "must be an object")
+            value = variable.get("value")
+            if not value or type(value) is not str:
+                continue
+            name = variable.get("name")
+            if "://" not in value and (type(name) is not str or not looks_secret(name)):
+                continue
+            reason = _reason(name, value)
+            if reason is None:
+                continue
+            shown = name if isinstance(name, str) and name else "(unnamed)"
+            out.append(
+                findings.Finding(
+                    check=ID,
+                    path=container.field(f"env[{index}]", "value"),
+                    message=f"{container.label} sets environment variable {shown} {reason}",
+                    fix=_FIX,
+                    container=container.name,
+                    image=container.image,
+                )
+            )
+    return out
+
+
+RULE: Final[registry.Rule[bool]] = registry.Rule(
+    id=ID,
+    title="No secrets written literally into environment variables",
+    fields=(
+        "spec.{initContainers,containers,ephemeralContainers}[*].env[*].name",
+        "spec.{initContainers,containers,ephemeralContainers}[*].env[*].value",
+    ),
+    fix=_FIX,
+    parse=config.switch(on=False, enforces="no environment variable may hold a literal secret"),
+    check=check,
+)

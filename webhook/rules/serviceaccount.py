@@ -1,0 +1,58 @@
+"""The ``automountServiceAccountToken`` rule: no API token unless asked for. Pure, no I/O.
+
+Policy value (``spec.rules.automountServiceAccountToken``):
+
+    automountServiceAccountToken: false   # enforce
+    automountServiceAccountToken: true    # not checked
+
+Field read: ``spec.automountServiceAccountToken`` must be ``false``. Unset is
+a finding at that field, because Kubernetes mounts the token by default. A
+ServiceAccount that sets ``automountServiceAccountToken: false`` is not
+visible to this pure check (it would need an API read), so the pod itself
+must say so; a pod that needs the API mounts a projected token explicitly.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from webhook.rules import config, findings, podview, registry
+
+ID: Final = "automountServiceAccountToken"
+
+_FIX: Final = (
+    "Set spec.automountServiceAccountToken: false; if the pod needs the Kubernetes API, "
+    "mount a projected serviceAccountToken volume in the container that uses it."
+)
+
+
+def check(pod: podview.PodView, params: bool) -> list[findings.Finding]:
+    """A finding when the pod does not opt out of the service account token."""
+    value = pod.spec.get("automountServiceAccountToken")
+    if value is False:
+        return []
+    if value is None:
+        message = (
+            "the pod does not set automountServiceAccountToken: false, so Kubernetes mounts "
+            "a service account token into every container"
+        )
+    else:
+        message = "the pod sets automountServiceAccountToken: true"
+    return [
+        findings.Finding(
+            check=ID,
+            path=pod.field("automountServiceAccountToken"),
+            message=message,
+            fix=_FIX,
+        )
+    ]
+
+
+RULE: Final[registry.Rule[bool]] = registry.Rule(
+    id=ID,
+    title="No automatically mounted service account token",
+    fields=("spec.automountServiceAccountToken",),
+    fix=_FIX,
+    parse=config.switch(on=False, enforces="pods must set automountServiceAccountToken: false"),
+    check=check,
+)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import types
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -37,6 +38,13 @@ SKIPPED_SUBRESOURCES: Final = frozenset(
 )
 
 
+_NO_ANNOTATIONS: Final[Mapping[str, str]] = types.MappingProxyType({})
+
+
+def _no_annotations() -> Mapping[str, str]:
+    return _NO_ANNOTATIONS
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Decision:
     """The verdict on one request and why."""
@@ -45,7 +53,7 @@ class Decision:
     code: int = 200
     message: str = ""
     warnings: tuple[str, ...] = ()
-    audit_annotations: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    audit_annotations: Mapping[str, str] = dataclasses.field(default_factory=_no_annotations)
     violations: tuple[messages.Violation, ...] = ()
     judged: bool = True
     note: str = ""
@@ -72,6 +80,10 @@ class Decision:
             warnings=self.warnings,
             audit_annotations=self.audit_annotations,
         )
+
+
+#: The verdict on a request every applicable policy passes (shared: decisions are immutable).
+_CLEAN: Final = Decision(allowed=True)
 
 
 def _skip(note: str) -> Decision:
@@ -144,7 +156,6 @@ def judge_view(
     denied: list[messages.Violation] = []
     warned: list[messages.Violation] = []
     audited: list[messages.Violation] = []
-    sinks = {"Deny": denied, "Warn": warned, "Audit": audited}
     for compiled in policies:
         if not policy.applies(compiled, subject, now=now):
             continue
@@ -152,12 +163,21 @@ def judge_view(
         if not found:
             continue
         profile = compiled.profile.label if compiled.profile is not None else None
-        sinks[compiled.action].extend(
+        sink = (
+            denied
+            if compiled.action == "Deny"
+            else warned
+            if compiled.action == "Warn"
+            else audited
+        )
+        sink.extend(
             messages.Violation(
                 policy=compiled.key, action=compiled.action, profile=profile, finding=f
             )
             for f in found
         )
+    if not (denied or warned or audited):
+        return _CLEAN
     warnings = tuple(messages.warning(v) for v in warned)
     annotations = messages.audit_annotations(audited)
     everything = (*denied, *warned, *audited)

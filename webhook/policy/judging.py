@@ -23,10 +23,12 @@ def judge(
 ) -> list[findings.Finding]:
     """Every finding of ``compiled`` on ``pod`` that no exclusion entry exempts."""
     found: list[findings.Finding] = (
-        list(compiled.profile.evaluate(pod)) if compiled.profile is not None else []
+        compiled.profile.evaluate(pod) if compiled.profile is not None else []
     )
     for check in compiled.checks:
-        found.extend(check.run(pod))
+        more = check.run(pod)
+        if more:
+            found.extend(more)
     if not found or not compiled.exemptions:
         return found
     return exemptions.drop_exempted(

@@ -40,7 +40,7 @@ _SELINUX_TYPES_1_31: Final = _SELINUX_TYPES_1_0 | {"container_engine_t"}
 
 def _type_of(security_context: Mapping[str, object], key: str) -> object:
     profile = security_context.get(key)
-    return profile.get("type") if isinstance(profile, Mapping) else None
+    return profile.get("type") if isinstance(profile, dict) else None
 
 
 def _who(container: podview.Container | None) -> str:
@@ -49,13 +49,19 @@ def _who(container: podview.Container | None) -> str:
 
 def _levels(
     pod: podview.PodView,
-) -> list[tuple[podview.Container | None, Mapping[str, object], str]]:
-    """The pod level and every container: (container or None, securityContext, its path)."""
-    levels: list[tuple[podview.Container | None, Mapping[str, object], str]] = [
-        (None, pod.security_context, pod.field("securityContext"))
+) -> list[tuple[podview.Container | None, Mapping[str, object]]]:
+    """The pod level and every container: (container or None, its securityContext)."""
+    levels: list[tuple[podview.Container | None, Mapping[str, object]]] = [
+        (None, pod.security_context)
     ]
-    levels.extend((c, c.security_context, c.field("securityContext")) for c in pod.containers)
+    levels.extend((c, c.security_context) for c in pod.containers)
     return levels
+
+
+def _path(pod: podview.PodView, container: podview.Container | None, *parts: str) -> str:
+    """The path of a securityContext field at the pod level or in ``container``."""
+    owner = pod.spec_path if container is None else container.path
+    return ".".join((owner, "securityContext", *parts))
 
 
 def _finding(
@@ -73,14 +79,14 @@ def _finding(
 
 def _apparmor(pod: podview.PodView) -> list[findings.Finding]:
     out: list[findings.Finding] = []
-    for container, sc, path in _levels(pod):
+    for container, sc in _levels(pod):
         kind = _type_of(sc, "appArmorProfile")
         if kind is not None and kind not in _APPARMOR_TYPES:
             out.append(
                 _finding(
                     "appArmorProfile",
                     container,
-                    f"{path}.appArmorProfile.type",
+                    _path(pod, container, "appArmorProfile", "type"),
                     f"forbidden AppArmor profile ({_who(container)} must not set "
                     f"appArmorProfile.type={kind!r})",
                     'set appArmorProfile.type to "RuntimeDefault" or "Localhost"',
@@ -108,9 +114,9 @@ def _apparmor(pod: podview.PodView) -> list[findings.Finding]:
 
 def _selinux_with(pod: podview.PodView, allowed: frozenset[str]) -> list[findings.Finding]:
     out: list[findings.Finding] = []
-    for container, sc, path in _levels(pod):
+    for container, sc in _levels(pod):
         options = sc.get("seLinuxOptions")
-        if not isinstance(options, Mapping):
+        if not isinstance(options, dict):
             continue
         kind = options.get("type")
         if kind is not None and kind not in allowed:
@@ -118,7 +124,7 @@ def _selinux_with(pod: podview.PodView, allowed: frozenset[str]) -> list[finding
                 _finding(
                     "seLinuxOptions",
                     container,
-                    f"{path}.seLinuxOptions.type",
+                    _path(pod, container, "seLinuxOptions", "type"),
                     f"seLinuxOptions ({_who(container)} must not set seLinuxOptions.type={kind!r})",
                     "remove seLinuxOptions.type or use one of: "
                     + ", ".join(sorted(t for t in allowed if t)),
@@ -130,7 +136,7 @@ def _selinux_with(pod: podview.PodView, allowed: frozenset[str]) -> list[finding
                     _finding(
                         "seLinuxOptions",
                         container,
-                        f"{path}.seLinuxOptions.{key}",
+                        _path(pod, container, "seLinuxOptions", key),
                         f"seLinuxOptions ({_who(container)} must not set seLinuxOptions.{key})",
                         f"remove seLinuxOptions.{key}",
                     )
@@ -173,14 +179,14 @@ def _seccomp_annotations(pod: podview.PodView) -> list[findings.Finding]:
 
 def _bad_seccomp_fields(pod: podview.PodView, check: str) -> list[findings.Finding]:
     out: list[findings.Finding] = []
-    for container, sc, path in _levels(pod):
+    for container, sc in _levels(pod):
         kind = _type_of(sc, "seccompProfile")
         if kind is not None and kind not in _SECCOMP_TYPES:
             out.append(
                 _finding(
                     check,
                     container,
-                    f"{path}.seccompProfile.type",
+                    _path(pod, container, "seccompProfile", "type"),
                     f"seccompProfile ({_who(container)} must not set "
                     f"securityContext.seccompProfile.type={kind!r})",
                     'set seccompProfile.type to "RuntimeDefault" or "Localhost"',

@@ -13,7 +13,6 @@ Pure, no I/O. Fields and allowed values:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Final
 
 from webhook.profiles import catalog
@@ -42,7 +41,7 @@ def _host_path_volumes(pod: podview.PodView) -> list[findings.Finding]:
         return []
     out: list[findings.Finding] = []
     for index, volume in enumerate(volumes):
-        if isinstance(volume, Mapping) and volume.get("hostPath") is not None:
+        if isinstance(volume, dict) and volume.get("hostPath") is not None:
             out.append(
                 findings.Finding(
                     check="hostPathVolumes",
@@ -62,7 +61,7 @@ def _host_ports(pod: podview.PodView) -> list[findings.Finding]:
         if not ports:
             continue
         for index, port in enumerate(ports):
-            if not isinstance(port, Mapping):
+            if not isinstance(port, dict):
                 continue
             host_port = port.get("hostPort")
             if host_port is not None and host_port != 0:
@@ -88,15 +87,12 @@ _HOST_ACTIONS: Final = ("httpGet", "tcpSocket")
 
 def _host_of(handler: object) -> list[tuple[str, str]]:
     """The (action, host) pairs of a probe or lifecycle handler that name a host."""
-    if not isinstance(handler, Mapping):
-        return []
     hosts: list[tuple[str, str]] = []
-    for action in _HOST_ACTIONS:
-        target = handler.get(action)
-        if isinstance(target, Mapping):
-            host = target.get("host")
-            if host:
-                hosts.append((action, str(host)))
+    if isinstance(handler, dict):
+        for action in _HOST_ACTIONS:
+            target = handler.get(action)
+            if isinstance(target, dict) and target.get("host"):
+                hosts.append((action, str(target["host"])))
     return hosts
 
 
@@ -119,15 +115,15 @@ def _host_probes(pod: podview.PodView) -> list[findings.Finding]:
     for container in pod.containers:
         spec = container.spec
         for probe in _PROBES:
-            for action, host in _host_of(spec.get(probe)):
-                out.append(_probe_finding(container, (probe, action, "host"), host))
+            handler = spec.get(probe)
+            if handler:
+                for action, host in _host_of(handler):
+                    out.append(_probe_finding(container, (probe, action, "host"), host))
         lifecycle = spec.get("lifecycle")
-        if isinstance(lifecycle, Mapping):
-            for handler in _HANDLERS:
-                for action, host in _host_of(lifecycle.get(handler)):
-                    out.append(
-                        _probe_finding(container, ("lifecycle", handler, action, "host"), host)
-                    )
+        if lifecycle and isinstance(lifecycle, dict):
+            for name in _HANDLERS:
+                for action, host in _host_of(lifecycle.get(name)):
+                    out.append(_probe_finding(container, ("lifecycle", name, action, "host"), host))
     return out
 
 

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Final
 
 from webhook.profiles import catalog
@@ -94,7 +93,7 @@ def _run_as_user_user_namespaced(pod: podview.PodView) -> list[findings.Finding]
 
 
 def _host_process(options: object) -> bool:
-    return isinstance(options, Mapping) and options.get("hostProcess") is True
+    return isinstance(options, dict) and options.get("hostProcess") is True
 
 
 def _windows_host_process(pod: podview.PodView) -> list[findings.Finding]:

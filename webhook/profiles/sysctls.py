@@ -12,7 +12,6 @@ net.ipv4.tcp_slow_start_after_idle, tcp_notsent_lowat.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Final
 
 from webhook.profiles import catalog
@@ -66,7 +65,7 @@ def _variant(minor: int) -> catalog.Variant:
             return []
         out: list[findings.Finding] = []
         for index, entry in enumerate(entries):
-            name = entry.get("name") if isinstance(entry, Mapping) else None
+            name = entry.get("name") if isinstance(entry, dict) else None
             if name not in allowed:
                 out.append(
                     findings.Finding(

@@ -10,7 +10,6 @@ allowed here too (``bulkhead check`` reads manifests that were never defaulted).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Final
 
 from webhook.profiles import catalog
@@ -37,7 +36,7 @@ def _restricted_volumes(pod: podview.PodView) -> list[findings.Finding]:
         return []
     out: list[findings.Finding] = []
     for index, volume in enumerate(volumes):
-        if not isinstance(volume, Mapping):
+        if not isinstance(volume, dict):
             continue
         for key, value in volume.items():
             if key == "name" or value is None or key in ALLOWED_TYPES:

@@ -1,10 +1,13 @@
-"""The ``bulkhead`` command: ``check`` and ``version`` (``serve`` and ``operator`` join later).
+"""The ``bulkhead`` command: ``check``, ``serve`` and ``version`` (``operator`` joins later).
 
 ``bulkhead check -f FILE|DIR|-`` judges manifests offline with the same
 policies, decision step and messages as the webhook. Exit status: 0 when
 every object passes (warnings included), 1 when any object is denied, 2 when
 the input or a policy cannot be used (the message names the file and
 document at fault).
+
+``bulkhead serve`` runs the admission webhook (see ``webhook.server``); its
+flags only fill ``webhook.server.resolve``, which also reads ``BULKHEAD_*``.
 """
 
 from __future__ import annotations
@@ -12,12 +15,13 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from typing import IO, Any, Final
 
 import webhook
-from webhook import admission, documents, policy, profiles
+from webhook import admission, documents, policy, profiles, server
 from webhook.rules import podview
 
 EXIT_OK: Final = 0
@@ -77,8 +81,58 @@ def _parser() -> argparse.ArgumentParser:
         help="namespace for objects that name none (default: %(default)s)",
     )
     check.add_argument("-o", "--output", choices=("text", "json"), default="text")
+    _serve_parser(commands)
     commands.add_parser("version", help="print the version")
     return parser
+
+
+def _serve_parser(commands: Any) -> None:
+    """``serve`` flags; every default is None so ``server.resolve`` knows what was given."""
+    serve = commands.add_parser(
+        "serve",
+        help="run the admission webhook (HTTPS)",
+        description="Serve AdmissionReview v1 on POST /validate over HTTPS. Every flag can "
+        "also be set as BULKHEAD_<FLAG> (for example BULKHEAD_PORT); flags win.",
+    )
+    serve.add_argument("--tls-cert-file", metavar="FILE", help="serving certificate (PEM)")
+    serve.add_argument("--tls-private-key-file", metavar="FILE", help="its private key (PEM)")
+    serve.add_argument(
+        "--client-ca-file", metavar="FILE", help="require client certificates from this CA"
+    )
+    serve.add_argument(
+        "--policy-file",
+        action="append",
+        metavar="PATH",
+        help="policy YAML file or directory, reloaded on change (repeatable)",
+    )
+    serve.add_argument(
+        "--profile",
+        action="append",
+        metavar="LEVEL[:VERSION]",
+        help="enforce a built-in Pod Security Standard as a Deny policy (repeatable)",
+    )
+    serve.add_argument("--pss-latest", metavar="v1.N", help="what 'latest' means")
+    serve.add_argument("--address", help="listen address (default 0.0.0.0)")
+    serve.add_argument("--port", help="listen port (default 8443; 0 picks a free one)")
+    serve.add_argument("--reload-interval", metavar="SECONDS", help="file poll period (1)")
+    serve.add_argument("--shutdown-timeout", metavar="SECONDS", help="drain limit (25)")
+    serve.add_argument("--max-connections", metavar="N", help="open connections (1024)")
+    serve.add_argument("--log-level", help="debug, info, warning or error (info)")
+    serve.add_argument(
+        "--enable-noop-endpoint",
+        action="store_const",
+        const="true",
+        help="also serve POST /noop (benchmarks only)",
+    )
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        settings = server.resolve(vars(args), os.environ)
+        return server.serve(settings)
+    except (server.SettingsError, server.ServeError) as err:
+        sys.stderr.write(f"bulkhead serve: {err}\n")
+        return EXIT_UNUSABLE
 
 
 def _latest_minor(text: str) -> int:
@@ -199,9 +253,9 @@ def _report_text(results: Sequence[Mapping[str, Any]], skipped: int, out: IO[str
             out.writelines(f"      {line}\n" for line in r["message"].splitlines())
         elif r["warnings"]:
             out.write(f"WARN  {where} {label}\n")
-            out.writelines(f"      {w}\n" for w in r["warnings"])
         else:
             out.write(f"PASS  {where} {label}\n")
+        out.writelines(f"      warning: {w}\n" for w in r["warnings"])
     denied = sum(1 for r in results if not r["allowed"])
     warned = sum(1 for r in results if r["allowed"] and r.get("warnings"))
     passed = len(results) - denied - warned
@@ -240,6 +294,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "version":
         sys.stdout.write(f"bulkhead {webhook.__version__}\n")
         return EXIT_OK
+    if args.command == "serve":
+        return _serve(args)
     try:
         return check(args, stdin=sys.stdin, out=sys.stdout)
     except (UsageError, documents.DocumentError) as err:

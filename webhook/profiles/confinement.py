@@ -44,7 +44,7 @@ def _type_of(security_context: Mapping[str, object], key: str) -> object:
 
 
 def _who(container: podview.Container | None) -> str:
-    return "pod" if container is None else f"container {container.name!r}"
+    return "pod" if container is None else f'container "{container.name}"'
 
 
 def _levels(
@@ -211,7 +211,7 @@ def _seccomp_restricted(pod: podview.PodView) -> list[findings.Finding]:
                     "seccompProfile_restricted",
                     c,
                     c.field("securityContext", "seccompProfile", "type"),
-                    f"seccompProfile (container {c.name!r} must set "
+                    f'seccompProfile (container "{c.name}" must set '
                     'securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")',
                     'set seccompProfile.type to "RuntimeDefault" on the pod or the container',
                 )

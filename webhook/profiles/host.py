@@ -46,7 +46,7 @@ def _host_path_volumes(pod: podview.PodView) -> list[findings.Finding]:
                 findings.Finding(
                     check="hostPathVolumes",
                     path=pod.field(f"volumes[{index}]", "hostPath"),
-                    message=f"hostPath volumes (volume {volume.get('name')!r})",
+                    message=f'hostPath volumes (volume "{volume.get("name")}")',
                     fix="replace the hostPath volume with a configMap, secret, emptyDir "
                     "or persistentVolumeClaim volume",
                 )
@@ -69,7 +69,7 @@ def _host_ports(pod: podview.PodView) -> list[findings.Finding]:
                     findings.Finding(
                         check="hostPorts",
                         path=container.field(f"ports[{index}]", "hostPort"),
-                        message=f"hostPort (container {container.name!r} uses hostPort "
+                        message=f'hostPort (container "{container.name}" uses hostPort '
                         f"{host_port})",
                         fix="remove hostPort (or set it to 0) and expose the port through "
                         "a Service",
@@ -103,7 +103,7 @@ def _probe_finding(
     return findings.Finding(
         check="hostProbesAndHostLifecycle",
         path=container.field(*parts),
-        message=f"probe or lifecycle host (container {container.name!r} sets {field}={host!r})",
+        message=f'probe or lifecycle host (container "{container.name}" sets {field}={host!r})',
         fix=f"remove {field}; probes and lifecycle handlers must target the pod itself",
         container=container.name,
         image=container.image,

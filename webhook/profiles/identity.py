@@ -45,7 +45,7 @@ def _run_as_non_root(pod: podview.PodView) -> list[findings.Finding]:
             findings.Finding(
                 check="runAsNonRoot",
                 path=c.field("securityContext", "runAsNonRoot"),
-                message=f"runAsNonRoot != true (container {c.name!r} {detail})",
+                message=f'runAsNonRoot != true (container "{c.name}" {detail})',
                 fix="set securityContext.runAsNonRoot to true on the container or the pod",
                 container=c.name,
                 image=c.image,
@@ -79,7 +79,7 @@ def _run_as_user(pod: podview.PodView) -> list[findings.Finding]:
                 findings.Finding(
                     check="runAsUser",
                     path=c.field("securityContext", "runAsUser"),
-                    message=f"runAsUser=0 (container {c.name!r} must not set runAsUser=0)",
+                    message=f'runAsUser=0 (container "{c.name}" must not set runAsUser=0)',
                     fix="set securityContext.runAsUser to a non-zero UID or remove it",
                     container=c.name,
                     image=c.image,
@@ -114,7 +114,7 @@ def _windows_host_process(pod: podview.PodView) -> list[findings.Finding]:
                 findings.Finding(
                     check="windowsHostProcess",
                     path=c.field("securityContext", "windowsOptions", "hostProcess"),
-                    message=f"hostProcess (container {c.name!r} must not set "
+                    message=f'hostProcess (container "{c.name}" must not set '
                     "windowsOptions.hostProcess=true)",
                     fix=fix,
                     container=c.name,

@@ -62,7 +62,7 @@ def _privileged(pod: podview.PodView) -> list[findings.Finding]:
             "privileged",
             c,
             "privileged",
-            f"privileged (container {c.name!r} must not set securityContext.privileged=true)",
+            f'privileged (container "{c.name}" must not set securityContext.privileged=true)',
             "remove securityContext.privileged or set it to false",
         )
         for c in pod.containers
@@ -90,7 +90,7 @@ def _capabilities_with(
                         check,
                         c,
                         f"capabilities.add[{index}]",
-                        f"{reason} (container {c.name!r} must not add {name!r})",
+                        f'{reason} (container "{c.name}" must not add {name!r})',
                         fix,
                     )
                 )
@@ -119,7 +119,7 @@ def _capabilities_restricted(pod: podview.PodView) -> list[findings.Finding]:
                     "capabilities_restricted",
                     c,
                     "capabilities.drop",
-                    f"unrestricted capabilities (container {c.name!r} must set "
+                    f'unrestricted capabilities (container "{c.name}" must set '
                     'securityContext.capabilities.drop=["ALL"])',
                     'add "ALL" to securityContext.capabilities.drop',
                 )
@@ -147,7 +147,7 @@ def _allow_privilege_escalation(pod: podview.PodView) -> list[findings.Finding]:
             "allowPrivilegeEscalation",
             c,
             "allowPrivilegeEscalation",
-            f"allowPrivilegeEscalation != false (container {c.name!r} must set "
+            f'allowPrivilegeEscalation != false (container "{c.name}" must set '
             "securityContext.allowPrivilegeEscalation=false)",
             "set securityContext.allowPrivilegeEscalation to false",
         )
@@ -170,7 +170,7 @@ def _proc_mount_for(pod: podview.PodView, check: str) -> list[findings.Finding]:
                     check,
                     c,
                     "procMount",
-                    f"procMount (container {c.name!r} must not set "
+                    f'procMount (container "{c.name}" must not set '
                     f"securityContext.procMount={value!r})",
                     'remove securityContext.procMount or set it to "Default"',
                 )

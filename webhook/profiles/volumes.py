@@ -45,7 +45,7 @@ def _restricted_volumes(pod: podview.PodView) -> list[findings.Finding]:
                 findings.Finding(
                     check="restrictedVolumes",
                     path=pod.field(f"volumes[{index}]", key),
-                    message=f"restricted volume types (volume {volume.get('name')!r} uses {key})",
+                    message=f'restricted volume types (volume "{volume.get("name")}" uses {key})',
                     fix="use a configMap, csi, downwardAPI, emptyDir, ephemeral, image, "
                     "persistentVolumeClaim, projected or secret volume",
                 )

@@ -114,17 +114,7 @@ def _header(document: Mapping[str, Any], problems: fields.Problems) -> model.Pol
     if kind is None:
         problems.append(registry.Problem("kind", f"required: {fields.one_of(model.POLICY_KINDS)}"))
         return None
-    for known in model.POLICY_KINDS:
-        if kind == known:
-            return known
-    problems.append(
-        registry.Problem(
-            "kind",
-            f"must be {fields.one_of(model.POLICY_KINDS)}"
-            + (fields.suggestion(kind, model.POLICY_KINDS) if isinstance(kind, str) else ""),
-        )
-    )
-    return None
+    return fields.choice(kind, model.POLICY_KINDS, path="kind", problems=problems)
 
 
 def _metadata(
@@ -157,28 +147,18 @@ def _action(spec: Mapping[str, Any], problems: fields.Problems) -> model.Action:
     raw = spec.get("action")
     if raw is None:
         return model.DEFAULT_ACTION
-    for action in model.ACTIONS:
-        if raw == action:
-            return action
-    problems.append(
-        registry.Problem(
-            "spec.action",
-            f"must be {fields.one_of(model.ACTIONS)}"
-            + (fields.suggestion(raw, model.ACTIONS) if isinstance(raw, str) else ""),
-        )
-    )
-    return model.DEFAULT_ACTION
+    action = fields.choice(raw, model.ACTIONS, path="spec.action", problems=problems)
+    return model.DEFAULT_ACTION if action is None else action
 
 
 def _profile(
     value: object, *, latest_minor: int, problems: fields.Problems
 ) -> profiles.Profile | None:
     path = "spec.profile"
-    spec = fields.mapping(value, path=path, problems=problems)
+    before = len(problems)
+    spec = fields.mapping(value, path=path, problems=problems, allowed=PROFILE_FIELDS)
     if spec is None:
         return None
-    before = len(problems)
-    fields.known_keys(spec, allowed=PROFILE_FIELDS, path=path, problems=problems)
     level: str | None = None
     if spec.get("level") is None:
         problems.append(
@@ -205,10 +185,9 @@ def _profile(
 
 def _rules(value: object, problems: fields.Problems) -> tuple[registry.BoundCheck, ...]:
     path = "spec.rules"
-    spec = fields.mapping(value, path=path, problems=problems)
+    spec = fields.mapping(value, path=path, problems=problems, allowed=rules.RULES)
     if spec is None:
         return ()
-    fields.known_keys(spec, allowed=rules.RULES, path=path, problems=problems)
     bound: list[registry.BoundCheck] = []
     for rule_id, rule in rules.RULES.items():
         if rule_id not in spec:
@@ -258,10 +237,9 @@ def _match(
     value: object, *, kind: model.PolicyKind | None, problems: fields.Problems
 ) -> model.Match:
     path = "spec.match"
-    spec = fields.mapping(value, path=path, problems=problems)
+    spec = fields.mapping(value, path=path, problems=problems, allowed=MATCH_FIELDS)
     if spec is None:
         return model.MATCH_EVERYTHING
-    fields.known_keys(spec, allowed=MATCH_FIELDS, path=path, problems=problems)
     kinds: frozenset[str] | None = None
     if spec.get("kinds") is not None:
         at = f"{path}.kinds"
@@ -375,11 +353,10 @@ def _exemption(
     value: object, *, index: int, kind: model.PolicyKind | None, problems: fields.Problems
 ) -> model.Exemption | None:
     path = f"spec.exclude[{index}]"
-    entry = fields.mapping(value, path=path, problems=problems)
+    before = len(problems)
+    entry = fields.mapping(value, path=path, problems=problems, allowed=EXEMPTION_FIELDS)
     if entry is None:
         return None
-    before = len(problems)
-    fields.known_keys(entry, allowed=EXEMPTION_FIELDS, path=path, problems=problems)
     if not any(entry.get(key) is not None for key in EXEMPTION_SELECTORS):
         problems.append(
             registry.Problem(
@@ -488,14 +465,13 @@ def compile(
             )
         )
     else:
-        spec = fields.mapping(document["spec"], path="spec", problems=problems)
+        spec = fields.mapping(document["spec"], path="spec", problems=problems, allowed=SPEC_FIELDS)
     action: model.Action = model.DEFAULT_ACTION
     profile: profiles.Profile | None = None
     checks: tuple[registry.BoundCheck, ...] = ()
     match = model.MATCH_EVERYTHING
     exemptions: tuple[model.Exemption, ...] = ()
     if spec is not None:
-        fields.known_keys(spec, allowed=SPEC_FIELDS, path="spec", problems=problems)
         action = _action(spec, problems)
         before = len(problems)
         if spec.get("profile") is not None:

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Collection, Mapping
-from typing import Any, Final
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any, Final, TypeVar
 
 from webhook.rules import registry
 
 Problems = list[registry.Problem]
+Choice = TypeVar("Choice", bound=str)
 
 _IDENTIFIER: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -68,9 +69,31 @@ def one_of(choices: Collection[str]) -> str:
     return f"{', '.join(quoted[:-1])} or {quoted[-1]}"
 
 
-def mapping(value: object, *, path: str, problems: Problems) -> Mapping[str, Any] | None:
-    """``value`` if it is an object; otherwise record a problem and return ``None``."""
+def choice(
+    value: object, choices: Sequence[Choice], *, path: str, problems: Problems
+) -> Choice | None:
+    """The one of ``choices`` that ``value`` is; otherwise record a problem and return ``None``.
+
+    The problem names every choice and, for a string, suggests the closest.
+    """
+    for known in choices:
+        if value == known:
+            return known
+    hint = suggestion(value, choices) if isinstance(value, str) else ""
+    problems.append(registry.Problem(path, f"must be {one_of(choices)}{hint}"))
+    return None
+
+
+def mapping(
+    value: object, *, path: str, problems: Problems, allowed: Collection[str] | None = None
+) -> Mapping[str, Any] | None:
+    """``value`` if it is an object; otherwise record a problem and return ``None``.
+
+    With ``allowed``, every key of the object outside it is a problem too (``known_keys``).
+    """
     if isinstance(value, Mapping):
+        if allowed is not None:
+            known_keys(value, allowed=allowed, path=path, problems=problems)
         return value
     problems.append(registry.Problem(path, f"must be an object, not {type_name(value)}"))
     return None

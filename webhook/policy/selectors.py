@@ -148,11 +148,10 @@ def _match_labels(value: object, *, path: str, problems: fields.Problems) -> lis
 
 
 def _expression(value: object, *, path: str, problems: fields.Problems) -> Requirement | None:
-    entry = fields.mapping(value, path=path, problems=problems)
+    before = len(problems)
+    entry = fields.mapping(value, path=path, problems=problems, allowed=EXPRESSION_FIELDS)
     if entry is None:
         return None
-    before = len(problems)
-    fields.known_keys(entry, allowed=EXPRESSION_FIELDS, path=path, problems=problems)
     key: str | None = None
     if "key" not in entry:
         problems.append(registry.Problem(f"{path}.key", "required"))
@@ -167,16 +166,8 @@ def _expression(value: object, *, path: str, problems: fields.Problems) -> Requi
         problems.append(
             registry.Problem(f"{path}.operator", f"required: {fields.one_of(OPERATORS)}")
         )
-    elif raw not in OPERATORS:
-        problems.append(
-            registry.Problem(
-                f"{path}.operator",
-                f"must be {fields.one_of(OPERATORS)}"
-                + (fields.suggestion(raw, OPERATORS) if isinstance(raw, str) else ""),
-            )
-        )
     else:
-        operator = next(op for op in OPERATORS if op == raw)
+        operator = fields.choice(raw, OPERATORS, path=f"{path}.operator", problems=problems)
     values: list[str] = []
     raw_values = entry.get("values")
     if raw_values is not None:
@@ -212,10 +203,11 @@ def parse(value: object, path: str) -> LabelSelector:
     if value is None:
         return EVERYTHING
     problems: fields.Problems = []
-    selector: Mapping[str, Any] | None = fields.mapping(value, path=path, problems=problems)
+    selector: Mapping[str, Any] | None = fields.mapping(
+        value, path=path, problems=problems, allowed=FIELDS
+    )
     requirements: list[Requirement] = []
     if selector is not None:
-        fields.known_keys(selector, allowed=FIELDS, path=path, problems=problems)
         if selector.get("matchLabels") is not None:
             requirements.extend(
                 _match_labels(

@@ -43,53 +43,34 @@ def _type_of(security_context: Mapping[str, object], key: str) -> object:
     return profile.get("type") if isinstance(profile, dict) else None
 
 
-def _who(container: podview.Container | None) -> str:
-    return "pod" if container is None else f'container "{container.name}"'
+_Owner = podview.PodView | podview.Container
 
 
-def _levels(
-    pod: podview.PodView,
-) -> list[tuple[podview.Container | None, Mapping[str, object]]]:
-    """The pod level and every container: (container or None, its securityContext)."""
-    levels: list[tuple[podview.Container | None, Mapping[str, object]]] = [
-        (None, pod.security_context)
-    ]
-    levels.extend((c, c.security_context) for c in pod.containers)
+def _who(owner: _Owner) -> str:
+    return "pod" if isinstance(owner, podview.PodView) else f'container "{owner.name}"'
+
+
+def _levels(pod: podview.PodView) -> list[_Owner]:
+    """The pod and every container: each has a ``security_context`` and makes findings."""
+    levels: list[_Owner] = [pod]
+    levels.extend(pod.containers)
     return levels
-
-
-def _path(pod: podview.PodView, container: podview.Container | None, *parts: str) -> str:
-    """The path of a securityContext field at the pod level or in ``container``."""
-    owner = pod.spec_path if container is None else container.path
-    return ".".join((owner, "securityContext", *parts))
-
-
-def _finding(
-    check: str, container: podview.Container | None, path: str, message: str, fix: str
-) -> findings.Finding:
-    return findings.Finding(
-        check=check,
-        path=path,
-        message=message,
-        fix=fix,
-        container=None if container is None else container.name,
-        image=None if container is None else container.image,
-    )
 
 
 def _apparmor(pod: podview.PodView) -> list[findings.Finding]:
     out: list[findings.Finding] = []
-    for container, sc in _levels(pod):
-        kind = _type_of(sc, "appArmorProfile")
+    for owner in _levels(pod):
+        kind = _type_of(owner.security_context, "appArmorProfile")
         if kind is not None and kind not in _APPARMOR_TYPES:
             out.append(
-                _finding(
+                owner.finding(
                     "appArmorProfile",
-                    container,
-                    _path(pod, container, "appArmorProfile", "type"),
-                    f"forbidden AppArmor profile ({_who(container)} must not set "
+                    "securityContext",
+                    "appArmorProfile",
+                    "type",
+                    message=f"forbidden AppArmor profile ({_who(owner)} must not set "
                     f"appArmorProfile.type={kind!r})",
-                    'set appArmorProfile.type to "RuntimeDefault" or "Localhost"',
+                    fix='set appArmorProfile.type to "RuntimeDefault" or "Localhost"',
                 )
             )
     for key, value in pod.annotations.items():
@@ -100,12 +81,11 @@ def _apparmor(pod: podview.PodView) -> list[findings.Finding]:
         ):
             continue
         out.append(
-            _finding(
+            pod.finding_at(
                 "appArmorProfile",
-                None,
                 pod.annotation_path(key),
-                f"forbidden AppArmor profile (annotation {key}={value!r})",
-                'set the annotation to "runtime/default" or "localhost/<profile>", or '
+                message=f"forbidden AppArmor profile (annotation {key}={value!r})",
+                fix='set the annotation to "runtime/default" or "localhost/<profile>", or '
                 "use securityContext.appArmorProfile instead",
             )
         )
@@ -114,31 +94,34 @@ def _apparmor(pod: podview.PodView) -> list[findings.Finding]:
 
 def _selinux_with(pod: podview.PodView, allowed: frozenset[str]) -> list[findings.Finding]:
     out: list[findings.Finding] = []
-    for container, sc in _levels(pod):
-        options = sc.get("seLinuxOptions")
+    for owner in _levels(pod):
+        options = owner.security_context.get("seLinuxOptions")
         if not isinstance(options, dict):
             continue
         kind = options.get("type")
         if kind is not None and kind not in allowed:
             out.append(
-                _finding(
+                owner.finding(
                     "seLinuxOptions",
-                    container,
-                    _path(pod, container, "seLinuxOptions", "type"),
-                    f"seLinuxOptions ({_who(container)} must not set seLinuxOptions.type={kind!r})",
-                    "remove seLinuxOptions.type or use one of: "
+                    "securityContext",
+                    "seLinuxOptions",
+                    "type",
+                    message=f"seLinuxOptions ({_who(owner)} must not set "
+                    f"seLinuxOptions.type={kind!r})",
+                    fix="remove seLinuxOptions.type or use one of: "
                     + ", ".join(sorted(t for t in allowed if t)),
                 )
             )
         for key in ("user", "role"):
             if options.get(key):
                 out.append(
-                    _finding(
+                    owner.finding(
                         "seLinuxOptions",
-                        container,
-                        _path(pod, container, "seLinuxOptions", key),
-                        f"seLinuxOptions ({_who(container)} must not set seLinuxOptions.{key})",
-                        f"remove seLinuxOptions.{key}",
+                        "securityContext",
+                        "seLinuxOptions",
+                        key,
+                        message=f"seLinuxOptions ({_who(owner)} must not set seLinuxOptions.{key})",
+                        fix=f"remove seLinuxOptions.{key}",
                     )
                 )
     return out
@@ -165,12 +148,11 @@ def _seccomp_annotations(pod: podview.PodView) -> list[findings.Finding]:
     keys = [_SECCOMP_POD_ANNOTATION]
     keys.extend(_SECCOMP_CONTAINER_ANNOTATION + c.name for c in pod.containers)
     return [
-        _finding(
+        pod.finding_at(
             "seccompProfile_baseline",
-            None,
             pod.annotation_path(key),
-            f"seccompProfile (annotation {key}={annotations[key]!r})",
-            'set the annotation to "runtime/default" or "localhost/<profile>"',
+            message=f"seccompProfile (annotation {key}={annotations[key]!r})",
+            fix='set the annotation to "runtime/default" or "localhost/<profile>"',
         )
         for key in keys
         if key in annotations and not _annotation_ok(annotations[key])
@@ -179,17 +161,18 @@ def _seccomp_annotations(pod: podview.PodView) -> list[findings.Finding]:
 
 def _bad_seccomp_fields(pod: podview.PodView, check: str) -> list[findings.Finding]:
     out: list[findings.Finding] = []
-    for container, sc in _levels(pod):
-        kind = _type_of(sc, "seccompProfile")
+    for owner in _levels(pod):
+        kind = _type_of(owner.security_context, "seccompProfile")
         if kind is not None and kind not in _SECCOMP_TYPES:
             out.append(
-                _finding(
+                owner.finding(
                     check,
-                    container,
-                    _path(pod, container, "seccompProfile", "type"),
-                    f"seccompProfile ({_who(container)} must not set "
+                    "securityContext",
+                    "seccompProfile",
+                    "type",
+                    message=f"seccompProfile ({_who(owner)} must not set "
                     f"securityContext.seccompProfile.type={kind!r})",
-                    'set seccompProfile.type to "RuntimeDefault" or "Localhost"',
+                    fix='set seccompProfile.type to "RuntimeDefault" or "Localhost"',
                 )
             )
     return out
@@ -207,13 +190,14 @@ def _seccomp_restricted(pod: podview.PodView) -> list[findings.Finding]:
     for c in pod.containers:
         if _type_of(c.security_context, "seccompProfile") is None:
             out.append(
-                _finding(
+                c.finding(
                     "seccompProfile_restricted",
-                    c,
-                    c.field("securityContext", "seccompProfile", "type"),
-                    f'seccompProfile (container "{c.name}" must set '
+                    "securityContext",
+                    "seccompProfile",
+                    "type",
+                    message=f'seccompProfile (container "{c.name}" must set '
                     'securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")',
-                    'set seccompProfile.type to "RuntimeDefault" on the pod or the container',
+                    fix='set seccompProfile.type to "RuntimeDefault" on the pod or the container',
                 )
             )
     return out

@@ -24,9 +24,9 @@ _NAMESPACE_FIELDS: Final = ("hostNetwork", "hostPID", "hostIPC")
 def _host_namespaces(pod: podview.PodView) -> list[findings.Finding]:
     spec = pod.spec
     return [
-        findings.Finding(
-            check="hostNamespaces",
-            path=pod.field(key),
+        pod.finding(
+            "hostNamespaces",
+            key,
             message=f"host namespaces ({key}=true)",
             fix=f"remove {key} from the pod spec or set it to false",
         )
@@ -43,9 +43,10 @@ def _host_path_volumes(pod: podview.PodView) -> list[findings.Finding]:
     for index, volume in enumerate(volumes):
         if isinstance(volume, dict) and volume.get("hostPath") is not None:
             out.append(
-                findings.Finding(
-                    check="hostPathVolumes",
-                    path=pod.field(f"volumes[{index}]", "hostPath"),
+                pod.finding(
+                    "hostPathVolumes",
+                    f"volumes[{index}]",
+                    "hostPath",
                     message=f'hostPath volumes (volume "{volume.get("name")}")',
                     fix="replace the hostPath volume with a configMap, secret, emptyDir "
                     "or persistentVolumeClaim volume",
@@ -66,15 +67,14 @@ def _host_ports(pod: podview.PodView) -> list[findings.Finding]:
             host_port = port.get("hostPort")
             if host_port is not None and host_port != 0:
                 out.append(
-                    findings.Finding(
-                        check="hostPorts",
-                        path=container.field(f"ports[{index}]", "hostPort"),
+                    container.finding(
+                        "hostPorts",
+                        f"ports[{index}]",
+                        "hostPort",
                         message=f'hostPort (container "{container.name}" uses hostPort '
                         f"{host_port})",
                         fix="remove hostPort (or set it to 0) and expose the port through "
                         "a Service",
-                        container=container.name,
-                        image=container.image,
                     )
                 )
     return out
@@ -100,13 +100,11 @@ def _probe_finding(
     container: podview.Container, parts: tuple[str, ...], host: str
 ) -> findings.Finding:
     field = ".".join(parts)
-    return findings.Finding(
-        check="hostProbesAndHostLifecycle",
-        path=container.field(*parts),
+    return container.finding(
+        "hostProbesAndHostLifecycle",
+        *parts,
         message=f'probe or lifecycle host (container "{container.name}" sets {field}={host!r})',
         fix=f"remove {field}; probes and lifecycle handlers must target the pod itself",
-        container=container.name,
-        image=container.image,
     )
 
 

@@ -13,10 +13,53 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
 from webhook.profiles import catalog
 from webhook.rules import findings, podview
+
+
+def _forbidden_everywhere(
+    pod: podview.PodView,
+    check: str,
+    *,
+    field: tuple[str, ...],
+    bad: Callable[[object], bool],
+    reason: str,
+    setting: str,
+    pod_fix: str,
+    container_fix: str,
+) -> list[findings.Finding]:
+    """Findings for a ``bad`` ``securityContext.<field>``, at pod level or on any container.
+
+    ``bad`` judges the value of the first part of ``field``; every message reads
+    ``<reason> (<pod or container> must not set <setting>)``.
+    """
+    key = field[0]
+    out: list[findings.Finding] = []
+    if bad(pod.security_context.get(key)):
+        out.append(
+            pod.finding(
+                check,
+                "securityContext",
+                *field,
+                message=f"{reason} (pod must not set {setting})",
+                fix=pod_fix,
+            )
+        )
+    for c in pod.containers:
+        if bad(c.security_context.get(key)):
+            out.append(
+                c.finding(
+                    check,
+                    "securityContext",
+                    *field,
+                    message=f'{reason} (container "{c.name}" must not set {setting})',
+                    fix=container_fix,
+                )
+            )
+    return out
 
 
 def _run_as_non_root(pod: podview.PodView) -> list[findings.Finding]:
@@ -24,9 +67,10 @@ def _run_as_non_root(pod: podview.PodView) -> list[findings.Finding]:
     pod_value = pod.security_context.get("runAsNonRoot")
     if pod_value is False:
         out.append(
-            findings.Finding(
-                check="runAsNonRoot",
-                path=pod.pod_security_field("runAsNonRoot"),
+            pod.finding(
+                "runAsNonRoot",
+                "securityContext",
+                "runAsNonRoot",
                 message="runAsNonRoot != true "
                 "(pod must not set securityContext.runAsNonRoot=false)",
                 fix="set the pod's securityContext.runAsNonRoot to true",
@@ -42,13 +86,12 @@ def _run_as_non_root(pod: podview.PodView) -> list[findings.Finding]:
             else "must set securityContext.runAsNonRoot=true"
         )
         out.append(
-            findings.Finding(
-                check="runAsNonRoot",
-                path=c.field("securityContext", "runAsNonRoot"),
+            c.finding(
+                "runAsNonRoot",
+                "securityContext",
+                "runAsNonRoot",
                 message=f'runAsNonRoot != true (container "{c.name}" {detail})',
                 fix="set securityContext.runAsNonRoot to true on the container or the pod",
-                container=c.name,
-                image=c.image,
             )
         )
     return out
@@ -63,29 +106,16 @@ def _is_root(uid: object) -> bool:
 
 
 def _run_as_user(pod: podview.PodView) -> list[findings.Finding]:
-    out: list[findings.Finding] = []
-    if _is_root(pod.security_context.get("runAsUser")):
-        out.append(
-            findings.Finding(
-                check="runAsUser",
-                path=pod.pod_security_field("runAsUser"),
-                message="runAsUser=0 (pod must not set runAsUser=0)",
-                fix="set the pod's securityContext.runAsUser to a non-zero UID or remove it",
-            )
-        )
-    for c in pod.containers:
-        if _is_root(c.security_context.get("runAsUser")):
-            out.append(
-                findings.Finding(
-                    check="runAsUser",
-                    path=c.field("securityContext", "runAsUser"),
-                    message=f'runAsUser=0 (container "{c.name}" must not set runAsUser=0)',
-                    fix="set securityContext.runAsUser to a non-zero UID or remove it",
-                    container=c.name,
-                    image=c.image,
-                )
-            )
-    return out
+    return _forbidden_everywhere(
+        pod,
+        "runAsUser",
+        field=("runAsUser",),
+        bad=_is_root,
+        reason="runAsUser=0",
+        setting="runAsUser=0",
+        pod_fix="set the pod's securityContext.runAsUser to a non-zero UID or remove it",
+        container_fix="set securityContext.runAsUser to a non-zero UID or remove it",
+    )
 
 
 def _run_as_user_user_namespaced(pod: podview.PodView) -> list[findings.Finding]:
@@ -97,31 +127,17 @@ def _host_process(options: object) -> bool:
 
 
 def _windows_host_process(pod: podview.PodView) -> list[findings.Finding]:
-    out: list[findings.Finding] = []
     fix = "remove windowsOptions.hostProcess or set it to false"
-    if _host_process(pod.security_context.get("windowsOptions")):
-        out.append(
-            findings.Finding(
-                check="windowsHostProcess",
-                path=pod.pod_security_field("windowsOptions.hostProcess"),
-                message="hostProcess (pod must not set windowsOptions.hostProcess=true)",
-                fix=fix,
-            )
-        )
-    for c in pod.containers:
-        if _host_process(c.security_context.get("windowsOptions")):
-            out.append(
-                findings.Finding(
-                    check="windowsHostProcess",
-                    path=c.field("securityContext", "windowsOptions", "hostProcess"),
-                    message=f'hostProcess (container "{c.name}" must not set '
-                    "windowsOptions.hostProcess=true)",
-                    fix=fix,
-                    container=c.name,
-                    image=c.image,
-                )
-            )
-    return out
+    return _forbidden_everywhere(
+        pod,
+        "windowsHostProcess",
+        field=("windowsOptions", "hostProcess"),
+        bad=_host_process,
+        reason="hostProcess",
+        setting="windowsOptions.hostProcess=true",
+        pod_fix=fix,
+        container_fix=fix,
+    )
 
 
 CHECKS: Final = (

@@ -43,27 +43,15 @@ _BASELINE_CAPABILITIES: Final = frozenset(
 _RESTRICTED_ADD: Final = frozenset({"NET_BIND_SERVICE"})
 
 
-def _finding(
-    check: str, container: podview.Container, field: str, message: str, fix: str
-) -> findings.Finding:
-    return findings.Finding(
-        check=check,
-        path=container.field("securityContext", *field.split(".")),
-        message=message,
-        fix=fix,
-        container=container.name,
-        image=container.image,
-    )
-
-
 def _privileged(pod: podview.PodView) -> list[findings.Finding]:
     return [
-        _finding(
+        c.finding(
             "privileged",
-            c,
+            "securityContext",
             "privileged",
-            f'privileged (container "{c.name}" must not set securityContext.privileged=true)',
-            "remove securityContext.privileged or set it to false",
+            message=f'privileged (container "{c.name}" must not set '
+            "securityContext.privileged=true)",
+            fix="remove securityContext.privileged or set it to false",
         )
         for c in pod.containers
         if c.security_context.get("privileged") is True
@@ -86,12 +74,13 @@ def _capabilities_with(
         for index, name in enumerate(_added(c)):
             if name not in allowed:
                 out.append(
-                    _finding(
+                    c.finding(
                         check,
-                        c,
-                        f"capabilities.add[{index}]",
-                        f'{reason} (container "{c.name}" must not add {name!r})',
-                        fix,
+                        "securityContext",
+                        "capabilities",
+                        f"add[{index}]",
+                        message=f'{reason} (container "{c.name}" must not add {name!r})',
+                        fix=fix,
                     )
                 )
     return out
@@ -115,13 +104,14 @@ def _capabilities_restricted(pod: podview.PodView) -> list[findings.Finding]:
         drop = caps.get("drop") or ()
         if "ALL" not in drop:
             out.append(
-                _finding(
+                c.finding(
                     "capabilities_restricted",
-                    c,
-                    "capabilities.drop",
-                    f'unrestricted capabilities (container "{c.name}" must set '
+                    "securityContext",
+                    "capabilities",
+                    "drop",
+                    message=f'unrestricted capabilities (container "{c.name}" must set '
                     'securityContext.capabilities.drop=["ALL"])',
-                    'add "ALL" to securityContext.capabilities.drop',
+                    fix='add "ALL" to securityContext.capabilities.drop',
                 )
             )
     out.extend(
@@ -143,13 +133,13 @@ def _capabilities_restricted_linux(pod: podview.PodView) -> list[findings.Findin
 
 def _allow_privilege_escalation(pod: podview.PodView) -> list[findings.Finding]:
     return [
-        _finding(
+        c.finding(
             "allowPrivilegeEscalation",
-            c,
+            "securityContext",
             "allowPrivilegeEscalation",
-            f'allowPrivilegeEscalation != false (container "{c.name}" must set '
+            message=f'allowPrivilegeEscalation != false (container "{c.name}" must set '
             "securityContext.allowPrivilegeEscalation=false)",
-            "set securityContext.allowPrivilegeEscalation to false",
+            fix="set securityContext.allowPrivilegeEscalation to false",
         )
         for c in pod.containers
         if c.security_context.get("allowPrivilegeEscalation") is not False
@@ -166,13 +156,13 @@ def _proc_mount_for(pod: podview.PodView, check: str) -> list[findings.Finding]:
         value = c.security_context.get("procMount")
         if value is not None and value != "Default":
             out.append(
-                _finding(
+                c.finding(
                     check,
-                    c,
+                    "securityContext",
                     "procMount",
-                    f'procMount (container "{c.name}" must not set '
+                    message=f'procMount (container "{c.name}" must not set '
                     f"securityContext.procMount={value!r})",
-                    'remove securityContext.procMount or set it to "Default"',
+                    fix='remove securityContext.procMount or set it to "Default"',
                 )
             )
     return out

@@ -68,9 +68,11 @@ def _variant(minor: int) -> catalog.Variant:
             name = entry.get("name") if isinstance(entry, dict) else None
             if name not in allowed:
                 out.append(
-                    findings.Finding(
-                        check="sysctls",
-                        path=pod.pod_security_field(f"sysctls[{index}].name"),
+                    pod.finding(
+                        "sysctls",
+                        "securityContext",
+                        f"sysctls[{index}]",
+                        "name",
                         message=f"forbidden sysctls ({name})",
                         fix="remove the sysctl; only these are allowed: "
                         + ", ".join(sorted(allowed)),

@@ -42,9 +42,10 @@ def _restricted_volumes(pod: podview.PodView) -> list[findings.Finding]:
             if key == "name" or value is None or key in ALLOWED_TYPES:
                 continue
             out.append(
-                findings.Finding(
-                    check="restrictedVolumes",
-                    path=pod.field(f"volumes[{index}]", key),
+                pod.finding(
+                    "restrictedVolumes",
+                    f"volumes[{index}]",
+                    key,
                     message=f'restricted volume types (volume "{volume.get("name")}" uses {key})',
                     fix="use a configMap, csi, downwardAPI, emptyDir, ephemeral, image, "
                     "persistentVolumeClaim, projected or secret volume",

@@ -28,6 +28,7 @@ from typing import Any, Final
 from webhook.rules import (
     capabilities,
     config,
+    explicit,
     findings,
     host,
     images,
@@ -49,6 +50,7 @@ __all__ = [
     "RULES",
     "capabilities",
     "config",
+    "explicit",
     "findings",
     "host",
     "images",

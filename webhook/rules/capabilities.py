@@ -162,15 +162,15 @@ def _add_finding(
 ) -> findings.Finding:
     shown = normalize(name) if isinstance(name, str) else config.describe(name)
     allowed_text = ", ".join(sorted(allowed)) if allowed else "nothing"
-    return findings.Finding(
-        check=ID,
-        path=container.field("securityContext", "capabilities", f"add[{index}]"),
+    return container.finding(
+        ID,
+        "securityContext",
+        "capabilities",
+        f"add[{index}]",
         message=(
             f"{container.label} adds capability {shown}; the policy allows adding {allowed_text}"
         ),
         fix=f"Remove {shown} from securityContext.capabilities.add.",
-        container=container.name,
-        image=container.image,
     )
 
 
@@ -200,13 +200,13 @@ def check(pod: podview.PodView, params: Params) -> list[findings.Finding]:
                     what = ", ".join(missing)
                     fix = f"Add ALL (or {what}) to securityContext.capabilities.drop."
                 out.append(
-                    findings.Finding(
-                        check=ID,
-                        path=container.field("securityContext", "capabilities", "drop"),
+                    container.finding(
+                        ID,
+                        "securityContext",
+                        "capabilities",
+                        "drop",
                         message=f"{container.label} does not drop {what}",
                         fix=fix,
-                        container=container.name,
-                        image=container.image,
                     )
                 )
         if allowed is not None and add:

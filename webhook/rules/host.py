@@ -72,9 +72,9 @@ def check_namespaces(pod: podview.PodView, params: bool) -> list[findings.Findin
     for key, what in _NAMESPACE_FIELDS:
         if spec.get(key) is True:
             out.append(
-                findings.Finding(
-                    check=NAMESPACES,
-                    path=pod.field(key),
+                pod.finding(
+                    NAMESPACES,
+                    key,
                     message=f"the pod shares {what} ({key}: true)",
                     fix=f"Remove {key} from the pod spec (or set it to false).",
                 )
@@ -189,18 +189,19 @@ def check_path(pod: podview.PodView, params: PathParams) -> list[findings.Findin
             problem = _path_problem(source.get("path"), params)
             if problem is None:
                 continue
-            path = pod.field(f"volumes[{index}]", "hostPath", "path")
+            field: tuple[str, ...] = ("hostPath", "path")
             message = f"{problem}; the policy allows only paths under {params.text()}"
             fix = _FIX_PATH
         else:
-            path = pod.field(f"volumes[{index}]", "hostPath")
+            field = ("hostPath",)
             message = "is a hostPath volume; the policy allows none"
             fix = _FIX_NO_PATH
         name = volume.get("name")
         out.append(
-            findings.Finding(
-                check=PATH,
-                path=path,
+            pod.finding(
+                PATH,
+                f"volumes[{index}]",
+                *field,
                 message=f'volume "{name if isinstance(name, str) else ""}" {message}',
                 fix=fix,
             )
@@ -281,16 +282,15 @@ def check_ports(pod: podview.PodView, params: PortParams) -> list[findings.Findi
                 continue
             allowed_text = ", ".join(map(str, sorted(allowed))) if allowed else "none"
             out.append(
-                findings.Finding(
-                    check=PORTS,
-                    path=container.field(f"ports[{index}]", "hostPort"),
+                container.finding(
+                    PORTS,
+                    f"ports[{index}]",
+                    "hostPort",
                     message=(
                         f"{container.label} binds host port {host_port}; the policy allows "
                         f"{allowed_text}"
                     ),
                     fix=_FIX_PORTS,
-                    container=container.name,
-                    image=container.image,
                 )
             )
     return out

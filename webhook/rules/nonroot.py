@@ -45,18 +45,20 @@ def check(pod: podview.PodView, params: bool) -> list[findings.Finding]:
     pod_non_root = pod_sc.get("runAsNonRoot")
     if pod_non_root is not None and pod_non_root is not True:
         out.append(
-            findings.Finding(
-                check=ID,
-                path=pod.pod_security_field("runAsNonRoot"),
+            pod.finding(
+                ID,
+                "securityContext",
+                "runAsNonRoot",
                 message="the pod sets securityContext.runAsNonRoot: false",
                 fix=_FIX_NON_ROOT,
             )
         )
     if _is_root(pod_sc.get("runAsUser")):
         out.append(
-            findings.Finding(
-                check=ID,
-                path=pod.pod_security_field("runAsUser"),
+            pod.finding(
+                ID,
+                "securityContext",
+                "runAsUser",
                 message="the pod sets securityContext.runAsUser: 0 (root)",
                 fix=_FIX_USER,
             )
@@ -67,38 +69,35 @@ def check(pod: podview.PodView, params: bool) -> list[findings.Finding]:
         if own is None:
             if pod_non_root is None:
                 out.append(
-                    findings.Finding(
-                        check=ID,
-                        path=container.field("securityContext", "runAsNonRoot"),
+                    container.finding(
+                        ID,
+                        "securityContext",
+                        "runAsNonRoot",
                         message=(
                             f"{container.label} may run as root: neither it nor the pod "
                             "sets securityContext.runAsNonRoot: true"
                         ),
                         fix=_FIX_NON_ROOT,
-                        container=container.name,
-                        image=container.image,
                     )
                 )
         elif own is not True:
             out.append(
-                findings.Finding(
-                    check=ID,
-                    path=container.field("securityContext", "runAsNonRoot"),
+                container.finding(
+                    ID,
+                    "securityContext",
+                    "runAsNonRoot",
                     message=f"{container.label} sets securityContext.runAsNonRoot: false",
                     fix="Set securityContext.runAsNonRoot: true or remove it.",
-                    container=container.name,
-                    image=container.image,
                 )
             )
         if _is_root(sc.get("runAsUser")):
             out.append(
-                findings.Finding(
-                    check=ID,
-                    path=container.field("securityContext", "runAsUser"),
+                container.finding(
+                    ID,
+                    "securityContext",
+                    "runAsUser",
                     message=f"{container.label} sets securityContext.runAsUser: 0 (root)",
                     fix=_FIX_USER,
-                    container=container.name,
-                    image=container.image,
                 )
             )
     return out

@@ -2,7 +2,8 @@
 
 One walk over ``initContainers``, ``containers`` and ``ephemeralContainers``
 gives every container with its exact field path, so checks never rebuild
-paths or miss a container kind. Pod-level ``securityContext`` is kept apart
+paths or miss a container kind; ``finding`` on a container or the pod makes
+a finding at one of its fields. Pod-level ``securityContext`` is kept apart
 from the containers' own: Pod Security Admission judges each level on its
 own (a bad value at either level denies) and lets only a few pod-level
 values flow down to containers that leave the field unset. ``inherited``
@@ -17,6 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, Literal, NamedTuple
+
+from webhook.rules import findings
 
 ContainerKind = Literal["initContainers", "containers", "ephemeralContainers"]
 CONTAINER_KINDS: Final[tuple[ContainerKind, ...]] = (
@@ -61,6 +64,18 @@ class Container(NamedTuple):
         """The full path of a field below this container, e.g. ``securityContext.privileged``."""
         return ".".join((self.path, *parts))
 
+    def finding(self, check: str, *parts: str, message: str, fix: str) -> findings.Finding:
+        """A finding at field ``parts`` below this container (as ``field`` builds its path).
+
+        It names the container and its image, for exclusions by either.
+        """
+        path = ".".join((self.path, *parts))  # as ``field``, inline: denials make many findings
+        return findings.Finding(check, path, message, fix, self.name, self.image)
+
+    def finding_at(self, check: str, path: str, *, message: str, fix: str) -> findings.Finding:
+        """A finding at ``path`` (a full path ``field`` cannot build), naming this container."""
+        return findings.Finding(check, path, message, fix, self.name, self.image)
+
     @property
     def label(self) -> str:
         """How messages name this container: ``init container "setup"``."""
@@ -82,6 +97,14 @@ class PodView(NamedTuple):
     def field(self, *parts: str) -> str:
         """The full path of a pod-spec field: ``field("securityContext", "runAsUser")``."""
         return ".".join((self.spec_path, *parts))
+
+    def finding(self, check: str, *parts: str, message: str, fix: str) -> findings.Finding:
+        """A finding at pod-spec field ``parts`` (as ``field`` builds its path); no container."""
+        return findings.Finding(check, ".".join((self.spec_path, *parts)), message, fix)
+
+    def finding_at(self, check: str, path: str, *, message: str, fix: str) -> findings.Finding:
+        """A pod-level finding at ``path``, e.g. an ``annotation_path``."""
+        return findings.Finding(check, path, message, fix)
 
     def pod_security_field(self, key: str) -> str:
         """The full path of a pod-level ``securityContext`` field."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from webhook.rules import config, findings, podview, registry
+from webhook.rules import config, explicit, findings, podview, registry
 
 PRIVILEGED: Final = "privileged"
 ESCALATION: Final = "allowPrivilegeEscalation"
@@ -37,13 +37,12 @@ def check_privileged(pod: podview.PodView, params: bool) -> list[findings.Findin
     for container in pod.containers:
         if container.security_context.get("privileged") is True:
             out.append(
-                findings.Finding(
-                    check=PRIVILEGED,
-                    path=container.field("securityContext", "privileged"),
+                container.finding(
+                    PRIVILEGED,
+                    "securityContext",
+                    "privileged",
                     message=f"{container.label} runs privileged (securityContext.privileged: true)",
                     fix=_FIX_PRIVILEGED,
-                    container=container.name,
-                    image=container.image,
                 )
             )
     return out
@@ -51,31 +50,14 @@ def check_privileged(pod: podview.PodView, params: bool) -> list[findings.Findin
 
 def check_escalation(pod: podview.PodView, params: bool) -> list[findings.Finding]:
     """Findings for containers that do not set ``allowPrivilegeEscalation: false``."""
-    if pod.windows:
-        return []
-    out: list[findings.Finding] = []
-    for container in pod.containers:
-        value = container.security_context.get("allowPrivilegeEscalation")
-        if value is False:
-            continue
-        if value is None:
-            message = (
-                f"{container.label} does not set securityContext.allowPrivilegeEscalation: "
-                "false, so processes may gain more privileges than their parent"
-            )
-        else:
-            message = f"{container.label} sets securityContext.allowPrivilegeEscalation: true"
-        out.append(
-            findings.Finding(
-                check=ESCALATION,
-                path=container.field("securityContext", "allowPrivilegeEscalation"),
-                message=message,
-                fix=_FIX_ESCALATION,
-                container=container.name,
-                image=container.image,
-            )
-        )
-    return out
+    return explicit.check_containers(
+        pod,
+        check=ESCALATION,
+        key="allowPrivilegeEscalation",
+        required=False,
+        unset="processes may gain more privileges than their parent",
+        fix=_FIX_ESCALATION,
+    )
 
 
 PRIVILEGED_RULE: Final[registry.Rule[bool]] = registry.Rule(

@@ -61,13 +61,11 @@ def check(pod: podview.PodView, params: tuple[str, ...]) -> list[findings.Findin
             field = _FIELDS[name]
             if spec.get(field) is None:
                 out.append(
-                    findings.Finding(
-                        check=ID,
-                        path=container.field(field),
+                    container.finding(
+                        ID,
+                        field,
                         message=f"{container.label} has no {name} probe ({field})",
                         fix=f"Add a {field} to the container (httpGet, tcpSocket, grpc or exec).",
-                        container=container.name,
-                        image=container.image,
                     )
                 )
     return out

@@ -120,16 +120,14 @@ def _judge(
         )
         if not missing_digest:
             fixes.append("Use a version tag or a digest instead of latest.")
-    return findings.Finding(
-        check=ID,
-        path=container.field("image"),
+    return container.finding(
+        ID,
+        "image",
         message=(
             f'{container.label} image "{container.image}" ({reference.normalized}) '
             + "; ".join(reasons)
         ),
         fix=" ".join(fixes),
-        container=container.name,
-        image=container.image,
     )
 
 
@@ -150,13 +148,11 @@ def check(pod: podview.PodView, params: Params) -> list[findings.Finding]:
             else:
                 message = f"{container.label} has no image"
             out.append(
-                findings.Finding(
-                    check=ID,
-                    path=container.field("image"),
+                container.finding(
+                    ID,
+                    "image",
                     message=message,
                     fix="Set image to a valid reference, e.g. ghcr.io/acme/app@sha256:<digest>.",
-                    container=container.name,
-                    image=container.image,
                 )
             )
             continue

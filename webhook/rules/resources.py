@@ -232,13 +232,11 @@ def _invalid_reason(value: Any) -> str:
 def _finding(
     container: podview.Container, *, section: str, name: str, message: str, fix: str
 ) -> findings.Finding:
-    return findings.Finding(
-        check=ID,
-        path=config.child(container.field("resources", section), name),
+    return container.finding_at(
+        ID,
+        config.child(container.field("resources", section), name),
         message=f"{container.label} {message}",
         fix=fix,
-        container=container.name,
-        image=container.image,
     )
 
 

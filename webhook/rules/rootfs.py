@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from webhook.rules import config, findings, podview, registry
+from webhook.rules import config, explicit, findings, podview, registry
 
 ID: Final = "readOnlyRootFilesystem"
 
@@ -28,31 +28,14 @@ _FIX: Final = (
 
 def check(pod: podview.PodView, params: bool) -> list[findings.Finding]:
     """Findings for containers whose root filesystem is writable."""
-    if pod.windows:
-        return []
-    out: list[findings.Finding] = []
-    for container in pod.containers:
-        value = container.security_context.get("readOnlyRootFilesystem")
-        if value is True:
-            continue
-        if value is None:
-            message = (
-                f"{container.label} does not set securityContext.readOnlyRootFilesystem: true, "
-                "so its root filesystem is writable"
-            )
-        else:
-            message = f"{container.label} sets securityContext.readOnlyRootFilesystem: false"
-        out.append(
-            findings.Finding(
-                check=ID,
-                path=container.field("securityContext", "readOnlyRootFilesystem"),
-                message=message,
-                fix=_FIX,
-                container=container.name,
-                image=container.image,
-            )
-        )
-    return out
+    return explicit.check_containers(
+        pod,
+        check=ID,
+        key="readOnlyRootFilesystem",
+        required=True,
+        unset="its root filesystem is writable",
+        fix=_FIX,
+    )
 
 
 RULE: Final[registry.Rule[bool]] = registry.Rule(

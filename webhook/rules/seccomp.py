@@ -80,9 +80,11 @@ def check(pod: podview.PodView, params: frozenset[str]) -> list[findings.Finding
     pod_type = _profile_type(pod.security_context.get("seccompProfile"))
     if pod_type is not None and not _allows(params, pod_type):
         out.append(
-            findings.Finding(
-                check=ID,
-                path=pod.field("securityContext", "seccompProfile", "type"),
+            pod.finding(
+                ID,
+                "securityContext",
+                "seccompProfile",
+                "type",
                 message=_bad_type_message("the pod", pod_type, allowed=params),
                 fix=_FIX,
             )
@@ -102,13 +104,8 @@ def check(pod: podview.PodView, params: frozenset[str]) -> list[findings.Finding
         else:
             message = _bad_type_message(container.label, own, allowed=params)
         out.append(
-            findings.Finding(
-                check=ID,
-                path=container.field("securityContext", "seccompProfile", "type"),
-                message=message,
-                fix=_FIX,
-                container=container.name,
-                image=container.image,
+            container.finding(
+                ID, "securityContext", "seccompProfile", "type", message=message, fix=_FIX
             )
         )
     return out

@@ -231,13 +231,12 @@ def check(pod: podview.PodView, params: bool) -> list[findings.Finding]:
                 continue
             shown = name if isinstance(name, str) and name else "(unnamed)"
             out.append(
-                findings.Finding(
-                    check=ID,
-                    path=container.field(f"env[{index}]", "value"),
+                container.finding(
+                    ID,
+                    f"env[{index}]",
+                    "value",
                     message=f"{container.label} sets environment variable {shown} {reason}",
                     fix=_FIX,
-                    container=container.name,
-                    image=container.image,
                 )
             )
     return out

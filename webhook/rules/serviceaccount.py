@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from webhook.rules import config, findings, podview, registry
+from webhook.rules import config, explicit, findings, podview, registry
 
 ID: Final = "automountServiceAccountToken"
 
@@ -31,21 +31,13 @@ def check(pod: podview.PodView, params: bool) -> list[findings.Finding]:
     value = pod.spec.get("automountServiceAccountToken")
     if value is False:
         return []
-    if value is None:
-        message = (
-            "the pod does not set automountServiceAccountToken: false, so Kubernetes mounts "
-            "a service account token into every container"
-        )
-    else:
-        message = "the pod sets automountServiceAccountToken: true"
-    return [
-        findings.Finding(
-            check=ID,
-            path=pod.field("automountServiceAccountToken"),
-            message=message,
-            fix=_FIX,
-        )
-    ]
+    wrong = explicit.problem(
+        value,
+        field="automountServiceAccountToken",
+        required=False,
+        unset="Kubernetes mounts a service account token into every container",
+    )
+    return [pod.finding(ID, "automountServiceAccountToken", message=f"the pod {wrong}", fix=_FIX)]
 
 
 RULE: Final[registry.Rule[bool]] = registry.Rule(

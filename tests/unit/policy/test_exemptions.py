@@ -52,48 +52,28 @@ IN_APP = findings.Finding(
 )
 
 
+def checks(*names: str) -> model.Exemption:
+    return model.Exemption(index=0, checks=frozenset(names))
+
+
+def containers(*texts: str) -> model.Exemption:
+    return model.Exemption(index=0, containers=patterns.of(texts))
+
+
+def images(*texts: str) -> model.Exemption:
+    return model.Exemption(index=0, images=patterns.of(texts))
+
+
 @pytest.mark.parametrize(
     ("entry", "finding", "covered"),
     [
-        pytest.param(
-            model.Exemption(index=0, checks=frozenset({"privileged"})), IN_APP, True, id="check"
-        ),
-        pytest.param(
-            model.Exemption(index=0, checks=frozenset({"privileged"})),
-            POD_LEVEL,
-            False,
-            id="other-check",
-        ),
-        pytest.param(
-            model.Exemption(index=0, containers=patterns.of(["*"])),
-            POD_LEVEL,
-            False,
-            id="container-needs-a-container",
-        ),
-        pytest.param(
-            model.Exemption(index=0, images=patterns.of(["*"])),
-            POD_LEVEL,
-            False,
-            id="image-needs-an-image",
-        ),
-        pytest.param(
-            model.Exemption(index=0, images=patterns.of(["docker.io/library/nginx:*"])),
-            IN_APP,
-            True,
-            id="normalised-image",
-        ),
-        pytest.param(
-            model.Exemption(index=0, images=patterns.of(["nginx:1.27"])),
-            IN_APP,
-            True,
-            id="written-image",
-        ),
-        pytest.param(
-            model.Exemption(index=0, images=patterns.of(["nginx"])),
-            IN_APP,
-            False,
-            id="image-needs-whole-reference",
-        ),
+        pytest.param(checks("privileged"), IN_APP, True, id="check"),
+        pytest.param(checks("privileged"), POD_LEVEL, False, id="other-check"),
+        pytest.param(containers("*"), POD_LEVEL, False, id="container-needs-a-container"),
+        pytest.param(images("*"), POD_LEVEL, False, id="image-needs-an-image"),
+        pytest.param(images("docker.io/library/nginx:*"), IN_APP, True, id="normalised-image"),
+        pytest.param(images("nginx:1.27"), IN_APP, True, id="written-image"),
+        pytest.param(images("nginx"), IN_APP, False, id="image-needs-whole-reference"),
     ],
 )
 def test_covers_finding(entry: model.Exemption, finding: findings.Finding, covered: bool) -> None:

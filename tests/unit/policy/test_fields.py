@@ -59,3 +59,32 @@ def test_strings_reports_each_bad_item_and_returns_none() -> None:
         ("p[1]", "must be a string, not number"),
         ("p[2]", "must not be empty"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        pytest.param("Deny", None, id="a-choice"),
+        pytest.param("deny", 'must be "Deny" or "Warn"; did you mean "Deny"?', id="case-hint"),
+        pytest.param("nope", 'must be "Deny" or "Warn"', id="nothing-close"),
+        pytest.param(3, 'must be "Deny" or "Warn"', id="not-a-string"),
+    ],
+)
+def test_choice(value: object, reason: str | None) -> None:
+    problems: fields.Problems = []
+    chosen = fields.choice(value, ("Deny", "Warn"), path="spec.action", problems=problems)
+    assert chosen == (value if reason is None else None)
+    assert [(p.path, p.reason) for p in problems] == (
+        [] if reason is None else [("spec.action", reason)]
+    )
+
+
+def test_mapping_with_allowed_reports_unknown_keys() -> None:
+    problems: fields.Problems = []
+    value = {"level": "x", "levle": "y"}
+    assert fields.mapping(value, path="p", problems=problems, allowed=("level",)) is value
+    assert [(p.path, p.reason) for p in problems] == [
+        ("p.levle", 'unknown field; did you mean "level"?')
+    ]
+    assert fields.mapping([], path="p", problems=problems, allowed=("level",)) is None
+    assert problems[-1].reason == "must be an object, not list"

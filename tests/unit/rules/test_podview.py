@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.unit.rules import podspecs as ps
-from webhook.rules import podview
+from webhook.rules import findings, podview
 
 
 @pytest.mark.parametrize(
@@ -53,3 +53,26 @@ def test_mapping_error_names_the_container_field() -> None:
     with pytest.raises(podview.PodSpecError) as caught:
         podview.mapping([1], container, "resources", "limits")
     assert caught.value.path == "spec.containers[0].resources.limits"
+
+
+def test_container_finding_is_at_its_field_and_names_it() -> None:
+    [container] = ps.view(ps.pod(ps.container("web")), template=True).containers
+    finding = container.finding("c", "securityContext", "privileged", message="m", fix="f")
+    assert finding == findings.Finding(
+        check="c",
+        path="spec.template.spec.containers[0].securityContext.privileged",
+        message="m",
+        fix="f",
+        container="web",
+        image=ps.IMAGE,
+    )
+    assert container.finding_at("c", "elsewhere", message="m", fix="f").path == "elsewhere"
+
+
+def test_pod_finding_names_no_container() -> None:
+    view = ps.view(ps.pod())
+    assert view.finding("c", "securityContext", "runAsUser", message="m", fix="f") == (
+        findings.Finding(check="c", path="spec.securityContext.runAsUser", message="m", fix="f")
+    )
+    at = view.finding_at("c", view.annotation_path("a/b"), message="m", fix="f")
+    assert (at.path, at.container, at.image) == ("metadata.annotations[a/b]", None, None)

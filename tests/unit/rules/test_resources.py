@@ -31,18 +31,17 @@ def res(
     return ps.container(name, resources=resources)
 
 
+def limited(cpu: object, memory: object) -> dict[str, Any]:
+    """A pod whose container sets these cpu and memory limits and a valid memory request."""
+    return ps.pod(res(limits={"cpu": cpu, "memory": memory}, requests={"memory": "1Gi"}))
+
+
 GOOD = {"limits": {"cpu": "500m", "memory": "512Mi"}, "requests": {"memory": "256Mi"}}
 C0 = "spec.containers[0].resources"
 
 CASES = [
     pytest.param(POLICY, ps.pod(res(**GOOD)), False, [], id="within-bounds"),
-    pytest.param(
-        POLICY,
-        ps.pod(res(limits={"cpu": "2", "memory": "4096Mi"}, requests={"memory": "1Gi"})),
-        False,
-        [],
-        id="exactly-at-maximum-in-other-units",
-    ),
+    pytest.param(POLICY, limited("2", "4096Mi"), False, [], id="exactly-at-maximum-in-other-units"),
     pytest.param(
         POLICY,
         ps.pod(ps.container()),
@@ -58,32 +57,18 @@ CASES = [
         id="request-defaults-to-limit",
     ),
     pytest.param(
-        POLICY,
-        ps.pod(res(limits={"cpu": "2001m", "memory": "4Gi"}, requests={"memory": "1Gi"})),
-        False,
-        [f"{C0}.limits.cpu"],
-        id="cpu-above-maximum",
+        POLICY, limited("2001m", "4Gi"), False, [f"{C0}.limits.cpu"], id="cpu-above-maximum"
     ),
     pytest.param(
         POLICY,
-        ps.pod(res(limits={"cpu": 1, "memory": "5Gi"}, requests={"memory": "1Gi"})),
+        limited(1, "5Gi"),
         False,
         [f"{C0}.limits.memory"],
         id="memory-above-maximum-numeric-cpu-ok",
     ),
+    pytest.param(POLICY, limited("1", "4.1e9"), False, [], id="exponent-below-4Gi"),
     pytest.param(
-        POLICY,
-        ps.pod(res(limits={"cpu": "1", "memory": "4.1e9"}, requests={"memory": "1Gi"})),
-        False,
-        [],
-        id="exponent-below-4Gi",
-    ),
-    pytest.param(
-        POLICY,
-        ps.pod(res(limits={"cpu": "1", "memory": "4.3e9"}, requests={"memory": "1Gi"})),
-        False,
-        [f"{C0}.limits.memory"],
-        id="exponent-above-4Gi",
+        POLICY, limited("1", "4.3e9"), False, [f"{C0}.limits.memory"], id="exponent-above-4Gi"
     ),
     pytest.param(
         POLICY,

@@ -1,0 +1,64 @@
+"""SIGTERM: stop accepting, finish the review in flight, exit 0."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+from typing import Any
+
+from tests.server import harness, reviews
+from tests.server.conftest import Material, StartServer
+
+
+def _head(length: int) -> bytes:
+    return (
+        "POST /validate HTTP/1.1\r\nHost: bulkhead\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {length}\r\n\r\n"
+    ).encode()
+
+
+def _read_response(sock: socket.socket) -> tuple[int, dict[str, Any]]:
+    response = http.client.HTTPResponse(sock)
+    response.begin()
+    return response.status, json.loads(response.read())
+
+
+def test_sigterm_finishes_the_review_in_flight_and_stops_accepting(
+    material: Material, start_server: StartServer
+) -> None:
+    server = start_server(material, [*material.tls_args(), "--profile", "baseline"])
+    first = reviews.pod_review(namespace="team")
+    second = reviews.pod_review(namespace="team", privileged=True)
+    first_body = json.dumps(first).encode()
+    second_body = json.dumps(second).encode()
+    half = len(second_body) // 2
+    context = server.context()
+    with (
+        socket.create_connection(("127.0.0.1", server.port), timeout=30) as raw,
+        context.wrap_socket(raw, server_hostname="127.0.0.1") as tls,
+    ):
+        # the second request is sent with the first, half of its body held back: once the
+        # first answer is here, the server has started reading the second request
+        tls.sendall(
+            _head(len(first_body)) + first_body + _head(len(second_body)) + second_body[:half]
+        )
+        status, answer = _read_response(tls)
+        assert status == 200
+        assert answer["response"]["uid"] == first["request"]["uid"]
+
+        server.terminate()
+        harness.poll(
+            lambda: harness.refuses_connections(server.port),
+            timeout=15,
+            what="the listener to close after SIGTERM",
+        )
+        tls.sendall(second_body[half:])
+        status, answer = _read_response(tls)
+        assert status == 200
+        assert answer["response"]["uid"] == second["request"]["uid"]
+        assert answer["response"]["allowed"] is False
+    assert server.wait() == 0
+    messages = [line.get("msg") for line in server.log_lines()]
+    assert "shutting down" in messages
+    assert messages[-1] == "stopped"

@@ -1,0 +1,167 @@
+"""The Flask app through ``create_app`` and Flask's test client (no sockets)."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any
+
+import flask
+import flask.testing
+import pytest
+
+from webhook import admission, policy
+from webhook.server import create_app, settings, sources, state
+
+POLICY = {
+    "apiVersion": "bulkhead.dev/v1alpha1",
+    "kind": "ClusterContainerPolicy",
+    "metadata": {"name": "no-privileged"},
+    "spec": {"action": "Deny", "rules": {"privileged": False}},
+}
+
+
+def _settings(**overrides: Any) -> settings.Settings:
+    return settings.Settings(tls_cert_file="/c", tls_private_key_file="/k", **overrides)
+
+
+def _state(*, loaded: bool = True) -> state.State:
+    held = state.State()
+    if loaded:
+        compiled = policy.compile(POLICY, latest_minor=settings.DEFAULT_LATEST_MINOR)
+        held.policies_loaded((compiled,), at=datetime.datetime.now(datetime.UTC))
+    return held
+
+
+def _review(*, privileged: bool = False, uid: str = "u-1") -> dict[str, Any]:
+    security = {"privileged": True} if privileged else {}
+    return {
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": uid,
+            "kind": {"group": "", "version": "v1", "kind": "Pod"},
+            "resource": {"group": "", "version": "v1", "resource": "pods"},
+            "namespace": "team",
+            "name": "web",
+            "operation": "CREATE",
+            "userInfo": {"username": "alice"},
+            "object": {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": "web", "namespace": "team"},
+                "spec": {"containers": [{"name": "c", "image": "x", "securityContext": security}]},
+            },
+        },
+    }
+
+
+def _last_log_line(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    line: dict[str, Any] = json.loads(capsys.readouterr().err.splitlines()[-1])
+    return line
+
+
+def _client(app: flask.Flask) -> flask.testing.FlaskClient:
+    return app.test_client()
+
+
+def _post(client: flask.testing.FlaskClient, path: str, body: Any) -> Any:
+    return client.post(path, data=json.dumps(body), content_type="application/json")
+
+
+def test_a_denial_is_403_inside_an_http_200(capsys: pytest.CaptureFixture[str]) -> None:
+    client = _client(create_app(_settings(), _state()))
+    response = _post(client, "/validate", _review(privileged=True))
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["response"]["uid"] == "u-1"
+    assert body["response"]["allowed"] is False
+    assert body["response"]["status"]["code"] == 403
+    line = _last_log_line(capsys)
+    assert line["msg"] == "review"
+    assert line["outcome"] == "denied"
+
+
+def test_an_error_inside_the_decision_denies_with_500_and_echoes_the_uid(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(*args: object, **kwargs: object) -> admission.Decision:
+        raise KeyError("a value from the object")
+
+    monkeypatch.setattr(admission, "decide", broken)
+    app = create_app(_settings(), _state())
+    client = _client(app)
+    for _ in range(2):  # and the app keeps answering afterwards
+        response = _post(client, "/validate", _review(uid="u-500"))
+        assert response.status_code == 200
+        answer = response.get_json()["response"]
+        assert answer["uid"] == "u-500"
+        assert answer["allowed"] is False
+        assert answer["status"]["code"] == 500
+        assert "internal error (KeyError)" in answer["status"]["message"]
+        assert "a value from the object" not in answer["status"]["message"]
+    line = _last_log_line(capsys)
+    assert line["outcome"] == "error"
+
+
+def test_without_a_policy_set_nothing_is_allowed(capsys: pytest.CaptureFixture[str]) -> None:
+    held = _state(loaded=False)
+    held.policies_failed("policies.yaml: invalid policy: spec.rules.x: unknown field")
+    client = _client(create_app(_settings(), held))
+    answer = _post(client, "/validate", _review()).get_json()["response"]
+    assert answer["allowed"] is False
+    assert answer["status"]["code"] == 500
+    assert "no policy set is loaded" in answer["status"]["message"]
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert "unknown field" in ready.get_json()["policies"]["error"]
+
+
+def test_the_noop_endpoint_exists_only_when_enabled(capsys: pytest.CaptureFixture[str]) -> None:
+    off = _client(create_app(_settings(), _state()))
+    assert _post(off, "/noop", _review(privileged=True)).status_code == 404
+    on = _client(create_app(_settings(enable_noop_endpoint=True), _state()))
+    answer = _post(on, "/noop", _review(privileged=True)).get_json()["response"]
+    assert answer == {"uid": "u-1", "allowed": True}
+
+
+def test_errors_flask_raises_are_json_refusals(capsys: pytest.CaptureFixture[str]) -> None:
+    client = _client(create_app(_settings(), _state()))
+    response = client.get("/validate")
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "POST"
+    assert response.get_json()["response"]["allowed"] is False
+    assert client.get("/nope").status_code == 404
+
+
+def test_a_failing_view_is_a_json_500(capsys: pytest.CaptureFixture[str]) -> None:
+    app = create_app(_settings(), _state())
+
+    @app.get("/boom")
+    def boom() -> str:
+        raise RuntimeError("boom")
+
+    response = _client(app).get("/boom")
+    assert response.status_code == 500
+    assert response.get_json()["response"]["allowed"] is False
+
+
+def test_two_apps_keep_separate_metrics(capsys: pytest.CaptureFixture[str]) -> None:
+    first = _client(create_app(_settings(), _state()))
+    second = _client(create_app(_settings(), _state()))
+    _post(first, "/validate", _review(privileged=True))
+    text = second.get("/metrics").get_data(as_text=True)
+    assert 'bulkhead_admission_reviews_total{kind="Pod",outcome="denied"}' not in text
+    text = first.get("/metrics").get_data(as_text=True)
+    assert 'bulkhead_admission_reviews_total{kind="Pod",outcome="denied"} 1.0' in text
+    assert "bulkhead_policies_loaded 1.0" in text
+
+
+def test_profiles_compile_to_deny_policies() -> None:
+    (compiled,) = sources.compile_profiles(["baseline:v1.25"], latest_minor=35)
+    assert compiled.key == "ClusterContainerPolicy/profile-baseline"
+    assert compiled.action == "Deny"
+    with pytest.raises(sources.SourceError, match="--profile strict"):
+        sources.compile_profiles(["strict"], latest_minor=35)

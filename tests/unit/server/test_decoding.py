@@ -1,0 +1,105 @@
+"""Strict JSON: what Kubernetes would never send is refused with the right status."""
+
+from __future__ import annotations
+
+import pytest
+
+from webhook.server import decoding, settings
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        (b'{"a": 1, "b": [true, null, "x"]}', {"a": 1, "b": [True, None, "x"]}),
+        (b'{"n": -9223372036854775808, "m": 9223372036854775807}', {"n": -(2**63), "m": 2**63 - 1}),
+        (b'{"f": 1.5e300}', {"f": 1.5e300}),
+        (b'{"s": "brackets [[[{{ and \\" quotes"}', {"s": 'brackets [[[{{ and " quotes'}),
+        ('{"ü": "ß"}'.encode(), {"ü": "ß"}),
+    ],
+    ids=["plain", "int64 bounds", "large float", "brackets in strings", "unicode"],
+)
+def test_valid_json_decodes(raw: bytes, value: object) -> None:
+    assert decoding.decode(raw) == value
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b'{"a": 1, "a": 2}', "duplicate key 'a'"),
+        (b'{"o": {"k": 1, "k": 1}}', "duplicate key 'k'"),
+        (b'{"n": 9223372036854775808}', "int64"),
+        (b'{"n": -9223372036854775809}', "int64"),
+        (b'{"n": ' + b"9" * 5000 + b"}", "int64"),
+        (b'{"f": 1e400}', "overflows"),
+        (b'{"f": NaN}', "NaN is not valid JSON"),
+        (b'{"f": -Infinity}', "-Infinity is not valid JSON"),
+        (b'{"a": }', "not valid JSON"),
+        (b'{"a": 1} trailing', "not valid JSON"),
+        (b'\xef\xbb\xbf{"a": 1}', "not valid JSON"),
+        (b'{"a": "\xff"}', "not UTF-8"),
+        (b"[" * 101 + b"]" * 101, "nests deeper than 100"),
+        (b"[" * 5000 + b"]" * 5000, "nests deeper than 100"),
+        (b'{"a":' * 101 + b"1" + b"}" * 101, "nests deeper than 100"),
+    ],
+    ids=[
+        "duplicate keys",
+        "duplicate nested keys",
+        "int above int64",
+        "int below int64",
+        "int with 5000 digits",
+        "float overflow",
+        "NaN",
+        "Infinity",
+        "syntax error",
+        "trailing data",
+        "byte order mark",
+        "not UTF-8",
+        "101 levels",
+        "5000 levels",
+        "101 objects",
+    ],
+)
+def test_unusable_json_is_a_400(raw: bytes, message: str) -> None:
+    with pytest.raises(decoding.BodyError, match=message) as caught:
+        decoding.decode(raw)
+    assert caught.value.status == 400
+
+
+def test_exactly_100_levels_are_fine() -> None:
+    assert decoding.decode(b"[" * 100 + b"]" * 100) is not None
+
+
+def test_a_body_over_the_limit_is_a_413() -> None:
+    with pytest.raises(decoding.BodyError) as caught:
+        decoding.decode(b" " * (settings.MAX_BODY_BYTES + 1))
+    assert caught.value.status == 413
+
+
+@pytest.mark.parametrize(
+    ("raw", "depth"),
+    [
+        (b'{"a": [1, {"b": []}]}', 0),  # few brackets: not measured
+        (b'"' + b"[" * 200 + b'"', 0),
+        (b'["' + b"[" * 200 + b'", [[]]]', 3),
+        (b'["\\\\", "\\"[[[", ' + b"[" * 150 + b"]" * 150 + b"]", 151),
+    ],
+    ids=["small", "brackets only inside a string", "string then nesting", "escapes"],
+)
+def test_depth_ignores_brackets_inside_strings(raw: bytes, depth: int) -> None:
+    assert decoding.depth(raw) == min(depth, settings.MAX_JSON_DEPTH + 1)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "ok"),
+    [
+        ("application/json", True),
+        ("application/json; charset=utf-8", True),
+        ("Application/JSON", True),
+        ("text/json", False),
+        ("application/json-patch+json", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_content_type(content_type: str | None, ok: bool) -> None:
+    assert decoding.content_type_ok(content_type) is ok

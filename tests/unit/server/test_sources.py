@@ -1,0 +1,93 @@
+"""Policy files and the certificate, loaded and reloaded into the state (real files)."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+
+from webhook.server import settings, sources, state
+
+GOOD = """\
+apiVersion: bulkhead.dev/v1alpha1
+kind: ClusterContainerPolicy
+metadata: {name: %s}
+spec:
+  rules: {privileged: false}
+"""
+
+
+def _config(paths: list[pathlib.Path], profiles: tuple[str, ...] = ()) -> settings.Settings:
+    return settings.Settings(
+        tls_cert_file="/c",
+        tls_private_key_file="/k",
+        policy_files=tuple(str(p) for p in paths),
+        profiles=profiles,
+    )
+
+
+def test_files_directories_and_profiles_load_together(tmp_path: pathlib.Path) -> None:
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "dir" / "a.yaml").write_text(GOOD % "a")
+    (tmp_path / "dir" / "notes.txt").write_text("not a policy")
+    (tmp_path / "b.yml").write_text(GOOD % "b")
+    loaded = sources.load_policies(
+        [str(tmp_path / "dir"), str(tmp_path / "b.yml")], ["restricted"], latest_minor=35
+    )
+    assert [p.key for p in loaded] == [
+        "ClusterContainerPolicy/a",
+        "ClusterContainerPolicy/b",
+        "ClusterContainerPolicy/profile-restricted",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("kind: ConfigMap\napiVersion: v1\nmetadata: {name: x}\n", "not a ClusterContainerPolicy"),
+        (GOOD % "a" + "---\n" + GOOD % "a", "more than one policy is named"),
+        ("a: [", "not valid YAML"),
+        (GOOD.replace("privileged", "privilegd") % "a", "spec.rules.privilegd"),
+    ],
+    ids=["wrong kind", "duplicate names", "bad YAML", "invalid policy"],
+)
+def test_unusable_files_name_the_problem(
+    tmp_path: pathlib.Path, content: str, message: str
+) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(content)
+    with pytest.raises(sources.SourceError, match=message):
+        sources.load_policies([str(path)], [], latest_minor=35)
+
+
+def test_a_missing_path_is_an_error(tmp_path: pathlib.Path) -> None:
+    with pytest.raises(sources.SourceError, match="no such file"):
+        sources.load_policies([str(tmp_path / "gone")], [], latest_minor=35)
+
+
+def test_the_source_reloads_only_on_change_and_keeps_the_last_good_set(
+    tmp_path: pathlib.Path,
+) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(GOOD % "a")
+    held = state.State()
+    source = sources.PolicySource(config=_config([path]), into=held)
+    source.poll()
+    first = held.policies
+    assert [p.key for p in first.policies] == ["ClusterContainerPolicy/a"]
+    source.poll()
+    assert held.policies is first  # unchanged files: nothing reloaded
+    path.write_text("a: [")
+    source.poll()
+    assert held.policies.policies == first.policies
+    assert held.policies.error is not None
+    path.write_text(GOOD % "b")
+    source.poll()
+    assert [p.key for p in held.policies.policies] == ["ClusterContainerPolicy/b"]
+    assert held.policies.error is None
+
+
+def test_a_file_added_to_a_directory_changes_the_fingerprint(tmp_path: pathlib.Path) -> None:
+    before = sources.policy_fingerprint([str(tmp_path)])
+    (tmp_path / "new.yaml").write_text(GOOD % "n")
+    assert sources.policy_fingerprint([str(tmp_path)]) != before

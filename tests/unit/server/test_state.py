@@ -1,0 +1,68 @@
+"""The state holder: whole-value swaps, readiness and its detail, namespace labels."""
+
+from __future__ import annotations
+
+import datetime
+
+from webhook import policy
+from webhook.server import settings, state
+
+NOW = datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)
+POLICY = policy.compile(
+    {
+        "apiVersion": "bulkhead.dev/v1alpha1",
+        "kind": "ClusterContainerPolicy",
+        "metadata": {"name": "p"},
+        "spec": {"rules": {"privileged": False}},
+    },
+    latest_minor=settings.DEFAULT_LATEST_MINOR,
+)
+
+
+def test_a_new_state_is_not_ready_and_says_why() -> None:
+    readiness = state.State().readiness(now=NOW)
+    assert readiness.ready is False
+    assert readiness.detail["reasons"] == [
+        "TLS: certificate not loaded yet",
+        "policies: policies not loaded yet",
+    ]
+
+
+def test_ready_once_both_are_loaded_and_a_later_failure_keeps_the_last_good_set() -> None:
+    held = state.State()
+    held.tls_loaded(not_after=NOW + datetime.timedelta(hours=1), subject="CN=x", at=NOW)
+    held.policies_loaded((POLICY,), at=NOW)
+    readiness = held.readiness(now=NOW)
+    assert readiness.ready is True
+    assert readiness.detail["tls"]["expiresInSeconds"] == 3600
+    before = held.policies
+    held.policies_failed("x.yaml: broken")
+    after = held.policies
+    assert after.policies == before.policies
+    assert after.error == "x.yaml: broken"
+    assert held.readiness(now=NOW).ready is True
+    assert held.readiness(now=NOW).detail["policies"]["error"] == "x.yaml: broken"
+    held.policies_loaded((), at=NOW)
+    assert held.policies.error is None
+
+
+def test_namespace_labels_are_empty_until_a_watcher_feeds_them() -> None:
+    held = state.State()
+    assert held.namespace_labels("team") == {}
+    assert held.namespace_labels(None) == {}
+    held.replace_namespaces({"team": {"env": "prod"}, "other": {}})
+    assert held.namespace_labels("team") == {"env": "prod"}
+    held.set_namespace("new", {"env": "dev"})
+    held.forget_namespace("team")
+    assert held.namespace_labels("team") == {}
+    assert held.namespace_labels("new") == {"env": "dev"}
+    assert held.namespace_labels("other") == {}
+
+
+def test_a_snapshot_read_before_a_swap_stays_consistent() -> None:
+    held = state.State()
+    held.policies_loaded((POLICY,), at=NOW)
+    snapshot = held.policies
+    held.policies_loaded((), at=NOW)
+    assert snapshot.policies == (POLICY,)
+    assert held.policies.policies == ()

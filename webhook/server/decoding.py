@@ -1,0 +1,126 @@
+"""Request bytes to a JSON value, strictly. Pure, no I/O.
+
+The server's first line of defence; everything refused here is answered
+with a JSON error body and never reaches the decision:
+
+* a content type other than ``application/json``: 415;
+* a body over ``settings.MAX_BODY_BYTES``: 413;
+* bytes that are not UTF-8, not JSON, or JSON that Kubernetes itself would
+  never produce: duplicate keys in one object (a later key would silently
+  win, so Bulkhead could judge a different object than the apiserver
+  stores), ``NaN``/``Infinity``, integers outside int64, floats that
+  overflow, nesting deeper than ``settings.MAX_JSON_DEPTH``: 400.
+
+The standard library's C decoder does the parsing; the hooks below add the
+checks it lacks at the cost of one small call per object.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final
+
+from webhook.server import settings
+
+_INT64_MAX: Final = 2**63 - 1
+_INT64_MIN: Final = -(2**63)
+_MAX_INT_TEXT: Final = len(str(_INT64_MIN))
+#: Deleted before measuring nesting: everything except brackets and quotes.
+_NOT_STRUCTURE: Final = bytes(i for i in range(256) if chr(i) not in '[]{}"')
+
+
+class BodyError(ValueError):
+    """The body cannot be judged; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise BodyError(400, f"duplicate key {key[:100]!r} in one JSON object")
+            seen.add(key)
+    return obj
+
+
+def _constant(name: str) -> Any:
+    raise BodyError(400, f"{name} is not valid JSON")
+
+
+def _integer(text: str) -> int:
+    if len(text) > _MAX_INT_TEXT:
+        raise BodyError(400, "an integer is out of the int64 range")
+    value = int(text)
+    if not _INT64_MIN <= value <= _INT64_MAX:
+        raise BodyError(400, "an integer is out of the int64 range")
+    return value
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise BodyError(400, "a number overflows a 64-bit float")
+    return value
+
+
+_DECODER: Final = json.JSONDecoder(
+    object_pairs_hook=_pairs,
+    parse_constant=_constant,
+    parse_int=_integer,
+    parse_float=_float,
+)
+
+
+def content_type_ok(content_type: str | None) -> bool:
+    """``application/json``, with or without parameters (``; charset=utf-8``)."""
+    if not content_type:
+        return False
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json"
+
+
+def depth(raw: bytes) -> int:
+    """How deeply arrays and objects nest in ``raw``, which must be valid JSON.
+
+    Brackets inside strings do not count: escaped backslashes and quotes are
+    removed first, so every remaining quote opens or closes a string.
+    """
+    if raw.count(b"{") + raw.count(b"[") <= settings.MAX_JSON_DEPTH:
+        return 0  # cannot nest deeper than the limit; not worth measuring
+    structure = raw.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_STRUCTURE)
+    brackets = b"".join(structure.split(b'"')[::2])
+    level = 0
+    while brackets:
+        brackets = brackets.replace(b"{}", b"").replace(b"[]", b"")
+        level += 1
+        if level > settings.MAX_JSON_DEPTH:
+            break
+    return level
+
+
+def decode(raw: bytes) -> Any:
+    """The JSON value in ``raw``; ``BodyError`` (400) says what is wrong with it."""
+    if len(raw) > settings.MAX_BODY_BYTES:
+        raise BodyError(413, f"the body is larger than {settings.MAX_BODY_BYTES} bytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise BodyError(400, f"the body is not UTF-8: {err.reason} at byte {err.start}") from err
+    try:
+        value = _DECODER.decode(text)
+    except RecursionError as err:
+        raise BodyError(400, f"JSON nests deeper than {settings.MAX_JSON_DEPTH} levels") from err
+    except json.JSONDecodeError as err:
+        raise BodyError(400, f"the body is not valid JSON: {err.msg} at {err.pos}") from err
+    except ValueError as err:  # int() over Python's digit limit
+        if isinstance(err, BodyError):
+            raise
+        raise BodyError(400, "a number in the body is out of range") from err
+    if depth(raw) > settings.MAX_JSON_DEPTH:
+        raise BodyError(400, f"JSON nests deeper than {settings.MAX_JSON_DEPTH} levels")
+    return value

@@ -1,0 +1,34 @@
+"""The objects one app's views share, reached through ``flask.current_app``. No I/O.
+
+``create_app`` stores one ``Runtime`` in ``app.extensions``; views call
+``current()`` instead of reaching for module globals, so two apps in one
+process (as in tests) never share state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Final
+
+import flask
+
+from webhook.server import logs, metrics, settings, state
+
+EXTENSION: Final = "bulkhead"
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Runtime:
+    settings: settings.Settings
+    state: state.State
+    metrics: metrics.Metrics
+    log: logging.Logger
+    review_log: logs.ReviewLog
+
+
+def current() -> Runtime:
+    found = flask.current_app.extensions.get(EXTENSION)
+    if not isinstance(found, Runtime):
+        raise RuntimeError("this app was not made by webhook.server.create_app")
+    return found

@@ -1,0 +1,211 @@
+"""Policy files and the serving certificate, polled and reloaded into ``State``. Does file I/O.
+
+``PolicySource`` compiles every ``ClusterContainerPolicy``/``ContainerPolicy``
+document under the ``--policy-file`` paths (files or directories) plus one
+Deny policy per ``--profile``; ``CertificateSource`` checks that the
+certificate and key still form a usable pair and records the expiry. Both
+compare a digest of their files' bytes on every poll and reload only when
+it changes. A reload that fails keeps the last good value in force and
+records why (``/readyz`` and the log show it); the next change retries.
+
+``Watcher`` runs the polls on one daemon thread every ``interval`` seconds
+until ``stop``. The same loading code serves the worker's first load, so a
+file that is invalid at start-up is reported exactly like one broken later.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import pathlib
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from typing import Final
+
+from webhook import documents, policy
+from webhook.server import logs, settings, state, tls
+
+POLICY_KINDS: Final = frozenset(policy.POLICY_KINDS)
+
+
+class SourceError(ValueError):
+    """Policies cannot be loaded; the message names the file and document at fault."""
+
+
+def profile_document(text: str) -> dict[str, object]:
+    """The ClusterContainerPolicy that enforces ``level[:version]`` as a Deny policy."""
+    level, _, version = text.partition(":")
+    return {
+        "apiVersion": policy.API_VERSION,
+        "kind": "ClusterContainerPolicy",
+        "metadata": {"name": f"profile-{level}"},
+        "spec": {"action": "Deny", "profile": {"level": level, "version": version or "latest"}},
+    }
+
+
+def compile_profiles(texts: Sequence[str], *, latest_minor: int) -> list[policy.CompiledPolicy]:
+    compiled: list[policy.CompiledPolicy] = []
+    for text in texts:
+        try:
+            compiled.append(policy.compile(profile_document(text), latest_minor=latest_minor))
+        except policy.CompileError as err:
+            raise SourceError(f"--profile {text}: {err}") from err
+    return compiled
+
+
+def load_policies(
+    paths: Sequence[str], profile_texts: Sequence[str], *, latest_minor: int
+) -> tuple[policy.CompiledPolicy, ...]:
+    """Every policy in ``paths`` and every profile, compiled; any unusable one is a SourceError."""
+    compiled: list[policy.CompiledPolicy] = []
+    try:
+        docs = documents.read(paths)
+    except documents.DocumentError as err:
+        raise SourceError(str(err)) from err
+    for doc in docs:
+        kind = doc.body.get("kind")
+        if kind not in POLICY_KINDS:
+            raise SourceError(
+                f"{doc.where}: not a ClusterContainerPolicy or ContainerPolicy (kind {kind!r})"
+            )
+        try:
+            compiled.append(policy.compile(doc.body, latest_minor=latest_minor))
+        except policy.CompileError as err:
+            problems = "; ".join(str(p) for p in err.problems)
+            raise SourceError(f"{doc.where}: invalid policy: {problems}") from err
+    compiled.extend(compile_profiles(profile_texts, latest_minor=latest_minor))
+    keys = [c.key for c in compiled]
+    duplicates = sorted({k for k in keys if keys.count(k) > 1})
+    if duplicates:
+        raise SourceError(f"more than one policy is named {', '.join(duplicates)}")
+    return tuple(compiled)
+
+
+def _policy_files(paths: Sequence[str]) -> Iterator[pathlib.Path | str]:
+    for raw in paths:
+        path = pathlib.Path(raw)
+        if path.is_dir():
+            yield raw  # the listing itself: a file added or removed is a change
+            yield from sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix in documents.SUFFIXES
+            )
+        else:
+            yield path
+
+
+def policy_fingerprint(paths: Sequence[str]) -> str:
+    """A digest of every policy file's name and bytes."""
+    digest = hashlib.sha256()
+    for item in _policy_files(paths):
+        digest.update(str(item).encode() + b"\x00")
+        if isinstance(item, pathlib.Path):
+            try:
+                digest.update(item.read_bytes())
+            except OSError:
+                digest.update(b"\x00missing")
+        digest.update(b"\x00")
+    return digest.hexdigest()
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+class PolicySource:
+    """The ``--policy-file`` paths and ``--profile`` texts, compiled into ``state``."""
+
+    def __init__(self, *, config: settings.Settings, into: state.State) -> None:
+        self._settings = config
+        self._state = into
+        self._seen: str | None = None
+        self._log = logs.logger("policies")
+
+    def poll(self) -> None:
+        current = policy_fingerprint(self._settings.policy_files)
+        if current == self._seen:
+            return
+        self._seen = current
+        self.reload()
+
+    def reload(self) -> None:
+        try:
+            loaded = load_policies(
+                self._settings.policy_files,
+                self._settings.profiles,
+                latest_minor=self._settings.pss_latest_minor,
+            )
+        except SourceError as err:
+            kept = self._state.policies
+            self._state.policies_failed(str(err))
+            self._log.warning(
+                "policy reload failed; the last good set stays in force"
+                if kept.loaded
+                else "policies cannot be loaded; not ready",
+                extra=logs.fields(error=str(err), inForce=len(kept.policies)),
+            )
+            return
+        self._state.policies_loaded(loaded, at=_now())
+        self._log.info(
+            "policies loaded",
+            extra=logs.fields(count=len(loaded), policies=[p.key for p in loaded]),
+        )
+
+
+class CertificateSource:
+    """The serving certificate's usability and expiry, recorded in ``state``."""
+
+    def __init__(self, *, config: settings.Settings, into: state.State) -> None:
+        self._settings = config
+        self._state = into
+        self._seen: str | None = None
+        self._log = logs.logger("tls")
+
+    def _files(self) -> tuple[str, str, str | None]:
+        s = self._settings
+        return s.tls_cert_file, s.tls_private_key_file, s.client_ca_file
+
+    def poll(self) -> None:
+        current = tls.fingerprint(self._files())
+        if current == self._seen:
+            return
+        self._seen = current
+        cert, key, client_ca = self._files()
+        try:
+            tls.server_context(cert_file=cert, key_file=key, client_ca_file=client_ca)
+            facts = tls.describe(cert)
+        except tls.TlsError as err:
+            self._state.tls_failed(str(err))
+            self._log.warning("certificate check failed", extra=logs.fields(error=str(err)))
+            return
+        self._state.tls_loaded(not_after=facts.not_after, subject=facts.subject, at=_now())
+        self._log.info(
+            "certificate loaded",
+            extra=logs.fields(subject=facts.subject, notAfter=facts.not_after.isoformat()),
+        )
+
+
+class Watcher:
+    """Calls every poll function every ``interval`` seconds on a daemon thread."""
+
+    def __init__(self, *, interval: float, polls: Sequence[Callable[[], None]]) -> None:
+        self._interval = interval
+        self._polls = tuple(polls)
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bulkhead-watcher", daemon=True)
+        self._log = logs.logger("watcher")
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=self._interval + 5)
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self._interval):
+            for poll in self._polls:
+                try:
+                    poll()
+                except Exception as err:
+                    self._log.error("poll failed", extra=logs.fields(exception=type(err).__name__))

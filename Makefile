@@ -30,3 +30,13 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+# The demo: etcd + kube-apiserver + `bulkhead serve` with the example policies,
+# the example workloads applied with the real kubectl; left running until demo-stop.
+.PHONY: demo demo-stop
+demo: setup
+	$(PY) -m tests.cluster.demo start
+
+demo-stop:
+	@if [ -x $(PY) ]; then $(PY) -m tests.cluster.demo stop; \
+	else echo "no $(VENV) here, so no demo was started from this checkout"; fi

@@ -108,7 +108,7 @@ def _run_cache_script(script: pathlib.Path, *, log: pathlib.Path, timeout: float
     return pathlib.Path(lines[-1])
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the child before exec: get SIGTERM if the test process dies.
 
     Linux delivers it when the forking thread exits, so start control planes
@@ -234,7 +234,7 @@ class ControlPlane:
         for name in ("kube-apiserver", "etcd"):
             proc = self._processes.pop(name, None)
             if proc is not None:
-                _stop_group(proc)
+                stop_group(proc)
         while self._temp_dirs:
             shutil.rmtree(self._temp_dirs.pop(), ignore_errors=True)
 
@@ -289,7 +289,7 @@ class ControlPlane:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # own process group: stop() signals only it
-                preexec_fn=_die_with_parent,  # noqa: PLW1509 - started from the main thread
+                preexec_fn=die_with_parent,  # noqa: PLW1509 - started from the main thread
             )
         self._processes[name] = proc
         return proc
@@ -605,7 +605,7 @@ class ControlPlane:
         )
 
 
-def _stop_group(proc: subprocess.Popen[bytes], *, grace: float = 15.0) -> None:
+def stop_group(proc: subprocess.Popen[bytes], *, grace: float = 15.0) -> None:
     """SIGTERM the process group led by ``proc`` (ours), then SIGKILL if needed.
 
     The group is signalled only while its leader is unreaped, so its id can

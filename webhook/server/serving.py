@@ -37,7 +37,8 @@ import typing
 from collections.abc import Callable, Coroutine
 from typing import Any, Final
 
-from webhook.server import front, logs, settings, sources, tls, worker
+from webhook import policyfiles
+from webhook.server import front, logs, settings, tls, worker
 
 _LOG: Final = logs.logger("serve")
 _STARTUP_TIMEOUT: Final = 60.0
@@ -282,8 +283,8 @@ def serve(config: settings.Settings) -> int:
     try:
         context = _context(config)
         tls.describe(config.tls_cert_file)
-        sources.compile_profiles(config.profiles, latest_minor=config.pss_latest_minor)
-    except (tls.TlsError, sources.SourceError) as err:
+        policyfiles.compile_profiles(config.profiles, latest_minor=config.pss_latest_minor)
+    except (tls.TlsError, policyfiles.PolicyFileError) as err:
         raise ServeError(str(err)) from err
     listener = _listener(config)
     with tempfile.TemporaryDirectory(prefix="bulkhead-") as private:

@@ -20,65 +20,9 @@ import hashlib
 import pathlib
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import Final
 
-from webhook import documents, policy
+from webhook import documents, policyfiles
 from webhook.server import logs, settings, state, tls
-
-POLICY_KINDS: Final = frozenset(policy.POLICY_KINDS)
-
-
-class SourceError(ValueError):
-    """Policies cannot be loaded; the message names the file and document at fault."""
-
-
-def profile_document(text: str) -> dict[str, object]:
-    """The ClusterContainerPolicy that enforces ``level[:version]`` as a Deny policy."""
-    level, _, version = text.partition(":")
-    return {
-        "apiVersion": policy.API_VERSION,
-        "kind": "ClusterContainerPolicy",
-        "metadata": {"name": f"profile-{level}"},
-        "spec": {"action": "Deny", "profile": {"level": level, "version": version or "latest"}},
-    }
-
-
-def compile_profiles(texts: Sequence[str], *, latest_minor: int) -> list[policy.CompiledPolicy]:
-    compiled: list[policy.CompiledPolicy] = []
-    for text in texts:
-        try:
-            compiled.append(policy.compile(profile_document(text), latest_minor=latest_minor))
-        except policy.CompileError as err:
-            raise SourceError(f"--profile {text}: {err}") from err
-    return compiled
-
-
-def load_policies(
-    paths: Sequence[str], profile_texts: Sequence[str], *, latest_minor: int
-) -> tuple[policy.CompiledPolicy, ...]:
-    """Every policy in ``paths`` and every profile, compiled; any unusable one is a SourceError."""
-    compiled: list[policy.CompiledPolicy] = []
-    try:
-        docs = documents.read(paths)
-    except documents.DocumentError as err:
-        raise SourceError(str(err)) from err
-    for doc in docs:
-        kind = doc.body.get("kind")
-        if kind not in POLICY_KINDS:
-            raise SourceError(
-                f"{doc.where}: not a ClusterContainerPolicy or ContainerPolicy (kind {kind!r})"
-            )
-        try:
-            compiled.append(policy.compile(doc.body, latest_minor=latest_minor))
-        except policy.CompileError as err:
-            problems = "; ".join(str(p) for p in err.problems)
-            raise SourceError(f"{doc.where}: invalid policy: {problems}") from err
-    compiled.extend(compile_profiles(profile_texts, latest_minor=latest_minor))
-    keys = [c.key for c in compiled]
-    duplicates = sorted({k for k in keys if keys.count(k) > 1})
-    if duplicates:
-        raise SourceError(f"more than one policy is named {', '.join(duplicates)}")
-    return tuple(compiled)
 
 
 def _policy_files(paths: Sequence[str]) -> Iterator[pathlib.Path | str]:
@@ -129,12 +73,12 @@ class PolicySource:
 
     def reload(self) -> None:
         try:
-            loaded = load_policies(
+            loaded = policyfiles.load(
                 self._settings.policy_files,
                 self._settings.profiles,
                 latest_minor=self._settings.pss_latest_minor,
             )
-        except SourceError as err:
+        except policyfiles.PolicyFileError as err:
             kept = self._state.policies
             self._state.policies_failed(str(err))
             self._log.warning(

@@ -11,7 +11,7 @@ import flask.testing
 import pytest
 
 from webhook import admission, policy
-from webhook.server import create_app, settings, sources, state
+from webhook.server import create_app, settings, state
 
 POLICY = {
     "apiVersion": "bulkhead.dev/v1alpha1",
@@ -157,11 +157,3 @@ def test_two_apps_keep_separate_metrics(capsys: pytest.CaptureFixture[str]) -> N
     text = first.get("/metrics").get_data(as_text=True)
     assert 'bulkhead_admission_reviews_total{kind="Pod",outcome="denied"} 1.0' in text
     assert "bulkhead_policies_loaded 1.0" in text
-
-
-def test_profiles_compile_to_deny_policies() -> None:
-    (compiled,) = sources.compile_profiles(["baseline:v1.25"], latest_minor=35)
-    assert compiled.key == "ClusterContainerPolicy/profile-baseline"
-    assert compiled.action == "Deny"
-    with pytest.raises(sources.SourceError, match="--profile strict"):
-        sources.compile_profiles(["strict"], latest_minor=35)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pathlib
 
-import pytest
-
 from webhook.server import settings, sources, state
 
 GOOD = """\
@@ -24,45 +22,6 @@ def _config(paths: list[pathlib.Path], profiles: tuple[str, ...] = ()) -> settin
         policy_files=tuple(str(p) for p in paths),
         profiles=profiles,
     )
-
-
-def test_files_directories_and_profiles_load_together(tmp_path: pathlib.Path) -> None:
-    (tmp_path / "dir").mkdir()
-    (tmp_path / "dir" / "a.yaml").write_text(GOOD % "a")
-    (tmp_path / "dir" / "notes.txt").write_text("not a policy")
-    (tmp_path / "b.yml").write_text(GOOD % "b")
-    loaded = sources.load_policies(
-        [str(tmp_path / "dir"), str(tmp_path / "b.yml")], ["restricted"], latest_minor=35
-    )
-    assert [p.key for p in loaded] == [
-        "ClusterContainerPolicy/a",
-        "ClusterContainerPolicy/b",
-        "ClusterContainerPolicy/profile-restricted",
-    ]
-
-
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [
-        ("kind: ConfigMap\napiVersion: v1\nmetadata: {name: x}\n", "not a ClusterContainerPolicy"),
-        (GOOD % "a" + "---\n" + GOOD % "a", "more than one policy is named"),
-        ("a: [", "not valid YAML"),
-        (GOOD.replace("privileged", "privilegd") % "a", "spec.rules.privilegd"),
-    ],
-    ids=["wrong kind", "duplicate names", "bad YAML", "invalid policy"],
-)
-def test_unusable_files_name_the_problem(
-    tmp_path: pathlib.Path, content: str, message: str
-) -> None:
-    path = tmp_path / "p.yaml"
-    path.write_text(content)
-    with pytest.raises(sources.SourceError, match=message):
-        sources.load_policies([str(path)], [], latest_minor=35)
-
-
-def test_a_missing_path_is_an_error(tmp_path: pathlib.Path) -> None:
-    with pytest.raises(sources.SourceError, match="no such file"):
-        sources.load_policies([str(tmp_path / "gone")], [], latest_minor=35)
 
 
 def test_the_source_reloads_only_on_change_and_keeps_the_last_good_set(

@@ -1,4 +1,4 @@
-"""The ``bulkhead`` command: ``check``, ``serve`` and ``version`` (``operator`` joins later).
+"""The ``bulkhead`` command: ``check``, ``serve``, ``operator`` and ``version``.
 
 ``bulkhead check -f FILE|DIR|-`` judges manifests offline with the same
 policies, decision step and messages as the webhook. Exit status: 0 when
@@ -8,12 +8,17 @@ document at fault).
 
 ``bulkhead serve`` runs the admission webhook (see ``webhook.server``); its
 flags only fill ``webhook.server.resolve``, which also reads ``BULKHEAD_*``.
+
+``bulkhead operator`` runs the kopf operator (see ``webhook.operator``):
+policy status, the webhook's certificates and caBundle; its flags likewise
+only fill ``webhook.operator.resolve``.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import importlib
 import json
 import os
 import sys
@@ -21,13 +26,12 @@ from collections.abc import Mapping, Sequence
 from typing import IO, Any, Final
 
 import webhook
-from webhook import admission, documents, policy, profiles, server
+from webhook import admission, documents, operator, policy, policyfiles, profiles, server
 from webhook.rules import podview
 
 EXIT_OK: Final = 0
 EXIT_DENIED: Final = 1
 EXIT_UNUSABLE: Final = 2
-POLICY_KINDS: Final = frozenset({"ClusterContainerPolicy", "ContainerPolicy"})
 
 
 class UsageError(Exception):
@@ -82,6 +86,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("-o", "--output", choices=("text", "json"), default="text")
     _serve_parser(commands)
+    operator.add_arguments(
+        commands.add_parser(
+            "operator",
+            help="run the operator (policy status, webhook TLS and caBundle)",
+            description="Keep every policy's status, the webhook's CA and serving certificate "
+            "and its caBundle. Every flag can also be set as BULKHEAD_<FLAG>; flags win.",
+        )
+    )
     commands.add_parser("version", help="print the version")
     return parser
 
@@ -110,6 +122,12 @@ def _serve_parser(commands: Any) -> None:
         action="append",
         metavar="LEVEL[:VERSION]",
         help="enforce a built-in Pod Security Standard as a Deny policy (repeatable)",
+    )
+    serve.add_argument(
+        "--kubeconfig",
+        metavar="FILE",
+        help="with no --policy-file/--profile: watch the cluster's policies with this "
+        "kubeconfig (default: the in-cluster service account)",
     )
     serve.add_argument("--pss-latest", metavar="v1.N", help="what 'latest' means")
     serve.add_argument("--address", help="listen address (default 0.0.0.0)")
@@ -143,40 +161,6 @@ def _latest_minor(text: str) -> int:
     if minor is None or minor > profiles.NEWEST_MINOR:
         raise UsageError(f"--pss-latest must be between v1.0 and v1.{profiles.NEWEST_MINOR}")
     return minor
-
-
-def profile_policy(text: str, *, latest_minor: int) -> policy.CompiledPolicy:
-    """A Deny policy enforcing the built-in profile ``level[:version]``."""
-    level, _, version = text.partition(":")
-    document = {
-        "apiVersion": "bulkhead.dev/v1alpha1",
-        "kind": "ClusterContainerPolicy",
-        "metadata": {"name": f"profile-{level}"},
-        "spec": {"action": "Deny", "profile": {"level": level, "version": version or "latest"}},
-    }
-    try:
-        return policy.compile(document, latest_minor=latest_minor)
-    except policy.CompileError as err:
-        raise UsageError(f"--profile {text}: {err}") from err
-
-
-def load_policies(
-    paths: Sequence[str], *, latest_minor: int, stdin: IO[str] | None = None
-) -> list[policy.CompiledPolicy]:
-    """Compile every policy document in ``paths``; any unusable one is a UsageError."""
-    compiled: list[policy.CompiledPolicy] = []
-    for doc in documents.read(paths, stdin=stdin):
-        if doc.body.get("kind") not in POLICY_KINDS:
-            raise UsageError(
-                f"{doc.where}: not a ClusterContainerPolicy or ContainerPolicy "
-                f"(kind {doc.body.get('kind')!r})"
-            )
-        try:
-            compiled.append(policy.compile(doc.body, latest_minor=latest_minor))
-        except policy.CompileError as err:
-            problems = "\n".join(f"  {p}" for p in err.problems)
-            raise UsageError(f"{doc.where}: invalid policy:\n{problems}") from err
-    return compiled
 
 
 def _metadata(body: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -267,8 +251,9 @@ def _report_text(results: Sequence[Mapping[str, Any]], skipped: int, out: IO[str
 
 def check(args: argparse.Namespace, *, stdin: IO[str], out: IO[str]) -> int:
     latest_minor = _latest_minor(args.pss_latest)
-    policies = load_policies(args.policy_file, latest_minor=latest_minor, stdin=stdin)
-    policies.extend(profile_policy(p, latest_minor=latest_minor) for p in args.profile)
+    policies = policyfiles.load(
+        args.policy_file, args.profile, latest_minor=latest_minor, stdin=stdin
+    )
     if not policies:
         raise UsageError("nothing to check against: give --policy-file or --profile")
     now = datetime.datetime.now(datetime.UTC)
@@ -296,8 +281,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     if args.command == "serve":
         return _serve(args)
+    if args.command == "operator":
+        # kopf loads only for this command (it takes most of a second).
+        running = importlib.import_module("webhook.operator.running")
+        return int(running.main(vars(args), os.environ))
     try:
         return check(args, stdin=sys.stdin, out=sys.stdout)
-    except (UsageError, documents.DocumentError) as err:
+    except (UsageError, documents.DocumentError, policyfiles.PolicyFileError) as err:
         sys.stderr.write(f"bulkhead: {err}\n")
         return EXIT_UNUSABLE

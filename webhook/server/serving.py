@@ -38,6 +38,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, Final
 
 from webhook import policyfiles
+from webhook.policy import cache
 from webhook.server import front, logs, settings, tls, worker
 
 _LOG: Final = logs.logger("serve")
@@ -284,7 +285,9 @@ def serve(config: settings.Settings) -> int:
         context = _context(config)
         tls.describe(config.tls_cert_file)
         policyfiles.compile_profiles(config.profiles, latest_minor=config.pss_latest_minor)
-    except (tls.TlsError, policyfiles.PolicyFileError) as err:
+        if config.watch_cluster:  # fail here, clearly, rather than in the worker
+            cache.client_configuration(kubeconfig=config.kubeconfig)
+    except (tls.TlsError, policyfiles.PolicyFileError, cache.ConfigError) as err:
         raise ServeError(str(err)) from err
     listener = _listener(config)
     with tempfile.TemporaryDirectory(prefix="bulkhead-") as private:

@@ -16,6 +16,7 @@ flag                         environment                         default
 --client-ca-file             BULKHEAD_CLIENT_CA_FILE             none
 --policy-file (repeatable)   BULKHEAD_POLICY_FILES (comma list)  none
 --profile (repeatable)       BULKHEAD_PROFILES (comma list)      none
+--kubeconfig                 BULKHEAD_KUBECONFIG                 in-cluster account
 --pss-latest                 BULKHEAD_PSS_LATEST                 v1.35
 --address                    BULKHEAD_ADDRESS                    0.0.0.0
 --port                       BULKHEAD_PORT                       8443
@@ -25,6 +26,12 @@ flag                         environment                         default
 --log-level                  BULKHEAD_LOG_LEVEL                  info
 --enable-noop-endpoint       BULKHEAD_ENABLE_NOOP_ENDPOINT       false
 ===========================  ==================================  =========
+
+With no ``--policy-file`` and no ``--profile``, the server enforces the
+cluster's ``ClusterContainerPolicy``/``ContainerPolicy`` objects instead,
+listed and watched by ``webhook.policy.cache`` with the in-cluster service
+account or ``--kubeconfig``; without either credential there is nothing to
+enforce and that is an error.
 """
 
 from __future__ import annotations
@@ -70,6 +77,9 @@ class Settings:
     max_connections: int = 1024
     log_level: str = "info"
     enable_noop_endpoint: bool = False
+    #: Watch the policy CRs (no files, no profiles); ``kubeconfig`` ``None``: in-cluster.
+    watch_cluster: bool = False
+    kubeconfig: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
@@ -190,10 +200,13 @@ def resolve(flags: Mapping[str, object], environ: Mapping[str, str]) -> Settings
     """Settings from flags (``None`` = not given), then ``BULKHEAD_*`` variables, then defaults."""
     policy_files = _list("policy_file", flags, environ, env_name="BULKHEAD_POLICY_FILES")
     profile_texts = _list("profile", flags, environ, env_name="BULKHEAD_PROFILES")
-    if not policy_files and not profile_texts:
+    kubeconfig = _pick("kubeconfig", flags, environ, str, "") or None
+    watch_cluster = not policy_files and not profile_texts
+    if watch_cluster and kubeconfig is None and not environ.get("KUBERNETES_SERVICE_HOST"):
         raise SettingsError(
             "nothing to enforce: give --policy-file (BULKHEAD_POLICY_FILES) "
-            "or --profile (BULKHEAD_PROFILES)"
+            "or --profile (BULKHEAD_PROFILES), or run in a cluster (or give --kubeconfig, "
+            "BULKHEAD_KUBECONFIG) to enforce its policy objects"
         )
     latest = _pick("pss_latest", flags, environ, _latest_minor, profiles.DEFAULT_LATEST_MINOR)
     client_ca = _pick("client_ca_file", flags, environ, str, "")
@@ -211,4 +224,6 @@ def resolve(flags: Mapping[str, object], environ: Mapping[str, str]) -> Settings
         max_connections=_pick("max_connections", flags, environ, _positive_int, 1024),
         log_level=_pick("log_level", flags, environ, _log_level, "info"),
         enable_noop_endpoint=_pick("enable_noop_endpoint", flags, environ, _boolean, False),
+        watch_cluster=watch_cluster,
+        kubeconfig=kubeconfig,
     )

@@ -1,0 +1,75 @@
+"""Fixtures for the operator and policy-cache tests on the real control plane.
+
+``crds``: the generated CRDs, applied once per session. ``install``: the
+RBAC manifests rendered into the test's namespace, ServiceAccount
+kubeconfigs and a harmless ValidatingWebhookConfiguration for the operator
+to patch (removed afterwards). ``operators``: starts ``bulkhead operator``
+processes and stops every one of them after the test.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Callable, Iterator, Sequence
+
+import pytest
+
+from tests.cluster import controlplane
+from tests.operator import harness
+
+
+@pytest.fixture(scope="session")
+def crds(control_plane: controlplane.ControlPlane) -> controlplane.ControlPlane:
+    harness.install_crds(control_plane)
+    return control_plane
+
+
+@pytest.fixture
+def install(
+    crds: controlplane.ControlPlane, namespace: str, tmp_path: pathlib.Path
+) -> Iterator[harness.Install]:
+    installed = harness.Install(crds, namespace=namespace, directory=tmp_path)
+    crds.apply(harness.webhook_configuration(installed.webhook_configuration, namespace=namespace))
+    try:
+        yield installed
+    finally:
+        crds.kubectl(
+            "delete",
+            "validatingwebhookconfiguration",
+            installed.webhook_configuration,
+            "--ignore-not-found",
+        )
+        installed.remove()
+
+
+OperatorFactory = Callable[..., harness.OperatorProcess]
+
+
+@pytest.fixture
+def operators(install: harness.Install, tmp_path: pathlib.Path) -> Iterator[OperatorFactory]:
+    started: list[harness.OperatorProcess] = []
+
+    def start(
+        *extra_args: str, log_name: str = "operator.log", run: bool = True
+    ) -> harness.OperatorProcess:
+        process = harness.OperatorProcess(
+            kubeconfig=install.operator_kubeconfig,
+            namespace=install.namespace,
+            webhook_configuration=install.webhook_configuration,
+            log_path=tmp_path / log_name,
+            extra_args=extra_args,
+        )
+        started.append(process)
+        if run:
+            process.start()
+        return process
+
+    try:
+        yield start
+    finally:
+        for process in started:
+            process.stop(timeout=10)
+
+
+def args(*pairs: tuple[str, str]) -> Sequence[str]:
+    return [f"--{flag}={value}" for flag, value in pairs]

@@ -1,0 +1,323 @@
+"""Installing Bulkhead's CRDs and RBAC into the test control plane, and running the operator.
+
+Owns: applying ``manifests/crds`` (and waiting until they are Established),
+applying ``manifests/rbac`` rendered for a test (its namespace, unique
+cluster-scoped names, the webhook configuration's name), kubeconfigs that
+authenticate as the ServiceAccounts with TokenRequest tokens (``kubectl
+create token``), so every test runs the operator and the policy cache with
+exactly the manifests' permissions, and ``OperatorProcess``: the real
+``bulkhead operator`` CLI as a child process.
+
+I/O: runs kubectl, writes kubeconfigs and logs in the directory it is given,
+starts processes in their own sessions and signals only those.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pathlib
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, Self, TypeVar
+
+import yaml
+
+from tests.cluster import controlplane
+
+REPO = controlplane.REPO_ROOT
+CRDS = REPO / "manifests" / "crds"
+RBAC = REPO / "manifests" / "rbac"
+GROUP_PATH = "/apis/bulkhead.dev/v1alpha1"
+WEBHOOKS_PATH = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations"
+
+T = TypeVar("T")
+
+
+def wait_for(
+    probe: Callable[[], T | None], *, timeout: float, interval: float = 0.1, what: str = ""
+) -> T:
+    """Poll ``probe`` until it returns something truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what or probe}: last {last!r}")
+
+
+def install_crds(cp: controlplane.ControlPlane) -> None:
+    """Apply the generated CRDs and wait until the apiserver serves both kinds."""
+    cp.kubectl("apply", "-f", str(CRDS))
+    cp.kubectl(
+        "wait",
+        "--for=condition=Established",
+        "--timeout=30s",
+        "crd/clustercontainerpolicies.bulkhead.dev",
+        "crd/containerpolicies.bulkhead.dev",
+    )
+
+
+def rbac_documents(
+    *, namespace: str, suffix: str, webhook_configuration: str
+) -> list[dict[str, Any]]:
+    """``manifests/rbac`` for one test: its namespace, unique cluster-scoped names."""
+    out: list[dict[str, Any]] = []
+    for path in sorted(RBAC.glob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            if not doc:
+                continue
+            metadata = doc["metadata"]
+            if "namespace" in metadata:
+                metadata["namespace"] = namespace
+            if doc["kind"] in ("ClusterRole", "ClusterRoleBinding"):
+                metadata["name"] = f"{metadata['name']}-{suffix}"
+            if doc["kind"] == "ClusterRoleBinding":
+                doc["roleRef"]["name"] = f"{doc['roleRef']['name']}-{suffix}"
+            for subject in doc.get("subjects", []):
+                subject["namespace"] = namespace
+            for rule in doc.get("rules", []):
+                if "validatingwebhookconfigurations" in rule.get("resources", []):
+                    rule["resourceNames"] = [webhook_configuration]
+            out.append(doc)
+    return out
+
+
+def token_kubeconfig(
+    cp: controlplane.ControlPlane,
+    *,
+    namespace: str,
+    service_account: str,
+    directory: pathlib.Path,
+) -> pathlib.Path:
+    """A kubeconfig holding a TokenRequest token for ``namespace/service_account``."""
+    token = cp.kubectl(
+        "create", "token", service_account, "-n", namespace, "--duration=2h"
+    ).stdout.strip()
+    document = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {
+                "name": "test",
+                "cluster": {"server": cp.url, "certificate-authority": str(cp.ca_cert_path)},
+            }
+        ],
+        "users": [{"name": service_account, "user": {"token": token}}],
+        "contexts": [{"name": "sa", "context": {"cluster": "test", "user": service_account}}],
+        "current-context": "sa",
+    }
+    path = directory / f"{namespace}-{service_account}.kubeconfig"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+class Install:
+    """CRDs and RBAC for one test, with a kubeconfig per ServiceAccount."""
+
+    def __init__(
+        self,
+        cp: controlplane.ControlPlane,
+        *,
+        namespace: str,
+        directory: pathlib.Path,
+        webhook_configuration: str | None = None,
+    ) -> None:
+        self.cp = cp
+        self.namespace = namespace
+        self.suffix = secrets.token_hex(3)
+        self.webhook_configuration = webhook_configuration or f"bulkhead-test-{self.suffix}"
+        self.directory = directory
+        self._documents = rbac_documents(
+            namespace=namespace,
+            suffix=self.suffix,
+            webhook_configuration=self.webhook_configuration,
+        )
+        cp.apply(*self._documents)
+        self.operator_kubeconfig = token_kubeconfig(
+            cp, namespace=namespace, service_account="bulkhead-operator", directory=directory
+        )
+        self.webhook_kubeconfig = token_kubeconfig(
+            cp, namespace=namespace, service_account="bulkhead-webhook", directory=directory
+        )
+
+    def remove(self) -> None:
+        for doc in self._documents:
+            if doc["kind"] in ("ClusterRole", "ClusterRoleBinding"):
+                self.cp.kubectl(
+                    "delete", doc["kind"].lower(), doc["metadata"]["name"], "--ignore-not-found"
+                )
+
+
+def webhook_configuration(name: str, *, namespace: str) -> dict[str, Any]:
+    """A ValidatingWebhookConfiguration that can judge nothing but this test's namespace.
+
+    It points at a closed loopback port with ``failurePolicy: Ignore`` and
+    selects only ``namespace``, so it never disturbs another test.
+    """
+    return {
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingWebhookConfiguration",
+        "metadata": {"name": name},
+        "webhooks": [
+            {
+                "name": f"{index}.validate.bulkhead.dev",
+                "clientConfig": {"url": "https://127.0.0.1:9/validate"},
+                "rules": [
+                    {
+                        "apiGroups": [""],
+                        "apiVersions": ["v1"],
+                        "operations": ["CREATE"],
+                        "resources": ["configmaps"],
+                        "scope": "Namespaced",
+                    }
+                ],
+                "namespaceSelector": {
+                    "matchLabels": {"kubernetes.io/metadata.name": f"{namespace}-never"}
+                },
+                "failurePolicy": "Ignore",
+                "sideEffects": "None",
+                "admissionReviewVersions": ["v1"],
+            }
+            for index in ("first", "second")
+        ],
+    }
+
+
+def get_json(cp: controlplane.ControlPlane, path: str) -> dict[str, Any] | None:
+    """GET as admin; ``None`` on 404."""
+    status, body = cp.request("GET", path)
+    if status == 404:
+        return None
+    if status != 200:
+        raise AssertionError(f"GET {path} -> {status}: {body[:500]!r}")
+    decoded: dict[str, Any] = json.loads(body)
+    return decoded
+
+
+def policy_path(kind: str, name: str, namespace: str | None = None) -> str:
+    if kind == "ClusterContainerPolicy":
+        return f"{GROUP_PATH}/clustercontainerpolicies/{name}"
+    return f"{GROUP_PATH}/namespaces/{namespace}/containerpolicies/{name}"
+
+
+def ready_condition(document: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if not document:
+        return None
+    for condition in (document.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == "Ready":
+            found: dict[str, Any] = condition
+            return found
+    return None
+
+
+class OperatorProcess:
+    """``bulkhead operator`` as a child process in its own session."""
+
+    def __init__(
+        self,
+        *,
+        kubeconfig: pathlib.Path,
+        namespace: str,
+        webhook_configuration: str,
+        log_path: pathlib.Path,
+        extra_args: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.kubeconfig = kubeconfig
+        self.namespace = namespace
+        self.webhook_configuration = webhook_configuration
+        self.log_path = log_path
+        self.extra_args = tuple(extra_args)
+        self.env = dict(env or {})
+        self.health_port = controlplane.free_port()
+        self.metrics_port = controlplane.free_port()
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def argv(self) -> list[str]:
+        bulkhead = pathlib.Path(sys.executable).with_name("bulkhead")
+        return [
+            str(bulkhead),
+            "operator",
+            f"--kubeconfig={self.kubeconfig}",
+            f"--namespace={self.namespace}",
+            f"--webhook-configuration={self.webhook_configuration}",
+            "--metrics-address=127.0.0.1",
+            f"--metrics-port={self.metrics_port}",
+            f"--health-port={self.health_port}",
+            *self.extra_args,
+        ]
+
+    def start(self) -> Self:
+        with self.log_path.open("ab") as log:
+            self._proc = subprocess.Popen(
+                self.argv(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                env={**os.environ, **self.env},
+                preexec_fn=controlplane.die_with_parent,  # noqa: PLW1509 - main thread
+            )
+        wait_for(self.healthy, timeout=30, interval=0.2, what=f"operator health ({self.log()})")
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def healthy(self) -> bool:
+        if not self.running:
+            raise AssertionError(f"the operator exited:\n{self.log()}")
+        with contextlib.suppress(OSError, urllib.error.URLError):
+            url = f"http://127.0.0.1:{self.health_port}/healthz"
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return bool(response.status == 200)
+        return False
+
+    def metrics(self) -> str:
+        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            text: str = response.read().decode()
+            return text
+
+    def stop(self, *, timeout: float = 20.0) -> int | None:
+        """SIGTERM, then SIGKILL after ``timeout``; returns the exit code."""
+        if self._proc is None:
+            return None
+        if self._proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._proc.pid, signal.SIGTERM)
+            try:
+                self._proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        return self._proc.returncode
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: no clean-up of any kind."""
+        if self._proc is not None and self._proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._proc.pid, signal.SIGKILL)
+            self._proc.wait(timeout=10)
+
+    def log(self) -> str:
+        return controlplane.log_tail(self.log_path, lines=60)
+
+    @contextlib.contextmanager
+    def running_context(self) -> Iterator[Self]:
+        self.start()
+        try:
+            yield self
+        finally:
+            self.stop()

@@ -1,0 +1,268 @@
+"""``bulkhead serve`` enforcing the cluster's policy objects, with the operator's certificates.
+
+The whole chain, as in a cluster: the operator (its ServiceAccount) issues
+the CA and serving certificate into the Secret and injects caBundle into the
+ValidatingWebhookConfiguration; a kubelet stand-in projects the Secret into
+files with kubelet's atomic symlink swap; ``bulkhead serve`` with no policy
+files watches the policy CRs with the webhook's ServiceAccount and serves
+those files; the real apiserver calls it for every Pod in the test's
+namespace.
+
+* a ContainerPolicy applied with kubectl is enforced within 2 seconds, and
+  stops applying within 2 seconds of its deletion;
+* under continuous admission traffic, a whole CA rotation (new CA trusted,
+  serving certificate moved to it, old CA retired once the served
+  certificate no longer chains to it) causes zero failed reviews.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import pathlib
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.cluster import controlplane, webhookserver
+from tests.operator import harness
+from tests.operator.conftest import OperatorFactory
+from webhook.operator import pki
+
+pytestmark = pytest.mark.cluster
+
+FAST = (
+    "--ca-lifetime=15s",
+    "--cert-lifetime=6s",
+    "--rotation-overlap=1.5s",
+    "--clock-skew=0s",
+    "--check-interval=0.5s",
+)
+
+
+class ProjectedSecret:
+    """A kubelet stand-in: the Secret's keys as files, swapped atomically on every change.
+
+    Like kubelet's AtomicWriter, every version goes into a fresh directory and
+    one symlink (``..data``) is replaced, so a reader never sees a new
+    certificate with an old key.
+    """
+
+    def __init__(
+        self, cp: controlplane.ControlPlane, *, namespace: str, name: str, directory: pathlib.Path
+    ) -> None:
+        self._cp = cp
+        self._path = f"/api/v1/namespaces/{namespace}/secrets/{name}"
+        self.directory = directory
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="projected-secret", daemon=True)
+        self._seen: dict[str, str] | None = None
+        self.versions = 0
+
+    def path(self, key: str) -> pathlib.Path:
+        return self.directory / "..data" / key
+
+    def sync(self) -> bool:
+        secret = harness.get_json(self._cp, self._path)
+        if secret is None or secret.get("data") == self._seen:
+            return secret is not None
+        self.versions += 1
+        version = self.directory / f"..version-{self.versions}"
+        version.mkdir(mode=0o700)
+        for key, value in secret["data"].items():
+            (version / key).write_bytes(base64.b64decode(value))
+        link = self.directory / "..data.tmp"
+        with contextlib.suppress(FileNotFoundError):
+            link.unlink()
+        link.symlink_to(version.name)
+        os.replace(link, self.directory / "..data")
+        self._seen = secret["data"]
+        return True
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            with contextlib.suppress(OSError, AssertionError):
+                self.sync()
+
+    def __enter__(self) -> ProjectedSecret:
+        harness.wait_for(self.sync, timeout=15, what="the serving Secret")
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def _pod(name: str, *, privileged: bool) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name},
+        "spec": {
+            "containers": [
+                {
+                    "name": "app",
+                    "image": "registry.invalid/app:1.0",
+                    "securityContext": {"privileged": privileged},
+                }
+            ]
+        },
+    }
+
+
+def _admit(cp: controlplane.ControlPlane, namespace: str, pod: dict[str, Any]) -> tuple[int, str]:
+    status, body = cp.request(
+        "POST",
+        f"/api/v1/namespaces/{namespace}/pods?dryRun=All",
+        body=json.dumps(pod).encode(),
+        timeout=15,
+    )
+    return status, body.decode(errors="replace")
+
+
+def _registration(name: str, *, url: str, namespace: str) -> dict[str, Any]:
+    """Pods in ``namespace`` only, failurePolicy Fail, no caBundle yet (the operator adds it)."""
+    return {
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingWebhookConfiguration",
+        "metadata": {"name": name},
+        "webhooks": [
+            {
+                "name": "validate.bulkhead.dev",
+                "clientConfig": {"url": url},
+                "rules": [
+                    {
+                        "apiGroups": [""],
+                        "apiVersions": ["v1"],
+                        "operations": ["CREATE", "UPDATE"],
+                        "resources": ["pods"],
+                        "scope": "Namespaced",
+                    }
+                ],
+                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}},
+                "failurePolicy": "Fail",
+                "sideEffects": "None",
+                "admissionReviewVersions": ["v1"],
+                "timeoutSeconds": 10,
+            }
+        ],
+    }
+
+
+@pytest.fixture
+def chain(
+    install: harness.Install, operators: OperatorFactory, tmp_path: pathlib.Path
+) -> Iterator[tuple[webhookserver.WebhookServer, harness.OperatorProcess]]:
+    port = controlplane.free_port()
+    server_url = f"https://127.0.0.1:{port}/validate"
+    install.cp.apply(
+        _registration(install.webhook_configuration, url=server_url, namespace=install.namespace)
+    )
+    operator = operators(*FAST, "--extra-san=127.0.0.1", f"--probe-endpoint=127.0.0.1:{port}")
+    files = tmp_path / "tls"
+    files.mkdir(mode=0o700)
+    with ProjectedSecret(
+        install.cp, namespace=install.namespace, name="bulkhead-webhook-tls", directory=files
+    ) as projected:
+        serving = webhookserver.ServingPKI(
+            ca=None,  # only the paths are used: the operator's CA signs the certificate
+            ca_path=projected.path("ca.crt"),
+            cert_path=projected.path("tls.crt"),
+            key_path=projected.path("tls.key"),
+            dns_names=(),
+        )
+        server = webhookserver.WebhookServer(
+            serving=serving,
+            port=port,
+            log_path=tmp_path / "serve.log",
+            extra_args=(f"--kubeconfig={install.webhook_kubeconfig}", "--reload-interval=0.2"),
+        )
+        with server:
+            yield server, operator
+
+
+def _denied_within(install: harness.Install, *, expect_denied: bool, timeout: float) -> float:
+    started = time.monotonic()
+
+    def judged() -> bool:
+        status, body = _admit(install.cp, install.namespace, _pod("probe", privileged=True))
+        if expect_denied:
+            return status == 403 and "privileged" in body
+        return status == 201
+
+    harness.wait_for(judged, timeout=timeout, interval=0.05, what="the webhook's verdict")
+    return time.monotonic() - started
+
+
+def test_applied_policy_is_enforced_within_two_seconds(
+    install: harness.Install,
+    chain: tuple[webhookserver.WebhookServer, harness.OperatorProcess],
+) -> None:
+    # Before any policy: the webhook admits everything (it is reachable and trusted).
+    _denied_within(install, expect_denied=False, timeout=15)
+    policy = {
+        "apiVersion": "bulkhead.dev/v1alpha1",
+        "kind": "ContainerPolicy",
+        "metadata": {"name": "no-privileged", "namespace": install.namespace},
+        "spec": {"rules": {"privileged": False}},
+    }
+    install.cp.kubectl("apply", "-f", "-", input_text=json.dumps(policy))
+    assert _denied_within(install, expect_denied=True, timeout=2.0) < 2.0
+    status, body = _admit(install.cp, install.namespace, _pod("fine", privileged=False))
+    assert status == 201, body
+    install.cp.kubectl("delete", "cp", "no-privileged", "-n", install.namespace)
+    assert _denied_within(install, expect_denied=False, timeout=2.0) < 2.0
+
+
+def test_zero_failed_reviews_during_a_ca_rotation(
+    install: harness.Install,
+    chain: tuple[webhookserver.WebhookServer, harness.OperatorProcess],
+) -> None:
+    install.cp.apply(
+        {
+            "apiVersion": "bulkhead.dev/v1alpha1",
+            "kind": "ContainerPolicy",
+            "metadata": {"name": "no-privileged", "namespace": install.namespace},
+            "spec": {"rules": {"privileged": False}},
+        }
+    )
+    _denied_within(install, expect_denied=True, timeout=10)
+
+    def published() -> list[str]:
+        configuration = harness.get_json(
+            install.cp, f"{harness.WEBHOOKS_PATH}/{install.webhook_configuration}"
+        )
+        assert configuration is not None
+        pem = base64.b64decode(configuration["webhooks"][0]["clientConfig"]["caBundle"])
+        return [c.fingerprint for c in pki.split_bundle(pem)]
+
+    first_ca = published()[0]
+    failures: list[str] = []
+    reviews = 0
+    bundles_seen: set[int] = set()
+    deadline = time.monotonic() + 45
+    while time.monotonic() < deadline:
+        for privileged in (False, True):
+            status, body = _admit(
+                install.cp, install.namespace, _pod(f"p{reviews}", privileged=privileged)
+            )
+            reviews += 1
+            expected = 403 if privileged else 201
+            if status != expected or (privileged and "privileged" not in body):
+                failures.append(f"{status}: {body[:300]}")
+        bundle = published()
+        bundles_seen.add(len(bundle))
+        if first_ca not in bundle and 2 in bundles_seen:
+            break
+    assert first_ca not in published(), "the CA rotation did not complete in 45 s"
+    assert 2 in bundles_seen
+    assert failures == [], f"{len(failures)} of {reviews} reviews failed: {failures[:3]}"
+    assert reviews >= 50
+    metrics = chain[1].metrics()
+    assert "bulkhead_ca_retired_total 1.0" in metrics or "bulkhead_ca_retired_total 2.0" in metrics

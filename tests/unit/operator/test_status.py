@@ -1,0 +1,89 @@
+"""A policy's status from the compile step: Ready, Invalid, observedGeneration, transitions."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from webhook.operator import status
+
+NOW = datetime.datetime(2030, 1, 1, 12, 0, tzinfo=datetime.UTC)
+LATER = NOW + datetime.timedelta(minutes=5)
+
+
+def _policy(spec: dict[str, Any], *, generation: int = 1, current: Any = None) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "apiVersion": "bulkhead.dev/v1alpha1",
+        "kind": "ClusterContainerPolicy",
+        "metadata": {"name": "p", "generation": generation},
+        "spec": spec,
+    }
+    if current is not None:
+        document["status"] = current
+    return document
+
+
+def test_valid_policy_is_ready() -> None:
+    outcome = status.desired(_policy({"profile": {"level": "baseline"}}), latest_minor=35, now=NOW)
+    assert outcome.ready
+    assert outcome.transitioned
+    assert outcome.status["observedGeneration"] == 1
+    (condition,) = outcome.status["conditions"]
+    assert condition == {
+        "type": "Ready",
+        "status": "True",
+        "reason": "Compiled",
+        "message": "ClusterContainerPolicy/p: Deny, profile baseline:latest",
+        "lastTransitionTime": "2030-01-01T12:00:00Z",
+        "observedGeneration": 1,
+    }
+
+
+def test_invalid_policy_lists_every_problem_with_its_path() -> None:
+    spec = {"rules": {"hostPath": {"allowedPrefixes": ["relative"]}, "hostPorts": "yes"}}
+    outcome = status.desired(_policy(spec, generation=4), latest_minor=35, now=NOW)
+    assert not outcome.ready
+    (condition,) = outcome.status["conditions"]
+    assert condition["status"] == "False"
+    assert condition["reason"] == "Invalid"
+    lines = condition["message"].splitlines()
+    assert any(line.startswith("spec.rules.hostPath.allowedPrefixes[0]: ") for line in lines)
+    assert any(line.startswith("spec.rules.hostPorts: ") for line in lines)
+    assert outcome.status["observedGeneration"] == 4
+
+
+def test_transition_time_moves_only_when_the_status_flips() -> None:
+    first = status.desired(_policy({"profile": {"level": "baseline"}}), latest_minor=35, now=NOW)
+    edited = _policy({"profile": {"level": "restricted"}}, generation=2, current=first.status)
+    second = status.desired(edited, latest_minor=35, now=LATER)
+    assert not second.transitioned
+    assert second.status["conditions"][0]["lastTransitionTime"] == "2030-01-01T12:00:00Z"
+    assert second.status["observedGeneration"] == 2
+    assert status.needs_patch(first.status, second)
+
+    broken = _policy({"rules": {"hostPorts": "yes"}}, generation=3, current=second.status)
+    third = status.desired(broken, latest_minor=35, now=LATER)
+    assert third.transitioned
+    assert third.status["conditions"][0]["lastTransitionTime"] == "2030-01-01T12:05:00Z"
+
+
+def test_unchanged_status_needs_no_patch() -> None:
+    first = status.desired(_policy({"profile": {"level": "baseline"}}), latest_minor=35, now=NOW)
+    again = status.desired(
+        _policy({"profile": {"level": "baseline"}}, current=first.status),
+        latest_minor=35,
+        now=LATER,
+    )
+    assert not status.needs_patch(first.status, again)
+    assert status.needs_patch(None, again)
+    assert status.needs_patch({}, again)
+
+
+def test_long_messages_are_truncated_to_the_crd_limit() -> None:
+    spec = {
+        "match": {"namespaces": [f"Bad{i}" for i in range(3000)]},
+        "rules": {"privileged": False},
+    }
+    outcome = status.desired(_policy(spec), latest_minor=35, now=NOW)
+    assert len(outcome.message) <= status.MAX_MESSAGE
+    assert outcome.message.endswith("(truncated)")

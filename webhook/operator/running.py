@@ -1,0 +1,174 @@
+"""``bulkhead operator``: kopf for policy status, beside the TLS loop. Process and network I/O.
+
+``operate(settings)`` runs, in one asyncio loop until SIGTERM/SIGINT (or
+``stop``):
+
+* kopf, cluster-wide and standalone, with the handlers of ``handlers`` in
+  an explicit registry, logged in with the same credentials as everything
+  else (``cache.client_configuration``: ``--kubeconfig``, else in-cluster);
+  CRD and namespace scanning is off (the two kinds are known, so the
+  operator needs no cluster-wide read of CRDs or Namespaces); handler logs
+  are not posted as Events (the handlers post their own on transitions);
+* ``certificates.run``: the CA, serving certificate and caBundle loop,
+  started and stopped by kopf's startup and cleanup activities;
+* ``/metrics`` (Prometheus, ``metrics``) and kopf's liveness endpoint
+  ``/healthz``, whose ``tls`` probe reports the last TLS pass.
+
+High availability: run one replica (the Deployment uses ``Recreate``).
+Every write is idempotent and guarded by ``resourceVersion``, so an
+accidental second replica during a rollout cannot corrupt anything; it only
+repeats work. Without kopf peering there is no leader election.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Mapping
+from typing import Any, Final
+
+import kopf
+import kubernetes.client
+
+from webhook.operator import certificates, handlers, metrics, settings
+from webhook.policy import cache
+
+_LOG: Final = logging.getLogger("bulkhead.operator")
+EXIT_OK: Final = 0
+EXIT_UNUSABLE: Final = 2
+
+
+def _login(
+    configuration: kubernetes.client.Configuration, *, namespace: str
+) -> kopf.ConnectionInfo:
+    """kopf's credentials, from the same client configuration the operator uses."""
+    header = configuration.get_api_key_with_prefix(
+        "BearerToken"
+    ) or configuration.get_api_key_with_prefix("authorization")
+    scheme: str | None = None
+    token: str | None = None
+    if header:
+        parts = str(header).split(" ", 1)
+        scheme, token = (parts[0], parts[1]) if len(parts) == 2 else (None, parts[0])
+    return kopf.ConnectionInfo(
+        server=str(configuration.host),
+        ca_path=configuration.ssl_ca_cert or None,
+        insecure=not configuration.verify_ssl,
+        scheme=scheme,
+        token=token,
+        certificate_path=configuration.cert_file or None,
+        private_key_path=configuration.key_file or None,
+        default_namespace=namespace,
+    )
+
+
+def _kopf_settings() -> kopf.OperatorSettings:
+    options = kopf.OperatorSettings()
+    options.scanning.disabled = True
+    options.posting.level = logging.ERROR
+    options.posting.reporting_component = "bulkhead-operator"
+    options.posting.reporting_instance = os.environ.get("HOSTNAME", "bulkhead-operator")
+    options.watching.connect_timeout = 10
+    options.watching.server_timeout = 300
+    options.watching.client_timeout = 330
+    options.networking.request_timeout = 60
+    return options
+
+
+def build_registry(
+    config: settings.Settings,
+    *,
+    configuration: kubernetes.client.Configuration,
+    manager: certificates.Manager,
+    gauges: metrics.Metrics,
+) -> kopf.OperatorRegistry:
+    """Every handler this operator runs, in a registry of its own.
+
+    The TLS loop starts as a kopf startup activity and is stopped and awaited
+    by a cleanup activity, so kopf's shutdown waits for it instead of
+    treating it as a hung task.
+    """
+    registry = kopf.OperatorRegistry()
+    stop = asyncio.Event()
+    running: list[asyncio.Task[None]] = []
+
+    def login(**_: Any) -> kopf.ConnectionInfo:
+        return _login(configuration, namespace=config.namespace)
+
+    def tls(**_: Any) -> dict[str, Any]:
+        return manager.health()
+
+    async def start_tls(**_: Any) -> None:
+        loop = certificates.run(manager, interval=config.check_interval, stop=stop, metrics_=gauges)
+        running.append(asyncio.create_task(loop, name="bulkhead-tls"))
+
+    async def stop_tls(**_: Any) -> None:
+        stop.set()
+        for task in running:
+            await task
+
+    kopf.on.login(id="credentials", registry=registry)(login)
+    kopf.on.probe(id="tls", registry=registry)(tls)
+    kopf.on.startup(id="tls-start", registry=registry)(start_tls)
+    kopf.on.cleanup(id="tls-stop", registry=registry)(stop_tls)
+    handlers.register(registry, latest_minor=config.pss_latest_minor)
+    return registry
+
+
+async def operate(
+    config: settings.Settings,
+    *,
+    stop: asyncio.Event | None = None,
+    ready: asyncio.Event | None = None,
+) -> None:
+    """Run the operator until ``stop`` is set or a signal arrives (SIGTERM, SIGINT)."""
+    configuration = cache.client_configuration(kubeconfig=config.kubeconfig)
+    api = cache.Api(configuration)
+    gauges = metrics.Metrics()
+    manager = certificates.Manager(api=api, config=config, metrics_=gauges)
+    registry = build_registry(config, configuration=configuration, manager=manager, gauges=gauges)
+    if config.metrics_port:
+        port = gauges.serve(address=config.metrics_address, port=config.metrics_port)
+        _LOG.info("metrics on http://%s:%d/metrics", config.metrics_address, port)
+    liveness = (
+        f"http://{config.metrics_address}:{config.health_port}/healthz"
+        if config.health_port
+        else None
+    )
+    try:
+        await kopf.operator(
+            registry=registry,
+            settings=_kopf_settings(),
+            clusterwide=True,
+            standalone=True,
+            liveness_endpoint=liveness,
+            stop_flag=stop,
+            ready_flag=ready,
+        )
+    finally:
+        gauges.close()
+        api.close()
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper()),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # kopf is chatty at INFO about every handler it runs.
+    logging.getLogger("kopf").setLevel(max(logging.WARNING, getattr(logging, level.upper())))
+
+
+def main(flags: Mapping[str, object], environ: Mapping[str, str]) -> int:
+    """``bulkhead operator``: resolve settings and run until signalled."""
+    try:
+        config = settings.resolve(flags, environ)
+        _configure_logging(config.log_level)
+        asyncio.run(operate(config))
+    except (settings.SettingsError, cache.ConfigError) as err:
+        sys.stderr.write(f"bulkhead operator: {err}\n")
+        return EXIT_UNUSABLE
+    return EXIT_OK

@@ -1,0 +1,176 @@
+{{/*
+Names, labels, the image reference, the pod-level pieces every Bulkhead Pod
+shares, and the checks that refuse contradictory values. Every define is
+named bulkhead.*.
+
+Object names are fixed: one Bulkhead runs per cluster (its webhook
+configuration, ClusterRoles and CRDs are cluster-wide), and the operator's
+RBAC (files/rbac, copied from manifests/rbac) grants access to these exact
+names.
+*/}}
+
+{{/* The Service the apiserver calls, and the name its certificate carries. */}}
+{{- define "bulkhead.serviceName" -}}bulkhead{{- end -}}
+
+{{/* The ValidatingWebhookConfiguration, and the one webhook in it. */}}
+{{- define "bulkhead.webhookConfigurationName" -}}bulkhead{{- end -}}
+{{- define "bulkhead.webhookName" -}}validate.bulkhead.dev{{- end -}}
+
+{{/* The Secrets the operator writes: the serving certificate and the CA. */}}
+{{- define "bulkhead.tlsSecretName" -}}bulkhead-webhook-tls{{- end -}}
+{{- define "bulkhead.caSecretName" -}}bulkhead-webhook-ca{{- end -}}
+
+{{/* ServiceAccounts, as named in files/rbac. */}}
+{{- define "bulkhead.webhookServiceAccountName" -}}bulkhead-webhook{{- end -}}
+{{- define "bulkhead.operatorServiceAccountName" -}}bulkhead-operator{{- end -}}
+
+{{/* The Deployments (and their PDB, NetworkPolicies and ServiceMonitors). */}}
+{{- define "bulkhead.webhookDeploymentName" -}}bulkhead-webhook{{- end -}}
+{{- define "bulkhead.operatorDeploymentName" -}}bulkhead-operator{{- end -}}
+
+{{/* The chart label value: name-version. */}}
+{{- define "bulkhead.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Labels on every object. */}}
+{{- define "bulkhead.labels" -}}
+app.kubernetes.io/name: bulkhead
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/part-of: bulkhead
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ include "bulkhead.chart" . }}
+{{- end -}}
+
+{{/* Selector labels of one component; call with (dict "root" $ "component" "webhook"). */}}
+{{- define "bulkhead.selectorLabels" -}}
+app.kubernetes.io/name: bulkhead
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{/* Labels of one component's objects; same arguments as bulkhead.selectorLabels. */}}
+{{- define "bulkhead.componentLabels" -}}
+{{ include "bulkhead.labels" .root }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{/* The image reference: by digest, or by tag only where image.allowTag says so. */}}
+{{- define "bulkhead.image" -}}
+{{- $image := .Values.image -}}
+{{- if $image.digest -}}
+{{- printf "%s@%s" $image.repository $image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" $image.repository $image.tag -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Namespaces the webhook is never called for: kube-system, the release namespace, extras. */}}
+{{- define "bulkhead.exemptNamespaces" -}}
+{{- $names := list "kube-system" .Release.Namespace -}}
+{{- range .Values.webhook.excludeNamespaces -}}
+{{- $names = append $names . -}}
+{{- end -}}
+{{- toJson (uniq $names) -}}
+{{- end -}}
+
+{{/* Pod security context shared by every Bulkhead Pod (restricted profile and more). */}}
+{{- define "bulkhead.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 65532
+runAsGroup: 65532
+fsGroup: 65532
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/* Container security context shared by every Bulkhead container. */}}
+{{- define "bulkhead.containerSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 65532
+runAsGroup: 65532
+privileged: false
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+capabilities:
+  drop: [ALL]
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/*
+The API credentials of a Pod that talks to the apiserver. Pods set
+automountServiceAccountToken: false and mount this projected volume only
+into the container that needs it: a short-lived, audience-bound token, the
+cluster CA and the namespace, exactly where client libraries look.
+*/}}
+{{- define "bulkhead.apiTokenVolume" -}}
+- name: api-token
+  projected:
+    defaultMode: 0444
+    sources:
+      - serviceAccountToken:
+          path: token
+          expirationSeconds: 3600
+      - configMap:
+          name: kube-root-ca.crt
+          items:
+            - key: ca.crt
+              path: ca.crt
+      - downwardAPI:
+          items:
+            - path: namespace
+              fieldRef:
+                fieldPath: metadata.namespace
+{{- end -}}
+{{- define "bulkhead.apiTokenMount" -}}
+- name: api-token
+  mountPath: /var/run/secrets/kubernetes.io/serviceaccount
+  readOnly: true
+{{- end -}}
+
+{{/* A small writable /tmp (the root filesystem is read-only). */}}
+{{- define "bulkhead.tmpVolume" -}}
+- name: tmp
+  emptyDir:
+    medium: Memory
+    sizeLimit: 16Mi
+{{- end -}}
+{{- define "bulkhead.tmpMount" -}}
+- name: tmp
+  mountPath: /tmp
+{{- end -}}
+
+{{/* Values that contradict each other, or the chart's guarantees: fail with the reason. */}}
+{{- define "bulkhead.validate" -}}
+{{- $v := .Values -}}
+{{- if and (not $v.image.digest) (not $v.image.allowTag) -}}
+{{- fail "image.digest is required (sha256:<64 hex digits>): Bulkhead's images are run by digest. To run a tag instead, set image.tag and image.allowTag=true." -}}
+{{- end -}}
+{{- if and (not $v.image.digest) (not $v.image.tag) -}}
+{{- fail "image.allowTag is true but image.tag is empty: give image.tag or image.digest." -}}
+{{- end -}}
+{{- if and $v.image.digest $v.image.tag -}}
+{{- fail "image.digest and image.tag are both set: the digest alone decides what runs, so give one of them." -}}
+{{- end -}}
+{{- $stop := add $v.webhook.preStopSleepSeconds $v.webhook.shutdownTimeoutSeconds -}}
+{{- if le (int $v.webhook.terminationGracePeriodSeconds) (int $stop) -}}
+{{- fail (printf "webhook.terminationGracePeriodSeconds (%d) must exceed webhook.preStopSleepSeconds + webhook.shutdownTimeoutSeconds (%d), or in-flight reviews are killed." (int $v.webhook.terminationGracePeriodSeconds) (int $stop)) -}}
+{{- end -}}
+{{- if and $v.webhook.podDisruptionBudget.enabled (le (int $v.webhook.replicas) (int $v.webhook.podDisruptionBudget.minAvailable)) -}}
+{{- fail (printf "webhook.podDisruptionBudget.minAvailable (%d) must be below webhook.replicas (%d), or no node could ever be drained; raise replicas or disable the budget." (int $v.webhook.podDisruptionBudget.minAvailable) (int $v.webhook.replicas)) -}}
+{{- end -}}
+{{- if eq (int $v.operator.metricsPort) (int $v.operator.healthPort) -}}
+{{- fail (printf "operator.metricsPort and operator.healthPort are both %d: give them different ports." (int $v.operator.metricsPort)) -}}
+{{- end -}}
+{{- if has $v.test.namespace (fromJsonArray (include "bulkhead.exemptNamespaces" .)) -}}
+{{- fail (printf "test.namespace %q is exempt from the webhook (kube-system, the release namespace and webhook.excludeNamespaces are), so helm test could never see a verdict there." $v.test.namespace) -}}
+{{- end -}}
+{{- if has .Release.Namespace (list "default" "kube-system" "kube-public" "kube-node-lease") -}}
+{{- fail (printf "install Bulkhead into a namespace of its own (e.g. bulkhead-system), not %q: the release namespace is exempt from the webhook." .Release.Namespace) -}}
+{{- end -}}
+{{- if and $v.serviceMonitor.enabled (not (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1/ServiceMonitor")) -}}
+{{- fail "serviceMonitor.enabled needs the Prometheus Operator's CRDs (monitoring.coreos.com/v1 ServiceMonitor); with helm template pass --api-versions monitoring.coreos.com/v1/ServiceMonitor." -}}
+{{- end -}}
+{{- end -}}

@@ -1,0 +1,1 @@
+"""Tests of the Helm chart, the manifests rendered from it, the Dockerfile, and their judges."""

@@ -1,0 +1,229 @@
+"""The chart installed into the test control plane, with its processes run on loopback.
+
+Owns: ``helm install/upgrade/uninstall`` of ``charts/bulkhead`` with values
+that route the webhook Service to loopback (an ExternalName Service: the
+apiserver resolves webhook Services itself), and running what the chart's
+Deployments would run, since no kubelet runs here: ``bulkhead operator``
+and ``bulkhead serve`` with the chart's own arguments and tokens of the
+chart's ServiceAccounts (so the chart's RBAC is all they get), the webhook
+with the certificate from the operator's Secret, as the chart mounts it.
+
+``bulkhead serve`` runs as the chart runs it, with no ``--policy-file``:
+it lists and watches the policy objects helm stored, logged in as the
+chart's ``bulkhead-webhook`` ServiceAccount.
+
+I/O: runs helm and kubectl, starts processes in their own sessions (and
+signals only those), writes files under the directory it is given, and
+talks HTTPS to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import http.client
+import json
+import pathlib
+import ssl
+import subprocess
+import time
+import types
+from collections.abc import Mapping, Sequence
+from typing import Any, Final, Self
+
+import yaml
+
+from tests.chart import rendering
+from tests.cluster import controlplane, webhookserver
+
+NAMESPACE: Final = rendering.NAMESPACE
+RELEASE: Final = rendering.RELEASE
+TLS_SECRET: Final = "bulkhead-webhook-tls"
+CONFIGURATION: Final = "bulkhead"
+WEBHOOK: Final = "validate.bulkhead.dev"
+SERVICE_DNS: Final = f"bulkhead.{NAMESPACE}.svc"
+
+
+def loopback_values(port: int, **overrides: Any) -> dict[str, Any]:
+    """Chart values for this machine: any digest (nothing is pulled), Service -> localhost:port."""
+    values = rendering.merge(
+        rendering.BASE, {"webhook": {"service": {"externalName": "localhost", "port": port}}}
+    )
+    return rendering.merge(values, overrides)
+
+
+class Release:
+    """One helm release of the chart in the control plane."""
+
+    def __init__(self, cp: controlplane.ControlPlane, directory: pathlib.Path) -> None:
+        self.cp = cp
+        self.directory = directory
+        self.revision = 0
+
+    def _values_file(self, values: Mapping[str, Any]) -> pathlib.Path:
+        self.revision += 1
+        path = self.directory / f"values-{self.revision}.json"
+        path.write_text(json.dumps(values), encoding="utf-8")
+        return path
+
+    def install(self, values: Mapping[str, Any]) -> subprocess.CompletedProcess[str]:
+        return self.cp.helm(
+            "install", RELEASE, str(rendering.CHART), "--namespace", NAMESPACE,
+            "--values", str(self._values_file(values)),
+        )  # fmt: skip
+
+    def upgrade(self, values: Mapping[str, Any]) -> subprocess.CompletedProcess[str]:
+        return self.cp.helm(
+            "upgrade", RELEASE, str(rendering.CHART), "--namespace", NAMESPACE,
+            "--values", str(self._values_file(values)),
+        )  # fmt: skip
+
+    def uninstall(self) -> subprocess.CompletedProcess[str]:
+        return self.cp.helm("uninstall", RELEASE, "--namespace", NAMESPACE, "--wait")
+
+    def manifest(self) -> list[dict[str, Any]]:
+        """What helm says the release installed (``helm get manifest``)."""
+        text = self.cp.helm("get", "manifest", RELEASE, "--namespace", NAMESPACE).stdout
+        return [doc for doc in yaml.safe_load_all(text) if doc]
+
+
+def container_args(docs: Sequence[Mapping[str, Any]], deployment: str) -> list[str]:
+    """The arguments the chart gives the container of ``deployment``."""
+    workload = rendering.find(docs, "Deployment", deployment)
+    args: list[str] = rendering.pod_spec(workload)["containers"][0]["args"]
+    return list(args)
+
+
+def replace_flags(args: Sequence[str], replacements: Mapping[str, str | None]) -> list[str]:
+    """``args`` with each ``--flag=value`` in ``replacements`` replaced (None: dropped)."""
+    out: list[str] = []
+    for arg in args:
+        name = arg.split("=", 1)[0].removeprefix("--")
+        if name in replacements:
+            continue
+        out.append(arg)
+    out.extend(f"--{name}={value}" for name, value in replacements.items() if value is not None)
+    return out
+
+
+def secret_data(cp: controlplane.ControlPlane, name: str) -> dict[str, bytes] | None:
+    """The decoded data of a Secret in the release namespace, or None while it is missing."""
+    result = cp.kubectl("get", "secret", name, "-n", NAMESPACE, "-o", "json", check=False)
+    if result.returncode != 0:
+        assert "NotFound" in result.stderr, result.stderr
+        return None
+    data = json.loads(result.stdout).get("data") or {}
+    return {key: base64.b64decode(value) for key, value in data.items()}
+
+
+def ca_bundle(cp: controlplane.ControlPlane) -> bytes | None:
+    """The caBundle of the chart's webhook, None if the configuration or the bundle is missing."""
+    result = cp.kubectl(
+        "get", "validatingwebhookconfiguration", CONFIGURATION, "-o", "json", check=False
+    )
+    if result.returncode != 0:
+        assert "NotFound" in result.stderr, result.stderr
+        return None
+    (webhook,) = json.loads(result.stdout)["webhooks"]
+    bundle = webhook["clientConfig"].get("caBundle")
+    return base64.b64decode(bundle) if bundle else None
+
+
+class ChartWebhook:
+    """``bulkhead serve`` with the chart's arguments, on 127.0.0.1, as a context manager."""
+
+    def __init__(
+        self,
+        *,
+        chart_args: Sequence[str],
+        tls_dir: pathlib.Path,
+        kubeconfig: pathlib.Path,
+        port: int,
+        log_path: pathlib.Path,
+    ) -> None:
+        self.port = port
+        self.tls_dir = tls_dir
+        self.log_path = log_path
+        self.argv = [
+            *webhookserver.bulkhead_command(),
+            *replace_flags(
+                chart_args,
+                {
+                    # the Secret's keys, where the chart's volume puts them
+                    "tls-cert-file": str(tls_dir / "tls.crt"),
+                    "tls-private-key-file": str(tls_dir / "tls.key"),
+                    "address": "127.0.0.1",
+                    "port": str(port),
+                    # in a Pod: the projected token; here, a token of the same ServiceAccount
+                    "kubeconfig": str(kubeconfig),
+                },
+            ),
+        ]
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Self:
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=controlplane.die_with_parent,  # noqa: PLW1509 - main thread
+            )
+        try:
+            self._wait_ready(timeout=60)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: types.TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self._process is not None:
+            controlplane.stop_group(self._process, grace=10.0)
+            self._process = None
+
+    def readyz(self) -> int:
+        """GET /readyz, trusting only the operator's CA from the Secret (ca.crt)."""
+        context = ssl.create_default_context(cafile=str(self.tls_dir / "ca.crt"))
+        context.check_hostname = False  # dialled by address; the apiserver checks the name
+        connection = http.client.HTTPSConnection("127.0.0.1", self.port, context=context, timeout=3)
+        try:
+            connection.request("GET", "/readyz")
+            return connection.getresponse().status
+        finally:
+            connection.close()
+
+    def _wait_ready(self, *, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        last = "not probed"
+        while time.monotonic() < deadline:
+            if self._process is None or self._process.poll() is not None:
+                break
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                status = self.readyz()
+                if status == 200:
+                    return
+                last = f"/readyz {status}"
+            time.sleep(0.2)
+        raise AssertionError(
+            f"bulkhead serve not ready ({last}): {' '.join(self.argv)}\n"
+            f"{controlplane.log_tail(self.log_path)}"
+        )
+
+
+def write_tls(data: Mapping[str, bytes], directory: pathlib.Path) -> None:
+    """The serving Secret's keys as files, as the chart's Secret volume presents them."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for key in ("tls.crt", "tls.key", "ca.crt"):
+        path = directory / key
+        path.touch(mode=0o600)
+        path.write_bytes(data[key])

@@ -1,0 +1,374 @@
+"""What the chart renders: the objects, how they fit together, and what the values switch.
+
+Owns: the webhook registration (every pod-bearing kind Bulkhead judges, the
+harness's tested rules, exemptions, fail-closed defaults, no caBundle), the
+webhook and operator Deployments (replicas, anti-affinity, probes, drain,
+read-only TLS Secret, names the operator is told matching the objects), the
+Service, PDB, NetworkPolicies, ServiceMonitors, the default policies, the
+helm test hook's expectations, and NOTES.txt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+import pytest
+
+from tests.chart import rendering
+from tests.cluster import registration
+from webhook import admission
+
+NS: Final = rendering.NAMESPACE
+#: kind -> (API group, resource) as a webhook rule names it.
+RESOURCES: Final = {
+    "Pod": ("", "pods"),
+    "ReplicationController": ("", "replicationcontrollers"),
+    "PodTemplate": ("", "podtemplates"),
+    "Deployment": ("apps", "deployments"),
+    "ReplicaSet": ("apps", "replicasets"),
+    "StatefulSet": ("apps", "statefulsets"),
+    "DaemonSet": ("apps", "daemonsets"),
+    "Job": ("batch", "jobs"),
+    "CronJob": ("batch", "cronjobs"),
+}
+CLUSTER_SCOPED: Final = {
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "ValidatingWebhookConfiguration",
+    "ClusterContainerPolicy",
+}
+
+
+@pytest.fixture(scope="module")
+def docs() -> list[dict[str, Any]]:
+    return rendering.render()
+
+
+def _webhook(docs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    configuration = rendering.find(docs, "ValidatingWebhookConfiguration", "bulkhead")
+    (webhook,) = configuration["webhooks"]
+    result: dict[str, Any] = webhook
+    return result
+
+
+def _container(docs: Sequence[Mapping[str, Any]], kind: str, name: str) -> dict[str, Any]:
+    (container,) = rendering.pod_spec(rendering.find(docs, kind, name))["containers"]
+    result: dict[str, Any] = container
+    return result
+
+
+def _flag(container: Mapping[str, Any], name: str) -> str:
+    args: list[str] = container["args"]
+    values = [a.split("=", 1)[1] for a in args if a.startswith(f"--{name}=")]
+    assert len(values) == 1, f"--{name} in {container['args']}"
+    return values[0]
+
+
+# -- the registration ------------------------------------------------------------
+
+
+def test_registration_fails_closed_with_the_documented_settings(docs: list[dict[str, Any]]) -> None:
+    webhook = _webhook(docs)
+    assert webhook["name"] == "validate.bulkhead.dev"
+    assert webhook["failurePolicy"] == "Fail"
+    assert webhook["timeoutSeconds"] == 5
+    assert webhook["sideEffects"] == "None"
+    assert webhook["admissionReviewVersions"] == ["v1"]
+    assert webhook["matchPolicy"] == "Equivalent"
+    assert webhook["clientConfig"] == {
+        "service": {"namespace": NS, "name": "bulkhead", "path": "/validate", "port": 443}
+    }, "no caBundle: the operator injects it, and Helm must never own or clear it"
+
+
+def test_registration_covers_every_kind_bulkhead_judges(docs: list[dict[str, Any]]) -> None:
+    rules = _webhook(docs)["rules"]
+    registered = {(g, r) for rule in rules for g in rule["apiGroups"] for r in rule["resources"]}
+    assert set(admission.KINDS) == set(RESOURCES)
+    assert registered == {*RESOURCES.values(), ("", "pods/ephemeralcontainers")}
+    for rule in rules:
+        assert rule["operations"] == ["CREATE", "UPDATE"]
+        assert rule["apiVersions"] == ["v1"]
+        assert rule["scope"] == "Namespaced"
+
+
+def test_registration_is_the_one_the_end_to_end_tests_prove(docs: list[dict[str, Any]]) -> None:
+    """tests/e2e judges real requests through registration.RULES: the chart registers those."""
+
+    def normal(rules: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        return sorted(
+            ({k: sorted(v) if isinstance(v, list) else v for k, v in r.items()} for r in rules),
+            key=lambda r: r["apiGroups"],
+        )
+
+    assert normal(_webhook(docs)["rules"]) == normal(registration.RULES)
+
+
+@pytest.mark.parametrize(
+    ("values", "namespace", "exempt"),
+    [
+        ({}, NS, ["kube-system", NS]),
+        ({}, "security", ["kube-system", "security"]),
+        (
+            {"webhook": {"excludeNamespaces": ["legacy", "kube-system"]}},
+            NS,
+            ["kube-system", NS, "legacy"],
+        ),
+    ],
+    ids=["default", "other release namespace", "extra exclusions"],
+)  # fmt: skip
+def test_exempt_namespaces(values: dict[str, Any], namespace: str, exempt: list[str]) -> None:
+    docs = rendering.render(values, namespace=namespace)
+    assert _webhook(docs)["namespaceSelector"] == {
+        "matchExpressions": [
+            {"key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": exempt}
+        ]
+    }
+    for level in ("baseline", "restricted"):
+        policy = rendering.find(docs, "ClusterContainerPolicy", f"bulkhead-{level}")
+        assert policy["spec"]["exclude"][0]["namespaces"] == exempt
+
+
+# -- the webhook and operator workloads --------------------------------------------
+
+
+def test_webhook_deployment(docs: list[dict[str, Any]]) -> None:
+    deployment = rendering.find(docs, "Deployment", "bulkhead-webhook")
+    spec = deployment["spec"]
+    pod = rendering.pod_spec(deployment)
+    container = _container(docs, "Deployment", "bulkhead-webhook")
+    assert spec["replicas"] == 2
+    assert spec["strategy"]["rollingUpdate"] == {"maxUnavailable": 0, "maxSurge": 1}
+    assert spec["selector"]["matchLabels"].items() <= spec["template"]["metadata"]["labels"].items()
+    (term,) = pod["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
+    assert term["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
+    assert (
+        term["podAffinityTerm"]["labelSelector"]["matchLabels"] == spec["selector"]["matchLabels"]
+    )
+    assert container["readinessProbe"]["httpGet"] == {
+        "path": "/readyz",
+        "port": "https",
+        "scheme": "HTTPS",
+    }
+    assert container["livenessProbe"]["httpGet"]["scheme"] == "HTTPS"
+    assert container["lifecycle"] == {"preStop": {"sleep": {"seconds": 10}}}
+    assert pod["terminationGracePeriodSeconds"] > 10 + int(_flag(container, "shutdown-timeout"))
+    # cluster mode: policies come from the CRs it watches, never from files
+    assert container["args"][0] == "serve"
+    assert not any(a.startswith(("--policy-file", "--profile")) for a in container["args"])
+    assert pod["serviceAccountName"] == "bulkhead-webhook"
+
+
+def test_webhook_serves_the_operators_secret_read_only(docs: list[dict[str, Any]]) -> None:
+    pod = rendering.pod_spec(rendering.find(docs, "Deployment", "bulkhead-webhook"))
+    container = _container(docs, "Deployment", "bulkhead-webhook")
+    operator = _container(docs, "Deployment", "bulkhead-operator")
+    (tls,) = [v for v in pod["volumes"] if v["name"] == "tls"]
+    assert tls["secret"]["secretName"] == _flag(operator, "tls-secret") == "bulkhead-webhook-tls"
+    assert tls["secret"]["defaultMode"] == 0o440
+    (mount,) = [m for m in container["volumeMounts"] if m["name"] == "tls"]
+    assert mount["readOnly"] is True
+    assert _flag(container, "tls-cert-file") == f"{mount['mountPath']}/tls.crt"
+    assert _flag(container, "tls-private-key-file") == f"{mount['mountPath']}/tls.key"
+
+
+def test_operator_is_told_the_names_the_chart_installs(docs: list[dict[str, Any]]) -> None:
+    deployment = rendering.find(docs, "Deployment", "bulkhead-operator")
+    operator = _container(docs, "Deployment", "bulkhead-operator")
+    service = rendering.find(docs, "Service", "bulkhead")
+    assert deployment["spec"]["replicas"] == 1
+    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+    assert operator["args"][0] == "operator"
+    assert _flag(operator, "namespace") == NS
+    assert _flag(operator, "service-name") == service["metadata"]["name"]
+    assert _flag(operator, "webhook-configuration") == "bulkhead"
+    assert _flag(operator, "probe-endpoint") == f"bulkhead.{NS}.svc:443"
+    assert rendering.pod_spec(deployment)["serviceAccountName"] == "bulkhead-operator"
+    role = rendering.find(docs, "Role", "bulkhead-operator")
+    names = {n for rule in role["rules"] for n in rule.get("resourceNames", [])}
+    assert names == {_flag(operator, "tls-secret"), _flag(operator, "ca-secret")}
+    cluster_role = rendering.find(docs, "ClusterRole", "bulkhead-operator")
+    (webhooks,) = [r for r in cluster_role["rules"] if "resourceNames" in r]
+    assert webhooks["resourceNames"] == [_flag(operator, "webhook-configuration")]
+    assert "create" not in webhooks["verbs"], "the operator must never create a configuration"
+
+
+@pytest.mark.parametrize("workload", ["bulkhead-webhook", "bulkhead-operator"])
+def test_workloads_use_an_explicit_short_lived_api_token(
+    docs: list[dict[str, Any]], workload: str
+) -> None:
+    pod = rendering.pod_spec(rendering.find(docs, "Deployment", workload))
+    assert pod["automountServiceAccountToken"] is False
+    (token,) = [v for v in pod["volumes"] if v["name"] == "api-token"]
+    sources = token["projected"]["sources"]
+    assert sources[0]["serviceAccountToken"]["expirationSeconds"] == 3600
+    (container,) = pod["containers"]
+    (mount,) = [m for m in container["volumeMounts"] if m["name"] == "api-token"]
+    assert mount == {
+        "name": "api-token",
+        "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+        "readOnly": True,
+    }
+
+
+def test_every_object_lives_in_the_release_namespace(docs: list[dict[str, Any]]) -> None:
+    test_namespace = rendering.default_values()["test"]["namespace"]
+    for doc in docs:
+        kind, metadata = doc["kind"], doc["metadata"]
+        if kind in CLUSTER_SCOPED:
+            assert "namespace" not in metadata, f"{kind}/{metadata['name']}"
+        elif kind in ("Role", "RoleBinding") and metadata["name"] == "bulkhead-test":
+            assert metadata["namespace"] == test_namespace
+        else:
+            assert metadata["namespace"] == NS, f"{kind}/{metadata['name']}"
+
+
+def test_hard_anti_affinity() -> None:
+    docs = rendering.render({"webhook": {"antiAffinity": "hard"}})
+    pod = rendering.pod_spec(rendering.find(docs, "Deployment", "bulkhead-webhook"))
+    (term,) = pod["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    assert term["topologyKey"] == "kubernetes.io/hostname"
+
+
+# -- Service, budget, network policies, monitoring ----------------------------------
+
+
+def test_service_and_budget_select_the_webhook_pods(docs: list[dict[str, Any]]) -> None:
+    labels = rendering.find(docs, "Deployment", "bulkhead-webhook")["spec"]["template"]["metadata"]
+    service = rendering.find(docs, "Service", "bulkhead")
+    budget = rendering.find(docs, "PodDisruptionBudget", "bulkhead-webhook")
+    assert service["spec"]["selector"].items() <= labels["labels"].items()
+    assert service["spec"]["ports"] == [
+        {"name": "https", "port": 443, "targetPort": "https", "protocol": "TCP"}
+    ]
+    assert budget["spec"]["selector"]["matchLabels"].items() <= labels["labels"].items()
+    assert budget["spec"]["minAvailable"] == 1
+    assert budget["spec"]["unhealthyPodEvictionPolicy"] == "AlwaysAllow"
+
+
+def test_external_name_service_routes_elsewhere() -> None:
+    docs = rendering.render({"webhook": {"service": {"externalName": "localhost", "port": 31443}}})
+    service = rendering.find(docs, "Service", "bulkhead")
+    assert service["spec"] == {
+        "type": "ExternalName",
+        "externalName": "localhost",
+        "ports": [{"name": "https", "port": 31443, "protocol": "TCP"}],
+    }
+    assert _webhook(docs)["clientConfig"]["service"]["port"] == 31443
+
+
+def test_network_policies_admit_only_the_webhook_port(docs: list[dict[str, Any]]) -> None:
+    webhook = rendering.find(docs, "NetworkPolicy", "bulkhead-webhook")["spec"]
+    operator = rendering.find(docs, "NetworkPolicy", "bulkhead-operator")["spec"]
+    assert webhook["policyTypes"] == ["Ingress"]
+    assert webhook["ingress"] == [{"ports": [{"port": 8443, "protocol": "TCP"}]}]
+    assert operator["policyTypes"] == ["Ingress"]
+    assert operator["ingress"] == []
+    monitored = rendering.render(
+        {"serviceMonitor": {"enabled": True}}, extra=rendering.MONITORING_API
+    )
+    operator = rendering.find(monitored, "NetworkPolicy", "bulkhead-operator")["spec"]
+    assert operator["ingress"] == [{"ports": [{"port": 9090, "protocol": "TCP"}]}]
+
+
+def test_service_monitors_are_opt_in(docs: list[dict[str, Any]]) -> None:
+    assert not [d for d in docs if d["kind"] == "ServiceMonitor"]
+    monitored = rendering.render(
+        {"serviceMonitor": {"enabled": True, "labels": {"release": "prom"}}},
+        extra=rendering.MONITORING_API,
+    )
+    webhook = rendering.find(monitored, "ServiceMonitor", "bulkhead-webhook")
+    (endpoint,) = webhook["spec"]["endpoints"]
+    assert endpoint["scheme"] == "https"
+    assert endpoint["tlsConfig"]["serverName"] == f"bulkhead.{NS}.svc"
+    assert endpoint["tlsConfig"]["ca"]["secret"] == {
+        "name": "bulkhead-webhook-tls",
+        "key": "ca.crt",
+    }
+    assert webhook["metadata"]["labels"]["release"] == "prom"
+    operator = rendering.find(monitored, "ServiceMonitor", "bulkhead-operator")
+    assert operator["spec"]["endpoints"][0]["port"] == "metrics"
+    rendering.find(monitored, "Service", "bulkhead-operator-metrics")
+
+
+# -- policies and the helm test ----------------------------------------------------
+
+
+_BASE: Final = "bulkhead-baseline"
+_RESTRICTED: Final = "bulkhead-restricted"
+
+
+@pytest.mark.parametrize(
+    ("policies", "installed", "expect", "policy"),
+    [
+        ({}, {_BASE: "Deny", _RESTRICTED: "Warn"}, "deny", _BASE),
+        ({"baseline": "Off", "restricted": "Deny"}, {_RESTRICTED: "Deny"}, "deny", _RESTRICTED),
+        ({"baseline": "Warn", "restricted": "Off"}, {_BASE: "Warn"}, "warn", _BASE),
+        (
+            {"baseline": "Audit", "restricted": "Warn"},
+            {_BASE: "Audit", _RESTRICTED: "Warn"},
+            "warn",
+            _RESTRICTED,
+        ),
+        ({"baseline": "Off", "restricted": "Off"}, {}, "allow", ""),
+    ],
+    ids=["default", "restricted only", "baseline warns", "audit and warn", "none"],
+)
+def test_policies_and_what_helm_test_expects(
+    policies: dict[str, str], installed: dict[str, str], expect: str, policy: str
+) -> None:
+    docs = rendering.render({"policies": policies})
+    found = {
+        d["metadata"]["name"]: d["spec"]["action"]
+        for d in docs
+        if d["kind"] == "ClusterContainerPolicy"
+    }
+    assert found == installed
+    for name in installed:
+        level = name.removeprefix("bulkhead-")
+        profile = rendering.find(docs, "ClusterContainerPolicy", name)["spec"]["profile"]
+        assert profile == {"level": level, "version": "latest"}
+    test_pod = rendering.find(docs, "Pod", "bulkhead-test")
+    env = {e["name"]: e["value"] for e in test_pod["spec"]["containers"][0]["env"]}
+    assert env["BULKHEAD_TEST_EXPECT"] == expect
+    assert env["BULKHEAD_TEST_POLICY"] == policy
+    assert env["BULKHEAD_TEST_CHART_POLICIES"] == ",".join(installed)
+
+
+def test_helm_test_hook_may_only_create_pods_in_the_test_namespace(
+    docs: list[dict[str, Any]],
+) -> None:
+    hooks = [d for d in docs if d["metadata"].get("annotations", {}).get("helm.sh/hook")]
+    assert rendering.kinds(hooks) == [
+        ("ServiceAccount", "bulkhead-test"),
+        ("ConfigMap", "bulkhead-test"),
+        ("Role", "bulkhead-test"),
+        ("RoleBinding", "bulkhead-test"),
+        ("Pod", "bulkhead-test"),
+    ]
+    for hook in hooks:
+        annotations = hook["metadata"]["annotations"]
+        assert annotations["helm.sh/hook"] == "test"
+        assert "hook-succeeded" in annotations["helm.sh/hook-delete-policy"]
+    role = rendering.find(docs, "Role", "bulkhead-test")
+    assert role["metadata"]["namespace"] == "default"
+    assert role["rules"] == [{"apiGroups": [""], "resources": ["pods"], "verbs": ["create"]}]
+    script = rendering.find(docs, "ConfigMap", "bulkhead-test")["data"]["admission_test.py"]
+    assert script == (rendering.CHART / "files" / "admission_test.py").read_text(encoding="utf-8")
+
+
+def test_notes_say_what_to_do_next() -> None:
+    result = rendering.helm(
+        "install",
+        rendering.RELEASE,
+        str(rendering.CHART),
+        "--namespace",
+        NS,
+        "--dry-run=client",
+        "--set",
+        f"image.digest={rendering.DIGEST}",
+    )
+    assert result.returncode == 0, result.stderr
+    notes = result.stdout.split("NOTES:", 1)[1]
+    for expected in ("helm test bulkhead", "bulkhead-baseline", "Deny", "kubectl get ccp"):
+        assert expected in notes, notes

@@ -1,0 +1,308 @@
+"""The chart's values: a closed schema, one comment per key, no value that nobody reads.
+
+Owns: ``values.schema.json`` (every object closed with ``additionalProperties:
+false``, or a typed map; the same keys as values.yaml), the one-line comment
+above each key of values.yaml, bad values the schema refuses, contradictory
+values the templates refuse with ``fail``, and the proof that every value is
+used: each leaf of values.yaml is changed in turn and the rendered output
+must change.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any, Final
+
+import pytest
+
+from tests.chart import rendering
+
+# -- the schema ------------------------------------------------------------------
+
+
+def _resolve(node: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str, Any]:
+    ref = node.get("$ref")
+    if not isinstance(ref, str):
+        return node
+    target: Any = root
+    for part in ref.removeprefix("#/").split("/"):
+        target = target[part]
+    return _resolve(target, root)
+
+
+def _object_schemas(
+    node: Any, root: Mapping[str, Any], path: str = "$"
+) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Every schema (definitions included) whose type includes object, with a path."""
+    if isinstance(node, Mapping):
+        types = node.get("type")
+        if types == "object" or (isinstance(types, list) and "object" in types):
+            yield path, node
+        for key, child in node.items():
+            yield from _object_schemas(child, root, f"{path}.{key}")
+    elif isinstance(node, list):
+        for index, child in enumerate(node):
+            yield from _object_schemas(child, root, f"{path}[{index}]")
+
+
+def test_every_object_in_the_schema_is_closed() -> None:
+    root = rendering.schema()
+    found = list(_object_schemas(root, root))
+    assert len(found) >= 15
+    for path, node in found:
+        extra = node.get("additionalProperties")
+        if "properties" in node:
+            assert extra is False, f"{path}: objects with properties must be closed"
+        else:
+            assert isinstance(extra, Mapping), f"{path}: a free-form map must be typed"
+            assert extra.get("type"), f"{path}: a free-form map must type its values"
+
+
+def _schema_keys(node: Mapping[str, Any], root: Mapping[str, Any], prefix: str = "") -> set[str]:
+    node = _resolve(node, root)
+    properties = node.get("properties")
+    if not isinstance(properties, Mapping):
+        return {prefix.rstrip(".")} if prefix else set()
+    out: set[str] = set()
+    for key, child in properties.items():
+        out |= _schema_keys(child, root, f"{prefix}{key}.")
+    return out
+
+
+def _value_keys(values: Mapping[str, Any], prefix: str = "") -> set[str]:
+    out: set[str] = set()
+    for key, value in values.items():
+        if isinstance(value, Mapping) and value and not key.endswith(("requests", "limits")):
+            out |= _value_keys(value, f"{prefix}{key}.")
+        else:
+            out.add(f"{prefix}{key}")
+    return out
+
+
+def test_schema_and_values_have_the_same_keys() -> None:
+    root = rendering.schema()
+    schema_keys = _schema_keys(root, root)
+    value_keys = _value_keys(rendering.default_values())
+    # requests/limits are closed objects in the schema, inline maps in values.yaml.
+    schema_keys = {re.sub(r"\.(requests|limits)\.(cpu|memory)$", r".\1", k) for k in schema_keys}
+    assert schema_keys == value_keys, (
+        f"only in the schema: {sorted(schema_keys - value_keys)}; "
+        f"only in values.yaml: {sorted(value_keys - schema_keys)}"
+    )
+
+
+def test_every_key_has_a_one_line_comment_above_it() -> None:
+    lines = rendering.VALUES_FILE.read_text(encoding="utf-8").splitlines()
+    keys = 0
+    for number, line in enumerate(lines):
+        match = re.match(r"^(\s*)([A-Za-z][A-Za-z0-9]*):", line)
+        if not match:
+            continue
+        keys += 1
+        above = lines[number - 1] if number else ""
+        indent = match.group(1)
+        assert above.startswith(f"{indent}# "), f"values.yaml:{number + 1}: {line.strip()}"
+        before = lines[number - 2] if number > 1 else ""
+        assert not before.startswith(f"{indent}# "), (
+            f"values.yaml:{number + 1}: comment longer than one line"
+        )
+    assert keys > 40
+
+
+def test_defaults_pass_the_schema_once_a_digest_is_given() -> None:
+    assert rendering.render()
+
+
+BAD_VALUES: Final[list[tuple[str, dict[str, Any], str]]] = [
+    ("unknown top-level key", {"webhooks": {}}, "additional properties 'webhooks'"),
+    ("unknown nested key", {"webhook": {"replica": 3}}, "additional properties 'replica'"),
+    ("unknown key in a list item", {"webhook": {"tolerations": [{"keys": "x"}]}}, "'keys'"),
+    ("digest not sha256", {"image": {"digest": "sha256:abc"}}, "/image/digest"),
+    ("failure policy", {"webhook": {"failurePolicy": "Maybe"}}, "/webhook/failurePolicy"),
+    ("timeout above 30s", {"webhook": {"timeoutSeconds": 31}}, "/webhook/timeoutSeconds"),
+    ("privileged port", {"webhook": {"containerPort": 443}}, "/webhook/containerPort"),
+    ("policy action", {"policies": {"baseline": "Enforce"}}, "/policies/baseline"),
+    ("policy version", {"policies": {"version": "1.30"}}, "/policies/version"),
+    ("duration", {"operator": {"certLifetime": "30 days"}}, "/operator/certLifetime"),
+    ("memory quantity", {"webhook": {"resources": {"limits": {"memory": "lots"}}}}, "memory"),
+    ("label values", {"serviceMonitor": {"labels": {"release": 1}}}, "/serviceMonitor/labels"),
+    ("excluded namespace", {"webhook": {"excludeNamespaces": ["Team_A"]}}, "excludeNamespaces"),
+]
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"), [(v, e) for _, v, e in BAD_VALUES], ids=[i for i, _, _ in BAD_VALUES]
+)
+def test_schema_refuses(values: dict[str, Any], expected: str) -> None:
+    result = rendering.template(rendering.merge(rendering.BASE, values))
+    assert result.returncode != 0
+    assert "schema" in result.stderr.lower() or "at '/" in result.stderr, result.stderr
+    assert expected in result.stderr, result.stderr
+
+
+CONTRADICTIONS: Final[list[tuple[str, dict[str, Any], str, str]]] = [
+    ("no digest", {"image": {"digest": ""}}, "bulkhead-system", "image.digest is required"),
+    (
+        "allowTag without a tag",
+        {"image": {"digest": "", "allowTag": True}},
+        "bulkhead-system",
+        "image.tag is empty",
+    ),
+    (
+        "digest and tag",
+        {"image": {"tag": "0.1.0"}},
+        "bulkhead-system",
+        "image.digest and image.tag are both set",
+    ),
+    (
+        "grace period shorter than the drain",
+        {"webhook": {"terminationGracePeriodSeconds": 30}},
+        "bulkhead-system",
+        "must exceed webhook.preStopSleepSeconds + webhook.shutdownTimeoutSeconds (30)",
+    ),
+    (
+        "budget that blocks every drain",
+        {"webhook": {"replicas": 1}},
+        "bulkhead-system",
+        "minAvailable (1) must be below webhook.replicas (1)",
+    ),
+    (
+        "operator ports clash",
+        {"operator": {"metricsPort": 8081}},
+        "bulkhead-system",
+        "both 8081",
+    ),
+    (
+        "test namespace exempt by name",
+        {"test": {"namespace": "kube-system"}},
+        "bulkhead-system",
+        'test.namespace "kube-system" is exempt',
+    ),
+    (
+        "test namespace is the release namespace",
+        {"test": {"namespace": "security"}},
+        "security",
+        'test.namespace "security" is exempt',
+    ),
+    (
+        "test namespace excluded",
+        {"test": {"namespace": "legacy"}, "webhook": {"excludeNamespaces": ["legacy"]}},
+        "bulkhead-system",
+        'test.namespace "legacy" is exempt',
+    ),
+    (
+        "release in the default namespace",
+        {"test": {"namespace": "apps"}},
+        "default",
+        'not "default"',
+    ),
+    (
+        "ServiceMonitor without its CRD",
+        {"serviceMonitor": {"enabled": True}},
+        "bulkhead-system",
+        "serviceMonitor.enabled needs the Prometheus Operator's CRDs",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("values", "namespace", "expected"),
+    [(v, n, e) for _, v, n, e in CONTRADICTIONS],
+    ids=[i for i, _, _, _ in CONTRADICTIONS],
+)
+def test_contradictions_fail(values: dict[str, Any], namespace: str, expected: str) -> None:
+    result = rendering.template(rendering.merge(rendering.BASE, values), namespace=namespace)
+    assert result.returncode != 0, "rendered although the values contradict each other"
+    assert expected in result.stderr, result.stderr
+
+
+def test_a_tag_renders_only_when_allowed() -> None:
+    docs = rendering.render({"image": {"digest": "", "tag": "0.1.0", "allowTag": True}})
+    webhook = rendering.find(docs, "Deployment", "bulkhead-webhook")
+    image = rendering.pod_spec(webhook)["containers"][0]["image"]
+    assert image == "ghcr.io/bulkhead-dev/bulkhead:0.1.0"
+
+
+# -- every value is used -----------------------------------------------------------
+
+_SM_ON: Final = {"serviceMonitor": {"enabled": True}}
+_TAGGED: Final = {"image": {"digest": "", "tag": "0.1.0"}}
+_TOLERATION: Final = [{"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}]
+
+#: Each leaf of values.yaml -> (another valid value, values it only matters with).
+CHANGES: Final[dict[str, tuple[Any, dict[str, Any]]]] = {
+    "image.repository": ("registry.example.com/platform/bulkhead", {}),
+    "image.digest": ("sha256:" + "cd" * 32, {}),
+    "image.tag": ("0.1.1", {"image": {"digest": "", "tag": "0.1.0", "allowTag": True}}),
+    "image.allowTag": (True, _TAGGED),
+    "image.pullPolicy": ("Always", {}),
+    "image.pullSecrets": (["registry-credentials"], {}),
+    "webhook.replicas": (3, {}),
+    "webhook.failurePolicy": ("Ignore", {}),
+    "webhook.timeoutSeconds": (10, {}),
+    "webhook.excludeNamespaces": (["legacy"], {}),
+    "webhook.containerPort": (9443, {}),
+    "webhook.logLevel": ("debug", {}),
+    "webhook.preStopSleepSeconds": (5, {}),
+    "webhook.shutdownTimeoutSeconds": (15, {}),
+    "webhook.terminationGracePeriodSeconds": (60, {}),
+    "webhook.antiAffinity": ("hard", {}),
+    "webhook.resources.requests": ({"cpu": "200m", "memory": "128Mi"}, {}),
+    "webhook.resources.limits": ({"cpu": "1", "memory": "512Mi"}, {}),
+    "webhook.podDisruptionBudget.enabled": (False, {}),
+    "webhook.podDisruptionBudget.minAvailable": (2, {"webhook": {"replicas": 3}}),
+    "webhook.service.port": (8443, {}),
+    "webhook.service.externalName": ("localhost", {}),
+    "webhook.nodeSelector": ({"kubernetes.io/os": "linux"}, {}),
+    "webhook.tolerations": (_TOLERATION, {}),
+    "webhook.priorityClassName": ("system-cluster-critical", {}),
+    "operator.logLevel": ("debug", {}),
+    "operator.caLifetime": ("730d", {}),
+    "operator.certLifetime": ("7d", {}),
+    "operator.metricsPort": (9191, {}),
+    "operator.healthPort": (8181, {}),
+    "operator.resources.requests": ({"cpu": "100m", "memory": "128Mi"}, {}),
+    "operator.resources.limits": ({"cpu": "500m", "memory": "512Mi"}, {}),
+    "operator.nodeSelector": ({"kubernetes.io/os": "linux"}, {}),
+    "operator.tolerations": (_TOLERATION, {}),
+    "operator.priorityClassName": ("system-cluster-critical", {}),
+    "policies.baseline": ("Warn", {}),
+    "policies.restricted": ("Deny", {}),
+    "policies.version": ("v1.30", {}),
+    "networkPolicy.enabled": (False, {}),
+    "serviceMonitor.enabled": (True, {}),
+    "serviceMonitor.interval": ("60s", _SM_ON),
+    "serviceMonitor.labels": ({"release": "prometheus"}, _SM_ON),
+    "test.namespace": ("apps", {}),
+}
+
+
+def _value_leaves() -> list[str]:
+    """values.yaml's leaves, requests/limits counted as one each (inline maps there)."""
+    out: list[str] = []
+    for path, _ in rendering.leaves(rendering.default_values()):
+        trimmed = re.sub(r"\.(requests|limits)\.(cpu|memory)$", r".\1", path)
+        if trimmed not in out:
+            out.append(trimmed)
+    return out
+
+
+def test_the_change_table_covers_exactly_the_values() -> None:
+    assert set(CHANGES) == set(_value_leaves())
+
+
+def _output(values: Mapping[str, Any]) -> tuple[int, str]:
+    result = rendering.template(values, extra=rendering.MONITORING_API)
+    return result.returncode, result.stdout if result.returncode == 0 else result.stderr
+
+
+@pytest.mark.parametrize("path", sorted(CHANGES))
+def test_every_value_changes_the_output(path: str) -> None:
+    changed, context = CHANGES[path]
+    before_values = rendering.merge(rendering.BASE, context)
+    after_values = rendering.merge(before_values, rendering.nested(path, changed))
+    assert after_values != before_values, f"{path}: the change is the default"
+    before, after = _output(before_values), _output(after_values)
+    assert before != after, f"{path} changed from its default to {changed!r}: same output"
+    assert after[0] == 0, after[1]

@@ -14,8 +14,8 @@ $(VENV)/.installed: pyproject.toml
 setup: $(VENV)/.installed
 
 lint: setup
-	$(VENV)/bin/ruff check webhook tests benchmarks
-	$(VENV)/bin/ruff format --check webhook tests benchmarks
+	$(VENV)/bin/ruff check webhook tests benchmarks tools charts/bulkhead/files
+	$(VENV)/bin/ruff format --check webhook tests benchmarks tools charts/bulkhead/files
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 

@@ -32,6 +32,13 @@ TEMPLATE_PATHS: Final[Mapping[str, tuple[str, ...]]] = {
 KINDS: Final = tuple(TEMPLATE_PATHS)
 
 
+#: kind -> (spec path, metadata path) of its pod template, computed once.
+_PATHS: Final[Mapping[str, tuple[str, str]]] = {
+    kind: (".".join((*keys, "spec")), ".".join((*keys, "metadata")))
+    for kind, keys in TEMPLATE_PATHS.items()
+}
+
+
 def template_of(kind: str, obj: Mapping[str, Any]) -> tuple[Mapping[str, Any], str] | None:
     """The pod (template) object inside ``obj`` and its path, or None when it has none.
 
@@ -41,17 +48,15 @@ def template_of(kind: str, obj: Mapping[str, Any]) -> tuple[Mapping[str, Any], s
     if keys is None:
         return None
     node: object = obj
-    walked: list[str] = []
-    for key in keys:
-        if not isinstance(node, Mapping):
-            raise podview.PodSpecError(".".join(walked) or kind, "must be an object")
+    for depth, key in enumerate(keys):
+        if type(node) is not dict and not isinstance(node, Mapping):
+            raise podview.PodSpecError(".".join(keys[:depth]) or kind, "must be an object")
         node = node.get(key)
-        walked.append(key)
         if node is None:
             return None
-    if not isinstance(node, Mapping):
-        raise podview.PodSpecError(".".join(walked), "must be an object")
-    return node, ".".join(walked)
+    if type(node) is not dict and not isinstance(node, Mapping):
+        raise podview.PodSpecError(".".join(keys), "must be an object")
+    return node, ".".join(keys)
 
 
 def pod_view(kind: str, obj: Mapping[str, Any]) -> podview.PodView | None:
@@ -59,14 +64,12 @@ def pod_view(kind: str, obj: Mapping[str, Any]) -> podview.PodView | None:
     found = template_of(kind, obj)
     if found is None:
         return None
-    template, prefix = found
-    spec = template.get("spec")
+    spec = found[0].get("spec")
     if spec is None:
         return None
-    spec_path = f"{prefix}.spec" if prefix else "spec"
-    metadata_path = f"{prefix}.metadata" if prefix else "metadata"
+    spec_path, metadata_path = _PATHS[kind]
     return podview.read(
-        spec, metadata=template.get("metadata"), spec_path=spec_path, metadata_path=metadata_path
+        spec, metadata=found[0].get("metadata"), spec_path=spec_path, metadata_path=metadata_path
     )
 
 

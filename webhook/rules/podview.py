@@ -186,8 +186,10 @@ def read(
     metadata_path: str = "metadata",
 ) -> PodView:
     """Build the view of a pod spec found at ``spec_path`` in the submitted object."""
-    pod_spec = _mapping(spec, spec_path)
-    pod_sc = _mapping(pod_spec.get("securityContext"), f"{spec_path}.securityContext")
+    pod_spec = spec if type(spec) is dict else _mapping(spec, spec_path)
+    pod_sc = pod_spec.get("securityContext")
+    if type(pod_sc) is not dict:
+        pod_sc = _mapping(pod_sc, f"{spec_path}.securityContext")
     containers: list[Container] = []
     for kind in CONTAINER_KINDS:
         entries = pod_spec.get(kind)

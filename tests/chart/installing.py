@@ -162,15 +162,7 @@ class ChartWebhook:
         self._process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Self:
-        with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen(
-                self.argv,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=controlplane.die_with_parent,  # noqa: PLW1509 - main thread
-            )
+        self._process = controlplane.spawn(self.argv, log_path=self.log_path)
         try:
             self._wait_ready(timeout=60)
         except BaseException:

@@ -2,8 +2,10 @@
 
 Owns: the lifecycle of one etcd and one kube-apiserver process started for
 tests, their PKI, flags, logs, readiness and kubeconfig, and running the real
-``kubectl`` and ``helm`` against them. There is no kubelet, scheduler or
-controller-manager: objects are stored and admitted, never run.
+``kubectl`` and ``helm`` against them; and, for every harness, starting a
+test process in its own session (``spawn``) and stopping it (``stop_group``).
+There is no kubelet, scheduler or controller-manager: objects are stored and
+admitted, never run.
 
 I/O: runs ``tools/controlplane/build.sh`` and ``tools/kubetools.sh`` (both
 cached outside the repository), starts and stops processes, writes files in
@@ -281,16 +283,7 @@ class ControlPlane:
         pki.service_account_key_pair().write(pki_dir, "service-account")
 
     def _spawn(self, name: str, argv: Sequence[str]) -> subprocess.Popen[bytes]:
-        log_path = self.log_dir / f"{name}.log"
-        with log_path.open("ab") as log:
-            proc = subprocess.Popen(
-                list(argv),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # own process group: stop() signals only it
-                preexec_fn=die_with_parent,  # noqa: PLW1509 - started from the main thread
-            )
+        proc = spawn(argv, log_path=self.log_dir / f"{name}.log")
         self._processes[name] = proc
         return proc
 
@@ -602,6 +595,31 @@ class ControlPlane:
                 "kind": "ServiceAccount",
                 "metadata": {"name": "default", "namespace": namespace},
             }
+        )
+
+
+def spawn(
+    argv: Sequence[str],
+    *,
+    log_path: pathlib.Path,
+    cwd: pathlib.Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start ``argv`` in its own session, output appended to ``log_path``.
+
+    Its own process group, so ``stop_group`` signals only it; it gets SIGTERM
+    if the test process dies (``die_with_parent``). Call from the main thread.
+    """
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+            env=env,
+            start_new_session=True,
+            preexec_fn=die_with_parent,  # noqa: PLW1509 - started from the main thread
         )
 
 

@@ -176,16 +176,9 @@ class WebhookServer:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             log.write(f"\n--- starting: {' '.join(self.argv())}\n".encode())
-            log.flush()
-            self._process = subprocess.Popen(
-                self.argv(),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=controlplane.REPO_ROOT,
-                start_new_session=True,  # own process group: stop() signals only it
-                preexec_fn=controlplane.die_with_parent,  # noqa: PLW1509 - main thread
-            )
+        self._process = controlplane.spawn(
+            self.argv(), log_path=self.log_path, cwd=controlplane.REPO_ROOT
+        )
         try:
             self._wait_ready()
         except BaseException:

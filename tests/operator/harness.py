@@ -37,6 +37,14 @@ CRDS = REPO / "manifests" / "crds"
 RBAC = REPO / "manifests" / "rbac"
 GROUP_PATH = "/apis/bulkhead.dev/v1alpha1"
 WEBHOOKS_PATH = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations"
+#: ``bulkhead operator`` lifetimes short enough to watch a whole CA rotation in a test.
+FAST_ROTATION = (
+    "--ca-lifetime=15s",
+    "--cert-lifetime=6s",
+    "--rotation-overlap=1.5s",
+    "--clock-skew=0s",
+    "--check-interval=0.5s",
+)
 
 T = TypeVar("T")
 
@@ -259,16 +267,9 @@ class OperatorProcess:
         ]
 
     def start(self) -> Self:
-        with self.log_path.open("ab") as log:
-            self._proc = subprocess.Popen(
-                self.argv(),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-                env={**os.environ, **self.env},
-                preexec_fn=controlplane.die_with_parent,  # noqa: PLW1509 - main thread
-            )
+        self._proc = controlplane.spawn(
+            self.argv(), log_path=self.log_path, env={**os.environ, **self.env}
+        )
         wait_for(self.healthy, timeout=30, interval=0.2, what=f"operator health ({self.log()})")
         return self
 

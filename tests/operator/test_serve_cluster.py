@@ -36,14 +36,6 @@ from webhook.operator import pki
 
 pytestmark = pytest.mark.cluster
 
-FAST = (
-    "--ca-lifetime=15s",
-    "--cert-lifetime=6s",
-    "--rotation-overlap=1.5s",
-    "--clock-skew=0s",
-    "--check-interval=0.5s",
-)
-
 
 class ProjectedSecret:
     """A kubelet stand-in: the Secret's keys as files, swapped atomically on every change.
@@ -164,7 +156,9 @@ def chain(
     install.cp.apply(
         _registration(install.webhook_configuration, url=server_url, namespace=install.namespace)
     )
-    operator = operators(*FAST, "--extra-san=127.0.0.1", f"--probe-endpoint=127.0.0.1:{port}")
+    operator = operators(
+        *harness.FAST_ROTATION, "--extra-san=127.0.0.1", f"--probe-endpoint=127.0.0.1:{port}"
+    )
     files = tmp_path / "tls"
     files.mkdir(mode=0o700)
     with ProjectedSecret(

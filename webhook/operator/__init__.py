@@ -8,6 +8,7 @@ Importing this package starts nothing and does not load kopf (only
 """
 
 from webhook.operator import crds
-from webhook.operator.settings import Settings, SettingsError, add_arguments, resolve
+from webhook.operator.settings import Settings, add_arguments, resolve
+from webhook.settingsources import SettingsError
 
 __all__ = ["Settings", "SettingsError", "add_arguments", "crds", "resolve"]

@@ -32,6 +32,7 @@ from typing import Any, Final
 import kopf
 import kubernetes.client
 
+from webhook import settingsources
 from webhook.operator import certificates, handlers, metrics, settings
 from webhook.policy import cache
 
@@ -168,7 +169,7 @@ def main(flags: Mapping[str, object], environ: Mapping[str, str]) -> int:
         config = settings.resolve(flags, environ)
         _configure_logging(config.log_level)
         asyncio.run(operate(config))
-    except (settings.SettingsError, cache.ConfigError) as err:
+    except (settingsources.SettingsError, cache.ConfigError) as err:
         sys.stderr.write(f"bulkhead operator: {err}\n")
         return EXIT_UNUSABLE
     return EXIT_OK

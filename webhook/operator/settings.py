@@ -6,9 +6,10 @@
 Every setting has one name and three sources, in order of precedence: a
 ``bulkhead operator`` flag, then the ``BULKHEAD_<NAME>`` environment
 variable, then the default. ``resolve`` checks every value and returns one
-frozen ``Settings``; ``SettingsError`` names the flag and variable at fault.
-Durations are written ``90s``, ``10m``, ``12h`` or ``365d`` (a bare number
-is seconds).
+frozen ``Settings``; ``SettingsError`` (``webhook.settingsources``, which also
+owns the precedence and the parsers shared with the server) names the flag
+and variable at fault. Durations are written ``90s``, ``10m``, ``12h`` or
+``365d`` (a bare number is seconds).
 
 ================================  ====================================  ==========================
 flag                              environment                           default
@@ -47,25 +48,17 @@ import datetime
 import ipaddress
 import math
 import re
-from collections.abc import Callable, Mapping
-from typing import Final, TypeVar
+from collections.abc import Mapping
+from typing import Final
 
-from webhook import profiles
+from webhook import profiles, settingsources
 
-ENV_PREFIX: Final = "BULKHEAD_"
-LOG_LEVELS: Final = ("debug", "info", "warning", "error")
 _DURATION: Final = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)?$")
 _UNITS: Final = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 _DNS_LABEL: Final = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _DNS_NAME: Final = re.compile(
     r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 )
-
-T = TypeVar("T")
-
-
-class SettingsError(ValueError):
-    """A setting cannot be used; the message names the flag and environment variable."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -104,35 +97,6 @@ class Settings:
         return min(self.clock_skew, self.cert_lifetime / 10)
 
 
-def _env_name(name: str) -> str:
-    return ENV_PREFIX + name.upper()
-
-
-def _flag_name(name: str) -> str:
-    return "--" + name.replace("_", "-")
-
-
-def _pick(
-    name: str,
-    flags: Mapping[str, object],
-    environ: Mapping[str, str],
-    convert: Callable[[str], T],
-    default: T,
-    *,
-    env_name: str | None = None,
-) -> T:
-    env = env_name or _env_name(name)
-    flagged = flags.get(name)
-    try:
-        if flagged is not None:
-            return convert(str(flagged))
-        if environ.get(env, "") != "":
-            return convert(environ[env])
-    except ValueError as err:
-        raise SettingsError(f"{_flag_name(name)} / {env}: {err}") from err
-    return default
-
-
 def _list(
     name: str, flags: Mapping[str, object], environ: Mapping[str, str], *, env_name: str
 ) -> tuple[str, ...] | None:
@@ -140,7 +104,7 @@ def _list(
     flagged = flags.get(name)
     if flagged:
         if not isinstance(flagged, list | tuple):
-            raise SettingsError(f"{_flag_name(name)}: expected a list")
+            raise settingsources.SettingsError(f"{settingsources.flag_name(name)}: expected a list")
         return tuple(str(item).strip() for item in flagged if str(item).strip())
     raw = environ.get(env_name)
     if raw is None or raw == "":
@@ -170,13 +134,6 @@ def _seconds(text: str) -> float:
     return duration(text).total_seconds()
 
 
-def _port(text: str) -> int:
-    value = int(text)
-    if not 0 <= value <= 65535:
-        raise ValueError(f"must be between 0 and 65535, not {text}")
-    return value
-
-
 def _dns_label(text: str) -> str:
     if not _DNS_LABEL.match(text):
         raise ValueError(f"must be a DNS label (lower-case letters, digits, '-'), not {text!r}")
@@ -192,20 +149,6 @@ def _name(text: str) -> str:
 def _address(text: str) -> str:
     ipaddress.ip_address(text)
     return text
-
-
-def _log_level(text: str) -> str:
-    level = text.lower()
-    if level not in LOG_LEVELS:
-        raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}, not {text!r}")
-    return level
-
-
-def _latest_minor(text: str) -> int:
-    minor = profiles.parse_version(text)
-    if minor is None or minor > profiles.NEWEST_MINOR:
-        raise ValueError(f"must be between v1.0 and v1.{profiles.NEWEST_MINOR}, not {text!r}")
-    return minor
 
 
 def _endpoint(text: str) -> str:
@@ -225,15 +168,17 @@ def _sans(values: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
             try:
                 names.append(_name(value.lower()))
             except ValueError as err:
-                raise SettingsError(f"--extra-san / BULKHEAD_EXTRA_SANS: {err}") from err
+                raise settingsources.SettingsError(
+                    f"--extra-san / BULKHEAD_EXTRA_SANS: {err}"
+                ) from err
     return tuple(names), tuple(addresses)
 
 
 def resolve(flags: Mapping[str, object], environ: Mapping[str, str]) -> Settings:
     """Settings from flags (``None`` = not given), then ``BULKHEAD_*`` variables, then defaults."""
     defaults = Settings()
-    namespace = _pick("namespace", flags, environ, _dns_label, defaults.namespace)
-    service = _pick("service_name", flags, environ, _dns_label, defaults.service_name)
+    namespace = settingsources.pick("namespace", flags, environ, _dns_label, defaults.namespace)
+    service = settingsources.pick("service_name", flags, environ, _dns_label, defaults.service_name)
     names, addresses = _sans(
         _list("extra_san", flags, environ, env_name="BULKHEAD_EXTRA_SANS") or ()
     )
@@ -246,42 +191,58 @@ def resolve(flags: Mapping[str, object], environ: Mapping[str, str]) -> Settings
         try:
             _endpoint(probe)
         except ValueError as err:
-            raise SettingsError(f"--probe-endpoint / BULKHEAD_PROBE_ENDPOINTS: {err}") from err
+            raise settingsources.SettingsError(
+                f"--probe-endpoint / BULKHEAD_PROBE_ENDPOINTS: {err}"
+            ) from err
     settings = Settings(
-        kubeconfig=_pick("kubeconfig", flags, environ, str, "") or None,
+        kubeconfig=settingsources.pick("kubeconfig", flags, environ, str, "") or None,
         namespace=namespace,
         service_name=service,
-        tls_secret=_pick("tls_secret", flags, environ, _name, defaults.tls_secret),
-        ca_secret=_pick("ca_secret", flags, environ, _name, defaults.ca_secret),
-        webhook_configuration=_pick(
+        tls_secret=settingsources.pick("tls_secret", flags, environ, _name, defaults.tls_secret),
+        ca_secret=settingsources.pick("ca_secret", flags, environ, _name, defaults.ca_secret),
+        webhook_configuration=settingsources.pick(
             "webhook_configuration", flags, environ, _name, defaults.webhook_configuration
         ),
         extra_dns_names=names,
         extra_ip_addresses=addresses,
-        ca_lifetime=_pick("ca_lifetime", flags, environ, duration, defaults.ca_lifetime),
-        cert_lifetime=_pick("cert_lifetime", flags, environ, duration, defaults.cert_lifetime),
-        rotation_overlap=_pick(
+        ca_lifetime=settingsources.pick(
+            "ca_lifetime", flags, environ, duration, defaults.ca_lifetime
+        ),
+        cert_lifetime=settingsources.pick(
+            "cert_lifetime", flags, environ, duration, defaults.cert_lifetime
+        ),
+        rotation_overlap=settingsources.pick(
             "rotation_overlap", flags, environ, duration, defaults.rotation_overlap
         ),
-        clock_skew=_pick("clock_skew", flags, environ, _skew, defaults.clock_skew),
-        check_interval=_pick("check_interval", flags, environ, _seconds, defaults.check_interval),
+        clock_skew=settingsources.pick("clock_skew", flags, environ, _skew, defaults.clock_skew),
+        check_interval=settingsources.pick(
+            "check_interval", flags, environ, _seconds, defaults.check_interval
+        ),
         probe_endpoints=probes or None,
-        metrics_address=_pick(
+        metrics_address=settingsources.pick(
             "metrics_address", flags, environ, _address, defaults.metrics_address
         ),
-        metrics_port=_pick("metrics_port", flags, environ, _port, defaults.metrics_port),
-        health_port=_pick("health_port", flags, environ, _port, defaults.health_port),
-        pss_latest_minor=_pick(
-            "pss_latest", flags, environ, _latest_minor, defaults.pss_latest_minor
+        metrics_port=settingsources.pick(
+            "metrics_port", flags, environ, settingsources.port, defaults.metrics_port
         ),
-        log_level=_pick("log_level", flags, environ, _log_level, defaults.log_level),
+        health_port=settingsources.pick(
+            "health_port", flags, environ, settingsources.port, defaults.health_port
+        ),
+        pss_latest_minor=settingsources.pick(
+            "pss_latest", flags, environ, settingsources.latest_minor, defaults.pss_latest_minor
+        ),
+        log_level=settingsources.pick(
+            "log_level", flags, environ, settingsources.log_level, defaults.log_level
+        ),
     )
     if settings.tls_secret == settings.ca_secret:
-        raise SettingsError("--tls-secret and --ca-secret must name different Secrets")
+        raise settingsources.SettingsError(
+            "--tls-secret and --ca-secret must name different Secrets"
+        )
     if settings.cert_lifetime > settings.ca_lifetime:
-        raise SettingsError("--cert-lifetime must not be longer than --ca-lifetime")
+        raise settingsources.SettingsError("--cert-lifetime must not be longer than --ca-lifetime")
     if settings.rotation_overlap * 3 >= settings.cert_lifetime:
-        raise SettingsError(
+        raise settingsources.SettingsError(
             "--rotation-overlap must be under a third of --cert-lifetime "
             "(a due renewal waits for it)"
         )

@@ -7,8 +7,9 @@ to it); ``serve(settings)`` runs ``bulkhead serve``. Settings come from
 
 from webhook.server.app import create_app
 from webhook.server.serving import ServeError, serve
-from webhook.server.settings import Settings, SettingsError, resolve
+from webhook.server.settings import Settings, resolve
 from webhook.server.state import State
+from webhook.settingsources import SettingsError
 
 __all__ = [
     "ServeError",

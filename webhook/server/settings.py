@@ -4,9 +4,10 @@ Every setting has one name and three sources, in order of precedence:
 a command-line flag, then the ``BULKHEAD_<NAME>`` environment variable, then
 the default. ``resolve`` takes the flags (``None`` when a flag was not given)
 and the environment as plain mappings, checks every value and returns one
-frozen ``Settings``; ``SettingsError`` names the flag and the variable at
-fault. The serving process hands the resolved settings to its worker as JSON
-(``to_json`` / ``from_json``) so both always agree.
+frozen ``Settings``; ``SettingsError`` (``webhook.settingsources``, which also
+owns the precedence and the parsers shared with the operator) names the flag
+and the variable at fault. The serving process hands the resolved settings
+to its worker as JSON (``to_json`` / ``from_json``) so both always agree.
 
 ===========================  ==================================  =========
 flag                         environment                         default
@@ -40,24 +41,16 @@ import dataclasses
 import ipaddress
 import json
 import math
-from collections.abc import Callable, Mapping
-from typing import Any, Final, TypeVar
+from collections.abc import Mapping
+from typing import Any, Final
 
-from webhook import profiles
+from webhook import profiles, settingsources
 
-ENV_PREFIX: Final = "BULKHEAD_"
 #: The largest AdmissionReview body accepted (the brief's 7 MiB).
 MAX_BODY_BYTES: Final = 7 * 1024 * 1024
 #: The deepest JSON nesting accepted in a review.
 MAX_JSON_DEPTH: Final = 100
-LOG_LEVELS: Final = ("debug", "info", "warning", "error")
 DEFAULT_LATEST_MINOR: Final = profiles.DEFAULT_LATEST_MINOR
-
-T = TypeVar("T")
-
-
-class SettingsError(ValueError):
-    """A setting cannot be used; the message names the flag and environment variable."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,40 +82,12 @@ class Settings:
         """The settings ``to_json`` wrote (the worker's copy of the parent's settings)."""
         raw = json.loads(text)
         if not isinstance(raw, dict):
-            raise SettingsError("worker settings must be a JSON object")
+            raise settingsources.SettingsError("worker settings must be a JSON object")
         known = {f.name for f in dataclasses.fields(cls)}
         values: dict[str, Any] = {k: v for k, v in raw.items() if k in known}
         for name in ("policy_files", "profiles"):
             values[name] = tuple(values.get(name) or ())
         return cls(**values)
-
-
-def _env_name(name: str) -> str:
-    return ENV_PREFIX + name.upper()
-
-
-def _flag_name(name: str) -> str:
-    return "--" + name.replace("_", "-")
-
-
-def _pick(
-    name: str,
-    flags: Mapping[str, object],
-    environ: Mapping[str, str],
-    convert: Callable[[str], T],
-    default: T,
-) -> T:
-    """The flag if given, else the environment variable if set, else ``default``."""
-    env = _env_name(name)
-    flagged = flags.get(name)
-    try:
-        if flagged is not None:
-            return convert(str(flagged))
-        if environ.get(env, "") != "":
-            return convert(environ[env])
-    except ValueError as err:
-        raise SettingsError(f"{_flag_name(name)} / {env}: {err}") from err
-    return default
 
 
 def _list(
@@ -131,7 +96,7 @@ def _list(
     flagged = flags.get(name)
     if flagged:
         if not isinstance(flagged, list | tuple):
-            raise SettingsError(f"{_flag_name(name)}: expected a list")
+            raise settingsources.SettingsError(f"{settingsources.flag_name(name)}: expected a list")
         return tuple(str(item) for item in flagged)
     raw = environ.get(env_name, "")
     return tuple(item.strip() for item in raw.split(",") if item.strip())
@@ -141,13 +106,6 @@ def _positive_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"must be a positive number of seconds, not {text!r}")
-    return value
-
-
-def _port(text: str) -> int:
-    value = int(text)
-    if not 0 <= value <= 65535:
-        raise ValueError(f"must be between 0 and 65535, not {text}")
     return value
 
 
@@ -166,13 +124,6 @@ def _address(text: str) -> str:
     return text
 
 
-def _log_level(text: str) -> str:
-    level = text.lower()
-    if level not in LOG_LEVELS:
-        raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}, not {text!r}")
-    return level
-
-
 def _boolean(text: str) -> bool:
     lowered = text.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
@@ -182,17 +133,11 @@ def _boolean(text: str) -> bool:
     raise ValueError(f"must be true or false, not {text!r}")
 
 
-def _latest_minor(text: str) -> int:
-    minor = profiles.parse_version(text)
-    if minor is None or minor > profiles.NEWEST_MINOR:
-        raise ValueError(f"must be between v1.0 and v1.{profiles.NEWEST_MINOR}, not {text!r}")
-    return minor
-
-
 def _required(name: str, flags: Mapping[str, object], environ: Mapping[str, str]) -> str:
-    value = _pick(name, flags, environ, str, "")
+    value = settingsources.pick(name, flags, environ, str, "")
     if not value:
-        raise SettingsError(f"{_flag_name(name)} (or {_env_name(name)}) is required")
+        flag, variable = settingsources.flag_name(name), settingsources.variable_name(name)
+        raise settingsources.SettingsError(f"{flag} (or {variable}) is required")
     return value
 
 
@@ -200,16 +145,18 @@ def resolve(flags: Mapping[str, object], environ: Mapping[str, str]) -> Settings
     """Settings from flags (``None`` = not given), then ``BULKHEAD_*`` variables, then defaults."""
     policy_files = _list("policy_file", flags, environ, env_name="BULKHEAD_POLICY_FILES")
     profile_texts = _list("profile", flags, environ, env_name="BULKHEAD_PROFILES")
-    kubeconfig = _pick("kubeconfig", flags, environ, str, "") or None
+    kubeconfig = settingsources.pick("kubeconfig", flags, environ, str, "") or None
     watch_cluster = not policy_files and not profile_texts
     if watch_cluster and kubeconfig is None and not environ.get("KUBERNETES_SERVICE_HOST"):
-        raise SettingsError(
+        raise settingsources.SettingsError(
             "nothing to enforce: give --policy-file (BULKHEAD_POLICY_FILES) "
             "or --profile (BULKHEAD_PROFILES), or run in a cluster (or give --kubeconfig, "
             "BULKHEAD_KUBECONFIG) to enforce its policy objects"
         )
-    latest = _pick("pss_latest", flags, environ, _latest_minor, profiles.DEFAULT_LATEST_MINOR)
-    client_ca = _pick("client_ca_file", flags, environ, str, "")
+    latest = settingsources.pick(
+        "pss_latest", flags, environ, settingsources.latest_minor, profiles.DEFAULT_LATEST_MINOR
+    )
+    client_ca = settingsources.pick("client_ca_file", flags, environ, str, "")
     return Settings(
         tls_cert_file=_required("tls_cert_file", flags, environ),
         tls_private_key_file=_required("tls_private_key_file", flags, environ),
@@ -217,13 +164,21 @@ def resolve(flags: Mapping[str, object], environ: Mapping[str, str]) -> Settings
         policy_files=policy_files,
         profiles=profile_texts,
         pss_latest_minor=latest,
-        address=_pick("address", flags, environ, _address, "0.0.0.0"),  # noqa: S104
-        port=_pick("port", flags, environ, _port, 8443),
-        reload_interval=_pick("reload_interval", flags, environ, _positive_float, 1.0),
-        shutdown_timeout=_pick("shutdown_timeout", flags, environ, _positive_float, 25.0),
-        max_connections=_pick("max_connections", flags, environ, _positive_int, 1024),
-        log_level=_pick("log_level", flags, environ, _log_level, "info"),
-        enable_noop_endpoint=_pick("enable_noop_endpoint", flags, environ, _boolean, False),
+        address=settingsources.pick("address", flags, environ, _address, "0.0.0.0"),  # noqa: S104
+        port=settingsources.pick("port", flags, environ, settingsources.port, 8443),
+        reload_interval=settingsources.pick(
+            "reload_interval", flags, environ, _positive_float, 1.0
+        ),
+        shutdown_timeout=settingsources.pick(
+            "shutdown_timeout", flags, environ, _positive_float, 25.0
+        ),
+        max_connections=settingsources.pick("max_connections", flags, environ, _positive_int, 1024),
+        log_level=settingsources.pick(
+            "log_level", flags, environ, settingsources.log_level, "info"
+        ),
+        enable_noop_endpoint=settingsources.pick(
+            "enable_noop_endpoint", flags, environ, _boolean, False
+        ),
         watch_cluster=watch_cluster,
         kubeconfig=kubeconfig,
     )

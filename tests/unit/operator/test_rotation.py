@@ -39,6 +39,18 @@ def _bootstrap() -> rotation.Plan:
     return rotation.plan(rotation.Current(ca=None, serving=None), POLICY, now=T0)
 
 
+def _serving(plan: rotation.Plan, *, now: datetime.datetime) -> pki.KeyPair:
+    """A serving certificate for POLICY, issued at ``now`` by ``plan``'s CA."""
+    return pki.new_serving(
+        ca=plan.ca,
+        dns_names=POLICY.dns_names,
+        ip_addresses=POLICY.ip_addresses,
+        now=now,
+        lifetime=POLICY.cert_lifetime,
+        skew=POLICY.skew,
+    )
+
+
 def test_bootstrap_issues_ca_and_serving_certificate() -> None:
     plan = _bootstrap()
     assert plan.ca_issued
@@ -90,14 +102,7 @@ def test_ca_rotation_overlaps_then_switches_then_retires() -> None:
     now = T0 + 400 * SECOND  # 2/3 of 600 s
     state = dataclasses.replace(
         state,
-        serving=pki.new_serving(
-            ca=first.ca,
-            dns_names=POLICY.dns_names,
-            ip_addresses=POLICY.ip_addresses,
-            now=now - 5 * SECOND,
-            lifetime=POLICY.cert_lifetime,
-            skew=POLICY.skew,
-        ),
+        serving=_serving(first, now=now - 5 * SECOND),
     )
     rotated = rotation.plan(state, POLICY, now=now)
     assert rotated.ca_issued
@@ -142,14 +147,7 @@ def test_without_probes_the_overlap_alone_retires_the_old_ca() -> None:
     now = T0 + 400 * SECOND
     state = dataclasses.replace(
         _apply(first),
-        serving=pki.new_serving(
-            ca=first.ca,
-            dns_names=POLICY.dns_names,
-            ip_addresses=POLICY.ip_addresses,
-            now=now - 5 * SECOND,
-            lifetime=POLICY.cert_lifetime,
-            skew=POLICY.skew,
-        ),
+        serving=_serving(first, now=now - 5 * SECOND),
     )
     rotated = rotation.plan(state, POLICY, now=now)
     assert rotated.ca_issued

@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 
+from webhook import settingsources
 from webhook.operator import settings
 
 
@@ -69,7 +70,7 @@ def test_probes_can_be_turned_off_and_listed_in_the_environment() -> None:
     ],
 )
 def test_errors_name_the_setting(flags: dict[str, object], match: str) -> None:
-    with pytest.raises(settings.SettingsError, match=match):
+    with pytest.raises(settingsources.SettingsError, match=match):
         settings.resolve(flags, {})
 
 

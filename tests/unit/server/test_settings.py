@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from webhook import settingsources
 from webhook.server import settings
 
 REQUIRED = {"tls_cert_file": "/c", "tls_private_key_file": "/k", "profile": ["restricted"]}
@@ -87,7 +88,9 @@ def test_required_files_come_from_the_environment_too() -> None:
 def test_bad_settings_name_the_flag_and_variable(
     flags: dict[str, Any], environ: dict[str, str], named: str
 ) -> None:
-    with pytest.raises(settings.SettingsError, match=named.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(
+        settingsources.SettingsError, match=named.replace("(", r"\(").replace(")", r"\)")
+    ):
         settings.resolve(_flags(**flags), environ)
 
 

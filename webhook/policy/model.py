@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import types
 from collections.abc import Mapping
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 
 from webhook import profiles
 from webhook.policy import patterns, selectors
@@ -47,9 +48,11 @@ WORKLOAD_KINDS: Final[tuple[str, ...]] = (
 POD_SECURITY_CHECK_IDS: Final[frozenset[str]] = frozenset(profiles.CHECKS)
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class Subject:
-    """What an admission request submits, where and by whom.
+_NO_LABELS: Final[Mapping[str, str]] = types.MappingProxyType({})
+
+
+class Subject(NamedTuple):
+    """What an admission request submits, where and by whom (immutable; built per review).
 
     ``kind`` is the submitted object's kind (``Deployment``), ``namespace``
     its namespace (``None`` for a cluster-scoped object), the label maps
@@ -59,8 +62,8 @@ class Subject:
 
     kind: str
     namespace: str | None
-    namespace_labels: Mapping[str, str] = dataclasses.field(default_factory=dict)
-    object_labels: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    namespace_labels: Mapping[str, str] = _NO_LABELS
+    object_labels: Mapping[str, str] = _NO_LABELS
     username: str = ""
     groups: tuple[str, ...] = ()
 

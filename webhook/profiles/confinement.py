@@ -59,7 +59,7 @@ def _levels(pod: podview.PodView) -> list[_Owner]:
 
 def _apparmor(pod: podview.PodView) -> list[findings.Finding]:
     out: list[findings.Finding] = []
-    for owner in _levels(pod):
+    for owner in _levels(pod) if pod.sets_security("appArmorProfile") else ():
         kind = _type_of(owner.security_context, "appArmorProfile")
         if kind is not None and kind not in _APPARMOR_TYPES:
             out.append(
@@ -93,6 +93,8 @@ def _apparmor(pod: podview.PodView) -> list[findings.Finding]:
 
 
 def _selinux_with(pod: podview.PodView, allowed: frozenset[str]) -> list[findings.Finding]:
+    if not pod.sets_security("seLinuxOptions"):
+        return []
     out: list[findings.Finding] = []
     for owner in _levels(pod):
         options = owner.security_context.get("seLinuxOptions")
@@ -160,6 +162,8 @@ def _seccomp_annotations(pod: podview.PodView) -> list[findings.Finding]:
 
 
 def _bad_seccomp_fields(pod: podview.PodView, check: str) -> list[findings.Finding]:
+    if not pod.sets_security("seccompProfile"):
+        return []
     out: list[findings.Finding] = []
     for owner in _levels(pod):
         kind = _type_of(owner.security_context, "seccompProfile")

@@ -88,12 +88,23 @@ _HOST_ACTIONS: Final = ("httpGet", "tcpSocket")
 def _host_of(handler: object) -> list[tuple[str, str]]:
     """The (action, host) pairs of a probe or lifecycle handler that name a host."""
     hosts: list[tuple[str, str]] = []
-    if isinstance(handler, dict):
+    if type(handler) is dict:
         for action in _HOST_ACTIONS:
             target = handler.get(action)
-            if isinstance(target, dict) and target.get("host"):
+            if type(target) is dict and target.get("host"):
                 hosts.append((action, str(target["host"])))
     return hosts
+
+
+def _names_a_host(handler: object) -> bool:
+    """Whether a probe or lifecycle handler names a host at all (the common answer: no)."""
+    if type(handler) is not dict:
+        return False
+    http = handler.get("httpGet")
+    if type(http) is dict and http.get("host"):
+        return True
+    tcp = handler.get("tcpSocket")
+    return type(tcp) is dict and bool(tcp.get("host"))
 
 
 def _probe_finding(
@@ -114,14 +125,18 @@ def _host_probes(pod: podview.PodView) -> list[findings.Finding]:
         spec = container.spec
         for probe in _PROBES:
             handler = spec.get(probe)
-            if handler:
+            if handler and _names_a_host(handler):
                 for action, host in _host_of(handler):
                     out.append(_probe_finding(container, (probe, action, "host"), host))
         lifecycle = spec.get("lifecycle")
-        if lifecycle and isinstance(lifecycle, dict):
+        if lifecycle and type(lifecycle) is dict:
             for name in _HANDLERS:
-                for action, host in _host_of(lifecycle.get(name)):
-                    out.append(_probe_finding(container, ("lifecycle", name, action, "host"), host))
+                handler = lifecycle.get(name)
+                if handler and _names_a_host(handler):
+                    for action, host in _host_of(handler):
+                        out.append(
+                            _probe_finding(container, ("lifecycle", name, action, "host"), host)
+                        )
     return out
 
 

@@ -37,6 +37,8 @@ def _forbidden_everywhere(
     ``<reason> (<pod or container> must not set <setting>)``.
     """
     key = field[0]
+    if not pod.sets_security(key):
+        return []
     out: list[findings.Finding] = []
     if bad(pod.security_context.get(key)):
         out.append(

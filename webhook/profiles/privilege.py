@@ -44,6 +44,8 @@ _RESTRICTED_ADD: Final = frozenset({"NET_BIND_SERVICE"})
 
 
 def _privileged(pod: podview.PodView) -> list[findings.Finding]:
+    if not pod.sets_security("privileged"):
+        return []
     return [
         c.finding(
             "privileged",
@@ -151,6 +153,8 @@ def _allow_privilege_escalation_linux(pod: podview.PodView) -> list[findings.Fin
 
 
 def _proc_mount_for(pod: podview.PodView, check: str) -> list[findings.Finding]:
+    if not pod.sets_security("procMount"):
+        return []
     out: list[findings.Finding] = []
     for c in pod.containers:
         value = c.security_context.get("procMount")

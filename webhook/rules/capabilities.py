@@ -174,7 +174,7 @@ def _add_finding(
     )
 
 
-def check(pod: podview.PodView, params: Params) -> list[findings.Finding]:
+def check(params: Params, pod: podview.PodView) -> list[findings.Finding]:
     """Findings for missing drops and disallowed additions."""
     if pod.windows:
         return []

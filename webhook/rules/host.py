@@ -65,7 +65,7 @@ _FIX_PORTS: Final = (
 # -- hostNamespaces --------------------------------------------------------------------
 
 
-def check_namespaces(pod: podview.PodView, params: bool) -> list[findings.Finding]:
+def check_namespaces(params: bool, pod: podview.PodView) -> list[findings.Finding]:
     """One finding per host namespace the pod shares."""
     spec = pod.spec
     out: list[findings.Finding] = []
@@ -173,7 +173,7 @@ def _path_problem(host_path: Any, params: PathParams) -> str | None:
     return f'uses the host path "{host_path}", which contains ".."'
 
 
-def check_path(pod: podview.PodView, params: PathParams) -> list[findings.Finding]:
+def check_path(params: PathParams, pod: podview.PodView) -> list[findings.Finding]:
     """Findings for hostPath volumes outside the allowed prefixes."""
     volumes = pod.spec.get("volumes")
     if not volumes:
@@ -259,7 +259,7 @@ def parse_ports(value: object, path: str) -> PortParams | None:
     return PortParams(allowed=frozenset(allowed))
 
 
-def check_ports(pod: podview.PodView, params: PortParams) -> list[findings.Finding]:
+def check_ports(params: PortParams, pod: podview.PodView) -> list[findings.Finding]:
     """Findings for container ports with a host port that is not allowed."""
     allowed = params.allowed
     out: list[findings.Finding] = []

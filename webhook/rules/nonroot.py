@@ -38,7 +38,7 @@ def _is_root(value: Any) -> bool:
     return value == 0 and not isinstance(value, bool)
 
 
-def check(pod: podview.PodView, params: bool) -> list[findings.Finding]:
+def check(params: bool, pod: podview.PodView) -> list[findings.Finding]:
     """Findings for containers that may run as root."""
     out: list[findings.Finding] = []
     pod_sc = pod.security_context

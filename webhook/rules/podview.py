@@ -17,6 +17,7 @@ can refuse the object instead of judging half of it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any, Final, Literal, NamedTuple
 
 from webhook.rules import findings
@@ -93,6 +94,8 @@ class PodView(NamedTuple):
     containers: tuple[Container, ...]
     windows: bool
     host_users_false: bool
+    #: every ``securityContext`` key some container sets (lets a check skip a pod in one look)
+    container_security_keys: AbstractSet[str] = frozenset()
 
     def field(self, *parts: str) -> str:
         """The full path of a pod-spec field: ``field("securityContext", "runAsUser")``."""
@@ -114,6 +117,10 @@ class PodView(NamedTuple):
     def annotations(self) -> Mapping[str, Any]:
         value = self.metadata.get("annotations")
         return value if type(value) is dict or isinstance(value, Mapping) else _EMPTY
+
+    def sets_security(self, key: str) -> bool:
+        """Whether the pod or any container has ``securityContext.<key>`` present."""
+        return key in self.container_security_keys or key in self.security_context
 
     def annotation_path(self, key: str) -> str:
         return f"{self.metadata_path}.annotations[{key}]"
@@ -191,6 +198,7 @@ def read(
     if type(pod_sc) is not dict:
         pod_sc = _mapping(pod_sc, f"{spec_path}.securityContext")
     containers: list[Container] = []
+    security_keys: set[str] = set()
     for kind in CONTAINER_KINDS:
         entries = pod_spec.get(kind)
         if entries is None:
@@ -204,6 +212,10 @@ def read(
             name = entry.get("name")
             image = entry.get("image")
             sc = entry.get("securityContext")
+            if type(sc) is not dict:
+                sc = _mapping(sc, f"{path}.securityContext")
+            if sc:
+                security_keys.update(sc)
             containers.append(
                 Container(
                     kind,
@@ -212,7 +224,7 @@ def read(
                     image if type(image) is str else "",
                     path,
                     entry,
-                    sc if type(sc) is dict else _mapping(sc, f"{path}.securityContext"),
+                    sc,
                 )
             )
     os_spec = pod_spec.get("os")
@@ -226,4 +238,5 @@ def read(
         containers=tuple(containers),
         windows=windows,
         host_users_false=pod_spec.get("hostUsers") is False,
+        container_security_keys=security_keys,
     )

@@ -31,7 +31,7 @@ _FIX_PRIVILEGED: Final = (
 _FIX_ESCALATION: Final = "Set securityContext.allowPrivilegeEscalation: false on the container."
 
 
-def check_privileged(pod: podview.PodView, params: bool) -> list[findings.Finding]:
+def check_privileged(params: bool, pod: podview.PodView) -> list[findings.Finding]:
     """Findings for containers that set ``securityContext.privileged: true``."""
     out: list[findings.Finding] = []
     for container in pod.containers:
@@ -48,7 +48,7 @@ def check_privileged(pod: podview.PodView, params: bool) -> list[findings.Findin
     return out
 
 
-def check_escalation(pod: podview.PodView, params: bool) -> list[findings.Finding]:
+def check_escalation(params: bool, pod: podview.PodView) -> list[findings.Finding]:
     """Findings for containers that do not set ``allowPrivilegeEscalation: false``."""
     return explicit.check_containers(
         pod,

@@ -50,7 +50,7 @@ def parse(value: object, path: str) -> tuple[str, ...] | None:
     return tuple(names) or None
 
 
-def check(pod: podview.PodView, params: tuple[str, ...]) -> list[findings.Finding]:
+def check(params: tuple[str, ...], pod: podview.PodView) -> list[findings.Finding]:
     """One finding per required probe a regular container lacks."""
     out: list[findings.Finding] = []
     for container in pod.containers:

@@ -131,7 +131,7 @@ def _judge(
     )
 
 
-def check(pod: podview.PodView, params: Params) -> list[findings.Finding]:
+def check(params: Params, pod: podview.PodView) -> list[findings.Finding]:
     """Findings for images that are invalid, from elsewhere, unpinned or ``latest``."""
     out: list[findings.Finding] = []
     allowed = params.allowed

@@ -5,12 +5,13 @@ docs and metrics, and the name of its test table. ``parse`` turns the value an
 admin wrote under ``spec.rules.<id>`` into the rule's parameters (or ``None``
 when the value switches the rule off, such as ``privileged: true``); it raises
 ``ConfigError`` naming the exact field. ``check`` is a small pure function from
-a pod view and those parameters to findings.
+those parameters and a pod view to findings.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final, Generic, TypeVar
@@ -62,7 +63,7 @@ class Rule(Generic[Params]):
     fields: tuple[str, ...]
     fix: str
     parse: Callable[[object, str], Params | None]
-    check: Callable[[podview.PodView, Params], list[findings.Finding]]
+    check: Callable[[Params, podview.PodView], list[findings.Finding]]
 
     def bind(self, value: object, path: str) -> BoundCheck | None:
         """Parse ``value`` (found at ``path``) and fix it as this rule's parameters.
@@ -72,11 +73,10 @@ class Rule(Generic[Params]):
         params = self.parse(value, path)
         if params is None:
             return None
-        check = self.check
-
-        def run(pod: podview.PodView) -> list[findings.Finding]:
-            return check(pod, params)
-
+        # a C-level partial: no extra Python frame per rule per review
+        run: Callable[[podview.PodView], list[findings.Finding]] = functools.partial(
+            self.check, params
+        )
         return BoundCheck(id=self.id, run=run)
 
 

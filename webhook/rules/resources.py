@@ -279,7 +279,7 @@ def _request_finding(
     )
 
 
-def check(pod: podview.PodView, params: Params) -> list[findings.Finding]:
+def check(params: Params, pod: podview.PodView) -> list[findings.Finding]:
     """Findings for missing, invalid and too large limits and requests."""
     out: list[findings.Finding] = []
     limit_checks = params.limits

@@ -26,7 +26,7 @@ _FIX: Final = (
 )
 
 
-def check(pod: podview.PodView, params: bool) -> list[findings.Finding]:
+def check(params: bool, pod: podview.PodView) -> list[findings.Finding]:
     """Findings for containers whose root filesystem is writable."""
     return explicit.check_containers(
         pod,

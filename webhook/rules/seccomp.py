@@ -72,7 +72,7 @@ def _bad_type_message(subject: str, profile_type: Any, *, allowed: frozenset[str
     )
 
 
-def check(pod: podview.PodView, params: frozenset[str]) -> list[findings.Finding]:
+def check(params: frozenset[str], pod: podview.PodView) -> list[findings.Finding]:
     """Findings for profile types that are not allowed and containers with none."""
     if pod.windows:
         return []

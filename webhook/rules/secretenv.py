@@ -208,7 +208,7 @@ def _reason(name: Any, value: str) -> str | None:
     return None
 
 
-def check(pod: podview.PodView, params: bool) -> list[findings.Finding]:
+def check(params: bool, pod: podview.PodView) -> list[findings.Finding]:
     """Findings for secrets written literally into environment variables."""
     out: list[findings.Finding] = []
     for container in pod.containers:

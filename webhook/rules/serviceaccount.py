@@ -26,7 +26,7 @@ _FIX: Final = (
 )
 
 
-def check(pod: podview.PodView, params: bool) -> list[findings.Finding]:
+def check(params: bool, pod: podview.PodView) -> list[findings.Finding]:
     """A finding when the pod does not opt out of the service account token."""
     value = pod.spec.get("automountServiceAccountToken")
     if value is False:

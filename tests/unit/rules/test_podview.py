@@ -76,3 +76,35 @@ def test_pod_finding_names_no_container() -> None:
     )
     at = view.finding_at("c", view.annotation_path("a/b"), message="m", fix="f")
     assert (at.path, at.container, at.image) == ("metadata.annotations[a/b]", None, None)
+
+
+@pytest.mark.parametrize(
+    ("spec", "key", "expected"),
+    [
+        ({"containers": [{"name": "a"}]}, "privileged", False),
+        (
+            {"containers": [{"name": "a", "securityContext": {"privileged": False}}]},
+            "privileged",
+            True,
+        ),
+        (
+            {"ephemeralContainers": [{"name": "e", "securityContext": {"procMount": "Unmasked"}}]},
+            "procMount",
+            True,
+        ),
+        (
+            {"initContainers": [{"name": "i", "securityContext": {"runAsUser": 0}}]},
+            "runAsUser",
+            True,
+        ),
+        ({"securityContext": {"runAsUser": 0}, "containers": [{"name": "a"}]}, "runAsUser", True),
+        (
+            {"securityContext": {"runAsUser": 0}, "containers": [{"name": "a"}]},
+            "seLinuxOptions",
+            False,
+        ),
+    ],
+    ids=["unset", "container-false-counts", "ephemeral", "init", "pod-level", "other-key"],
+)
+def test_sets_security_sees_every_level(spec: dict[str, object], key: str, expected: bool) -> None:
+    assert podview.read(spec).sets_security(key) is expected

@@ -1,15 +1,20 @@
-"""``create_app(settings, state)``: the only way a Flask app is made. No I/O.
+"""``create_app(settings, state)``: the only way the webhook's WSGI app is made. No I/O.
 
-The app registers the ``admission`` blueprint (``POST /validate``), the
-``health`` blueprint (``/healthz``, ``/readyz``, ``/metrics``) and, only
-when ``settings.enable_noop_endpoint`` is set, the ``benchmark`` blueprint
-(``POST /noop``). Every error Flask raises itself (404, 405, an unexpected
-exception) is answered with JSON; an unexpected exception never allows.
+The app is a Flask app (``WebhookApp``) that answers ``POST /validate`` and,
+only when ``settings.enable_noop_endpoint`` is set, ``POST /noop`` straight
+from the WSGI environ (``reviews.answer``: Flask's request and response
+objects cost more per review than the decision), and every other path
+through Flask: the ``health`` blueprint (``/healthz``, ``/readyz``,
+``/metrics``) and Flask's own errors (404, 405, an unexpected exception),
+which are answered with JSON; an unexpected exception never allows.
 Nothing runs at import and nothing is started here: the worker module loads
 policies and starts the file watchers before calling this.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import flask
 import werkzeug.exceptions
@@ -17,22 +22,51 @@ import werkzeug.exceptions
 from webhook.server import health, logs, metrics, reviews, runtime, settings, state
 
 
+class WebhookApp(flask.Flask):
+    """Flask, except for the review paths, which ``reviews.answer`` serves directly."""
+
+    def __init__(self, name: str, *, review_paths: dict[str, bool]) -> None:
+        super().__init__(name)
+        #: path -> whether it judges (``/validate``) or only decodes (``/noop``)
+        self.review_paths = review_paths
+
+    def wsgi_app(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        judge = self.review_paths.get(environ.get("PATH_INFO", ""))
+        if judge is None:
+            return super().wsgi_app(environ, start_response)
+        rt = self.extensions[runtime.EXTENSION]
+        status, headers, body = reviews.answer(rt, environ, judge=judge)
+        start_response(status, headers)
+        return [body]  # a list: granian sends it in one piece instead of iterating
+
+
+def _refusal(status: int, message: str, *headers: tuple[str, str]) -> flask.Response:
+    answer = reviews.refuse(
+        runtime.current(), flask.request.environ, status, message, headers=headers
+    )
+    return flask.Response(answer[2], status=answer[0], headers=answer[1])
+
+
 def _http_error(err: werkzeug.exceptions.HTTPException) -> flask.Response:
-    status = err.code or 500
-    response = reviews.refuse(status, err.description or err.name)
+    allow: tuple[tuple[str, str], ...] = ()
     if isinstance(err, werkzeug.exceptions.MethodNotAllowed) and err.valid_methods:
-        response.headers["Allow"] = ", ".join(sorted(err.valid_methods))
-    return response
+        allow = (("Allow", ", ".join(sorted(err.valid_methods))),)
+    return _refusal(err.code or 500, err.description or err.name, *allow)
 
 
 def _unexpected(err: Exception) -> flask.Response:
     runtime.current().log.error("unexpected error", extra=logs.fields(exception=type(err).__name__))
-    return reviews.refuse(500, "internal error")
+    return _refusal(500, "internal error")
 
 
-def create_app(settings: settings.Settings, state: state.State) -> flask.Flask:
-    """A Flask app answering AdmissionReviews with the policies ``state`` holds."""
-    app = flask.Flask("webhook.server")
+def create_app(settings: settings.Settings, state: state.State) -> WebhookApp:
+    """A WSGI app answering AdmissionReviews with the policies ``state`` holds."""
+    paths = {"/validate": True}
+    if settings.enable_noop_endpoint:
+        paths["/noop"] = False
+    app = WebhookApp("webhook.server", review_paths=paths)
     app.extensions[runtime.EXTENSION] = runtime.Runtime(
         settings=settings,
         state=state,
@@ -40,10 +74,7 @@ def create_app(settings: settings.Settings, state: state.State) -> flask.Flask:
         log=logs.logger("server"),
         review_log=logs.ReviewLog(level=settings.log_level),
     )
-    app.register_blueprint(reviews.blueprint)
     app.register_blueprint(health.blueprint)
-    if settings.enable_noop_endpoint:
-        app.register_blueprint(reviews.benchmark_blueprint)
     app.register_error_handler(werkzeug.exceptions.HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
     return app

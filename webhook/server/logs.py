@@ -14,7 +14,7 @@ import json
 import logging
 import sys
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from typing import IO, Any, Final
 
 from webhook.admission import messages, review
@@ -27,6 +27,10 @@ _LEVELS: Final = {
     "warning": logging.WARNING,
     "error": logging.ERROR,
 }
+
+
+#: ``json.dumps`` with separators builds a new encoder on every call; this one is built once.
+_ENCODE: Final = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def logger(name: str = "") -> logging.Logger:
@@ -90,16 +94,16 @@ class ReviewLog:
         *,
         outcome: str,
         code: int,
-        violations: Iterable[messages.Violation],
+        violations: Sequence[messages.Violation],
         seconds: float,
     ) -> None:
         if not self._enabled:
             return
-        checks: set[str] = set()
-        policies: set[str] = set()
-        for v in violations:
-            checks.add(v.finding.check)
-            policies.add(v.policy)
+        checks: list[str] = []
+        policies: list[str] = []
+        if violations:
+            checks = sorted({v.finding.check for v in violations})
+            policies = sorted({v.policy for v in violations})
         line = {
             "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds"),
             "level": "info",
@@ -115,11 +119,11 @@ class ReviewLog:
             "dryRun": request.dry_run,
             "outcome": outcome,
             "code": code,
-            "checks": sorted(checks),
-            "policies": sorted(policies),
+            "checks": checks,
+            "policies": policies,
             "durationMs": round(seconds * 1000, 3),
         }
-        text = json.dumps(line, separators=(",", ":")) + "\n"
+        text = _ENCODE(line) + "\n"
         stream = self._stream or sys.stderr
         with self._lock:
             stream.write(text)

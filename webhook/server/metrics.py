@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import collections
 import datetime
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 import prometheus_client
 import prometheus_client.exposition
@@ -77,6 +77,8 @@ class Metrics:
             registry=self.registry,
         )
         expiry.set_function(lambda: _seconds_left(state))
+        #: ``reviews``' children by (outcome, kind): ``labels()`` locks and checks on every call.
+        self._reviews_by_label: dict[tuple[str, str], prometheus_client.Counter] = {}
 
     def review(
         self,
@@ -84,10 +86,15 @@ class Metrics:
         outcome: str,
         kind: str,
         seconds: float,
-        violations: Iterable[messages.Violation] = (),
+        violations: Sequence[messages.Violation] = (),
     ) -> None:
-        self.reviews.labels(outcome, kind).inc()
+        child = self._reviews_by_label.get((outcome, kind))
+        if child is None:
+            child = self._reviews_by_label[outcome, kind] = self.reviews.labels(outcome, kind)
+        child.inc()
         self.duration.observe(seconds)
+        if not violations:
+            return
         counts = collections.Counter((v.policy, v.finding.check, v.action) for v in violations)
         for (policy_key, check, action), count in counts.items():
             self.violations.labels(policy_key, check, action).inc(count)

@@ -1,52 +1,63 @@
 """``POST /validate``: decode the AdmissionReview, delegate to ``admission.decide``, reply.
 
-No I/O beyond reading the request body. The view is thin on purpose: bytes
-checks live in ``decoding``, the verdict in ``admission``. Contract:
+No I/O beyond reading the request body. The endpoint is thin on purpose:
+bytes checks live in ``decoding``, the verdict in ``admission``. Contract:
 
 * every answer is an ``admission.k8s.io/v1`` AdmissionReview echoing the
   request uid (``""`` when the body has none), never a patch;
-* an unusable body is refused with its HTTP status (400, 413, 415) and a
-  JSON AdmissionReview body that does not allow anything;
+* an unusable body is refused with its HTTP status (400, 405, 413, 415) and
+  a JSON AdmissionReview body that does not allow anything;
 * a failure inside the decision is a denial with code 500 that still
   echoes the uid; the worker lives on and the log names only the exception
   type (its text might quote the object).
 
-``POST /noop`` (the ``benchmark`` blueprint, registered only when
-``enable_noop_endpoint`` is set) does everything ``/validate`` does except
-judging, so a benchmark can tell the decision's cost from the server's.
+``POST /noop`` (only when ``enable_noop_endpoint`` is set) does everything
+``/validate`` does except judging, so a benchmark can tell the decision's
+cost from the server's.
+
+These two paths are answered straight from the WSGI environ (``answer``),
+not through Flask's request and response objects, which cost more than the
+decision itself; ``app.WebhookApp`` routes them here and every other path
+through Flask. ``refuse`` is shared by both, so a refusal looks, counts and
+logs the same whichever way it came.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime
+import http
 import json
 import time
-
-import flask
+from collections.abc import Mapping
+from typing import Any, Final
 
 from webhook import admission
 from webhook.admission import review
 from webhook.server import decoding, logs, runtime, settings
 
-blueprint = flask.Blueprint("admission", __name__)
-benchmark_blueprint = flask.Blueprint("benchmark", __name__)
+#: An HTTP answer: status line, headers, body.
+Answer = tuple[str, list[tuple[str, str]], bytes]
+
+_STATUS: Final = {s.value: f"{s.value} {s.phrase}" for s in http.HTTPStatus}
+_CONTENT_TYPE: Final = ("Content-Type", "application/json")
+_DUMPS: Final = json.JSONEncoder(separators=(",", ":")).encode
 
 
-def _json(status: int, body: object) -> flask.Response:
-    return flask.Response(
-        json.dumps(body, separators=(",", ":")), status=status, mimetype="application/json"
-    )
+def _json(status: int, body: object, *extra: tuple[str, str]) -> Answer:
+    data = _DUMPS(body).encode()
+    headers = [_CONTENT_TYPE, ("Content-Length", str(len(data))), *extra]
+    return _STATUS.get(status, f"{status} Error"), headers, data
 
 
-def _drain() -> None:
+def _drain(environ: Mapping[str, Any]) -> None:
     """Read what is left of the body before refusing the request.
 
     An unread body makes the server close the connection early, and a client
     still sending may then see a reset instead of the answer. The front caps
     what one request can send, so this reads at most that much.
     """
-    stream = flask.request.environ.get("wsgi.input")
+    stream = environ.get("wsgi.input")
     if stream is None:
         return
     with contextlib.suppress(OSError, ValueError):
@@ -54,21 +65,27 @@ def _drain() -> None:
             pass
 
 
-def refuse(status: int, message: str, *, uid: str = "") -> flask.Response:
+def refuse(
+    rt: runtime.Runtime,
+    environ: Mapping[str, Any],
+    status: int,
+    message: str,
+    *,
+    uid: str = "",
+    headers: tuple[tuple[str, str], ...] = (),
+) -> Answer:
     """An HTTP error whose JSON body is an AdmissionReview that allows nothing."""
-    _drain()
-    rt = runtime.current()
+    _drain(environ)
     rt.metrics.rejected.labels(str(status)).inc()
     rt.log.warning(
         "request refused",
-        extra=logs.fields(code=status, uid=uid, reason=message, path=flask.request.path),
+        extra=logs.fields(code=status, uid=uid, reason=message, path=environ.get("PATH_INFO")),
     )
-    return _json(status, review.response(uid, allowed=False, code=status, message=message))
+    refusal = review.response(uid, allowed=False, code=status, message=message)
+    return _json(status, refusal, *headers)
 
 
-def _body() -> bytes:
-    """The body, read straight from the WSGI environ (werkzeug's wrappers cost more here)."""
-    environ = flask.request.environ
+def _body(environ: Mapping[str, Any]) -> bytes:
     if not decoding.content_type_ok(environ.get("CONTENT_TYPE")):
         raise decoding.BodyError(415, "the content type must be application/json")
     declared = environ.get("CONTENT_LENGTH") or ""
@@ -112,25 +129,26 @@ def _decide(rt: runtime.Runtime, request: admission.Request) -> admission.Decisi
         )
 
 
-_NOT_JUDGED = admission.Decision(allowed=True, judged=False, note="benchmark no-op")
+_NOT_JUDGED: Final = admission.Decision(allowed=True, judged=False, note="benchmark no-op")
+_POST_ONLY: Final = (("Allow", "POST"),)
+#: What werkzeug says for a 405, so both paths answer alike.
+_NOT_ALLOWED: Final = "The method is not allowed for the requested URL."
 
 
-def _answer(*, judge: bool) -> flask.Response:
-    rt = runtime.current()
+def _review(rt: runtime.Runtime, environ: Mapping[str, Any], *, judge: bool) -> Answer:
     started = time.perf_counter()
+    if environ.get("REQUEST_METHOD") != "POST":
+        return refuse(rt, environ, 405, _NOT_ALLOWED, headers=_POST_ONLY)
     try:
-        body = decoding.decode(_body())
+        body = decoding.decode(_body(environ))
     except decoding.BodyError as err:
-        return refuse(err.status, str(err))
-    uid = admission.uid_of(body)
+        return refuse(rt, environ, err.status, str(err))
     try:
         request = admission.parse(body)
     except admission.ReviewError as err:
-        return refuse(400, str(err), uid=uid)
+        return refuse(rt, environ, 400, str(err), uid=admission.uid_of(body))
     decision = _decide(rt, request) if judge else _NOT_JUDGED
-    outcome = decision.outcome if judge else "noop"
-    if decision.code == 500:
-        outcome = "error"
+    outcome = "error" if decision.code == 500 else decision.outcome if judge else "noop"
     answer = _json(200, decision.to_review(request.uid))
     seconds = time.perf_counter() - started
     rt.metrics.review(
@@ -146,11 +164,10 @@ def _answer(*, judge: bool) -> flask.Response:
     return answer
 
 
-@blueprint.post("/validate", provide_automatic_options=False)
-def validate() -> flask.Response:
-    return _answer(judge=True)
-
-
-@benchmark_blueprint.post("/noop", provide_automatic_options=False)
-def noop() -> flask.Response:
-    return _answer(judge=False)
+def answer(rt: runtime.Runtime, environ: Mapping[str, Any], *, judge: bool) -> Answer:
+    """The answer to one request for ``/validate`` (``judge``) or ``/noop``; never raises."""
+    try:
+        return _review(rt, environ, judge=judge)
+    except Exception as err:
+        rt.log.error("unexpected error", extra=logs.fields(exception=type(err).__name__))
+        return refuse(rt, environ, 500, "internal error")

@@ -1,8 +1,9 @@
 """The objects one app's views share, reached through ``flask.current_app``. No I/O.
 
-``create_app`` stores one ``Runtime`` in ``app.extensions``; views call
+``create_app`` stores one ``Runtime`` in ``app.extensions``; Flask views call
 ``current()`` instead of reaching for module globals, so two apps in one
-process (as in tests) never share state.
+process (as in tests) never share state. The review paths, which bypass
+Flask, get the same ``Runtime`` from ``app.WebhookApp`` as an argument.
 """
 
 from __future__ import annotations

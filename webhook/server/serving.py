@@ -38,7 +38,6 @@ from collections.abc import Callable, Coroutine
 from typing import Any, Final
 
 from webhook import policyfiles
-from webhook.policy import cache
 from webhook.server import front, logs, settings, tls, worker
 
 _LOG: Final = logs.logger("serve")
@@ -277,6 +276,21 @@ def _event_loop_runner() -> Runner:
     return typing.cast(Runner, run) if callable(run) else asyncio.run
 
 
+def _check_cluster_credentials(config: settings.Settings) -> None:
+    """``ServeError`` unless ``--kubeconfig`` or the in-cluster account is usable.
+
+    The cache is imported here, not at the top: importing this module (the
+    worker does, through the package) must not load the Kubernetes client,
+    about 15 MB that only ``watch_cluster`` needs.
+    """
+    from webhook.policy import cache  # noqa: PLC0415 - see above
+
+    try:
+        cache.client_configuration(kubeconfig=config.kubeconfig)
+    except cache.ConfigError as err:
+        raise ServeError(str(err)) from err
+
+
 def serve(config: settings.Settings) -> int:
     """Run until SIGTERM/SIGINT; the exit status (0: clean shutdown)."""
     logs.configure(config.log_level)
@@ -285,10 +299,10 @@ def serve(config: settings.Settings) -> int:
         context = _context(config)
         tls.describe(config.tls_cert_file)
         policyfiles.compile_profiles(config.profiles, latest_minor=config.pss_latest_minor)
-        if config.watch_cluster:  # fail here, clearly, rather than in the worker
-            cache.client_configuration(kubeconfig=config.kubeconfig)
-    except (tls.TlsError, policyfiles.PolicyFileError, cache.ConfigError) as err:
+    except (tls.TlsError, policyfiles.PolicyFileError) as err:
         raise ServeError(str(err)) from err
+    if config.watch_cluster:  # fail here, clearly, rather than in the worker
+        _check_cluster_credentials(config)
     listener = _listener(config)
     with tempfile.TemporaryDirectory(prefix="bulkhead-") as private:
         socket_path = os.path.join(private, "worker.sock")

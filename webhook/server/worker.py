@@ -18,19 +18,27 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import flask
 
-from webhook.policy import cache
 from webhook.server import app, logs, settings, sources, state
+
+if TYPE_CHECKING:
+    from webhook.policy import cache
 
 #: Where the serving process puts the resolved settings for its worker.
 SETTINGS_ENV: Final = "BULKHEAD_INTERNAL_WORKER_SETTINGS"
 
 
 def watch_cluster(config: settings.Settings, into: state.State) -> cache.PolicyCache:
-    """Start feeding ``into`` from the cluster's policy objects (``watch_cluster`` mode)."""
+    """Start feeding ``into`` from the cluster's policy objects (``watch_cluster`` mode).
+
+    The cache is imported here, not at the top: it brings in the Kubernetes
+    client (about 15 MB of the worker's memory), which only this mode needs.
+    """
+    from webhook.policy import cache  # noqa: PLC0415 - see above
+
     api = cache.Api(cache.client_configuration(kubeconfig=config.kubeconfig))
     feed = cache.PolicyCache(api=api, sink=into, latest_minor=config.pss_latest_minor)
     feed.start()

@@ -136,6 +136,62 @@ def test_errors_flask_raises_are_json_refusals(capsys: pytest.CaptureFixture[str
     assert client.get("/nope").status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "content_type", "status"),
+    [
+        ("HEAD", "/validate", "application/json", 405),
+        ("PUT", "/validate", "application/json", 405),
+        ("POST", "/validate", "text/plain", 415),
+        ("POST", "/validate/", "application/json", 404),
+        ("POST", "/VALIDATE", "application/json", 404),
+    ],
+    ids=["HEAD", "PUT", "text/plain", "trailing slash", "upper case"],
+)
+def test_refusals_look_the_same_on_both_paths(
+    capsys: pytest.CaptureFixture[str], method: str, path: str, content_type: str, status: int
+) -> None:
+    """``/validate`` is answered without Flask; its refusals match Flask's in status and body."""
+    app = create_app(_settings(), _state())
+    client = _client(app)
+    response = client.open(
+        path, method=method, data=json.dumps(_review()), content_type=content_type
+    )
+    assert response.status_code == status
+    assert response.headers["Content-Type"] == "application/json"
+    if method != "HEAD":
+        body = json.loads(response.get_data())
+        assert body["response"] == {
+            "uid": "",
+            "allowed": False,
+            "status": {
+                "code": status,
+                "message": body["response"]["status"]["message"],
+                "reason": "",
+            },
+        }
+    if status == 405:
+        assert response.headers["Allow"] == "POST"
+    text = client.get("/metrics").get_data(as_text=True)
+    assert f'bulkhead_admission_rejected_requests_total{{code="{status}"}} 1.0' in text
+
+
+def test_an_unexpected_error_on_the_review_path_is_a_json_500(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(body: object) -> admission.Request:
+        raise KeyError("a value from the object")
+
+    monkeypatch.setattr(admission, "parse", broken)
+    client = _client(create_app(_settings(), _state()))
+    response = _post(client, "/validate", _review())
+    assert response.status_code == 500
+    assert response.get_json()["response"]["allowed"] is False
+    assert "a value from the object" not in response.get_data(as_text=True)
+    assert _post(client, "/healthz", {}).status_code == 405  # Flask still answers the rest
+
+
 def test_a_failing_view_is_a_json_500(capsys: pytest.CaptureFixture[str]) -> None:
     app = create_app(_settings(), _state())
 

@@ -15,8 +15,24 @@ from webhook.server import decoding, settings
         (b'{"f": 1.5e300}', {"f": 1.5e300}),
         (b'{"s": "brackets [[[{{ and \\" quotes"}', {"s": 'brackets [[[{{ and " quotes'}),
         ('{"ü": "ß"}'.encode(), {"ü": "ß"}),
+        (
+            b'{"port": ":8080", "s": " :x", "k\\"": "\\":"}',
+            {"port": ":8080", "s": " :x", 'k"': '":'},
+        ),
+        (
+            b'{"a": {"a": {"a": 1}}, "b": [{"a": 1}, {"a": 1}]}',
+            {"a": {"a": {"a": 1}}, "b": [{"a": 1}] * 2},
+        ),
     ],
-    ids=["plain", "int64 bounds", "large float", "brackets in strings", "unicode"],
+    ids=[
+        "plain",
+        "int64 bounds",
+        "large float",
+        "brackets in strings",
+        "unicode",
+        "strings that look like keys",
+        "the same key in different objects",
+    ],
 )
 def test_valid_json_decodes(raw: bytes, value: object) -> None:
     assert decoding.decode(raw) == value
@@ -33,6 +49,10 @@ def test_valid_json_decodes(raw: bytes, value: object) -> None:
         (b'{"f": 1e400}', "overflows"),
         (b'{"f": NaN}', "NaN is not valid JSON"),
         (b'{"f": -Infinity}', "-Infinity is not valid JSON"),
+        (b'{"a" : 1, "a" : 2}', "duplicate key 'a'"),
+        (b'{"a"\n:\t1,\r\n "a":2}', "duplicate key 'a'"),
+        (b'{"x": ":8080", "o": {"k": 1, "k": 2}}', "duplicate key 'k'"),
+        (b'{"a\\\\": 1, "a\\\\": 2}', "duplicate key 'a\\\\\\\\'"),
         (b'{"a": }', "not valid JSON"),
         (b'{"a": 1} trailing', "not valid JSON"),
         (b'\xef\xbb\xbf{"a": 1}', "not valid JSON"),
@@ -44,6 +64,10 @@ def test_valid_json_decodes(raw: bytes, value: object) -> None:
     ids=[
         "duplicate keys",
         "duplicate nested keys",
+        "duplicate keys with spaces before the colon",
+        "duplicate keys with other whitespace",
+        "a duplicate after a value that looks like a key",
+        "duplicate keys ending in an escaped backslash",
         "int above int64",
         "int below int64",
         "int with 5000 digits",
@@ -63,6 +87,20 @@ def test_unusable_json_is_a_400(raw: bytes, message: str) -> None:
     with pytest.raises(decoding.BodyError, match=message) as caught:
         decoding.decode(raw)
     assert caught.value.status == 400
+
+
+@pytest.mark.parametrize(
+    ("raw", "keys"),
+    [
+        (b'{"a": 1, "b": {"c": [{"d": null}]}}', 4),
+        (b'{"a" :1,"b"\n:\t2}', 2),
+        (b'{"x": ":8080"}', 2),  # a string that opens with a colon counts too: an upper bound
+        (b'{"q\\"": "x\\":", "e\\\\": 0}', 2),
+    ],
+    ids=["nested", "whitespace", "colon string", "escapes"],
+)
+def test_keys_in_text_counts_every_key(raw: bytes, keys: int) -> None:
+    assert decoding.keys_in_text(raw) == keys
 
 
 def test_exactly_100_levels_are_fine() -> None:
@@ -103,3 +141,14 @@ def test_depth_ignores_brackets_inside_strings(raw: bytes, depth: int) -> None:
 )
 def test_content_type(content_type: str | None, ok: bool) -> None:
     assert decoding.content_type_ok(content_type) is ok
+
+
+def test_a_review_as_the_apiserver_sends_it_needs_no_second_decode() -> None:
+    """Colons inside strings (images, user names) do not look like keys: one decode suffices."""
+    raw = (
+        b'{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u",'
+        b'"userInfo":{"username":"system:serviceaccount:kube-system:rs"},"object":{"spec":'
+        b'{"containers":[{"image":"ghcr.io/a@sha256:00ff","args":["--addr=:8080"]}]}}}}'
+    )
+    assert decoding.keys_in_text(raw) == 11
+    assert decoding.decode(raw)["request"]["userInfo"]["username"].endswith(":rs")

@@ -103,8 +103,7 @@ def _capabilities_restricted(pod: podview.PodView) -> list[findings.Finding]:
     out: list[findings.Finding] = []
     for c in pod.containers:
         caps = c.security_context.get("capabilities") or {}
-        drop = caps.get("drop") or ()
-        if "ALL" not in drop:
+        if "ALL" not in (caps.get("drop") or ()):
             out.append(
                 c.finding(
                     "capabilities_restricted",
@@ -116,16 +115,20 @@ def _capabilities_restricted(pod: podview.PodView) -> list[findings.Finding]:
                     fix='add "ALL" to securityContext.capabilities.drop',
                 )
             )
-    out.extend(
-        _capabilities_with(
-            pod,
-            check="capabilities_restricted",
-            allowed=_RESTRICTED_ADD,
-            reason="unrestricted capabilities",
-            fix="remove it from securityContext.capabilities.add; only NET_BIND_SERVICE "
-            "may be added",
-        )
-    )
+        for index, name in enumerate(caps.get("add") or ()):
+            if name not in _RESTRICTED_ADD:
+                out.append(
+                    c.finding(
+                        "capabilities_restricted",
+                        "securityContext",
+                        "capabilities",
+                        f"add[{index}]",
+                        message=f'unrestricted capabilities (container "{c.name}" must not '
+                        f"add {name!r})",
+                        fix="remove it from securityContext.capabilities.add; only "
+                        "NET_BIND_SERVICE may be added",
+                    )
+                )
     return out
 
 

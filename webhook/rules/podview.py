@@ -229,14 +229,14 @@ def read(
             )
     os_spec = pod_spec.get("os")
     windows = type(os_spec) is dict and os_spec.get("name") == "windows"
-    return PodView(
-        spec_path=spec_path,
-        metadata_path=metadata_path,
-        spec=pod_spec,
-        metadata=_mapping(metadata, metadata_path),
-        security_context=pod_sc,
-        containers=tuple(containers),
-        windows=windows,
-        host_users_false=pod_spec.get("hostUsers") is False,
-        container_security_keys=security_keys,
+    return PodView(  # positional: the cheapest way to build a named tuple
+        spec_path,
+        metadata_path,
+        pod_spec,
+        metadata if type(metadata) is dict else _mapping(metadata, metadata_path),
+        pod_sc,
+        tuple(containers),
+        windows,
+        pod_spec.get("hostUsers") is False,
+        security_keys,
     )

@@ -38,6 +38,8 @@ def applies(
         subject.object_labels
     ):
         return False
+    if not compiled.exemptions:
+        return True
     return not any(
         entry.whole_request and exemptions.covers_request(entry, subject, now=now)
         for entry in compiled.exemptions

@@ -26,7 +26,16 @@ from collections.abc import Mapping, Sequence
 from typing import IO, Any, Final
 
 import webhook
-from webhook import admission, documents, operator, policy, policyfiles, profiles, server
+from webhook import (
+    admission,
+    documents,
+    operator,
+    policy,
+    policyfiles,
+    profiles,
+    server,
+    settingsources,
+)
 from webhook.rules import podview
 
 EXIT_OK: Final = 0
@@ -155,12 +164,9 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _latest_minor(text: str) -> int:
     try:
-        minor = profiles.parse_version(text)
+        return settingsources.latest_minor(text)
     except ValueError as err:
         raise UsageError(f"--pss-latest: {err}") from err
-    if minor is None or minor > profiles.NEWEST_MINOR:
-        raise UsageError(f"--pss-latest must be between v1.0 and v1.{profiles.NEWEST_MINOR}")
-    return minor
 
 
 def _metadata(body: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -3,9 +3,25 @@
 Multi-document YAML, JSON, ``kind: List`` (and ``*List``) objects and ``helm
 template`` output all come out as one ``Document`` per object, each knowing
 its file and document number so an error can name the one at fault. Empty
-documents are skipped; duplicate mapping keys are refused (a later key would
-silently win, and a security check must not judge a different object than
-the API server stores).
+documents are skipped.
+
+Hostile or broken input is refused with ``DocumentError``, never judged:
+
+* a duplicate mapping key (a later key would silently win, and a security
+  check must not judge a different object than the API server stores) and a
+  key that is itself a list or a mapping (JSON has no such keys);
+* aliases that expand a document by more than ``MAX_ALIAS_NODES`` nodes (an
+  "alias bomb": a few hundred bytes can stand for gigabytes once expanded)
+  and recursive aliases;
+* nesting deeper than libyaml's limit of 1,000 levels;
+* in a directory, a file or symlink that resolves outside the directory
+  given (a symlink inside it, such as a ConfigMap volume's ``..data``, is
+  followed). Hidden entries (names starting with ``.``) are skipped, so a
+  ConfigMap volume's ``..2026_01_01...`` copies are not read twice.
+
+libyaml's C parser is used when PyYAML has it (several times faster on large
+inputs; ``benchmarks/documents.py`` measures it), with the same constructor,
+so both loaders accept and refuse exactly the same documents.
 """
 
 from __future__ import annotations
@@ -13,11 +29,13 @@ from __future__ import annotations
 import dataclasses
 import pathlib
 from collections.abc import Iterator, Mapping, Sequence
-from typing import IO, Any, Final
+from typing import IO, Any, Final, TypeVar, cast
 
 import yaml
 
 SUFFIXES: Final = frozenset({".yaml", ".yml", ".json"})
+#: How many nodes aliases may add to one document once expanded.
+MAX_ALIAS_NODES: Final = 100_000
 
 
 class DocumentError(ValueError):
@@ -39,14 +57,20 @@ class Document:
         return f"{self.source} (document {self.index + 1}{item})"
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys."""
+_Loader = TypeVar("_Loader", yaml.SafeLoader, yaml.CSafeLoader)
 
 
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+def _construct_mapping(
+    loader: yaml.SafeLoader | yaml.CSafeLoader, node: yaml.MappingNode
+) -> dict[Any, Any]:
     loader.flatten_mapping(node)
     seen: set[Any] = set()
     for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise yaml.constructor.ConstructorError(
+                None, None, "a mapping key must be a scalar, not a sequence or mapping",
+                key_node.start_mark,
+            )
         key = loader.construct_object(key_node, deep=True)
         if key in seen:
             raise yaml.constructor.ConstructorError(
@@ -56,20 +80,89 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[An
     return loader.construct_mapping(node, deep=True)
 
 
-_StrictLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,
+def _strict(base: type[_Loader]) -> type[_Loader]:
+    """A subclass of ``base`` (PyYAML's safe loader) that refuses duplicate and non-scalar keys."""
+    strict = cast(type[_Loader], type(f"Strict{base.__name__}", (base,), {}))
+    strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    return strict
+
+
+PYTHON_LOADER: Final = _strict(yaml.SafeLoader)
+#: The loader ``parse`` uses by default: libyaml's parser when PyYAML was built with it.
+LOADER: Final[type[yaml.SafeLoader] | type[yaml.CSafeLoader]] = (
+    _strict(yaml.CSafeLoader) if yaml.__with_libyaml__ else PYTHON_LOADER
 )
 
 
-def parse(text: str, source: str) -> list[Document]:
-    """Every object in ``text`` (YAML or JSON), Lists expanded."""
-    out: list[Document] = []
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _check_aliases(root: yaml.Node, where: str) -> None:
+    """Refuse a document whose aliases expand it by more than ``MAX_ALIAS_NODES`` nodes.
+
+    Sizes are counted once per distinct node (aliases share their anchor's
+    node), so this costs one pass over what was parsed, not over the expansion.
+    """
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        if finished:
+            open_nodes.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in _children(node))
+            continue
+        if key in sizes:
+            continue
+        if key in open_nodes:
+            raise DocumentError(f"{where}: a recursive alias (an anchor used inside itself)")
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+    if sizes[id(root)] - len(sizes) > MAX_ALIAS_NODES:
+        raise DocumentError(
+            f"{where}: aliases expand this document to {sizes[id(root)]:,} nodes "
+            f"(more than {MAX_ALIAS_NODES:,} beyond its own {len(sizes):,}); refused as an alias bomb"
+        )
+
+
+def _load(
+    text: str, source: str, loader_class: type[yaml.SafeLoader] | type[yaml.CSafeLoader]
+) -> Iterator[object]:
+    """Each document of ``text`` constructed, after its aliases were checked."""
+    loader = loader_class(text)
+    aliases_possible = "&" in text  # an alias needs an anchor, and an anchor needs "&"
+    index = 0
     try:
-        loaded = list(yaml.load_all(text, Loader=_StrictLoader))
+        while loader.check_node():
+            node = loader.get_node()
+            if aliases_possible and node is not None:
+                _check_aliases(node, f"{source} (document {index + 1})")
+            yield loader.construct_document(node)
+            index += 1
     except yaml.YAMLError as err:
         raise DocumentError(f"{source}: not valid YAML or JSON: {err}") from err
-    for index, body in enumerate(loaded):
+    except RecursionError as err:
+        raise DocumentError(f"{source} (document {index + 1}): nested too deeply") from err
+    finally:
+        loader.dispose()
+
+
+def parse(
+    text: str,
+    source: str,
+    *,
+    loader: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = LOADER,
+) -> list[Document]:
+    """Every object in ``text`` (YAML or JSON), Lists expanded."""
+    out: list[Document] = []
+    for index, body in enumerate(_load(text, source, loader)):
         if body is None:
             continue
         where = f"{source} (document {index + 1})"
@@ -89,11 +182,29 @@ def parse(text: str, source: str) -> list[Document]:
     return out
 
 
-def _files(path: pathlib.Path) -> Iterator[pathlib.Path]:
-    if path.is_dir():
-        yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in SUFFIXES)
-    else:
+def _hidden(path: pathlib.Path, root: pathlib.Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def files(path: pathlib.Path) -> Iterator[pathlib.Path]:
+    """``path`` itself, or every YAML/JSON file below the directory ``path``.
+
+    In a directory, hidden entries are skipped and an entry that resolves
+    outside the directory (through a symlink) is a ``DocumentError``.
+    """
+    if not path.is_dir():
         yield path
+        return
+    root = path.resolve()
+    for found in sorted(path.rglob("*")):
+        if found.suffix not in SUFFIXES or _hidden(found, path) or not found.is_file():
+            continue
+        if not found.resolve().is_relative_to(root):
+            raise DocumentError(
+                f"{found}: a symlink to {found.resolve()}, outside {path}; "
+                "give that file itself if it should be read"
+            )
+        yield found
 
 
 def read(paths: Sequence[str], *, stdin: IO[str] | None = None) -> list[Document]:
@@ -108,7 +219,7 @@ def read(paths: Sequence[str], *, stdin: IO[str] | None = None) -> list[Document
         path = pathlib.Path(raw)
         if not path.exists():
             raise DocumentError(f"{raw}: no such file or directory")
-        for file in _files(path):
+        for file in files(path):
             try:
                 text = file.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as err:

@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from webhook import policy
-from webhook.admission import extract, messages, review
+from webhook.admission import extract, messages, namespaces, review
 from webhook.rules import podview
 
 #: Pod subresources Pod Security Admission never evaluates; every other one is judged.
@@ -117,8 +117,16 @@ def decide(
     *,
     namespace_labels: Mapping[str, str],
     now: datetime.datetime,
+    namespace_complete: bool = True,
 ) -> Decision:
-    """Judge ``request`` against every policy that applies to it."""
+    """Judge ``request`` against every policy that applies to it.
+
+    ``namespace_complete`` says whether ``namespace_labels`` are all the
+    namespace's labels; when not, a policy whose ``namespaceSelector`` would
+    need the others is never matched with what is missing
+    (``namespaces.split``): a ``Deny`` one refuses the request with code 503
+    and a message to retry, a ``Warn`` or ``Audit`` one adds a warning.
+    """
     reason = skip_reason(request)
     if reason is not None:
         return _skip(reason)
@@ -141,7 +149,32 @@ def decide(
         username=request.username,
         groups=request.groups,
     )
-    return judge_view(request.label, view, subject, policies, now=now)
+    decided, undecided = namespaces.split(
+        policies, subject, view, complete=namespace_complete, now=now
+    )
+    decision = judge_view(request.label, view, subject, decided, now=now)
+    return _with_undecided(request.label, decision, undecided) if undecided else decision
+
+
+def _with_undecided(
+    label: str, decision: Decision, undecided: Sequence[namespaces.Undecided]
+) -> Decision:
+    """``decision`` with the policies that could not be matched: never a silent pass."""
+    lines = [u.describe() for u in undecided]
+    if not any(u.policy.action == "Deny" for u in undecided):
+        return dataclasses.replace(
+            decision, warnings=(*decision.warnings, *(f"Bulkhead: {line}" for line in lines))
+        )
+    text = "\n".join(f"  {line}" for line in lines)
+    if not decision.allowed:
+        return dataclasses.replace(decision, message=f"{decision.message}\n{text}")
+    return dataclasses.replace(
+        decision,
+        allowed=False,
+        code=503,
+        message=f"Bulkhead cannot judge {label} yet; retry in a few seconds "
+        f"(the namespace's labels have not reached Bulkhead):\n{text}",
+    )
 
 
 def judge_view(

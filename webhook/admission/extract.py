@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from webhook.admission import shapes
 from webhook.rules import podview
 
 #: kind -> the path (as keys) from the object to its pod template (empty for a Pod itself).
@@ -60,7 +61,12 @@ def template_of(kind: str, obj: Mapping[str, Any]) -> tuple[Mapping[str, Any], s
 
 
 def pod_view(kind: str, obj: Mapping[str, Any]) -> podview.PodView | None:
-    """The view of the pod spec ``obj`` carries, or None when it carries none."""
+    """The view of the pod spec ``obj`` carries, or None when it carries none.
+
+    Raises ``podview.PodSpecError`` naming the field when the object's or the
+    template's metadata or the pod spec has a field of the wrong type
+    (``shapes``), so no check ever reads a malformed value.
+    """
     found = template_of(kind, obj)
     if found is None:
         return None
@@ -68,6 +74,9 @@ def pod_view(kind: str, obj: Mapping[str, Any]) -> podview.PodView | None:
     if spec is None:
         return None
     spec_path, metadata_path = _PATHS[kind]
+    if found[0] is not obj:
+        shapes.metadata(obj.get("metadata"), "metadata")
+    shapes.pod_template(found[0], spec_path=spec_path, metadata_path=metadata_path)
     return podview.read(
         spec, metadata=found[0].get("metadata"), spec_path=spec_path, metadata_path=metadata_path
     )

@@ -10,7 +10,11 @@ It keeps a webhook process's view of the cluster:
   invalid one is left out, logged once per generation and listed in
   ``Snapshot.invalid`` (the operator writes the same problems into its
   status); a deleted one stops applying.
-* ``Namespace`` labels, for ``spec.match.namespaceSelector``.
+* ``Namespace`` labels, for ``spec.match.namespaceSelector``. A review in
+  a namespace the watch has not delivered yet (created a moment ago) asks
+  ``look_up_namespace``, which gets that one namespace (at most
+  ``LOOKUP_SECONDS``); if that fails too, the namespace's labels stay
+  unknown and the caller must not judge as if it had them.
 
 Each of the three is a ``Reflector``: one daemon thread that lists (paged),
 then watches from the list's ``resourceVersion`` with bookmarks. A watch that
@@ -37,6 +41,7 @@ import datetime
 import json
 import logging
 import os
+import re
 import threading
 import types
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -55,9 +60,13 @@ _LOG: Final = logging.getLogger("bulkhead.cache")
 WATCH_SECONDS: Final = 240
 #: How long to wait for a connection or for a non-watch answer.
 REQUEST_SECONDS: Final = 30.0
+#: How long a review may wait for a namespace the watch has not delivered yet.
+LOOKUP_SECONDS: Final = 2.0
 #: Objects per page when listing.
 PAGE_SIZE: Final = 500
 HTTP_GONE: Final = 410
+#: A namespace name (an RFC 1123 label).
+_NAMESPACE_NAME: Final = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 
 JsonObject = dict[str, Any]
 
@@ -198,9 +207,12 @@ class Api:
         query: Sequence[tuple[str, str]] = (),
         body: object = None,
         content_type: str = "application/json",
+        timeout: float = REQUEST_SECONDS,
     ) -> JsonObject:
         """One request; the decoded JSON object answered. ``ApiError`` for any refusal."""
-        raw = self._open(method, path, query=query, body=body, content_type=content_type)
+        raw = self._open(
+            method, path, query=query, body=body, content_type=content_type, timeout=timeout
+        )
         try:
             data = raw.read()
         except (urllib3.exceptions.HTTPError, OSError) as err:
@@ -301,6 +313,34 @@ class GoneError(Exception):
 class Handler(Protocol):
     def listed(self, resource: Resource, items: Sequence[JsonObject]) -> None: ...
     def changed(self, resource: Resource, event: str, item: JsonObject) -> None: ...
+    def look_up_namespace(self, name: str) -> Mapping[str, str] | None:
+        """The labels of namespace ``name``: as watched, else got now; ``None`` when unknown.
+
+        A namespace got here is remembered (and published to the sink) unless
+        the watch delivered it meanwhile, which is newer.
+        """
+        labels = self._namespaces.get(name)
+        if labels is not None:
+            return labels
+        if len(name) > 63 or not _NAMESPACE_NAME.fullmatch(name):
+            return None  # no namespace can have this name: nothing to ask
+        try:
+            item = self._api.request(
+                "GET", f"{NAMESPACES.path}/{name}", timeout=LOOKUP_SECONDS
+            )
+        except ApiError as err:
+            _LOG.warning("namespace %s is not known and cannot be got: %s", name, err)
+            return None
+        with self._lock:
+            current = self._namespaces.get(name)
+            if current is not None:
+                return current
+            labels = _labels(item)
+            self._namespaces[name] = labels
+            if self._sink is not None:
+                self._sink.set_namespace(name, labels)
+            return labels
+
     def failed(self, resource: Resource, error: str) -> None: ...
 
 
@@ -510,6 +550,7 @@ class PolicyCache:
         watch_seconds: int = WATCH_SECONDS,
         clock: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC),
     ) -> None:
+        self._api = api
         self._sink = sink
         self._latest_minor = latest_minor
         self._clock = clock
@@ -594,6 +635,34 @@ class PolicyCache:
             else:
                 changed = self._store(key, item)
             self._publish(policies_changed=changed)
+
+    def look_up_namespace(self, name: str) -> Mapping[str, str] | None:
+        """The labels of namespace ``name``: as watched, else got now; ``None`` when unknown.
+
+        A namespace got here is remembered (and published to the sink) unless
+        the watch delivered it meanwhile, which is newer.
+        """
+        labels = self._namespaces.get(name)
+        if labels is not None:
+            return labels
+        if len(name) > 63 or not _NAMESPACE_NAME.fullmatch(name):
+            return None  # no namespace can have this name: nothing to ask
+        try:
+            item = self._api.request(
+                "GET", f"{NAMESPACES.path}/{name}", timeout=LOOKUP_SECONDS
+            )
+        except ApiError as err:
+            _LOG.warning("namespace %s is not known and cannot be got: %s", name, err)
+            return None
+        with self._lock:
+            current = self._namespaces.get(name)
+            if current is not None:
+                return current
+            labels = _labels(item)
+            self._namespaces[name] = labels
+            if self._sink is not None:
+                self._sink.set_namespace(name, labels)
+            return labels
 
     def failed(self, resource: Resource, error: str) -> None:
         if self._sink is not None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any, Final, Literal
 
 from webhook.policy import fields
@@ -100,6 +101,20 @@ class LabelSelector:
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         return all(r.matches(labels) for r in self.requirements)
+
+    def unknown_keys(self, labels: Mapping[str, str], known: AbstractSet[str]) -> frozenset[str]:
+        """The label keys outside ``known`` whose values would decide whether this matches.
+
+        Empty when ``labels`` (of which only the keys in ``known`` are known;
+        any other label may or may not exist) decide the answer on their own:
+        every requirement reads a known key, or one that does already fails.
+        """
+        unknown = frozenset(r.key for r in self.requirements if r.key not in known)
+        if not unknown:
+            return unknown
+        if any(r.key in known and not r.matches(labels) for r in self.requirements):
+            return frozenset()
+        return unknown
 
     def __str__(self) -> str:
         """kubectl's selector syntax: ``app=web,tier in (a,b),!legacy``; ``""`` for everything."""

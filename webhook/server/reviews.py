@@ -110,10 +110,12 @@ def _decide(rt: runtime.Runtime, request: admission.Request) -> admission.Decisi
             f"({policies.error}); the request is refused",
         )
     try:
+        namespace = rt.state.namespace(request.namespace)
         return admission.decide(
             request,
             policies.policies,
-            namespace_labels=rt.state.namespace_labels(request.namespace),
+            namespace_labels=namespace.labels,
+            namespace_complete=namespace.complete,
             now=datetime.datetime.now(datetime.UTC),
         )
     except Exception as err:

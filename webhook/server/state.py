@@ -6,9 +6,16 @@ request reads one consistent snapshot without taking a lock:
 * ``policies``: the compiled policies in force, when they were loaded, and
   why the latest reload failed, if it did (the last good set stays in force);
 * ``tls``: whether the serving certificate is loaded and when it expires;
-* namespace labels for ``namespaceSelector``: empty offline; a cluster
-  watcher feeds them later through ``replace_namespaces``, ``set_namespace``
-  and ``forget_namespace``.
+* namespace labels for ``namespaceSelector``: offline only the name label
+  every namespace has is known (``namespace``); in cluster mode the cache
+  feeds them through ``replace_namespaces``, ``set_namespace`` and
+  ``forget_namespace``, and ``look_up_namespaces_with`` gives a function
+  that gets a namespace the watch has not delivered yet.
+
+A reload that would leave no policy at all is refused like an invalid file
+(the last good set stays in force), and it also makes the process not ready
+(``blocking``): zero policies would admit everything, which is never what
+a policy directory that used to hold policies means.
 
 Writers (file pollers now, a namespace watcher later) serialise on one lock;
 readers only read attributes, which is atomic in CPython.
@@ -20,12 +27,13 @@ import dataclasses
 import datetime
 import threading
 import types
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from webhook import policy
+from webhook.admission import namespaces
 
-_EMPTY_LABELS: Final[Mapping[str, str]] = types.MappingProxyType({})
+_NO_NAMESPACE: Final = namespaces.NamespaceLabels(types.MappingProxyType({}), complete=True)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -35,6 +43,8 @@ class PolicySet:
     policies: tuple[policy.CompiledPolicy, ...] = ()
     loaded_at: datetime.datetime | None = None
     error: str | None = None
+    #: the latest failure makes the process not ready even with a set in force
+    blocking: bool = False
 
     @property
     def loaded(self) -> bool:
@@ -78,6 +88,7 @@ class State:
         self._policies = PolicySet(error="policies not loaded yet")
         self._tls = TlsMaterial(error="certificate not loaded yet")
         self._namespaces: Mapping[str, Mapping[str, str]] = types.MappingProxyType({})
+        self._look_up: Callable[[str], Mapping[str, str] | None] | None = None
 
     @property
     def policies(self) -> PolicySet:
@@ -87,11 +98,22 @@ class State:
     def tls(self) -> TlsMaterial:
         return self._tls
 
-    def namespace_labels(self, namespace: str | None) -> Mapping[str, str]:
-        """The labels of ``namespace`` as last seen (empty when unknown or offline)."""
-        if namespace is None:
-            return _EMPTY_LABELS
-        return self._namespaces.get(namespace, _EMPTY_LABELS)
+    def namespace(self, name: str | None) -> namespaces.NamespaceLabels:
+        """What is known of the labels of namespace ``name`` (all of them, or only its name).
+
+        An unknown namespace is looked up (cluster mode) only when some policy
+        in force has a ``namespaceSelector``; nothing else reads the labels.
+        """
+        if name is None:
+            return _NO_NAMESPACE
+        labels = self._namespaces.get(name)
+        look_up = self._look_up
+        if labels is None and look_up is not None and self._selects_namespaces():
+            labels = look_up(name)
+        return namespaces.assumed(name) if labels is None else namespaces.known(name, labels)
+
+    def _selects_namespaces(self) -> bool:
+        return any(p.match.namespace_selector is not None for p in self._policies.policies)
 
     # writers ---------------------------------------------------------------
 
@@ -101,10 +123,17 @@ class State:
         with self._lock:
             self._policies = PolicySet(policies=policies, loaded_at=at)
 
-    def policies_failed(self, error: str) -> None:
-        """Record why a reload failed; the last good set (if any) stays in force."""
+    def policies_failed(self, error: str, *, blocking: bool = False) -> None:
+        """Record why a reload failed; the last good set (if any) stays in force.
+
+        ``blocking``: the process is not ready until a good load (an empty set).
+        """
         with self._lock:
-            self._policies = dataclasses.replace(self._policies, error=error)
+            self._policies = dataclasses.replace(self._policies, error=error, blocking=blocking)
+
+    def look_up_namespaces_with(self, look_up: Callable[[str], Mapping[str, str] | None]) -> None:
+        """Get an unknown namespace's labels with ``look_up`` (``None``: it cannot)."""
+        self._look_up = look_up
 
     def tls_loaded(
         self, *, not_after: datetime.datetime, subject: str, at: datetime.datetime
@@ -145,6 +174,8 @@ class State:
             reasons.append(f"TLS: {tls.error or 'certificate not loaded'}")
         if not policies.loaded:
             reasons.append(f"policies: {policies.error or 'not loaded'}")
+        elif policies.blocking:
+            reasons.append(f"policies: {policies.error}")
         left = tls.seconds_left(now)
         detail: dict[str, Any] = {
             "ready": not reasons,

@@ -41,6 +41,7 @@ def watch_cluster(config: settings.Settings, into: state.State) -> cache.PolicyC
 
     api = cache.Api(cache.client_configuration(kubeconfig=config.kubeconfig))
     feed = cache.PolicyCache(api=api, sink=into, latest_minor=config.pss_latest_minor)
+    into.look_up_namespaces_with(feed.look_up_namespace)
     feed.start()
     return feed
 

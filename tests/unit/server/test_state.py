@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 from webhook import policy
+from webhook.admission import namespaces
 from webhook.server import settings, state
 
 NOW = datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)
@@ -46,17 +47,48 @@ def test_ready_once_both_are_loaded_and_a_later_failure_keeps_the_last_good_set(
     assert held.policies.error is None
 
 
-def test_namespace_labels_are_empty_until_a_watcher_feeds_them() -> None:
+def test_only_the_name_label_is_known_until_a_watcher_feeds_the_rest() -> None:
     held = state.State()
-    assert held.namespace_labels("team") == {}
-    assert held.namespace_labels(None) == {}
+    assert held.namespace("team") == namespaces.assumed("team")
+    assert held.namespace("team").labels == {"kubernetes.io/metadata.name": "team"}
+    assert held.namespace(None).complete is True
     held.replace_namespaces({"team": {"env": "prod"}, "other": {}})
-    assert held.namespace_labels("team") == {"env": "prod"}
+    assert held.namespace("team") == namespaces.known("team", {"env": "prod"})
     held.set_namespace("new", {"env": "dev"})
     held.forget_namespace("team")
-    assert held.namespace_labels("team") == {}
-    assert held.namespace_labels("new") == {"env": "dev"}
-    assert held.namespace_labels("other") == {}
+    assert held.namespace("team").complete is False
+    assert held.namespace("new").labels == {"env": "dev", "kubernetes.io/metadata.name": "new"}
+    assert held.namespace("other").complete is True
+
+
+def test_an_unknown_namespace_is_looked_up_only_when_a_policy_selects_namespaces() -> None:
+    held = state.State()
+    asked: list[str] = []
+
+    def look_up(name: str) -> dict[str, str] | None:
+        asked.append(name)
+        return {"env": "prod"} if name == "fresh" else None
+
+    held.look_up_namespaces_with(look_up)
+    held.policies_loaded((POLICY,), at=NOW)
+    assert held.namespace("fresh").complete is False
+    assert asked == []
+    selecting = policy.compile(
+        {
+            "apiVersion": "bulkhead.dev/v1alpha1",
+            "kind": "ClusterContainerPolicy",
+            "metadata": {"name": "prod"},
+            "spec": {
+                "rules": {"privileged": False},
+                "match": {"namespaceSelector": {"matchLabels": {"env": "prod"}}},
+            },
+        },
+        latest_minor=settings.DEFAULT_LATEST_MINOR,
+    )
+    held.policies_loaded((selecting,), at=NOW)
+    assert held.namespace("fresh") == namespaces.known("fresh", {"env": "prod"})
+    assert held.namespace("gone") == namespaces.assumed("gone")
+    assert asked == ["fresh", "gone"]
 
 
 def test_a_snapshot_read_before_a_swap_stays_consistent() -> None:

@@ -1,0 +1,294 @@
+"""The JSON types of every pod-spec field a check reads, enforced before judging. Pure, no I/O.
+
+The API server decodes an object into typed Go structs before any webhook
+sees it, so a real review never carries ``securityContext: "privileged"``,
+``sysctls`` as a mapping, a ``capabilities`` list or ``privileged: "true"``.
+``bulkhead check`` reads files nobody decoded, and anyone can post a review
+to ``/validate``; checks written against the API types would then crash or,
+worse, read a wrong-typed value as unset and pass it. ``validate`` refuses
+such a spec up front with ``podview.PodSpecError`` naming the exact field,
+so a broken object is never judged, never allowed and never a traceback.
+
+The table follows ``k8s.io/api/core/v1`` for exactly the fields the rules
+and the Pod Security profiles read (pod and container ``securityContext``
+with their nested options, containers of all three kinds, host ports, env,
+resources, where probes and lifecycle handlers point, volumes, host
+namespaces, ``os``) and for the object's and the template's ``metadata``
+(names, labels, annotations); a check that starts reading a new field adds
+it here.
+``null`` is "unset", as in the API; a list entry may not be ``null``.
+Fields outside the table are not looked at (no check reads them).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from webhook.rules import podview
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Scalar:
+    """A JSON scalar of one of ``types``; ``name`` is how errors say it."""
+
+    name: str
+    types: tuple[type, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ListOf:
+    item: Shape
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MapOf:
+    """An object whose every value has shape ``value`` (labels, resource limits)."""
+
+    value: Shape
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Object:
+    """An object with these known fields; any other field has shape ``rest`` (``None``: unchecked)."""
+
+    fields: Mapping[str, Shape]
+    rest: Shape | None = None
+
+
+Shape = Scalar | ListOf | MapOf | Object
+
+STRING: Final = Scalar("a string", (str,))
+INTEGER: Final = Scalar("an integer", (int,))
+BOOLEAN: Final = Scalar("a boolean", (bool,))
+QUANTITY: Final = Scalar("a quantity (a string or a number)", (str, int, float))
+INT_OR_STRING: Final = Scalar("a port number or name", (int, str))
+ANY_OBJECT: Final = Object({})
+
+
+def _object(rest: Shape | None = None, **fields: Shape) -> Object:
+    return Object(fields, rest)
+
+
+_SECCOMP: Final = _object(type=STRING, localhostProfile=STRING)
+_SELINUX: Final = _object(type=STRING, user=STRING, role=STRING, level=STRING)
+_WINDOWS: Final = _object(
+    hostProcess=BOOLEAN, gmsaCredentialSpecName=STRING, gmsaCredentialSpec=STRING,
+    runAsUserName=STRING,
+)  # fmt: skip
+_COMMON_SECURITY: Final = {
+    "runAsNonRoot": BOOLEAN,
+    "runAsUser": INTEGER,
+    "runAsGroup": INTEGER,
+    "seccompProfile": _SECCOMP,
+    "appArmorProfile": _SECCOMP,
+    "seLinuxOptions": _SELINUX,
+    "windowsOptions": _WINDOWS,
+}
+CONTAINER_SECURITY: Final = Object(
+    {
+        **_COMMON_SECURITY,
+        "privileged": BOOLEAN,
+        "allowPrivilegeEscalation": BOOLEAN,
+        "readOnlyRootFilesystem": BOOLEAN,
+        "procMount": STRING,
+        "capabilities": _object(add=ListOf(STRING), drop=ListOf(STRING)),
+    }
+)
+POD_SECURITY: Final = Object(
+    {
+        **_COMMON_SECURITY,
+        "fsGroup": INTEGER,
+        "supplementalGroups": ListOf(INTEGER),
+        "fsGroupChangePolicy": STRING,
+        "supplementalGroupsPolicy": STRING,
+        "seLinuxChangePolicy": STRING,
+        "sysctls": ListOf(_object(name=STRING, value=STRING)),
+    }
+)
+#: Probes and lifecycle handlers: only where they point (Pod Security's host probe check).
+_HANDLER: Final = _object(httpGet=_object(host=STRING), tcpSocket=_object(host=STRING))
+_RESOURCES: Final = _object(limits=MapOf(QUANTITY), requests=MapOf(QUANTITY))
+CONTAINER: Final = _object(
+    name=STRING,
+    image=STRING,
+    ports=ListOf(_object(containerPort=INTEGER, hostPort=INTEGER, hostIP=STRING)),
+    env=ListOf(_object(name=STRING, value=STRING, valueFrom=ANY_OBJECT)),
+    resources=_RESOURCES,
+    livenessProbe=_HANDLER,
+    readinessProbe=_HANDLER,
+    startupProbe=_HANDLER,
+    lifecycle=_object(postStart=_HANDLER, preStop=_HANDLER),
+    securityContext=CONTAINER_SECURITY,
+)
+#: A volume: its name, and every other field is a volume source object.
+VOLUME: Final = _object(
+    ANY_OBJECT,
+    name=STRING,
+    hostPath=_object(path=STRING, type=STRING),
+    image=_object(reference=STRING),
+)
+POD_SPEC: Final = _object(
+    volumes=ListOf(VOLUME),
+    initContainers=ListOf(CONTAINER),
+    containers=ListOf(CONTAINER),
+    ephemeralContainers=ListOf(CONTAINER),
+    securityContext=POD_SECURITY,
+    hostNetwork=BOOLEAN,
+    hostPID=BOOLEAN,
+    hostIPC=BOOLEAN,
+    hostUsers=BOOLEAN,
+    automountServiceAccountToken=BOOLEAN,
+    os=_object(name=STRING),
+)
+METADATA: Final = _object(
+    name=STRING,
+    generateName=STRING,
+    namespace=STRING,
+    labels=MapOf(STRING),
+    annotations=MapOf(STRING),
+)
+
+
+class _Mismatch(Exception):
+    """Raised at the bad value; each enclosing level prepends its key on the way out."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.parts: list[str] = []
+
+
+def _type_name(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "an object"
+    return type(value).__name__
+
+
+Checker = Callable[[object], None]
+
+
+def _scalar_types(shape: Scalar) -> frozenset[type]:
+    """The exact Python types JSON decoding gives for ``shape`` (``bool`` is no integer)."""
+    return frozenset(shape.types)
+
+
+def _is_object(value: object) -> bool:
+    return type(value) is dict or isinstance(value, Mapping)
+
+
+def _scalar_error(value: object, shape: Scalar) -> _Mismatch:
+    return _Mismatch(f"must be {shape.name}, not {_type_name(value)}")
+
+
+def _objects_only(value: object) -> None:
+    if not _is_object(value):
+        raise _Mismatch(f"must be an object, not {_type_name(value)}")
+
+
+def _compile(shape: Shape) -> Checker:
+    """A function raising ``_Mismatch`` unless its (non-null) argument has ``shape``.
+
+    Built once per shape. Scalars (most of what a pod spec holds) are checked
+    inline with one set lookup by the list or object holding them, and an
+    object with no fields to check is only type-checked, not walked.
+    """
+    if type(shape) is Scalar:
+        types = _scalar_types(shape)
+
+        def scalar(value: object) -> None:
+            if type(value) not in types:
+                raise _scalar_error(value, shape)
+
+        return scalar
+    if type(shape) is ListOf:
+        return _compile_list(shape.item)
+    if type(shape) is MapOf:
+        return _compile_object({}, shape.value)
+    return _compile_object(shape.fields, shape.rest)
+
+
+def _compile_list(item: Shape) -> Checker:
+    inline = _scalar_types(item) if type(item) is Scalar else None
+    check = _compile(item)
+
+    def sequence(value: object) -> None:
+        if type(value) is not list:
+            raise _Mismatch(f"must be a list, not {_type_name(value)}")
+        for index, entry in enumerate(value):
+            if inline is not None and type(entry) in inline:
+                continue
+            try:
+                if entry is None:
+                    raise _Mismatch("must not be null")
+                check(entry)
+            except _Mismatch as err:
+                err.parts.append(f"[{index}]")
+                raise
+
+    return sequence
+
+
+def _compile_object(known: Mapping[str, Shape], rest: Shape | None) -> Checker:
+    if not known and rest is None:
+        return _objects_only
+    scalars = {key: _scalar_types(f) for key, f in known.items() if type(f) is Scalar}
+    checks = {key: _compile(f) for key, f in known.items()}
+    other_scalar = _scalar_types(rest) if type(rest) is Scalar else None
+    other = None if rest is None else _compile(rest)
+
+    def mapping(value: object) -> None:
+        if not _is_object(value):
+            raise _Mismatch(f"must be an object, not {_type_name(value)}")
+        for key, entry in value.items():  # type: ignore[attr-defined]
+            if entry is None:
+                continue
+            types = scalars.get(key, other_scalar)
+            if types is not None and type(entry) in types:
+                continue
+            check = checks.get(key, other)
+            if check is None:
+                continue
+            try:
+                check(entry)
+            except _Mismatch as err:
+                err.parts.append(f".{key}")
+                raise
+
+    return mapping
+
+
+_CHECK_POD_SPEC: Final = _compile(POD_SPEC)
+_CHECK_METADATA: Final = _compile(METADATA)
+
+
+def _validate(value: object, check: Checker, path: str) -> None:
+    """Raise ``podview.PodSpecError`` at the first field of ``value`` (at ``path``) off its shape."""
+    if value is None:
+        return
+    try:
+        check(value)
+    except _Mismatch as err:
+        raise podview.PodSpecError(path + "".join(reversed(err.parts)), err.reason) from None
+
+
+def metadata(value: object, path: str) -> None:
+    """Validate an object's ``metadata`` found at ``path``."""
+    _validate(value, _CHECK_METADATA, path)
+
+
+def pod_template(template: Mapping[str, Any], *, spec_path: str, metadata_path: str) -> None:
+    """Validate a pod (template)'s ``metadata`` and ``spec``."""
+    _validate(template.get("metadata"), _CHECK_METADATA, metadata_path)
+    _validate(template.get("spec"), _CHECK_POD_SPEC, spec_path)

@@ -4,7 +4,9 @@
 policies, decision step and messages as the webhook. Exit status: 0 when
 every object passes (warnings included), 1 when any object is denied, 2 when
 the input or a policy cannot be used (the message names the file and
-document at fault).
+document at fault) or when a policy's ``namespaceSelector`` cannot be
+decided with the namespace labels known offline (``webhook.admission.namespaces``:
+the name label, ``--namespace-labels`` and Namespace objects in the input).
 
 ``bulkhead serve`` runs the admission webhook (see ``webhook.server``); its
 flags only fill ``webhook.server.resolve``, which also reads ``BULKHEAD_*``.
@@ -17,6 +19,7 @@ only fill ``webhook.operator.resolve``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import importlib
 import json
@@ -36,6 +39,7 @@ from webhook import (
     server,
     settingsources,
 )
+from webhook.admission import namespaces as namespace_labels
 from webhook.rules import podview
 
 EXIT_OK: Final = 0
@@ -92,6 +96,14 @@ def _parser() -> argparse.ArgumentParser:
         "--namespace",
         default="default",
         help="namespace for objects that name none (default: %(default)s)",
+    )
+    check.add_argument(
+        "--namespace-labels",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="Namespace objects whose labels namespaceSelector reads, e.g. the output of "
+        "'kubectl get namespaces -o yaml' (repeatable; Namespaces in -f count too)",
     )
     check.add_argument("-o", "--output", choices=("text", "json"), default="text")
     _serve_parser(commands)
@@ -179,6 +191,7 @@ def _judge(
     policies: Sequence[policy.CompiledPolicy],
     *,
     default_namespace: str,
+    known_namespaces: Mapping[str, Mapping[str, str]],
     now: datetime.datetime,
 ) -> dict[str, Any] | None:
     body = doc.body
@@ -201,21 +214,36 @@ def _judge(
         "name": name,
     }
     if view is None:
-        result.update(allowed=True, outcome="skipped", message="", warnings=[], violations=[])
+        result.update(
+            allowed=True, outcome="skipped", undecided=[], message="", warnings=[], violations=[]
+        )
         return result
     labels = metadata.get("labels")
+    given = known_namespaces.get(namespace)
+    known = (
+        namespace_labels.assumed(namespace)
+        if given is None
+        else namespace_labels.known(namespace, given)
+    )
     subject = policy.Subject(
         kind=kind,
         namespace=namespace,
-        namespace_labels={},
+        namespace_labels=known.labels,
         object_labels=labels if isinstance(labels, Mapping) else {},
         username="",
         groups=(),
     )
-    decision = admission.judge_view(label, view, subject, policies, now=now)
+    try:
+        decided, undecided = namespace_labels.split(
+            policies, subject, view, complete=known.complete, now=now
+        )
+        decision = admission.judge_view(label, view, subject, decided, now=now)
+    except podview.PodSpecError as err:
+        raise UsageError(f"{doc.where}: {label}: {err}") from err
     result.update(
         allowed=decision.allowed,
-        outcome=decision.outcome,
+        outcome="undecided" if undecided else decision.outcome,
+        undecided=[u.describe() for u in undecided],
         message=decision.message,
         warnings=list(decision.warnings),
         violations=[
@@ -234,6 +262,12 @@ def _judge(
     return result
 
 
+_UNDECIDED_HINT: Final = (
+    "give the namespace's labels: --namespace-labels FILE "
+    "(kubectl get namespace NAME -o yaml), or add the Namespace object to the input"
+)
+
+
 def _report_text(results: Sequence[Mapping[str, Any]], skipped: int, out: IO[str]) -> None:
     for r in results:
         where = f"{r['source']} (document {r['document']})"
@@ -241,16 +275,23 @@ def _report_text(results: Sequence[Mapping[str, Any]], skipped: int, out: IO[str
         if not r["allowed"]:
             out.write(f"DENY  {where}\n")
             out.writelines(f"      {line}\n" for line in r["message"].splitlines())
+        elif r["undecided"]:
+            out.write(f"UNDECIDED  {where} {label}\n")
         elif r["warnings"]:
             out.write(f"WARN  {where} {label}\n")
         else:
             out.write(f"PASS  {where} {label}\n")
         out.writelines(f"      warning: {w}\n" for w in r["warnings"])
+        out.writelines(f"      undecided: {u}\n" for u in r["undecided"])
+        if r["undecided"]:
+            out.write(f"      {_UNDECIDED_HINT}\n")
     denied = sum(1 for r in results if not r["allowed"])
-    warned = sum(1 for r in results if r["allowed"] and r.get("warnings"))
-    passed = len(results) - denied - warned
+    undecided = sum(1 for r in results if r["allowed"] and r["undecided"])
+    warned = sum(1 for r in results if r["allowed"] and not r["undecided"] and r["warnings"])
+    passed = len(results) - denied - undecided - warned
     out.write(
-        f"{len(results)} objects judged: {passed} passed, {warned} warned, {denied} denied; "
+        f"{len(results)} objects judged: {passed} passed, {warned} warned, {denied} denied"
+        f"{f', {undecided} undecided' if undecided else ''}; "
         f"{skipped} without a pod spec skipped\n"
     )
 
@@ -260,24 +301,44 @@ def check(args: argparse.Namespace, *, stdin: IO[str], out: IO[str]) -> int:
     policies = policyfiles.load(
         args.policy_file, args.profile, latest_minor=latest_minor, stdin=stdin
     )
-    if not policies:
-        raise UsageError("nothing to check against: give --policy-file or --profile")
     now = datetime.datetime.now(datetime.UTC)
     docs = documents.read(args.filename, stdin=stdin)
+    known = documents.namespace_labels([*documents.read(args.namespace_labels), *docs])
     results: list[dict[str, Any]] = []
     skipped = 0
     for doc in docs:
-        result = _judge(doc, policies, default_namespace=args.namespace, now=now)
+        result = _judge(
+            doc, policies, default_namespace=args.namespace, known_namespaces=known, now=now
+        )
         if result is None:
             skipped += 1
         else:
             results.append(result)
-    if args.output == "json":
-        json.dump({"results": results, "skipped": skipped}, out, indent=2)
-        out.write("\n")
+    if any(r["undecided"] for r in results):
+        verdict = EXIT_UNUSABLE
+    elif any(not r["allowed"] for r in results):
+        verdict = EXIT_DENIED
     else:
-        _report_text(results, skipped, out)
-    return EXIT_DENIED if any(not r["allowed"] for r in results) else EXIT_OK
+        verdict = EXIT_OK
+    try:
+        if args.output == "json":
+            json.dump({"results": results, "skipped": skipped}, out, indent=2)
+            out.write("\n")
+        else:
+            _report_text(results, skipped, out)
+        out.flush()
+    except BrokenPipeError:
+        # The reader stopped reading (``| head``): the verdict stands, the rest is dropped.
+        _discard(out)
+    return verdict
+
+
+def _discard(out: IO[str]) -> None:
+    """Point ``out``'s file descriptor at /dev/null so the exit-time flush cannot fail again."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, out.fileno())
+        os.close(devnull)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -207,6 +207,29 @@ def files(path: pathlib.Path) -> Iterator[pathlib.Path]:
         yield found
 
 
+def namespace_labels(docs: Sequence[Document]) -> dict[str, Mapping[str, str]]:
+    """Name -> labels of every ``Namespace`` object among ``docs`` (``kubectl get ns -o yaml``)."""
+    found: dict[str, Mapping[str, str]] = {}
+    for doc in docs:
+        if doc.body.get("kind") != "Namespace":
+            continue
+        metadata = doc.body.get("metadata")
+        name = metadata.get("name") if isinstance(metadata, Mapping) else None
+        if not isinstance(name, str) or not name:
+            raise DocumentError(f"{doc.where}: a Namespace needs metadata.name")
+        labels = metadata.get("labels") if isinstance(metadata, Mapping) else None
+        if labels is None:
+            labels = {}
+        if not isinstance(labels, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
+        ):
+            raise DocumentError(
+                f"{doc.where}: metadata.labels of Namespace {name!r} must map strings to strings"
+            )
+        found[name] = labels
+    return found
+
+
 def read(paths: Sequence[str], *, stdin: IO[str] | None = None) -> list[Document]:
     """Every object in the given files and directories; ``-`` reads ``stdin``."""
     out: list[Document] = []

@@ -6,6 +6,12 @@ both accept the same files and refuse bad ones with the same words: every
 (files, directories, ``-`` for stdin) plus one Deny policy per profile text
 (``restricted``, ``baseline:v1.30``). Anything unusable raises
 ``PolicyFileError`` naming the file, the document and every problem.
+
+Zero policies is never a policy set: an empty or comment-only file, an
+empty directory or a directory of other objects would otherwise judge
+nothing and admit everything. ``load`` raises ``NoPoliciesError`` for it
+(``bulkhead check`` exits 2, ``bulkhead serve`` refuses to start, and a
+reload keeps the last good set and is not ready).
 """
 
 from __future__ import annotations
@@ -18,6 +24,10 @@ from webhook import documents, policy
 
 class PolicyFileError(ValueError):
     """Policies cannot be loaded; the message names the file and document at fault."""
+
+
+class NoPoliciesError(PolicyFileError):
+    """The paths and profiles hold no policy at all (which would admit everything)."""
 
 
 def profile_document(text: str) -> dict[str, object]:
@@ -67,6 +77,14 @@ def load(
             problems = "".join(f"\n  {p}" for p in err.problems)
             raise PolicyFileError(f"{doc.where}: invalid policy:{problems}") from err
     compiled.extend(compile_profiles(profile_texts, latest_minor=latest_minor))
+    if not compiled and not paths:
+        raise NoPoliciesError("no policy to enforce: give --policy-file or --profile")
+    if not compiled:
+        raise NoPoliciesError(
+            f"no policy to enforce: {', '.join(paths)} holds no ClusterContainerPolicy or "
+            "ContainerPolicy (an empty or comment-only file or an empty directory would "
+            "admit everything)"
+        )
     keys = [c.key for c in compiled]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
     if duplicates:

@@ -291,6 +291,22 @@ def _check_cluster_credentials(config: settings.Settings) -> None:
         raise ServeError(str(err)) from err
 
 
+def _refuse_no_policies(config: settings.Settings) -> None:
+    """``ServeError`` when the policy files and profiles hold no policy at all.
+
+    Other problems with the files do not stop the start: the worker reports
+    them on ``/readyz`` and loads the files once they are fixed.
+    """
+    try:
+        policyfiles.load(
+            config.policy_files, config.profiles, latest_minor=config.pss_latest_minor
+        )
+    except policyfiles.NoPoliciesError as err:
+        raise ServeError(str(err)) from err
+    except policyfiles.PolicyFileError:
+        return
+
+
 def serve(config: settings.Settings) -> int:
     """Run until SIGTERM/SIGINT; the exit status (0: clean shutdown)."""
     logs.configure(config.log_level)
@@ -301,6 +317,8 @@ def serve(config: settings.Settings) -> int:
         policyfiles.compile_profiles(config.profiles, latest_minor=config.pss_latest_minor)
     except (tls.TlsError, policyfiles.PolicyFileError) as err:
         raise ServeError(str(err)) from err
+    if not config.watch_cluster:
+        _refuse_no_policies(config)
     if config.watch_cluster:  # fail here, clearly, rather than in the worker
         _check_cluster_credentials(config)
     listener = _listener(config)

@@ -6,7 +6,9 @@ Deny policy per ``--profile``; ``CertificateSource`` checks that the
 certificate and key still form a usable pair and records the expiry. Both
 compare a digest of their files' bytes on every poll and reload only when
 it changes. A reload that fails keeps the last good value in force and
-records why (``/readyz`` and the log show it); the next change retries.
+records why (``/readyz`` and the log show it); the next change retries. A
+reload that finds no policy at all also makes ``/readyz`` answer 503 until
+policies are back: zero policies would admit everything.
 
 ``Watcher`` runs the polls on one daemon thread every ``interval`` seconds
 until ``stop``. The same loading code serves the worker's first load, so a
@@ -80,13 +82,15 @@ class PolicySource:
             )
         except policyfiles.PolicyFileError as err:
             kept = self._state.policies
-            self._state.policies_failed(str(err))
-            self._log.warning(
-                "policy reload failed; the last good set stays in force"
-                if kept.loaded
-                else "policies cannot be loaded; not ready",
-                extra=logs.fields(error=str(err), inForce=len(kept.policies)),
-            )
+            empty = isinstance(err, policyfiles.NoPoliciesError)
+            self._state.policies_failed(str(err), blocking=empty)
+            if empty and kept.loaded:
+                message = "policy files hold no policy; the last good set stays in force; not ready"
+            elif kept.loaded:
+                message = "policy reload failed; the last good set stays in force"
+            else:
+                message = "policies cannot be loaded; not ready"
+            self._log.warning(message, extra=logs.fields(error=str(err), inForce=len(kept.policies)))
             return
         self._state.policies_loaded(loaded, at=_now())
         self._log.info(

@@ -202,7 +202,7 @@ def test_warn_policy_warns_but_passes(tmp_path: pathlib.Path) -> None:
             ["--profile", "baseline", "--pss-latest", "v1.99"],
             "--pss-latest",
         ),
-        ({"a.yaml": COMPLIANT_POD}, [], "nothing to check against"),
+        ({"a.yaml": COMPLIANT_POD}, [], "no policy to enforce: give --policy-file or --profile"),
         ({}, ["--profile", "baseline"], "missing.yaml: no such file"),
     ],
     ids=[

@@ -146,6 +146,13 @@ def _load(
                 _check_aliases(node, f"{source} (document {index + 1})")
             yield loader.construct_document(node)
             index += 1
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark
+        at = "" if mark is None else f", line {mark.line + 1}, column {mark.column + 1}"
+        what = "; ".join(part for part in (err.context, err.problem) if part)
+        raise DocumentError(
+            f"{source} (document {index + 1}{at}): not valid YAML or JSON: {what}"
+        ) from err
     except yaml.YAMLError as err:
         raise DocumentError(f"{source}: not valid YAML or JSON: {err}") from err
     except RecursionError as err:

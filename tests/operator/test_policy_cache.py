@@ -144,3 +144,24 @@ def test_the_webhook_account_can_read_but_never_write(install: harness.Install) 
     assert can("create", "clustercontainerpolicies.bulkhead.dev") == "no"
     assert can("patch", "containerpolicies.bulkhead.dev/status", "-n", install.namespace) == "no"
     assert can("get", "secrets", "-n", install.namespace) == "no"
+
+
+def test_a_namespace_the_watch_has_not_delivered_is_looked_up(install: harness.Install) -> None:
+    """Before any list (as in the moment after a namespace is created), ``get`` answers."""
+    api = cache.Api(cache.client_configuration(kubeconfig=str(install.webhook_kubeconfig)))
+    held = cache.PolicyCache(api=api)  # never started: no list, no watch
+    try:
+        name = f"fresh-{install.suffix}"
+        install.cp.kubectl("create", "namespace", name)
+        install.cp.kubectl("label", "namespace", name, "env=prod")
+        try:
+            labels = held.look_up_namespace(name)
+            assert labels is not None
+            assert labels["env"] == "prod"
+            assert labels["kubernetes.io/metadata.name"] == name
+        finally:
+            install.cp.kubectl("delete", "namespace", name, "--wait=false")
+        assert held.look_up_namespace(f"missing-{install.suffix}") is None
+        assert held.look_up_namespace("../../apis") is None
+    finally:
+        api.close()

@@ -173,7 +173,11 @@ def test_warn_policy_warns_but_passes(tmp_path: pathlib.Path) -> None:
 @pytest.mark.parametrize(
     ("files", "args", "message"),
     [
-        ({"a.yaml": "kind: Pod\nspec: [\n"}, ["--profile", "baseline"], "a.yaml (document 1, line 3"),
+        (
+            {"a.yaml": "kind: Pod\nspec: [\n"},
+            ["--profile", "baseline"],
+            "a.yaml (document 1, line 3",
+        ),
         (
             {"a.yaml": COMPLIANT_POD + "---\n- just\n- a list\n"},
             ["--profile", "baseline"],

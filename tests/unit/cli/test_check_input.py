@@ -152,7 +152,9 @@ MALFORMED = [
 def test_a_malformed_pod_spec_exits_2_naming_file_document_and_field(
     tmp_path: pathlib.Path, manifest: str, field: str
 ) -> None:
-    result = _check(tmp_path, "{kind: ConfigMap, apiVersion: v1, metadata: {name: c}}\n---\n" + manifest)
+    result = _check(
+        tmp_path, "{kind: ConfigMap, apiVersion: v1, metadata: {name: c}}\n---\n" + manifest
+    )
     _assert_unusable(result, "pod.yaml (document 2)", field)
 
 
@@ -213,9 +215,7 @@ def test_json_output_into_a_closed_pipe_ends_without_a_traceback(tmp_path: pathl
     ],
     ids=["empty-file", "comment-only", "empty-directory", "directory-of-no-yaml"],
 )
-def test_zero_policies_exits_2(
-    tmp_path: pathlib.Path, files: dict[str, str], given: str
-) -> None:
+def test_zero_policies_exits_2(tmp_path: pathlib.Path, files: dict[str, str], given: str) -> None:
     (tmp_path / "policies").mkdir()
     for name, text in files.items():
         (tmp_path / name).write_text(text)
@@ -247,9 +247,7 @@ spec:
 PROD = "apiVersion: v1\nkind: Namespace\nmetadata: {name: prod, labels: {env: %s}}\n"
 
 
-def _select(
-    tmp_path: pathlib.Path, manifest: str, *args: str
-) -> subprocess.CompletedProcess[str]:
+def _select(tmp_path: pathlib.Path, manifest: str, *args: str) -> subprocess.CompletedProcess[str]:
     (tmp_path / "policies.yaml").write_text(SELECTING)
     (tmp_path / "in.yaml").write_text(manifest)
     return run(
@@ -263,13 +261,15 @@ def test_the_name_label_every_namespace_has_is_assumed(tmp_path: pathlib.Path) -
     result = _select(tmp_path, privileged)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "ClusterContainerPolicy/by-name" in result.stdout
-    assert _select(tmp_path, privileged.replace("namespace: prod", "namespace: dev")).returncode == 0
+    assert (
+        _select(tmp_path, privileged.replace("namespace: prod", "namespace: dev")).returncode == 0
+    )
 
 
 def test_a_selector_needing_unknown_labels_is_reported_not_passed(tmp_path: pathlib.Path) -> None:
     result = _select(tmp_path, _pod("  hostPID: true\n"))
     assert result.returncode == 2, result.stdout + result.stderr
-    assert 'UNDECIDED  ' in result.stdout
+    assert "UNDECIDED  " in result.stdout
     assert "policy ClusterContainerPolicy/by-env (Deny) would report 1 finding" in result.stdout
     assert "depends on labels Bulkhead does not know: env" in result.stdout
     assert "--namespace-labels" in result.stdout
@@ -281,7 +281,9 @@ def test_a_selector_needing_unknown_labels_is_reported_not_passed(tmp_path: path
 def test_namespace_labels_from_a_file_or_the_input_decide_it(tmp_path: pathlib.Path) -> None:
     host_pid = _pod("  hostPID: true\n")
     (tmp_path / "ns.yaml").write_text(PROD % "prod")
-    assert _select(tmp_path, host_pid, "--namespace-labels", str(tmp_path / "ns.yaml")).returncode == 1
+    assert (
+        _select(tmp_path, host_pid, "--namespace-labels", str(tmp_path / "ns.yaml")).returncode == 1
+    )
     in_input = _select(tmp_path, PROD % "dev" + "---\n" + host_pid)
     assert in_input.returncode == 0, in_input.stdout + in_input.stderr
     assert "1 without a pod spec skipped" in in_input.stdout

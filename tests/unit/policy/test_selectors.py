@@ -192,3 +192,35 @@ def test_renders_in_kubectl_syntax() -> None:
     )
     assert str(selector) == "app=web,tier in (edge,frontend),env notin (dev),team,!legacy"
     assert str(selectors.EVERYTHING) == ""
+
+
+NAME = "kubernetes.io/metadata.name"
+
+
+@pytest.mark.parametrize(
+    ("selector", "expected"),
+    [
+        ({"matchLabels": {NAME: "prod"}}, set()),
+        ({"matchLabels": {"env": "prod"}}, {"env"}),
+        ({"matchExpressions": [{"key": "env", "operator": "DoesNotExist"}]}, {"env"}),
+        ({"matchExpressions": [{"key": "env", "operator": "NotIn", "values": ["dev"]}]}, {"env"}),
+        ({"matchLabels": {NAME: "dev", "env": "prod"}}, set()),
+        ({"matchLabels": {NAME: "prod", "env": "prod", "tier": "a"}}, {"env", "tier"}),
+        ({}, set()),
+    ],
+    ids=[
+        "name-only",
+        "unknown-label",
+        "absence-is-unknown-too",
+        "notin-is-unknown-too",
+        "a-known-label-already-fails",
+        "known-label-holds-others-decide",
+        "empty",
+    ],
+)
+def test_unknown_keys_are_those_the_answer_depends_on(
+    selector: dict[str, Any], expected: set[str]
+) -> None:
+    parsed = selectors.parse(selector, "s")
+    labels = {NAME: "prod"}
+    assert parsed.unknown_keys(labels, frozenset(labels)) == expected

@@ -90,7 +90,7 @@ CONTAINER = (*SPEC, "containers", 0)
             "true",
             "spec.template.spec.containers[0].securityContext.privileged",
         ),
-        ((*SPEC, "spec.template.spec.hostNetwork"), 1, "spec.template.spec.hostNetwork"),
+        ((*SPEC, "hostNetwork"), 1, "spec.template.spec.hostNetwork"),
         ((*SPEC, "containers"), [None], "spec.template.spec.containers[0]"),
         (
             ("spec", "template", "metadata", "annotations", "a"),

@@ -68,7 +68,9 @@ def _construct_mapping(
     for key_node, _ in node.value:
         if not isinstance(key_node, yaml.ScalarNode):
             raise yaml.constructor.ConstructorError(
-                None, None, "a mapping key must be a scalar, not a sequence or mapping",
+                None,
+                None,
+                "a mapping key must be a scalar, not a sequence or mapping",
                 key_node.start_mark,
             )
         key = loader.construct_object(key_node, deep=True)
@@ -128,7 +130,8 @@ def _check_aliases(root: yaml.Node, where: str) -> None:
     if sizes[id(root)] - len(sizes) > MAX_ALIAS_NODES:
         raise DocumentError(
             f"{where}: aliases expand this document to {sizes[id(root)]:,} nodes "
-            f"(more than {MAX_ALIAS_NODES:,} beyond its own {len(sizes):,}); refused as an alias bomb"
+            f"(more than {MAX_ALIAS_NODES:,} beyond its own {len(sizes):,}); "
+            "refused as an alias bomb"
         )
 
 

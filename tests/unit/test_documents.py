@@ -1,4 +1,4 @@
-"""Reading manifests: both YAML loaders alike, hostile documents refused, directories walked safely."""
+"""Reading manifests: both YAML loaders alike, hostile documents refused, safe directory walks."""
 
 from __future__ import annotations
 
@@ -93,7 +93,7 @@ def test_a_symlink_out_of_the_directory_is_refused(tmp_path: pathlib.Path) -> No
     given.mkdir()
     (given / "pod.yaml").write_text(POD)
     (given / "escape.yaml").symlink_to(outside)
-    with pytest.raises(documents.DocumentError, match="escape.yaml: a symlink to .*outside"):
+    with pytest.raises(documents.DocumentError, match=r"escape\.yaml: a symlink to .*outside"):
         documents.read([str(given)])
     # the file itself, given explicitly, is read
     assert len(documents.read([str(outside)])) == 1

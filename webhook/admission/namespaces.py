@@ -1,4 +1,4 @@
-"""What is known about a namespace's labels, and the policies that cannot be matched without more. Pure.
+"""What is known of a namespace's labels, and policies that cannot be matched without more. Pure.
 
 ``spec.match.namespaceSelector`` reads the labels of the request's
 namespace. The API server sets ``kubernetes.io/metadata.name`` on every
@@ -40,9 +40,7 @@ class NamespaceLabels:
 
 def known(namespace: str, labels: Mapping[str, str]) -> NamespaceLabels:
     """Every label of ``namespace`` (the name label as the API server sets it)."""
-    return NamespaceLabels(
-        types.MappingProxyType({**labels, NAME_LABEL: namespace}), complete=True
-    )
+    return NamespaceLabels(types.MappingProxyType({**labels, NAME_LABEL: namespace}), complete=True)
 
 
 def assumed(namespace: str) -> NamespaceLabels:
@@ -52,7 +50,7 @@ def assumed(namespace: str) -> NamespaceLabels:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Undecided:
-    """A policy that would report findings if its ``namespaceSelector`` matched, unknown whether it does."""
+    """A policy that would report findings if its ``namespaceSelector`` matched (unknown)."""
 
     policy: policy.CompiledPolicy
     namespace: str

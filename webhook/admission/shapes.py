@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 from webhook.rules import podview
 
@@ -51,7 +51,7 @@ class MapOf:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Object:
-    """An object with these known fields; any other field has shape ``rest`` (``None``: unchecked)."""
+    """An object with these known fields; any other has shape ``rest`` (``None``: unchecked)."""
 
     fields: Mapping[str, Shape]
     rest: Shape | None = None
@@ -77,7 +77,7 @@ _WINDOWS: Final = _object(
     hostProcess=BOOLEAN, gmsaCredentialSpecName=STRING, gmsaCredentialSpec=STRING,
     runAsUserName=STRING,
 )  # fmt: skip
-_COMMON_SECURITY: Final = {
+_COMMON_SECURITY: Final[Mapping[str, Shape]] = {
     "runAsNonRoot": BOOLEAN,
     "runAsUser": INTEGER,
     "runAsGroup": INTEGER,
@@ -151,7 +151,7 @@ METADATA: Final = _object(
 )
 
 
-class _Mismatch(Exception):
+class _MismatchError(Exception):
     """Raised at the bad value; each enclosing level prepends its key on the way out."""
 
     def __init__(self, reason: str) -> None:
@@ -184,37 +184,38 @@ def _scalar_types(shape: Scalar) -> frozenset[type]:
     return frozenset(shape.types)
 
 
-def _is_object(value: object) -> bool:
+def _is_object(value: object) -> TypeGuard[Mapping[str, Any]]:
     return type(value) is dict or isinstance(value, Mapping)
 
 
-def _scalar_error(value: object, shape: Scalar) -> _Mismatch:
-    return _Mismatch(f"must be {shape.name}, not {_type_name(value)}")
+def _scalar_error(value: object, shape: Scalar) -> _MismatchError:
+    return _MismatchError(f"must be {shape.name}, not {_type_name(value)}")
 
 
 def _objects_only(value: object) -> None:
     if not _is_object(value):
-        raise _Mismatch(f"must be an object, not {_type_name(value)}")
+        raise _MismatchError(f"must be an object, not {_type_name(value)}")
 
 
 def _compile(shape: Shape) -> Checker:
-    """A function raising ``_Mismatch`` unless its (non-null) argument has ``shape``.
+    """A function raising ``_MismatchError`` unless its (non-null) argument has ``shape``.
 
     Built once per shape. Scalars (most of what a pod spec holds) are checked
     inline with one set lookup by the list or object holding them, and an
     object with no fields to check is only type-checked, not walked.
     """
-    if type(shape) is Scalar:
+    if isinstance(shape, Scalar):
         types = _scalar_types(shape)
+        name = shape
 
         def scalar(value: object) -> None:
             if type(value) not in types:
-                raise _scalar_error(value, shape)
+                raise _scalar_error(value, name)
 
         return scalar
-    if type(shape) is ListOf:
+    if isinstance(shape, ListOf):
         return _compile_list(shape.item)
-    if type(shape) is MapOf:
+    if isinstance(shape, MapOf):
         return _compile_object({}, shape.value)
     return _compile_object(shape.fields, shape.rest)
 
@@ -225,15 +226,15 @@ def _compile_list(item: Shape) -> Checker:
 
     def sequence(value: object) -> None:
         if type(value) is not list:
-            raise _Mismatch(f"must be a list, not {_type_name(value)}")
+            raise _MismatchError(f"must be a list, not {_type_name(value)}")
         for index, entry in enumerate(value):
             if inline is not None and type(entry) in inline:
                 continue
             try:
                 if entry is None:
-                    raise _Mismatch("must not be null")
+                    raise _MismatchError("must not be null")
                 check(entry)
-            except _Mismatch as err:
+            except _MismatchError as err:
                 err.parts.append(f"[{index}]")
                 raise
 
@@ -250,8 +251,8 @@ def _compile_object(known: Mapping[str, Shape], rest: Shape | None) -> Checker:
 
     def mapping(value: object) -> None:
         if not _is_object(value):
-            raise _Mismatch(f"must be an object, not {_type_name(value)}")
-        for key, entry in value.items():  # type: ignore[attr-defined]
+            raise _MismatchError(f"must be an object, not {_type_name(value)}")
+        for key, entry in value.items():
             if entry is None:
                 continue
             types = scalars.get(key, other_scalar)
@@ -262,7 +263,7 @@ def _compile_object(known: Mapping[str, Shape], rest: Shape | None) -> Checker:
                 continue
             try:
                 check(entry)
-            except _Mismatch as err:
+            except _MismatchError as err:
                 err.parts.append(f".{key}")
                 raise
 
@@ -274,12 +275,12 @@ _CHECK_METADATA: Final = _compile(METADATA)
 
 
 def _validate(value: object, check: Checker, path: str) -> None:
-    """Raise ``podview.PodSpecError`` at the first field of ``value`` (at ``path``) off its shape."""
+    """Raise ``podview.PodSpecError`` at the first field of ``value`` (at ``path``) off shape."""
     if value is None:
         return
     try:
         check(value)
-    except _Mismatch as err:
+    except _MismatchError as err:
         raise podview.PodSpecError(path + "".join(reversed(err.parts)), err.reason) from None
 
 

@@ -313,34 +313,6 @@ class GoneError(Exception):
 class Handler(Protocol):
     def listed(self, resource: Resource, items: Sequence[JsonObject]) -> None: ...
     def changed(self, resource: Resource, event: str, item: JsonObject) -> None: ...
-    def look_up_namespace(self, name: str) -> Mapping[str, str] | None:
-        """The labels of namespace ``name``: as watched, else got now; ``None`` when unknown.
-
-        A namespace got here is remembered (and published to the sink) unless
-        the watch delivered it meanwhile, which is newer.
-        """
-        labels = self._namespaces.get(name)
-        if labels is not None:
-            return labels
-        if len(name) > 63 or not _NAMESPACE_NAME.fullmatch(name):
-            return None  # no namespace can have this name: nothing to ask
-        try:
-            item = self._api.request(
-                "GET", f"{NAMESPACES.path}/{name}", timeout=LOOKUP_SECONDS
-            )
-        except ApiError as err:
-            _LOG.warning("namespace %s is not known and cannot be got: %s", name, err)
-            return None
-        with self._lock:
-            current = self._namespaces.get(name)
-            if current is not None:
-                return current
-            labels = _labels(item)
-            self._namespaces[name] = labels
-            if self._sink is not None:
-                self._sink.set_namespace(name, labels)
-            return labels
-
     def failed(self, resource: Resource, error: str) -> None: ...
 
 
@@ -648,9 +620,7 @@ class PolicyCache:
         if len(name) > 63 or not _NAMESPACE_NAME.fullmatch(name):
             return None  # no namespace can have this name: nothing to ask
         try:
-            item = self._api.request(
-                "GET", f"{NAMESPACES.path}/{name}", timeout=LOOKUP_SECONDS
-            )
+            item = self._api.request("GET", f"{NAMESPACES.path}/{name}", timeout=LOOKUP_SECONDS)
         except ApiError as err:
             _LOG.warning("namespace %s is not known and cannot be got: %s", name, err)
             return None

@@ -298,9 +298,7 @@ def _refuse_no_policies(config: settings.Settings) -> None:
     them on ``/readyz`` and loads the files once they are fixed.
     """
     try:
-        policyfiles.load(
-            config.policy_files, config.profiles, latest_minor=config.pss_latest_minor
-        )
+        policyfiles.load(config.policy_files, config.profiles, latest_minor=config.pss_latest_minor)
     except policyfiles.NoPoliciesError as err:
         raise ServeError(str(err)) from err
     except policyfiles.PolicyFileError:

@@ -90,7 +90,9 @@ class PolicySource:
                 message = "policy reload failed; the last good set stays in force"
             else:
                 message = "policies cannot be loaded; not ready"
-            self._log.warning(message, extra=logs.fields(error=str(err), inForce=len(kept.policies)))
+            self._log.warning(
+                message, extra=logs.fields(error=str(err), inForce=len(kept.policies))
+            )
             return
         self._state.policies_loaded(loaded, at=_now())
         self._log.info(

@@ -195,7 +195,8 @@ def test_json_output_into_a_closed_pipe_ends_without_a_traceback(tmp_path: pathl
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     ) as process:
-        assert process.stdout is not None and process.stderr is not None
+        assert process.stdout is not None
+        assert process.stderr is not None
         assert process.stdout.read(10).startswith(b"{")
         process.stdout.close()  # what `| head -c 10` does
         stderr = process.stderr.read().decode()

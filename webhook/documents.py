@@ -9,7 +9,8 @@ Hostile or broken input is refused with ``DocumentError``, never judged:
 
 * a duplicate mapping key (a later key would silently win, and a security
   check must not judge a different object than the API server stores) and a
-  key that is itself a list or a mapping (JSON has no such keys);
+  key that is itself a list or a mapping ("found unhashable key"; JSON has
+  no such keys);
 * aliases that expand a document by more than ``MAX_ALIAS_NODES`` nodes (an
   "alias bomb": a few hundred bytes can stand for gigabytes once expanded)
   and recursive aliases;
@@ -63,27 +64,27 @@ _Loader = TypeVar("_Loader", yaml.SafeLoader, yaml.CSafeLoader)
 def _construct_mapping(
     loader: yaml.SafeLoader | yaml.CSafeLoader, node: yaml.MappingNode
 ) -> dict[Any, Any]:
+    """A mapping, refused when a key repeats (after ``<<`` merges) or is a list or mapping.
+
+    PyYAML refuses unhashable keys itself; a repeated key is spotted by the
+    mapping coming out shorter than the node, and only then looked for.
+    """
     loader.flatten_mapping(node)
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        if not isinstance(key_node, yaml.ScalarNode):
-            raise yaml.constructor.ConstructorError(
-                None,
-                None,
-                "a mapping key must be a scalar, not a sequence or mapping",
-                key_node.start_mark,
-            )
-        key = loader.construct_object(key_node, deep=True)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node, deep=True)
+    mapping = yaml.constructor.BaseConstructor.construct_mapping(loader, node, deep=True)
+    if len(mapping) != len(node.value):
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+    return mapping
 
 
 def _strict(base: type[_Loader]) -> type[_Loader]:
-    """A subclass of ``base`` (PyYAML's safe loader) that refuses duplicate and non-scalar keys."""
+    """A subclass of ``base`` (PyYAML's safe loader) that refuses duplicate keys."""
     strict = cast(type[_Loader], type(f"Strict{base.__name__}", (base,), {}))
     strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
     return strict

@@ -52,8 +52,8 @@ def test_both_loaders_read_the_same_objects(loader: type[yaml.SafeLoader]) -> No
     [
         ("a: 1\na: 2\n", "duplicate key 'a'"),
         ("a: {b: 1, b: 1}\n", "duplicate key 'b'"),
-        ("? [a, b]\n: c\n", "a mapping key must be a scalar"),
-        ("{? {a: 1} : c}\n", "a mapping key must be a scalar"),
+        ("? [a, b]\n: c\n", "found unhashable key"),
+        ("{? {a: 1} : c}\n", "found unhashable key"),
         (BOMB, "refused as an alias bomb"),
         ("a: &a [*a]\n", "a recursive alias"),
         ("a: " + "[" * 5000 + "]" * 5000 + "\n", "x.yaml"),

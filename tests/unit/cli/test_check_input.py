@@ -163,7 +163,7 @@ def test_an_unhashable_key_exits_2_naming_file_and_line(tmp_path: pathlib.Path) 
     _assert_unusable(
         result,
         "pod.yaml (document 1, line 8, column 7): not valid YAML or JSON: "
-        "a mapping key must be a scalar",
+        "while constructing a mapping; found unhashable key",
     )
 
 

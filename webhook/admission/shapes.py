@@ -177,19 +177,12 @@ def _type_name(value: object) -> str:
 
 
 Checker = Callable[[object], None]
-
-
-def _scalar_types(shape: Scalar) -> frozenset[type]:
-    """The exact Python types JSON decoding gives for ``shape`` (``bool`` is no integer)."""
-    return frozenset(shape.types)
+#: How one value is checked: types that pass at once (one set lookup, inline), else the checker.
+Step = tuple[frozenset[type], Checker]
 
 
 def _is_object(value: object) -> TypeGuard[Mapping[str, Any]]:
     return type(value) is dict or isinstance(value, Mapping)
-
-
-def _scalar_error(value: object, shape: Scalar) -> _MismatchError:
-    return _MismatchError(f"must be {shape.name}, not {_type_name(value)}")
 
 
 def _objects_only(value: object) -> None:
@@ -197,38 +190,40 @@ def _objects_only(value: object) -> None:
         raise _MismatchError(f"must be an object, not {_type_name(value)}")
 
 
-def _compile(shape: Shape) -> Checker:
-    """A function raising ``_MismatchError`` unless its (non-null) argument has ``shape``.
+def _step(shape: Shape) -> Step:
+    """The step for ``shape``, built once.
 
-    Built once per shape. Scalars (most of what a pod spec holds) are checked
-    inline with one set lookup by the list or object holding them, and an
-    object with no fields to check is only type-checked, not walked.
+    Scalars (most of what a pod spec holds) and objects with nothing inside
+    to check pass on their type alone; lists and objects with fields to
+    check call their checker.
     """
     if isinstance(shape, Scalar):
-        types = _scalar_types(shape)
         name = shape
 
-        def scalar(value: object) -> None:
-            if type(value) not in types:
-                raise _scalar_error(value, name)
+        def mismatch(value: object) -> None:
+            raise _MismatchError(f"must be {name.name}, not {_type_name(value)}")
 
-        return scalar
+        return frozenset(shape.types), mismatch
     if isinstance(shape, ListOf):
-        return _compile_list(shape.item)
+        return frozenset(), _list_checker(_step(shape.item))
     if isinstance(shape, MapOf):
-        return _compile_object({}, shape.value)
-    return _compile_object(shape.fields, shape.rest)
+        return frozenset(), _object_checker({}, _step(shape.value))
+    if not shape.fields and shape.rest is None:
+        return frozenset((dict,)), _objects_only
+    rest = None if shape.rest is None else _step(shape.rest)
+    return frozenset(), _object_checker(
+        {key: _step(field) for key, field in shape.fields.items()}, rest
+    )
 
 
-def _compile_list(item: Shape) -> Checker:
-    inline = _scalar_types(item) if type(item) is Scalar else None
-    check = _compile(item)
+def _list_checker(item: Step) -> Checker:
+    fast, check = item
 
     def sequence(value: object) -> None:
         if type(value) is not list:
             raise _MismatchError(f"must be a list, not {_type_name(value)}")
         for index, entry in enumerate(value):
-            if inline is not None and type(entry) in inline:
+            if type(entry) in fast:
                 continue
             try:
                 if entry is None:
@@ -241,28 +236,16 @@ def _compile_list(item: Shape) -> Checker:
     return sequence
 
 
-def _compile_object(known: Mapping[str, Shape], rest: Shape | None) -> Checker:
-    if not known and rest is None:
-        return _objects_only
-    scalars = {key: _scalar_types(f) for key, f in known.items() if type(f) is Scalar}
-    checks = {key: _compile(f) for key, f in known.items()}
-    other_scalar = _scalar_types(rest) if type(rest) is Scalar else None
-    other = None if rest is None else _compile(rest)
-
+def _object_checker(known: Mapping[str, Step], rest: Step | None) -> Checker:
     def mapping(value: object) -> None:
         if not _is_object(value):
             raise _MismatchError(f"must be an object, not {_type_name(value)}")
         for key, entry in value.items():
-            if entry is None:
-                continue
-            types = scalars.get(key, other_scalar)
-            if types is not None and type(entry) in types:
-                continue
-            check = checks.get(key, other)
-            if check is None:
+            step = known.get(key, rest)
+            if step is None or entry is None or type(entry) in step[0]:
                 continue
             try:
-                check(entry)
+                step[1](entry)
             except _MismatchError as err:
                 err.parts.append(f".{key}")
                 raise
@@ -270,8 +253,8 @@ def _compile_object(known: Mapping[str, Shape], rest: Shape | None) -> Checker:
     return mapping
 
 
-_CHECK_POD_SPEC: Final = _compile(POD_SPEC)
-_CHECK_METADATA: Final = _compile(METADATA)
+_CHECK_POD_SPEC: Final = _step(POD_SPEC)[1]
+_CHECK_METADATA: Final = _step(METADATA)[1]
 
 
 def _validate(value: object, check: Checker, path: str) -> None:

@@ -685,17 +685,20 @@ def _fail_closed(state_dir: pathlib.Path, ready: Ready) -> list[str]:
     results: list[subprocess.CompletedProcess[str]] = []
 
     def admitted() -> bool:
+        if _read_pid(pid_file) in (None, pid):  # the supervisor has not published it yet
+            return False
         results.append(_kubectl(ready, *PROBE))
         return results[-1].returncode == 0
 
     back = _eventually(admitted, timeout=120, interval=0.5)
+    if not back:
+        problems.append("UNEXPECTED: the webhook did not come back")
+        return problems
     new_pid = _read_pid(pid_file)
     say(f"  ... admitted again {_duration(time.monotonic() - stopped)} later "
         f"(bulkhead serve pid {new_pid})")  # fmt: skip
     _show(results[-1], *PROBE)
     say()
-    if not back:
-        problems.append("UNEXPECTED: the webhook did not come back")
     return problems
 
 

@@ -96,9 +96,8 @@ def _ready_column(table: str) -> dict[str, str]:
     """``kubectl get ccp``'s table: policy name -> READY column."""
     lines = [line for line in table.splitlines() if line.strip()]
     header_at = next(i for i, line in enumerate(lines) if line.startswith("NAME"))
-    header = lines[header_at].split()
-    column = header.index("READY")
-    return {line.split()[0]: line.split()[column] for line in lines[header_at + 1 :]}
+    column = lines[header_at].index("READY")  # columns are aligned; PROFILE may be empty
+    return {line.split()[0]: line[column:].split()[0] for line in lines[header_at + 1 :]}
 
 
 def _check_first_start(out: str, state_dir: pathlib.Path) -> None:
@@ -147,8 +146,9 @@ def _check_user_commands(state_dir: pathlib.Path) -> None:
         assert (state_dir / f"{name}.pid").is_file(), name
     used = _in_shell(state_dir, "kubectl get ccp,cp -o name && bulkhead version")
     assert used.returncode == 0, _show(used)
-    names = used.stdout.split()
-    assert sorted(names[:-1]) == sorted(
+    *names, version = used.stdout.splitlines()
+    assert version.startswith("bulkhead "), used.stdout
+    assert sorted(names) == sorted(
         [f"clustercontainerpolicy.bulkhead.dev/{name}" for name in POLICIES]
         + ["containerpolicy.bulkhead.dev/no-token-automount"]
     ), used.stdout
@@ -169,11 +169,11 @@ def _check_user_commands(state_dir: pathlib.Path) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         judged = _in_shell(state_dir, probe)
-        if "denied the request" in judged.stderr:
+        after = int((state_dir / "webhook.pid").read_text())
+        if after != before and "denied the request" in judged.stderr:
             break
         time.sleep(0.5)
     assert "denied the request" in judged.stderr, _show(judged)
-    after = int((state_dir / "webhook.pid").read_text())
     assert after != before
     assert _alive(after)
     assert _demo("status", state_dir).returncode == 0

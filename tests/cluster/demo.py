@@ -821,6 +821,9 @@ def status(state_dir: pathlib.Path) -> int:
     ready = Ready.read(state_dir)
     if pid is None or not _alive(pid) or not _is_supervisor(pid, state_dir):
         say(f"No demo is running ({state_dir})")
+        with contextlib.suppress(FileNotFoundError):
+            failure = (state_dir / FAILED).read_text(encoding="utf-8").strip()
+            say(f"  it stopped because: {failure} (log: {state_dir / SUPERVISOR_LOG})")
         return 1
     if ready is None:
         say(f"The demo is starting (supervisor pid {pid}); log: {state_dir / SUPERVISOR_LOG}")

@@ -10,7 +10,7 @@ output a user reads and the commands the README gives:
 * the examples are judged as their directories say;
 * stopping the webhook refuses requests (``failurePolicy: Fail``) and the
   supervisor brings it back, both in the demo's own run and when a user runs
-  the documented ``kill $(cat .../webhook.pid)``;
+  the documented ``kill $(cat .../webhook.pid)``; the operator is restarted too;
 * a policy applied with kubectl is enforced within 2 seconds;
 * ``. STATE/env`` gives a shell ``kubectl`` and ``bulkhead``, and the pid
   files the output names exist;
@@ -71,14 +71,6 @@ def _pids(state_dir: pathlib.Path) -> dict[str, int]:
     pids: dict[str, int] = dict(ready["pids"])
     pids["supervisor"] = int((state_dir / demo.SUPERVISOR_PID).read_text())
     return pids
-
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = pathlib.Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
 def _show(result: subprocess.CompletedProcess[str]) -> str:
@@ -160,7 +152,7 @@ def _check_user_commands(state_dir: pathlib.Path) -> None:
     killed = _in_shell(state_dir, f"kill $(cat {state_dir / 'webhook.pid'})")
     assert killed.returncode == 0, _show(killed)
     deadline = time.monotonic() + 30
-    while _alive(before) and time.monotonic() < deadline:
+    while demo._alive(before) and time.monotonic() < deadline:
         time.sleep(0.1)
     probe = "kubectl create deployment probe --image=ghcr.io/acme/x:1 --dry-run=server"
     refused = _in_shell(state_dir, probe)
@@ -175,7 +167,18 @@ def _check_user_commands(state_dir: pathlib.Path) -> None:
         time.sleep(0.5)
     assert "denied the request" in judged.stderr, _show(judged)
     assert after != before
-    assert _alive(after)
+    assert demo._alive(after)
+
+    # The operator is looked after the same way.
+    operator = int((state_dir / "operator.pid").read_text())
+    assert _in_shell(state_dir, f"kill {operator}").returncode == 0
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        restarted = int((state_dir / "operator.pid").read_text())
+        if restarted != operator and demo._alive(restarted):
+            break
+        time.sleep(0.5)
+    assert restarted != operator
     assert _demo("status", state_dir).returncode == 0
 
 
@@ -190,19 +193,19 @@ def test_demo_is_the_whole_system(tmp_path: pathlib.Path) -> None:
         _check_first_start(first.stdout, state_dir)
         _check_user_commands(state_dir)
         first_pids = _pids(state_dir)
-        assert all(_alive(pid) for pid in first_pids.values()), first_pids
+        assert all(demo._alive(pid) for pid in first_pids.values()), first_pids
 
         second = _demo("start", state_dir)
         assert second.returncode == 0, _show(second)
         assert "stopped the demo that was already running" in second.stdout
-        assert not any(_alive(pid) for pid in first_pids.values()), first_pids
+        assert not any(demo._alive(pid) for pid in first_pids.values()), first_pids
         second_pids.update(_pids(state_dir))
-        assert all(_alive(pid) for pid in second_pids.values()), second_pids
+        assert all(demo._alive(pid) for pid in second_pids.values()), second_pids
     finally:
         stop = _demo("stop", state_dir)
     assert stop.returncode == 0, _show(stop)
     assert "Stopped the Bulkhead demo" in stop.stdout
-    assert not any(_alive(pid) for pid in (*first_pids.values(), *second_pids.values()))
+    assert not any(demo._alive(pid) for pid in (*first_pids.values(), *second_pids.values()))
     assert not state_dir.exists()
     assert _demo("status", state_dir).returncode == 1
 

@@ -53,7 +53,7 @@ import subprocess
 import sys
 import time
 import types
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final, NoReturn
 
 import yaml
@@ -592,7 +592,7 @@ def _show(result: subprocess.CompletedProcess[str], *args: str) -> None:
     say(_output(result))
 
 
-def _eventually(probe: Any, *, timeout: float, interval: float = 0.2) -> bool:
+def _eventually(probe: Callable[[], object], *, timeout: float, interval: float = 0.2) -> bool:
     """Whether ``probe()`` turns truthy within ``timeout`` seconds."""
     try:
         harness.wait_for(probe, timeout=timeout, interval=interval)

@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from tests import selecting_policies
 from tests.cluster import controlplane, registration, webhookserver
 from tests.e2e import kubectl, workloads
 
@@ -30,34 +31,13 @@ pytestmark = pytest.mark.cluster
 
 WEBHOOK = "inputs.bulkhead.dev"
 
-BY_NAME = """\
-apiVersion: bulkhead.dev/v1alpha1
-kind: ClusterContainerPolicy
-metadata: {name: by-name}
-spec:
-  action: Deny
-  rules: {privileged: false}
-  match:
-    namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: %s}}
-"""
-BY_ENV = """\
-apiVersion: bulkhead.dev/v1alpha1
-kind: ClusterContainerPolicy
-metadata: {name: by-env}
-spec:
-  action: Deny
-  rules: {hostNamespaces: false}
-  match:
-    namespaceSelector: {matchLabels: {env: prod}}
-"""
-
 
 @pytest.fixture
 def policies(tmp_path: pathlib.Path, own_namespace: str) -> pathlib.Path:
     directory = tmp_path / "policies"
     directory.mkdir()
-    (directory / "by-name.yaml").write_text(BY_NAME % own_namespace)
-    (directory / "by-env.yaml").write_text(BY_ENV)
+    (directory / "by-name.yaml").write_text(selecting_policies.by_name(own_namespace))
+    (directory / "by-env.yaml").write_text(selecting_policies.BY_ENV)
     return directory
 
 

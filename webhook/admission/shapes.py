@@ -26,6 +26,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeGuard
 
+from webhook.policy import fields
 from webhook.rules import podview
 
 
@@ -160,22 +161,6 @@ class _MismatchError(Exception):
         self.parts: list[str] = []
 
 
-def _type_name(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list | tuple):
-        return "a list"
-    if isinstance(value, Mapping):
-        return "an object"
-    return type(value).__name__
-
-
 Checker = Callable[[object], None]
 #: How one value is checked: types that pass at once (one set lookup, inline), else the checker.
 Step = tuple[frozenset[type], Checker]
@@ -187,7 +172,7 @@ def _is_object(value: object) -> TypeGuard[Mapping[str, Any]]:
 
 def _objects_only(value: object) -> None:
     if not _is_object(value):
-        raise _MismatchError(f"must be an object, not {_type_name(value)}")
+        raise _MismatchError(f"must be an object, not {fields.type_name(value)}")
 
 
 def _step(shape: Shape) -> Step:
@@ -201,7 +186,7 @@ def _step(shape: Shape) -> Step:
         name = shape
 
         def mismatch(value: object) -> None:
-            raise _MismatchError(f"must be {name.name}, not {_type_name(value)}")
+            raise _MismatchError(f"must be {name.name}, not {fields.type_name(value)}")
 
         return frozenset(shape.types), mismatch
     if isinstance(shape, ListOf):
@@ -221,7 +206,7 @@ def _list_checker(item: Step) -> Checker:
 
     def sequence(value: object) -> None:
         if type(value) is not list:
-            raise _MismatchError(f"must be a list, not {_type_name(value)}")
+            raise _MismatchError(f"must be a list, not {fields.type_name(value)}")
         for index, entry in enumerate(value):
             if type(entry) in fast:
                 continue
@@ -239,7 +224,7 @@ def _list_checker(item: Step) -> Checker:
 def _object_checker(known: Mapping[str, Step], rest: Step | None) -> Checker:
     def mapping(value: object) -> None:
         if not _is_object(value):
-            raise _MismatchError(f"must be an object, not {_type_name(value)}")
+            raise _MismatchError(f"must be an object, not {fields.type_name(value)}")
         for key, entry in value.items():
             step = known.get(key, rest)
             if step is None or entry is None or type(entry) in step[0]:

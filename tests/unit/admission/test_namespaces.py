@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.unit.admission import requests
 from webhook import admission, policy
 from webhook.admission import namespaces
 
@@ -30,32 +31,9 @@ def _policy(name: str, action: str, selector: dict[str, Any]) -> policy.Compiled
 
 
 def _review(*, privileged: bool) -> admission.Request:
-    return admission.parse(
-        {
-            "apiVersion": "admission.k8s.io/v1",
-            "kind": "AdmissionReview",
-            "request": {
-                "uid": "u",
-                "kind": {"group": "", "version": "v1", "kind": "Pod"},
-                "resource": {"group": "", "version": "v1", "resource": "pods"},
-                "namespace": "prod",
-                "operation": "CREATE",
-                "userInfo": {"username": "alice"},
-                "object": {
-                    "metadata": {"name": "p"},
-                    "spec": {
-                        "containers": [
-                            {
-                                "name": "a",
-                                "image": "x",
-                                "securityContext": {"privileged": privileged},
-                            }
-                        ]
-                    },
-                },
-            },
-        }
-    )
+    container = {"name": "a", "image": "x", "securityContext": {"privileged": privileged}}
+    pod = {"metadata": {"name": "p"}, "spec": {"containers": [container]}}
+    return requests.create(pod, kind="Pod", namespace="prod")
 
 
 ENV_PROD = {"matchLabels": {"env": "prod"}}

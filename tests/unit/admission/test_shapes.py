@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.unit.admission import requests
 from webhook import admission, policy
 
 NOW = datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)
@@ -37,21 +38,7 @@ DEPLOYMENT: dict[str, Any] = {
 
 
 def _review(obj: dict[str, Any]) -> admission.Request:
-    return admission.parse(
-        {
-            "apiVersion": "admission.k8s.io/v1",
-            "kind": "AdmissionReview",
-            "request": {
-                "uid": "u",
-                "kind": {"group": "apps", "version": "v1", "kind": "Deployment"},
-                "resource": {"group": "apps", "version": "v1", "resource": "deployments"},
-                "namespace": "team",
-                "operation": "CREATE",
-                "userInfo": {"username": "alice"},
-                "object": obj,
-            },
-        }
-    )
+    return requests.create(obj, kind="Deployment", namespace="team")
 
 
 def _set(path: tuple[str | int, ...], value: object) -> dict[str, Any]:
@@ -122,7 +109,7 @@ def test_object_metadata_is_checked_too() -> None:
         _review(_set(("metadata", "labels", "app"), 7)), POLICIES, namespace_labels={}, now=NOW
     )
     assert (decision.allowed, decision.code) == (False, 400)
-    assert "metadata.labels.app: must be a string, not a number" in decision.message
+    assert "metadata.labels.app: must be a string, not number" in decision.message
 
 
 def test_a_well_formed_spec_is_judged() -> None:

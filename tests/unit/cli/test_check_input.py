@@ -12,16 +12,8 @@ import subprocess
 
 import pytest
 
+from tests import selecting_policies
 from tests.unit.cli.test_check import BULKHEAD, run
-
-DENY_PRIVILEGED = """\
-apiVersion: bulkhead.dev/v1alpha1
-kind: ClusterContainerPolicy
-metadata: {name: no-privileged}
-spec:
-  action: Deny
-  rules: {privileged: false, hostNamespaces: false, capabilities: {requireDrop: [ALL]}}
-"""
 
 
 def _pod(extra: str = "", container: str = "", namespace: str = "prod") -> str:
@@ -32,7 +24,6 @@ def _pod(extra: str = "", container: str = "", namespace: str = "prod") -> str:
 
 
 def _check(tmp_path: pathlib.Path, manifest: str, *args: str) -> subprocess.CompletedProcess[str]:
-    (tmp_path / "policy.yaml").write_text(DENY_PRIVILEGED)
     (tmp_path / "pod.yaml").write_text(manifest)
     return subprocess.run(
         [str(BULKHEAD), "check", "-f", "pod.yaml", "--profile", "baseline", *args],
@@ -55,88 +46,88 @@ def _assert_unusable(result: subprocess.CompletedProcess[str], *expected: str) -
 MALFORMED = [
     pytest.param(
         _pod(container="    securityContext: privileged\n"),
-        "spec.containers[0].securityContext: must be an object, not a string",
+        "spec.containers[0].securityContext: must be an object, not string",
         id="securityContext-string",
     ),
     pytest.param(
         _pod("  securityContext:\n    sysctls: {name: kernel.shm_rmid_forced, value: '1'}\n"),
-        "spec.securityContext.sysctls: must be a list, not an object",
+        "spec.securityContext.sysctls: must be a list, not object",
         id="sysctls-mapping",
     ),
     pytest.param(
         _pod(container="    securityContext: {capabilities: [NET_ADMIN]}\n"),
-        "spec.containers[0].securityContext.capabilities: must be an object, not a list",
+        "spec.containers[0].securityContext.capabilities: must be an object, not list",
         id="capabilities-list",
     ),
     pytest.param(
         _pod(container="    securityContext: {capabilities: {add: NET_ADMIN}}\n"),
-        "spec.containers[0].securityContext.capabilities.add: must be a list, not a string",
+        "spec.containers[0].securityContext.capabilities.add: must be a list, not string",
         id="capabilities-add-string",
     ),
     pytest.param(
         _pod(container="    securityContext: {capabilities: {add: [[SYS_ADMIN]]}}\n"),
-        "spec.containers[0].securityContext.capabilities.add[0]: must be a string, not a list",
+        "spec.containers[0].securityContext.capabilities.add[0]: must be a string, not list",
         id="capability-name-list",
     ),
     pytest.param(
         _pod(container="    securityContext: {privileged: 'true'}\n"),
-        "spec.containers[0].securityContext.privileged: must be a boolean, not a string",
+        "spec.containers[0].securityContext.privileged: must be a boolean, not string",
         id="privileged-string",
     ),
     pytest.param(
         _pod("  hostPID: 'true'\n"),
-        "spec.hostPID: must be a boolean, not a string",
+        "spec.hostPID: must be a boolean, not string",
         id="hostPID-string",
     ),
     pytest.param(
         _pod(container="    ports: [{containerPort: 80, hostPort: '80'}]\n"),
-        "spec.containers[0].ports[0].hostPort: must be an integer, not a string",
+        "spec.containers[0].ports[0].hostPort: must be an integer, not string",
         id="hostPort-string",
     ),
     pytest.param(
         _pod("  securityContext: {seccompProfile: {type: [Unconfined]}}\n"),
-        "spec.securityContext.seccompProfile.type: must be a string, not a list",
+        "spec.securityContext.seccompProfile.type: must be a string, not list",
         id="seccomp-type-list",
     ),
     pytest.param(
         _pod("  securityContext: {seLinuxOptions: {type: {a: b}}}\n"),
-        "spec.securityContext.seLinuxOptions.type: must be a string, not an object",
+        "spec.securityContext.seLinuxOptions.type: must be a string, not object",
         id="selinux-type-object",
     ),
     pytest.param(
         _pod("  volumes: 7\n"),
-        "spec.volumes: must be a list, not a number",
+        "spec.volumes: must be a list, not number",
         id="volumes-number",
     ),
     pytest.param(
         _pod("  volumes: [{name: v, hostPath: /etc}]\n"),
-        "spec.volumes[0].hostPath: must be an object, not a string",
+        "spec.volumes[0].hostPath: must be an object, not string",
         id="hostPath-string",
     ),
     pytest.param(
         _pod(container="    ports: 7\n"),
-        "spec.containers[0].ports: must be a list, not a number",
+        "spec.containers[0].ports: must be a list, not number",
         id="ports-number",
     ),
     pytest.param(
         _pod(container="    env: [{name: A, value: 1}]\n"),
-        "spec.containers[0].env[0].value: must be a string, not a number",
+        "spec.containers[0].env[0].value: must be a string, not number",
         id="env-value-number",
     ),
     pytest.param(
         _pod(container="    securityContext: {runAsUser: true}\n"),
-        "spec.containers[0].securityContext.runAsUser: must be an integer, not a boolean",
+        "spec.containers[0].securityContext.runAsUser: must be an integer, not boolean",
         id="runAsUser-boolean",
     ),
     pytest.param(
         _pod().replace("metadata: {", "metadata: {labels: {tier: 1}, "),
-        "metadata.labels.tier: must be a string, not a number",
+        "metadata.labels.tier: must be a string, not number",
         id="label-number",
     ),
     pytest.param(
         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n"
         "    metadata: {annotations: {a: true}}\n    spec:\n      containers: [null]\n",
-        "spec.template.metadata.annotations.a: must be a string, not a boolean",
+        "spec.template.metadata.annotations.a: must be a string, not boolean",
         id="template-annotation-boolean",
     ),
     pytest.param(
@@ -225,31 +216,13 @@ def test_zero_policies_exits_2(tmp_path: pathlib.Path, files: dict[str, str], gi
     _assert_unusable(result, "no policy to enforce", "would admit everything")
 
 
-SELECTING = """\
-apiVersion: bulkhead.dev/v1alpha1
-kind: ClusterContainerPolicy
-metadata: {name: by-name}
-spec:
-  action: Deny
-  rules: {privileged: false}
-  match:
-    namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: prod}}
----
-apiVersion: bulkhead.dev/v1alpha1
-kind: ClusterContainerPolicy
-metadata: {name: by-env}
-spec:
-  action: Deny
-  rules: {hostNamespaces: false}
-  match:
-    namespaceSelector:
-      matchExpressions: [{key: env, operator: NotIn, values: [dev]}]
-"""
 PROD = "apiVersion: v1\nkind: Namespace\nmetadata: {name: prod, labels: {env: %s}}\n"
 
 
 def _select(tmp_path: pathlib.Path, manifest: str, *args: str) -> subprocess.CompletedProcess[str]:
-    (tmp_path / "policies.yaml").write_text(SELECTING)
+    (tmp_path / "policies.yaml").write_text(
+        selecting_policies.by_name("prod") + "---\n" + selecting_policies.BY_ENV
+    )
     (tmp_path / "in.yaml").write_text(manifest)
     return run(
         "check", "-f", str(tmp_path / "in.yaml"), "--policy-file", str(tmp_path / "policies.yaml"),

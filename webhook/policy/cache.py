@@ -27,7 +27,9 @@ as is): ``policies_loaded`` once the first list of all three kinds has
 arrived (before that the sink is not ready) and after every change;
 ``policies_failed`` to report invalid policies and watch trouble;
 ``replace_namespaces`` / ``set_namespace`` / ``forget_namespace`` for the
-labels.
+labels. Zero policies in the cluster is a state its admins chose (RBAC
+decides who may delete policies), so the webhook stays ready and enforces
+nothing; it logs a warning whenever the enforced set changes and is empty.
 
 ``Api`` is a small typed JSON transport over ``kubernetes.client.ApiClient``
 (its configuration and credentials: kubeconfig or in-cluster service
@@ -673,6 +675,12 @@ class PolicyCache:
         )
         if not ready or not (policies_changed or not self._ready.is_set()):
             return
+        if not policies:
+            # The cluster's admins may mean it (RBAC decides who may delete policies),
+            # but it admits everything, so say so each time it becomes the case.
+            _LOG.warning(
+                "no policy is enforced (%d invalid): every object is admitted", len(invalid)
+            )
         if self._sink is not None:
             self._sink.policies_loaded(policies, at=self._clock())
             if invalid:

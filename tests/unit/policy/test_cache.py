@@ -7,9 +7,12 @@ transport scripts lists, watch events, 410 Gone and failures.
 from __future__ import annotations
 
 import datetime
+import logging
 import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
+
+import pytest
 
 from webhook import policy
 from webhook.policy import cache
@@ -242,3 +245,24 @@ def test_reflector_backs_off_and_retries_after_errors() -> None:
 def test_backoff_doubles_to_its_limit() -> None:
     backoff = cache.Backoff(first=0.5, limit=4)
     assert [backoff.delay(n) for n in range(1, 7)] == [0.5, 1, 2, 4, 4, 4]
+
+
+def test_no_enforced_policy_is_a_warning_each_time_it_happens(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="bulkhead.cache")
+    sink = Sink()
+    c = _cache(sink)
+    for resource in (cache.CLUSTER_POLICIES, cache.NAMESPACED_POLICIES, cache.NAMESPACES):
+        c.listed(resource, [])
+
+    def warnings() -> list[str]:
+        return [r.getMessage() for r in caplog.records if "no policy is enforced" in r.message]
+
+    assert c.ready
+    assert warnings()[-1] == "no policy is enforced (0 invalid): every object is admitted"
+    count = len(warnings())
+    c.changed(cache.CLUSTER_POLICIES, "ADDED", _policy("good", GOOD))
+    assert len(warnings()) == count
+    c.changed(cache.CLUSTER_POLICIES, "MODIFIED", _policy("good", BAD, generation=2))
+    assert warnings()[-1] == "no policy is enforced (1 invalid): every object is admitted"

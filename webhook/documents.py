@@ -197,7 +197,7 @@ def _hidden(path: pathlib.Path, root: pathlib.Path) -> bool:
     return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
-def files(path: pathlib.Path) -> Iterator[pathlib.Path]:
+def _files(path: pathlib.Path) -> Iterator[pathlib.Path]:
     """``path`` itself, or every YAML/JSON file below the directory ``path``.
 
     In a directory, hidden entries are skipped and an entry that resolves
@@ -253,7 +253,7 @@ def read(paths: Sequence[str], *, stdin: IO[str] | None = None) -> list[Document
         path = pathlib.Path(raw)
         if not path.exists():
             raise DocumentError(f"{raw}: no such file or directory")
-        for file in files(path):
+        for file in _files(path):
             try:
                 text = file.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as err:

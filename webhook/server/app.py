@@ -4,11 +4,13 @@ The app is a Flask app (``WebhookApp``) that answers ``POST /validate`` and,
 only when ``settings.enable_noop_endpoint`` is set, ``POST /noop`` straight
 from the WSGI environ (``reviews.answer``: Flask's request and response
 objects cost more per review than the decision), and every other path
-through Flask: the ``health`` blueprint (``/healthz``, ``/readyz``,
-``/metrics``) and Flask's own errors (404, 405, an unexpected exception),
+through Flask: the ``health`` blueprint (``/readyz``) and Flask's own errors (404, 405, an unexpected exception),
 which are answered with JSON; an unexpected exception never allows.
 Nothing runs at import and nothing is started here: the worker module loads
-policies and starts the file watchers before calling this.
+policies and starts the file watchers before calling this. The app runs in
+the front's worker processes (``worker``), which get each request already
+read whole; what it counts goes to a ``metrics.Recorder`` the worker ships
+back to the front, which serves ``/metrics`` and ``/healthz`` itself.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ def create_app(settings: settings.Settings, state: state.State) -> WebhookApp:
     app.extensions[runtime.EXTENSION] = runtime.Runtime(
         settings=settings,
         state=state,
-        metrics=metrics.Metrics(state),
+        metrics=metrics.Recorder(),
         log=logs.logger("server"),
         review_log=logs.ReviewLog(level=settings.log_level),
     )

@@ -1,0 +1,297 @@
+"""The worker processes and the queue of complete requests waiting for one. Process and socket I/O.
+
+The front hands every complete request to ``Pool.submit`` with a callback;
+the pool gives it to an idle worker (``worker.main``, one process each, one
+request at a time) or queues it, first come first served (``urgent``
+requests, the readiness probe, go first). A worker is one Unix socket pair
+and one child process; messages are ``frames``.
+
+Deadlines and failures, each answered by the pool so the callback always
+runs exactly once:
+
+* a worker that has not answered within ``decision_timeout`` seconds is
+  killed and replaced, and the request gets ``Outcome.TIMEOUT``: the front
+  answers a clear denial before the apiserver's own timeout;
+* a worker that dies while judging: ``Outcome.LOST``; it is replaced;
+* a request still queued when the pool stops: ``Outcome.LOST``.
+
+A replaced worker is started again at once (at most once per
+``_RESPAWN_PAUSE`` per slot, so a worker that cannot start does not spin).
+The pool is ready once every worker has said hello.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import ctypes
+import enum
+import os
+import signal
+import socket
+import subprocess
+import typing
+from collections.abc import Callable, Sequence
+from typing import Final
+
+from webhook.server import frames, logs
+
+_LOG: Final = logs.logger("pool")
+_PR_SET_PDEATHSIG: Final = 1
+_RESPAWN_PAUSE: Final = 0.5
+
+
+class Outcome(enum.Enum):
+    ANSWERED = "answered"
+    TIMEOUT = "timeout"
+    LOST = "lost"
+
+
+Callback = Callable[[Outcome, frames.Reply | None], None]
+
+
+def _die_with_parent() -> None:
+    """In the worker child: get SIGKILL if the front dies (Linux)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+class _Job:
+    __slots__ = ("callback", "frame")
+
+    def __init__(self, frame: bytes, callback: Callback) -> None:
+        self.frame = frame
+        self.callback = callback
+
+
+class _Worker(asyncio.Protocol):
+    """One worker process, seen from the front."""
+
+    def __init__(self, pool: Pool, slot: int) -> None:
+        self.pool = pool
+        self.slot = slot
+        self.process: subprocess.Popen[bytes] | None = None
+        self.transport: asyncio.Transport | None = None
+        self.reader = frames.Reader()
+        self.ready = False
+        self.job: _Job | None = None
+        self.timer: asyncio.TimerHandle | None = None
+        self.gone = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = typing.cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            messages = self.reader.feed(data)
+        except frames.FrameError as err:
+            _LOG.error("a worker sent a broken message", extra=logs.fields(error=str(err)))
+            self.pool.retire(self)
+            return
+        for payload in messages:
+            try:
+                reply = frames.decode_reply(payload)
+            except frames.FrameError as err:
+                _LOG.error("a worker sent a broken message", extra=logs.fields(error=str(err)))
+                self.pool.retire(self)
+                return
+            if isinstance(reply, str):
+                self.ready = True
+                self.pool.worker_ready(self)
+            else:
+                self.pool.answered(self, reply)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.pool.retire(self)
+
+
+class Pool:
+    """``size`` worker processes started with ``command`` and ``env``."""
+
+    def __init__(
+        self,
+        *,
+        command: Sequence[str],
+        env: dict[str, str],
+        fd_env: str,
+        size: int,
+        decision_timeout: float,
+        on_reply: Callable[[frames.Reply], None] | None = None,
+        on_timeout: Callable[[], None] | None = None,
+    ) -> None:
+        self._command = list(command)
+        self._env = env
+        self._fd_env = fd_env
+        self.size = size
+        self.decision_timeout = decision_timeout
+        self._on_reply = on_reply
+        self._on_timeout = on_timeout
+        self._queue: collections.deque[_Job] = collections.deque()
+        self._idle: list[_Worker] = []
+        self.workers: list[_Worker | None] = [None] * size
+        self._stopping = False
+        self._all_ready = asyncio.Event()
+        self._last_start: dict[int, float] = {}
+
+    # lifecycle --------------------------------------------------------------
+
+    async def start(self, timeout: float) -> None:
+        """Start every worker; ``TimeoutError`` if not all say hello within ``timeout``."""
+        for slot in range(self.size):
+            await self._spawn(slot)
+        await asyncio.wait_for(self._all_ready.wait(), timeout)
+
+    async def _spawn(self, slot: int) -> None:
+        loop = asyncio.get_running_loop()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        env = dict(self._env)
+        env[self._fd_env] = str(theirs.fileno())
+        try:
+            # preexec_fn only sets the parent-death signal; no lock is taken in the child
+            process = subprocess.Popen(
+                self._command,
+                env=env,
+                pass_fds=(theirs.fileno(),),
+                start_new_session=True,
+                preexec_fn=_die_with_parent,  # noqa: PLW1509
+            )
+        finally:
+            theirs.close()
+        self._last_start[slot] = loop.time()
+        worker = _Worker(self, slot)
+        worker.process = process
+        self.workers[slot] = worker
+        await loop.connect_accepted_socket(lambda: worker, ours)
+
+    def worker_ready(self, worker: _Worker) -> None:
+        if worker.gone:
+            return
+        _LOG.info(
+            "worker ready",
+            extra=logs.fields(slot=worker.slot, pid=worker.process.pid if worker.process else None),
+        )
+        self._idle.append(worker)
+        if all(w is not None and w.ready for w in self.workers):
+            self._all_ready.set()
+        self._dispatch()
+
+    def retire(self, worker: _Worker, *, outcome: Outcome = Outcome.LOST) -> None:
+        """``worker`` is gone (or must go): fail its job, kill it, start another in its slot."""
+        if worker.gone:
+            return
+        worker.gone = True
+        if worker in self._idle:
+            self._idle.remove(worker)
+        if worker.timer is not None:
+            worker.timer.cancel()
+        job, worker.job = worker.job, None
+        if worker.transport is not None:
+            worker.transport.abort()
+        process = worker.process
+        if process is not None and process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+        if process is not None:
+            asyncio.get_running_loop().run_in_executor(None, process.wait)
+        if job is not None:
+            job.callback(outcome, None)
+        if self._stopping:
+            return
+        if outcome is Outcome.LOST:
+            _LOG.error(
+                "a worker exited; starting another",
+                extra=logs.fields(slot=worker.slot, status=process.poll() if process else None),
+            )
+        loop = asyncio.get_running_loop()
+        pause = max(0.0, self._last_start.get(worker.slot, 0.0) + _RESPAWN_PAUSE - loop.time())
+        loop.call_later(pause, lambda: loop.create_task(self._respawn(worker.slot)))
+
+    async def _respawn(self, slot: int) -> None:
+        if self._stopping:
+            return
+        try:
+            await self._spawn(slot)
+        except OSError as err:
+            _LOG.error("a worker cannot be started", extra=logs.fields(error=str(err)))
+            loop = asyncio.get_running_loop()
+            loop.call_later(_RESPAWN_PAUSE, lambda: loop.create_task(self._respawn(slot)))
+
+    async def stop(self, timeout: float) -> None:
+        """Fail what is queued, close every worker's socket and wait for them to exit."""
+        self._stopping = True
+        while self._queue:
+            self._queue.popleft().callback(Outcome.LOST, None)
+        processes = []
+        for worker in self.workers:
+            if worker is None:
+                continue
+            worker.gone = True
+            if worker.transport is not None:
+                worker.transport.close()
+            if worker.process is not None:
+                processes.append(worker.process)
+        loop = asyncio.get_running_loop()
+        for process in processes:
+            try:
+                await asyncio.wait_for(loop.run_in_executor(None, process.wait), timeout)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+
+    # requests ---------------------------------------------------------------
+
+    @property
+    def busy(self) -> int:
+        return sum(1 for w in self.workers if w is not None and w.job is not None)
+
+    @property
+    def ready(self) -> bool:
+        return any(w is not None and w.ready and not w.gone for w in self.workers)
+
+    def submit(self, frame: bytes, callback: Callback, *, urgent: bool = False) -> None:
+        """Judge ``frame`` (an encoded ``frames.Request``); ``callback`` gets the outcome."""
+        job = _Job(frame, callback)
+        if self._stopping:
+            callback(Outcome.LOST, None)
+            return
+        if urgent:
+            self._queue.appendleft(job)
+        else:
+            self._queue.append(job)
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        while self._queue and self._idle:
+            worker = self._idle.pop()
+            job = self._queue.popleft()
+            worker.job = job
+            assert worker.transport is not None
+            worker.transport.write(job.frame)
+            worker.timer = asyncio.get_running_loop().call_later(
+                self.decision_timeout, self._expire, worker
+            )
+
+    def _expire(self, worker: _Worker) -> None:
+        if worker.job is None or worker.gone:
+            return
+        _LOG.error(
+            "a review took longer than the decision deadline; replacing its worker",
+            extra=logs.fields(slot=worker.slot, deadlineSeconds=self.decision_timeout),
+        )
+        if self._on_timeout is not None:
+            self._on_timeout()
+        self.retire(worker, outcome=Outcome.TIMEOUT)
+
+    def answered(self, worker: _Worker, reply: frames.Reply) -> None:
+        job, worker.job = worker.job, None
+        if worker.timer is not None:
+            worker.timer.cancel()
+            worker.timer = None
+        if self._on_reply is not None:
+            self._on_reply(reply)
+        if not worker.gone:
+            self._idle.append(worker)
+        if job is not None:
+            job.callback(Outcome.ANSWERED, reply)
+        self._dispatch()

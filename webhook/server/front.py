@@ -92,7 +92,6 @@ class Phase(enum.Enum):
     IDLE = "idle"
     HEADERS = "headers"
     BODY = "body"
-    BUSY = "busy"  # a complete request is being answered
     CLOSED = "closed"
 
 
@@ -239,6 +238,10 @@ class _Connection(asyncio.Protocol):
         self.tls = tls
         self.loop = asyncio.get_running_loop()
         self.raw: asyncio.Transport | None = None
+        self.handshaking: asyncio.Task[None] | None = None
+        self.early = b""
+        self.switched = False
+        self.handshaking: asyncio.Task[None] | None = None
         self.transport: asyncio.Transport | None = None
         self.phase = Phase.HANDSHAKE
         self.timer: asyncio.TimerHandle | None = None
@@ -258,9 +261,9 @@ class _Connection(asyncio.Protocol):
         self.reserved = 0
         self.expect_continue = False
 
-    # evictable: handshaking, or between requests with nothing to answer
     @property
     def evictable(self) -> bool:
+        """Handshaking, or between requests with nothing to answer."""
         return (
             self.phase in (Phase.HANDSHAKE, Phase.IDLE)
             and self.in_flight is None
@@ -282,21 +285,33 @@ class _Connection(asyncio.Protocol):
             self.transport = self.raw
             self._await_request()
             return
-        self.raw.pause_reading()  # the ClientHello is for the TLS layer, not for us
-        self.loop.create_task(self._handshake(self.tls.current))
+        # held here: the loop keeps only a weak reference to a task
+        self.handshaking = self.loop.create_task(self._handshake(self.tls.current))
 
     async def _handshake(self, context: ssl.SSLContext) -> None:
+        """TLS on the accepted connection, with ``context`` (the one in force now).
+
+        The loop may deliver the first bytes (the ClientHello) to this
+        protocol before ``start_tls`` has put its TLS protocol in place
+        (uvloop starts reading right after ``connection_made``); they are
+        kept and handed to the TLS protocol once it is connected.
+        """
         raw = self.raw
         assert raw is not None
-        try:
-            secured = await self.loop.start_tls(
+        securing = asyncio.ensure_future(
+            self.loop.start_tls(
                 raw,
                 self,
                 context,
                 server_side=True,
                 ssl_handshake_timeout=self.limits.handshake_timeout,
             )
-        except (OSError, ssl.SSLError, TimeoutError, ConnectionError, RuntimeError):
+        )
+        self.loop.call_soon(self._switched)
+        try:
+            secured = await securing
+        except (OSError, ssl.SSLError, TimeoutError, ConnectionError, RuntimeError) as err:
+            _LOG.debug("TLS handshake failed", extra=logs.fields(error=repr(err)))
             raw.abort()
             self._closed()
             return
@@ -307,9 +322,42 @@ class _Connection(asyncio.Protocol):
             return
         self.transport = typing.cast(asyncio.Transport, secured)
         self._await_request()
+        early, self.early = self.early, b""
+        if early:
+            self.data_received(early)
+
+    def _switched(self) -> None:
+        """Runs right after ``start_tls`` installed its protocol on the raw transport."""
+        self.switched = True
+        if self.early:
+            # after the TLS protocol's connection_made and resume_reading, which start_tls
+            # scheduled first, and before any further read
+            self.loop.call_soon(self._feed_early)
+
+    def _feed_early(self) -> None:
+        data, self.early = self.early, b""
+        if self.raw is None or self.phase is Phase.CLOSED:
+            return
+        tls_protocol = typing.cast(asyncio.BufferedProtocol, self.raw.get_protocol())
+        view = memoryview(data)
+        while view:
+            buffer = memoryview(tls_protocol.get_buffer(len(view)))
+            count = min(len(buffer), len(view))
+            buffer[:count] = view[:count]
+            tls_protocol.buffer_updated(count)
+            view = view[count:]
 
     def data_received(self, data: bytes) -> None:
         if self.phase is Phase.CLOSED:
+            return
+        if self.transport is None:
+            # raw bytes before the TLS protocol took over, or (once it has) decrypted
+            # bytes before the handshake's result reached _handshake: keep them for later
+            self.early += data
+            if not self.switched and self.raw is not None:
+                self.raw.pause_reading()
+            if len(self.early) > self.limits.max_header_bytes:
+                self.abort()
             return
         if self.phase is Phase.IDLE:
             self._start_request()
@@ -357,7 +405,7 @@ class _Connection(asyncio.Protocol):
     # parser callbacks ----------------------------------------------------------
 
     def on_message_begin(self) -> None:
-        if self.phase is Phase.IDLE:
+        if self.phase is not Phase.HEADERS:
             self._start_request()
         self.head_bytes = 0
 
@@ -421,7 +469,7 @@ class _Connection(asyncio.Protocol):
         incoming = Incoming(request=request, keep_alive=parser.should_keep_alive())
         self.pending.append((incoming, self.reserved))
         self._reset_request()
-        self.phase = Phase.BUSY
+        self.phase = Phase.IDLE  # nothing more is being read; the request waits for its answer
         if self.transport is not None:
             self.transport.pause_reading()
         self._next()
@@ -450,13 +498,15 @@ class _Connection(asyncio.Protocol):
         self._reset_request()
 
     def _await_request(self) -> None:
-        """Between requests: idle deadline, reading on."""
-        if self.must_close or self.front.stopping:
+        """Nothing left to answer: read on (the next request may already be under way)."""
+        reading = self.phase in (Phase.HEADERS, Phase.BODY)
+        if not reading and (self.must_close or self.front.stopping):
             self.close()
             return
-        self.phase = Phase.IDLE
-        self.front.active(self)
-        self._arm(self.limits.idle_timeout, self.close)
+        if not reading:
+            self.phase = Phase.IDLE
+            self.front.active(self)
+            self._arm(self.limits.idle_timeout, self.close)
         if self.transport is not None:
             self.transport.resume_reading()
 
@@ -467,7 +517,6 @@ class _Connection(asyncio.Protocol):
             self._await_request()
             return
         self.in_flight = self.pending.popleft()
-        self.phase = Phase.BUSY
         self.front.handler(self, self.in_flight[0])
 
     def respond(

@@ -133,6 +133,8 @@ class Pool:
         self._stopping = False
         self._all_ready = asyncio.Event()
         self._last_start: dict[int, float] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._reaping: set[asyncio.Future[int]] = set()
 
     # lifecycle --------------------------------------------------------------
 
@@ -193,7 +195,9 @@ class Pool:
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
         if process is not None:
-            asyncio.get_running_loop().run_in_executor(None, process.wait)
+            reaped = asyncio.get_running_loop().run_in_executor(None, process.wait)
+            self._reaping.add(reaped)
+            reaped.add_done_callback(self._reaping.discard)
         if job is not None:
             job.callback(outcome, None)
         if self._stopping:
@@ -205,7 +209,7 @@ class Pool:
             )
         loop = asyncio.get_running_loop()
         pause = max(0.0, self._last_start.get(worker.slot, 0.0) + _RESPAWN_PAUSE - loop.time())
-        loop.call_later(pause, lambda: loop.create_task(self._respawn(worker.slot)))
+        loop.call_later(pause, self._start_respawn, worker.slot)
 
     async def _respawn(self, slot: int) -> None:
         if self._stopping:
@@ -214,8 +218,12 @@ class Pool:
             await self._spawn(slot)
         except OSError as err:
             _LOG.error("a worker cannot be started", extra=logs.fields(error=str(err)))
-            loop = asyncio.get_running_loop()
-            loop.call_later(_RESPAWN_PAUSE, lambda: loop.create_task(self._respawn(slot)))
+            asyncio.get_running_loop().call_later(_RESPAWN_PAUSE, self._start_respawn, slot)
+
+    def _start_respawn(self, slot: int) -> None:
+        task = asyncio.get_running_loop().create_task(self._respawn(slot))
+        self._tasks.add(task)  # the loop keeps only a weak reference to a task
+        task.add_done_callback(self._tasks.discard)
 
     async def stop(self, timeout: float) -> None:
         """Fail what is queued, close every worker's socket and wait for them to exit."""

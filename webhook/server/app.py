@@ -1,11 +1,12 @@
 """``create_app(settings, state)``: the only way the webhook's WSGI app is made. No I/O.
 
-The app is a Flask app (``WebhookApp``) that answers ``POST /validate`` and,
+The app is a Flask app (``WebhookApp``) answering ``POST /validate`` and,
 only when ``settings.enable_noop_endpoint`` is set, ``POST /noop`` straight
 from the WSGI environ (``reviews.answer``: Flask's request and response
 objects cost more per review than the decision), and every other path
-through Flask: the ``health`` blueprint (``/readyz``) and Flask's own errors (404, 405, an unexpected exception),
-which are answered with JSON; an unexpected exception never allows.
+through Flask: the ``health`` blueprint (``/readyz``) and Flask's own
+errors (404, 405, an unexpected exception), which are answered with JSON;
+an unexpected exception never allows.
 Nothing runs at import and nothing is started here: the worker module loads
 policies and starts the file watchers before calling this. The app runs in
 the front's worker processes (``worker``), which get each request already

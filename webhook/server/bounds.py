@@ -24,7 +24,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Final
 
-from webhook.admission import decide, messages, review
+from webhook import admission
+from webhook.admission import messages, review
 
 MAX_RESPONSE_BYTES: Final = 256 * 1024
 MAX_WARNINGS_PER_POLICY: Final = 20
@@ -41,7 +42,11 @@ def _clip(text: str, limit: int) -> str:
 
 
 def _warnings(
-    warnings: Sequence[str], violations: Sequence[messages.Violation], *, per_policy: int, total: int
+    warnings: Sequence[str],
+    violations: Sequence[messages.Violation],
+    *,
+    per_policy: int,
+    total: int,
 ) -> tuple[str, ...]:
     """The first warnings of each Warn policy, then how many more each had."""
     if len(warnings) <= per_policy and len(warnings) <= total:
@@ -76,15 +81,15 @@ def _annotations(annotations: Mapping[str, str], limit: int) -> dict[str, str]:
             entries = json.loads(value)
         except ValueError:
             entries = None
+        text = value
         if isinstance(entries, list) and len(entries) > limit:
-            kept = [*entries[:limit], {"omitted": len(entries) - limit}]
-            value = _ENCODE(kept)
-        bounded[key] = _clip(value, MAX_WARNING_CHARS * limit)
+            text = _ENCODE([*entries[:limit], {"omitted": len(entries) - limit}])
+        bounded[key] = _clip(text, MAX_WARNING_CHARS * limit)
     return bounded
 
 
 def _review(
-    decision: decide.Decision,
+    decision: admission.Decision,
     uid: str,
     *,
     message_chars: int,
@@ -104,7 +109,7 @@ def _review(
     )
 
 
-def encoded_review(decision: decide.Decision, uid: str) -> bytes:
+def encoded_review(decision: admission.Decision, uid: str) -> bytes:
     """The AdmissionReview answering ``uid`` with ``decision``, as JSON of bounded size."""
     if not decision.warnings and not decision.audit_annotations and len(decision.message) < 4096:
         return _ENCODE(decision.to_review(uid)).encode()

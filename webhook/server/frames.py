@@ -56,7 +56,7 @@ class Reply:
     reload_failing: bool = False
 
 
-def _frame(payload: object) -> bytes:
+def _frame(payload: Any) -> bytes:
     data = marshal.dumps(payload)
     return _LENGTH.pack(len(data)) + data
 
@@ -103,7 +103,7 @@ def decode_reply(payload: bytes) -> Reply | str:
         raise FrameError(f"not a reply message: {err}") from err
     return Reply(
         status=status,
-        headers=tuple(tuple(h) for h in headers),  # type: ignore[misc]
+        headers=tuple((str(name), str(value)) for name, value in headers),
         body=body,
         events=tuple(events),
         policies=policies,

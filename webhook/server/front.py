@@ -241,7 +241,6 @@ class _Connection(asyncio.Protocol):
         self.handshaking: asyncio.Task[None] | None = None
         self.early = b""
         self.switched = False
-        self.handshaking: asyncio.Task[None] | None = None
         self.transport: asyncio.Transport | None = None
         self.phase = Phase.HANDSHAKE
         self.timer: asyncio.TimerHandle | None = None
@@ -320,7 +319,7 @@ class _Connection(asyncio.Protocol):
                 secured.abort()
             self._closed()
             return
-        self.transport = typing.cast(asyncio.Transport, secured)
+        self.transport = secured
         self._await_request()
         early, self.early = self.early, b""
         if early:
@@ -519,9 +518,7 @@ class _Connection(asyncio.Protocol):
         self.in_flight = self.pending.popleft()
         self.front.handler(self, self.in_flight[0])
 
-    def respond(
-        self, status: str, headers: tuple[tuple[str, str], ...], body: bytes
-    ) -> None:
+    def respond(self, status: str, headers: tuple[tuple[str, str], ...], body: bytes) -> None:
         """Send the answer to the request in flight, then go on with the next one."""
         current, self.in_flight = self.in_flight, None
         if current is None or self.phase is Phase.CLOSED or self.transport is None:

@@ -45,9 +45,7 @@ _BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1
 #: The ``kind`` label of every kind that is not pod-bearing (any string a request can carry).
 OTHER_KIND: Final = "other"
 _KINDS: Final = frozenset(extract.KINDS)
-_OUTCOMES: Final = frozenset(
-    {"allowed", "denied", "warned", "audited", "skipped", "error", "noop"}
-)
+_OUTCOMES: Final = frozenset({"allowed", "denied", "warned", "audited", "skipped", "error", "noop"})
 _REVIEW: Final = "review"
 _REFUSED: Final = "refused"
 
@@ -73,9 +71,7 @@ class Recorder:
     ) -> None:
         counts: tuple[tuple[str, str, str, int], ...] = ()
         if violations:
-            counted = collections.Counter(
-                (v.policy, v.finding.check, v.action) for v in violations
-            )
+            counted = collections.Counter((v.policy, v.finding.check, v.action) for v in violations)
             counts = tuple((p, c, a, n) for (p, c, a), n in counted.items())
         self._events.append((_REVIEW, outcome, kind_label(kind), seconds, counts))
 

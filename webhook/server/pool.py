@@ -27,7 +27,6 @@ import collections
 import contextlib
 import ctypes
 import enum
-import os
 import signal
 import socket
 import subprocess

@@ -49,7 +49,7 @@ from typing import Any, Final
 
 from webhook import policyfiles
 from webhook.admission import review
-from webhook.server import front, frames, logs, metrics, pool, settings, tls, worker
+from webhook.server import frames, front, logs, metrics, pool, settings, tls, worker
 
 _LOG: Final = logs.logger("serve")
 _STARTUP_TIMEOUT: Final = 60.0
@@ -123,11 +123,18 @@ class Server:
         self.policies = 0
         self.reload_failing = False
         self.not_after: datetime.datetime | None = None
+        self.metrics = metrics.Metrics(
+            policies=lambda: float(self.policies),
+            reload_failing=lambda: 1.0 if self.reload_failing else 0.0,
+            certificate_seconds_left=self._seconds_left,
+            open_connections=lambda: float(len(self.front.connections)),
+            busy_workers=lambda: float(self.pool.busy),
+        )
         self.front = front.Front(
             handler=self.handle,
             limits=limits(config),
-            on_refused=lambda status: self.metrics.refused(status),
-            on_evicted=lambda: self.metrics.evicted.inc(),
+            on_refused=self.metrics.refused,
+            on_evicted=self.metrics.evicted.inc,
         )
         env = dict(os.environ)
         env[worker.SETTINGS_ENV] = config.to_json()
@@ -138,14 +145,7 @@ class Server:
             size=config.workers,
             decision_timeout=config.decision_timeout,
             on_reply=self._replied,
-            on_timeout=lambda: self.metrics.timeouts.inc(),
-        )
-        self.metrics = metrics.Metrics(
-            policies=lambda: float(self.policies),
-            reload_failing=lambda: 1.0 if self.reload_failing else 0.0,
-            certificate_seconds_left=self._seconds_left,
-            open_connections=lambda: float(len(self.front.connections)),
-            busy_workers=lambda: float(self.pool.busy),
+            on_timeout=self.metrics.timeouts.inc,
         )
 
     def _seconds_left(self) -> float:
@@ -193,7 +193,9 @@ class Server:
             if reply is not None:
                 connection.respond(reply.status, reply.headers, reply.body)
             elif outcome is pool.Outcome.TIMEOUT and request.path in _REVIEW_PATHS:
-                self.metrics.apply((("review", "error", "other", self.config.decision_timeout, ()),))
+                self.metrics.apply(
+                    (("review", "error", "other", self.config.decision_timeout, ()),)
+                )
                 connection.respond(
                     "200 OK",
                     (("Content-Type", "application/json"),),

@@ -100,6 +100,10 @@ def environ(request: frames.Request) -> dict[str, Any]:
     }
 
 
+def _no_write(data: bytes) -> object:
+    raise RuntimeError("the app must return its body, not write it")
+
+
 _DROPPED_HEADERS: Final = frozenset({"content-length", "connection", "transfer-encoding"})
 
 
@@ -107,8 +111,11 @@ def answer(webhook: app.WebhookApp, request: frames.Request) -> frames.Reply:
     """Run ``request`` through the app's WSGI entry; the reply with its recorded events."""
     started: list[Any] = []
 
-    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+    def start_response(
+        status: str, headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Callable[[bytes], object]:
         started[:] = [status, headers]
+        return _no_write
 
     chunks = webhook(environ(request), start_response)
     try:

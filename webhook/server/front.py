@@ -355,8 +355,8 @@ class _Connection(asyncio.Protocol):
             self.early += data
             if not self.switched and self.raw is not None:
                 self.raw.pause_reading()
-            if len(self.early) > self.limits.max_header_bytes:
-                self.abort()
+            if len(self.early) > self.limits.max_header_bytes + self.limits.max_body_bytes:
+                self.abort()  # in practice one loop iteration's reads, far less
             return
         if self.phase is Phase.IDLE:
             self._start_request()

@@ -17,7 +17,6 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -215,8 +214,8 @@ def test_connection_close_is_honoured(shared_server: harness.Server) -> None:
 
 
 @pytest.fixture
-def mutual(material: Material, start_server: StartServer) -> Iterator[harness.Server]:
-    server = start_server(
+def mutual(material: Material, start_server: StartServer) -> harness.Server:
+    return start_server(
         material,
         [
             *material.tls_args(),
@@ -228,7 +227,6 @@ def mutual(material: Material, start_server: StartServer) -> Iterator[harness.Se
             "0.2",
         ],
     )
-    yield server
 
 
 def test_probes_and_metrics_need_no_client_certificate_on_the_probe_port(
@@ -240,6 +238,14 @@ def test_probes_and_metrics_need_no_client_certificate_on_the_probe_port(
     assert status == 200
     assert headers["content-type"].startswith("text/plain")
     assert mutual.probe("/validate")[0] == 404  # reviews only on the webhook port, over TLS
+
+
+def _resume_and_ask(server: harness.Server, context: ssl.SSLContext, saved: Any) -> None:
+    raw = socket.create_connection(("127.0.0.1", server.port), timeout=PROMPT)
+    with context.wrap_socket(raw, server_hostname="127.0.0.1", session=saved) as sock:
+        sock.sendall(b"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")
+        if not sock.recv(1):
+            raise ConnectionError("closed without an answer")
 
 
 def test_no_tls_session_outlives_a_client_ca_rotation(
@@ -261,12 +267,8 @@ def test_no_tls_session_outlives_a_client_ca_rotation(
     )
     # a resumed session skips the certificate messages; the old client certificate no longer
     # chains to the client CA, so only a resumption could let this client in
-    raw = socket.create_connection(("127.0.0.1", mutual.port), timeout=PROMPT)
     with pytest.raises((ssl.SSLError, OSError)):
-        with context.wrap_socket(raw, server_hostname="127.0.0.1", session=saved) as sock:
-            sock.sendall(b"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")
-            if not sock.recv(1):
-                raise ConnectionError("closed without an answer")
+        _resume_and_ask(mutual, context, saved)
 
 
 def test_a_crashed_worker_is_replaced_and_its_review_refused(

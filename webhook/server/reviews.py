@@ -36,6 +36,7 @@ from typing import Any, Final
 
 from webhook import admission
 from webhook.admission import review
+from webhook.rules import podview
 from webhook.server import bounds, decoding, logs, runtime, settings
 
 #: An HTTP answer: status line, headers, body.
@@ -121,6 +122,10 @@ def _decide(rt: runtime.Runtime, request: admission.Request) -> admission.Decisi
             policies.policies,
             namespace_labels=rt.state.namespace_labels(request.namespace),
             now=datetime.datetime.now(datetime.UTC),
+        )
+    except podview.PodSpecError as err:  # a field the checks read, found unreadable while judging
+        return admission.Decision(
+            allowed=False, code=400, message=f"Bulkhead cannot read {request.label}: {err}"
         )
     except Exception as err:
         rt.log.error(

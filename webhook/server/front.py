@@ -600,6 +600,8 @@ class _Connection(asyncio.Protocol):
 
     def _closed(self) -> None:
         self.phase = Phase.CLOSED
+        if self.handshaking is not None and not self.handshaking.done():
+            self.handshaking.cancel()  # closed while handshaking: start_tls would wait forever
         self._disarm()
         if self.write_timer is not None:
             self.write_timer.cancel()

@@ -64,6 +64,10 @@ from webhook import profiles, settingsources
 MAX_BODY_BYTES: Final = 7 * 1024 * 1024
 #: The deepest JSON nesting accepted in a review.
 MAX_JSON_DEPTH: Final = 100
+#: The most JSON values (members of objects and items of arrays) accepted in a review:
+#: decoded, each costs 50-100 bytes, so this bounds a worker's memory (a 10,000-container
+#: pod has about 100,000).
+MAX_JSON_VALUES: Final = 500_000
 DEFAULT_LATEST_MINOR: Final = profiles.DEFAULT_LATEST_MINOR
 
 

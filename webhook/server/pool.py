@@ -3,8 +3,10 @@
 The front hands every complete request to ``Pool.submit`` with a callback;
 the pool gives it to an idle worker (``worker.main``, one process each, one
 request at a time) or queues it, first come first served (``urgent``
-requests, the readiness probe, go first). A worker is one Unix socket pair
-and one child process; messages are ``frames``.
+requests, the readiness probe, go first); when every worker is busy, a
+few may wait in the socket of a worker whose current review is quick
+(``_dispatch``). A worker is one Unix socket pair and one child process;
+messages are ``frames``.
 
 Deadlines and failures, each answered by the pool so the callback always
 runs exactly once:
@@ -13,6 +15,7 @@ runs exactly once:
   killed and replaced, and the request gets ``Outcome.TIMEOUT``: the front
   answers a clear denial before the apiserver's own timeout;
 * a worker that dies while judging: ``Outcome.LOST``; it is replaced;
+* requests waiting behind either of those go back to the head of the queue;
 * a request still queued when the pool stops: ``Outcome.LOST``.
 
 A replaced worker is started again at once (at most once per
@@ -39,6 +42,10 @@ from webhook.server import frames, logs
 _LOG: Final = logs.logger("pool")
 _PR_SET_PDEATHSIG: Final = 1
 _RESPAWN_PAUSE: Final = 0.5
+#: Requests that may wait in a busy worker's socket, and for how long its current one may
+#: have run for that (seconds).
+PIPELINE_DEPTH: Final = 4
+PIPELINE_BEHIND: Final = 0.005
 
 
 class Outcome(enum.Enum):
@@ -74,7 +81,10 @@ class _Worker(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.reader = frames.Reader()
         self.ready = False
-        self.job: _Job | None = None
+        #: sent, not yet answered, in order; the first is being judged
+        self.jobs: collections.deque[_Job] = collections.deque()
+        #: when the first job started (the previous answer arrived, or it was sent)
+        self.started = 0.0
         self.timer: asyncio.TimerHandle | None = None
         self.gone = False
 
@@ -127,7 +137,6 @@ class Pool:
         self._on_reply = on_reply
         self._on_timeout = on_timeout
         self._queue: collections.deque[_Job] = collections.deque()
-        self._idle: list[_Worker] = []
         self.workers: list[_Worker | None] = [None] * size
         self._stopping = False
         self._all_ready = asyncio.Event()
@@ -172,7 +181,6 @@ class Pool:
             "worker ready",
             extra=logs.fields(slot=worker.slot, pid=worker.process.pid if worker.process else None),
         )
-        self._idle.append(worker)
         if all(w is not None and w.ready for w in self.workers):
             self._all_ready.set()
         self._dispatch()
@@ -182,11 +190,13 @@ class Pool:
         if worker.gone:
             return
         worker.gone = True
-        if worker in self._idle:
-            self._idle.remove(worker)
         if worker.timer is not None:
             worker.timer.cancel()
-        job, worker.job = worker.job, None
+        jobs = list(worker.jobs)
+        worker.jobs.clear()
+        job = jobs[0] if jobs else None
+        # the jobs behind the first were never started: they go back to the front of the queue
+        self._queue.extendleft(reversed(jobs[1:]))
         if worker.transport is not None:
             worker.transport.abort()
         process = worker.process
@@ -201,6 +211,7 @@ class Pool:
             job.callback(outcome, None)
         if self._stopping:
             return
+        self._dispatch()
         if outcome is Outcome.LOST:
             _LOG.error(
                 "a worker exited; starting another",
@@ -250,7 +261,7 @@ class Pool:
 
     @property
     def busy(self) -> int:
-        return sum(1 for w in self.workers if w is not None and w.job is not None)
+        return sum(1 for w in self.workers if w is not None and w.jobs)
 
     @property
     def ready(self) -> bool:
@@ -268,19 +279,48 @@ class Pool:
             self._queue.append(job)
         self._dispatch()
 
+    def _pick(self, now: float) -> _Worker | None:
+        """An idle worker, else one to queue behind: a short backlog behind a quick review."""
+        best: _Worker | None = None
+        for worker in self.workers:
+            if worker is None or not worker.ready or worker.gone:
+                continue
+            if not worker.jobs:
+                return worker
+            if (
+                len(worker.jobs) < PIPELINE_DEPTH
+                and now - worker.started < PIPELINE_BEHIND
+                and (best is None or len(worker.jobs) < len(best.jobs))
+            ):
+                best = worker
+        return best
+
     def _dispatch(self) -> None:
-        while self._queue and self._idle:
-            worker = self._idle.pop()
+        """Send queued jobs to workers.
+
+        A worker judges one request at a time, but up to ``PIPELINE_DEPTH``
+        may wait in its socket when every worker is busy and its current
+        review has run for less than ``PIPELINE_BEHIND`` seconds: one wake-up
+        of the worker then judges several (a process hop per review is what
+        costs most on a busy core), while a review that is known to be slow
+        gets nothing queued behind it.
+        """
+        loop = asyncio.get_running_loop()
+        while self._queue:
+            now = loop.time()
+            worker = self._pick(now)
+            if worker is None:
+                return
             job = self._queue.popleft()
-            worker.job = job
+            if not worker.jobs:
+                worker.started = now
+                worker.timer = loop.call_at(now + self.decision_timeout, self._expire, worker)
+            worker.jobs.append(job)
             assert worker.transport is not None
             worker.transport.write(job.frame)
-            worker.timer = asyncio.get_running_loop().call_later(
-                self.decision_timeout, self._expire, worker
-            )
 
     def _expire(self, worker: _Worker) -> None:
-        if worker.job is None or worker.gone:
+        if not worker.jobs or worker.gone:
             return
         _LOG.error(
             "a review took longer than the decision deadline; replacing its worker",
@@ -291,14 +331,18 @@ class Pool:
         self.retire(worker, outcome=Outcome.TIMEOUT)
 
     def answered(self, worker: _Worker, reply: frames.Reply) -> None:
-        job, worker.job = worker.job, None
+        job = worker.jobs.popleft() if worker.jobs else None
         if worker.timer is not None:
             worker.timer.cancel()
             worker.timer = None
+        if worker.jobs:  # the next one starts now
+            loop = asyncio.get_running_loop()
+            worker.started = loop.time()
+            worker.timer = loop.call_at(
+                worker.started + self.decision_timeout, self._expire, worker
+            )
         if self._on_reply is not None:
             self._on_reply(reply)
-        if not worker.gone:
-            self._idle.append(worker)
         if job is not None:
             job.callback(Outcome.ANSWERED, reply)
         self._dispatch()

@@ -42,7 +42,7 @@ class WebhookApp(flask.Flask):
         rt = self.extensions[runtime.EXTENSION]
         status, headers, body = reviews.answer(rt, environ, judge=judge)
         start_response(status, headers)
-        return [body]  # a list: granian sends it in one piece instead of iterating
+        return [body]
 
 
 def _refusal(status: int, message: str, *headers: tuple[str, str]) -> flask.Response:

@@ -247,7 +247,8 @@ class _Connection(asyncio.Protocol):
         self.write_timer: asyncio.TimerHandle | None = None
         self.parser = httptools.HttpRequestParser(self)
         self.pending: collections.deque[tuple[Incoming, int]] = collections.deque()
-        self.in_flight: tuple[Incoming, int] | None = None
+        #: the request being answered: whether to keep the connection open, bytes reserved
+        self.in_flight: tuple[bool, int] | None = None
         self.must_close = False
         # the request being read
         self.url = b""
@@ -515,8 +516,10 @@ class _Connection(asyncio.Protocol):
         if not self.pending:
             self._await_request()
             return
-        self.in_flight = self.pending.popleft()
-        self.front.handler(self, self.in_flight[0])
+        incoming, reserved = self.pending.popleft()
+        self.in_flight = (incoming.keep_alive, reserved)
+        # the handler keeps what it needs of the request (a worker's frame), nothing more
+        self.front.handler(self, incoming)
 
     def respond(self, status: str, headers: tuple[tuple[str, str], ...], body: bytes) -> None:
         """Send the answer to the request in flight, then go on with the next one."""
@@ -525,9 +528,9 @@ class _Connection(asyncio.Protocol):
             if current is not None:
                 self.front.release(current[1])
             return
-        incoming, reserved = current
+        keep_alive, reserved = current
         self.front.release(reserved)
-        closing = not incoming.keep_alive or self.must_close or self.front.stopping
+        closing = not keep_alive or self.must_close or self.front.stopping
         self._write(status, headers, body, closing=closing)
         if closing:
             self.close()

@@ -66,7 +66,7 @@ def _die_with_parent() -> None:
 class _Job:
     __slots__ = ("callback", "frame")
 
-    def __init__(self, frame: bytes, callback: Callback) -> None:
+    def __init__(self, frame: tuple[bytes, bytes], callback: Callback) -> None:
         self.frame = frame
         self.callback = callback
 
@@ -267,8 +267,10 @@ class Pool:
     def ready(self) -> bool:
         return any(w is not None and w.ready and not w.gone for w in self.workers)
 
-    def submit(self, frame: bytes, callback: Callback, *, urgent: bool = False) -> None:
-        """Judge ``frame`` (an encoded ``frames.Request``); ``callback`` gets the outcome."""
+    def submit(
+        self, frame: tuple[bytes, bytes], callback: Callback, *, urgent: bool = False
+    ) -> None:
+        """Judge ``frame`` (``frames.encode_request``); ``callback`` gets the outcome."""
         job = _Job(frame, callback)
         if self._stopping:
             callback(Outcome.LOST, None)
@@ -317,7 +319,7 @@ class Pool:
                 worker.timer = loop.call_at(now + self.decision_timeout, self._expire, worker)
             worker.jobs.append(job)
             assert worker.transport is not None
-            worker.transport.write(job.frame)
+            worker.transport.writelines(job.frame)
 
     def _expire(self, worker: _Worker) -> None:
         if not worker.jobs or worker.gone:

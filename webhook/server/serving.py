@@ -101,10 +101,14 @@ def limits(config: settings.Settings) -> front.Limits:
     )
 
 
-def timeout_denial(body: bytes, seconds: float) -> bytes:
-    """The answer to a review its worker did not judge in time: denied, with its uid."""
+def uid_in(body: bytes) -> str:
+    """The request uid where the apiserver writes it (first in ``request``), or ``""``."""
     found = _UID.search(body, 0, 64 * 1024)
-    uid = found.group(1).decode() if found else ""
+    return found.group(1).decode() if found else ""
+
+
+def timeout_denial(uid: str, seconds: float) -> bytes:
+    """The answer to a review its worker did not judge in time: denied, with its uid."""
     answer = review.response(
         uid,
         allowed=False,
@@ -189,22 +193,26 @@ class Server:
         self._to_worker(connection, request, urgent=path == "/readyz")
 
     def _to_worker(self, connection: Any, request: frames.Request, *, urgent: bool) -> None:
+        review_path = request.path in _REVIEW_PATHS
+        uid = uid_in(request.body) if review_path else ""
+        frame = frames.encode_request(request)  # the frame is the only copy of the body kept
+
         def done(outcome: pool.Outcome, reply: frames.Reply | None) -> None:
             if reply is not None:
                 connection.respond(reply.status, reply.headers, reply.body)
-            elif outcome is pool.Outcome.TIMEOUT and request.path in _REVIEW_PATHS:
+            elif outcome is pool.Outcome.TIMEOUT and review_path:
                 self.metrics.apply(
                     (("review", "error", "other", self.config.decision_timeout, ()),)
                 )
                 connection.respond(
                     "200 OK",
                     (("Content-Type", "application/json"),),
-                    timeout_denial(request.body, self.config.decision_timeout),
+                    timeout_denial(uid, self.config.decision_timeout),
                 )
             else:
                 connection.respond(*front.refusal(500, "the worker judging this request exited"))
 
-        self.pool.submit(frames.encode_request(request), done, urgent=urgent)
+        self.pool.submit(frame, done, urgent=urgent)
 
 
 async def _reload_certificates(

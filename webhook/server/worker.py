@@ -137,17 +137,17 @@ def answer(webhook: app.WebhookApp, request: frames.Request) -> frames.Reply:
     )
 
 
-def _read_exactly(sock: socket.socket, size: int) -> bytes | None:
-    """``size`` bytes, or ``None`` when the front closed the socket."""
+def _read_exactly(sock: socket.socket, size: int) -> bytearray | None:
+    """``size`` bytes (not copied again: ``marshal`` reads a bytearray), or ``None`` at EOF."""
     buffer = bytearray(size)
-    view = memoryview(buffer)
-    got = 0
-    while got < size:
-        count = sock.recv_into(view[got:])
-        if count == 0:
-            return None
-        got += count
-    return bytes(buffer)
+    with memoryview(buffer) as view:
+        got = 0
+        while got < size:
+            count = sock.recv_into(view[got:])
+            if count == 0:
+                return None
+            got += count
+    return buffer
 
 
 def serve_socket(webhook: app.WebhookApp, sock: socket.socket) -> None:
@@ -163,7 +163,10 @@ def serve_socket(webhook: app.WebhookApp, sock: socket.socket) -> None:
         payload = _read_exactly(sock, length)
         if payload is None:
             return
-        reply = answer(webhook, frames.decode_request(payload))
+        request = frames.decode_request(payload)
+        del payload  # the body is in the request now; a second copy would double the peak
+        reply = answer(webhook, request)
+        del request
         sock.sendall(frames.encode_reply(reply))
 
 

@@ -1,27 +1,31 @@
-"""Benchmark ``bulkhead serve`` over TLS on loopback with wrk, and print the figures.
+"""Benchmark ``bulkhead serve`` over TLS on loopback, hostile clients included; print the figures.
 
-Not a test: it measures and prints. Needs Linux, two cores and ``wrk``
-(Debian: ``apt-get install -y wrk``). Run from the repository root:
+Not a test: it measures and prints. Needs Linux, two cores, ``taskset`` and
+``wrk`` (Debian: ``apt-get install -y wrk``). Run from the repository root:
 
-    .venv/bin/python benchmarks/server.py [--duration 10] [--connections 16]
+    .venv/bin/python benchmarks/server.py [--duration 10] [--rounds 3] [--apiserver]
 
-What it does, all on 127.0.0.1:
+Everything on 127.0.0.1; the server (the front and its two workers) pinned
+to core 0, wrk and this script's own clients to core 1:
 
-1. makes a throwaway CA and serving certificate (``cryptography``), a policy
-   that enables every Bulkhead rule, and a ~3.5 KB AdmissionReview of a
-   three-container Pod that passes ``restricted`` and every rule (the common
-   case: nothing to report);
-2. starts ``bulkhead serve --profile restricted --policy-file <all rules>
-   --enable-noop-endpoint`` pinned to core 0 (``taskset -c 0``: the front,
-   granian and its worker share that one core) and runs wrk pinned to core 1
-   with keep-alive connections (``benchmarks/post.lua`` posts the body);
-3. throughput: ``POST /noop`` (decode and answer, no judging) and
-   ``POST /validate`` in the same run, several rounds each, best round kept;
-4. latency at a fixed rate of about 1,000 reviews/s: wrk's ``delay()`` hook
-   makes every connection wait a fixed time between requests (20 connections
-   x 20 ms); the achieved rate and wrk's latency percentiles are printed;
-5. memory: a second server with 100 policies loaded, RSS of each process
-   after a short load.
+1. a throwaway CA and certificate, a policy enabling every Bulkhead rule and
+   a ~3.5 KB Pod AdmissionReview that passes ``restricted`` and every rule;
+2. throughput (wrk, keep-alive, 16 connections): ``POST /noop``,
+   ``POST /validate`` (``restricted`` + every rule) and, in the same run, a
+   bare Flask app (orjson in and out, no judging) under granian with its own
+   TLS, pinned to the same core; best round of each;
+3. latency at about 1,000 reviews/s: wrk's ``delay()`` hook (20 connections,
+   19 ms pause each);
+4. hostile clients and objects: 16 connections holding half-sent bodies
+   while another client sends 300 reviews; 1,024 idle TLS connections, then
+   a new client sends 50; a review of 10,000 privileged containers with a
+   normal review sent meanwhile; 200 reviews with 200 made-up kinds (RSS
+   growth, ``/metrics`` size); 10 concurrent reviews just under 7 MiB (peak
+   RSS of the server);
+5. with ``--apiserver``: a real etcd and kube-apiserver from the test
+   harness (``tests/cluster``; the control plane must have been built),
+   ``--creates`` dry-run Pod creates over one REST connection with no
+   webhook, then with Bulkhead registered; p50 and p99 of each.
 """
 
 from __future__ import annotations
@@ -250,10 +254,15 @@ def _children(pid: int) -> list[int]:
 
 
 def rss_mb(pid: int) -> float:
-    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
+    """Resident memory of ``pid`` (0 once it has exited: a replaced worker)."""
+    try:
+        status = pathlib.Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    for line in status.splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
-    return float("nan")
+    return 0.0
 
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
@@ -421,6 +430,16 @@ def expensive(server: Server, big: bytes, normal: bytes) -> dict[str, Any]:
     return result
 
 
+def settle(server: Server) -> None:
+    """Wait until every worker is up and idle again."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        text = server.probe("/metrics").decode()
+        if "bulkhead_busy_workers 0.0" in text and len(server.tree()) == 3:
+            return
+        time.sleep(0.2)
+
+
 def garbage_kinds(server: Server, body: bytes, count: int) -> dict[str, Any]:
     review = json.loads(body)
     connection = connect(server.port)
@@ -532,27 +551,32 @@ def through_apiserver(directory: pathlib.Path, creates: int) -> dict[str, Any]:
         "metadata": {"name": "bench", "namespace": "bench"},
         "spec": json.loads(review_body())["request"]["object"]["spec"],
     }
-    data = json.dumps(pod).encode()
     figures: dict[str, Any] = {}
     with controlplane.ControlPlane(log_dir=directory / "cp-logs") as cp:
-        cp.create_namespace("bench")
+        namespace = cp.create_namespace()  # with its default ServiceAccount, as pods need
+        pod["metadata"]["namespace"] = namespace
+        data = json.dumps(pod).encode()
         parsed = urllib.parse.urlparse(cp.url)
 
         def run(label: str) -> None:
             connection = http.client.HTTPSConnection(
                 parsed.hostname or "", parsed.port, context=cp.ssl_context(), timeout=30
             )
-            path = "/api/v1/namespaces/bench/pods?dryRun=All"
+            path = f"/api/v1/namespaces/{namespace}/pods?dryRun=All"
             headers = {"Content-Type": "application/json"}
-            times, failed = [], 0
+            times, failed, first_failure = [], 0, ""
             for index in range(creates + 20):
                 started = time.perf_counter()
                 connection.request("POST", path, data, headers)
                 response = connection.getresponse()
-                response.read()
+                answer = response.read()
                 if index >= 20:  # warm-up excluded
                     times.append((time.perf_counter() - started) * 1000)
-                    failed += response.status != 201
+                    if response.status not in (200, 201):
+                        failed += 1
+                        first_failure = first_failure or f"{response.status} {answer[:300]!r}"
+            if first_failure:
+                print(f"  ({label}: first failed create: {first_failure})")
             connection.close()
             figures[label] = {
                 "p50": percentile(times, 0.5),
@@ -656,6 +680,7 @@ def main() -> int:
             held = slow_bodies(server, body_bytes, holders=16, reviews=300)
             big = privileged_containers(10_000)
             costly = expensive(server, big, body_bytes)
+            settle(server)  # a worker replaced at the decision deadline is back
             kinds = garbage_kinds(server, body_bytes, 200)
             squat = squatted(server, body_bytes, limit=1024, reviews=50)
             largest = largest_reviews(server, 10)

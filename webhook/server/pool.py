@@ -11,9 +11,10 @@ messages are ``frames``.
 Deadlines and failures, each answered by the pool so the callback always
 runs exactly once:
 
-* a worker that has not answered within ``decision_timeout`` seconds is
-  killed and replaced, and the request gets ``Outcome.TIMEOUT``: the front
-  answers a clear denial before the apiserver's own timeout;
+* a request not answered within ``decision_timeout`` seconds of ``submit``
+  (waiting for a worker included) gets ``Outcome.TIMEOUT``: the front
+  answers a clear denial before the apiserver's own timeout; a worker that
+  has judged one request for that long is killed and replaced;
 * a worker that dies while judging: ``Outcome.LOST``; it is replaced;
 * requests waiting behind either of those go back to the head of the queue;
 * a request still queued when the pool stops: ``Outcome.LOST``.
@@ -64,11 +65,23 @@ def _die_with_parent() -> None:
 
 
 class _Job:
-    __slots__ = ("callback", "frame")
+    __slots__ = ("callback", "done", "frame", "timer")
 
     def __init__(self, frame: tuple[bytes, bytes], callback: Callback) -> None:
         self.frame = frame
         self.callback = callback
+        self.timer: asyncio.TimerHandle | None = None
+        self.done = False
+
+    def finish(self, outcome: Outcome, reply: frames.Reply | None) -> None:
+        """Run the callback, once: a late answer to a request already refused is dropped."""
+        if self.done:
+            return
+        self.done = True
+        if self.timer is not None:
+            self.timer.cancel()
+        self.frame = (b"", b"")  # the body is no longer needed
+        self.callback(outcome, reply)
 
 
 class _Worker(asyncio.Protocol):
@@ -196,7 +209,7 @@ class Pool:
         worker.jobs.clear()
         job = jobs[0] if jobs else None
         # the jobs behind the first were never started: they go back to the front of the queue
-        self._queue.extendleft(reversed(jobs[1:]))
+        self._queue.extendleft(reversed([j for j in jobs[1:] if not j.done]))
         if worker.transport is not None:
             worker.transport.abort()
         process = worker.process
@@ -208,7 +221,7 @@ class Pool:
             self._reaping.add(reaped)
             reaped.add_done_callback(self._reaping.discard)
         if job is not None:
-            job.callback(outcome, None)
+            job.finish(outcome, None)
         if self._stopping:
             return
         self._dispatch()
@@ -239,7 +252,7 @@ class Pool:
         """Fail what is queued, close every worker's socket and wait for them to exit."""
         self._stopping = True
         while self._queue:
-            self._queue.popleft().callback(Outcome.LOST, None)
+            self._queue.popleft().finish(Outcome.LOST, None)
         processes = []
         for worker in self.workers:
             if worker is None:
@@ -270,11 +283,18 @@ class Pool:
     def submit(
         self, frame: tuple[bytes, bytes], callback: Callback, *, urgent: bool = False
     ) -> None:
-        """Judge ``frame`` (``frames.encode_request``); ``callback`` gets the outcome."""
+        """Judge ``frame`` (``frames.encode_request``); ``callback`` gets the outcome, once.
+
+        The decision deadline runs from here: a request still waiting or being
+        judged ``decision_timeout`` seconds later is answered ``TIMEOUT``.
+        """
         job = _Job(frame, callback)
         if self._stopping:
-            callback(Outcome.LOST, None)
+            job.finish(Outcome.LOST, None)
             return
+        job.timer = asyncio.get_running_loop().call_later(
+            self.decision_timeout, self._job_expired, job
+        )
         if urgent:
             self._queue.appendleft(job)
         else:
@@ -321,15 +341,24 @@ class Pool:
             assert worker.transport is not None
             worker.transport.writelines(job.frame)
 
+    def _job_expired(self, job: _Job) -> None:
+        """A request not answered within the deadline: refused now, wherever it is."""
+        if job.done:
+            return
+        with contextlib.suppress(ValueError):
+            self._queue.remove(job)
+        if self._on_timeout is not None:
+            self._on_timeout()
+        job.finish(Outcome.TIMEOUT, None)
+
     def _expire(self, worker: _Worker) -> None:
+        """A worker has judged one request for longer than the deadline: replace it."""
         if not worker.jobs or worker.gone:
             return
         _LOG.error(
             "a review took longer than the decision deadline; replacing its worker",
             extra=logs.fields(slot=worker.slot, deadlineSeconds=self.decision_timeout),
         )
-        if self._on_timeout is not None:
-            self._on_timeout()
         self.retire(worker, outcome=Outcome.TIMEOUT)
 
     def answered(self, worker: _Worker, reply: frames.Reply) -> None:
@@ -346,5 +375,5 @@ class Pool:
         if self._on_reply is not None:
             self._on_reply(reply)
         if job is not None:
-            job.callback(Outcome.ANSWERED, reply)
+            job.finish(Outcome.ANSWERED, reply)
         self._dispatch()

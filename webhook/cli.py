@@ -146,6 +146,9 @@ def _serve_parser(commands: Any) -> None:
     serve.add_argument("--probe-port", help="plain-HTTP port of /healthz, /readyz, /metrics (8080)")
     serve.add_argument("--workers", metavar="N", help="worker processes (one per usable CPU)")
     serve.add_argument(
+        "--worker-memory-mib", metavar="MIB", help="a worker above this peak is replaced (176)"
+    )
+    serve.add_argument(
         "--decision-timeout", metavar="SECONDS", help="deny a review not judged in time (4)"
     )
     serve.add_argument("--handshake-timeout", metavar="SECONDS", help="TLS handshake limit (10)")

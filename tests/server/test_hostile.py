@@ -54,14 +54,15 @@ def _status_of(sock: ssl.SSLSocket) -> int | None:
 
 
 def _reviews_answered(server: harness.Server, count: int, *, namespace: str) -> int:
-    """Send ``count`` reviews on one keep-alive connection; how many were answered in time."""
+    """Send ``count`` compliant reviews on one keep-alive connection; how many were allowed."""
     connection = server.connection(timeout=PROMPT)
     answered = 0
     try:
         for _ in range(count):
             request = reviews.pod_review(namespace=namespace)
             answer = server.review(request, connection=connection)
-            if answer["response"]["uid"] == request["request"]["uid"]:
+            response = answer["response"]
+            if response["uid"] == request["request"]["uid"] and response["allowed"] is True:
                 answered += 1
     finally:
         connection.close()
@@ -319,6 +320,30 @@ def test_a_crashed_worker_is_replaced_and_its_review_refused(
         what="a replacement worker",
     )
     assert _reviews_answered(server, 20, namespace="team") == 20
+
+
+def test_a_worker_over_its_memory_share_is_replaced_without_failing_a_review(
+    material: Material, start_server: StartServer
+) -> None:
+    """With a share smaller than any worker, every worker asks to go after its first answer."""
+    server = start_server(
+        material,
+        [
+            *material.tls_args(),
+            "--profile",
+            "baseline",
+            "--workers",
+            "2",
+            "--worker-memory-mib",
+            "1",
+        ],
+    )
+
+    def started() -> int:
+        return sum(1 for line in server.log_lines() if line.get("msg") == "worker ready")
+
+    assert _reviews_answered(server, 12, namespace="team") == 12
+    harness.poll(lambda: started() >= 6, timeout=60, what="workers replaced as they retire")
 
 
 def test_many_concurrent_clients_all_get_answers(shared_server: harness.Server) -> None:

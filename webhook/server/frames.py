@@ -10,7 +10,9 @@ the request body inside is an opaque ``bytes`` value):
 * ``Reply``, worker to front: the HTTP answer, the metric events the app
   recorded while answering (``metrics.Recorder``) and the worker's policy
   status for the gauges;
-* ``HELLO``, worker to front, once: the app is built and ready to answer.
+* ``HELLO``, worker to front, once: the app is built and ready to answer;
+* ``RETIRE``, worker to front, once: its memory passed its share; it answers
+  what it was sent and exits when the front closes the socket.
 
 ``Reader`` splits a byte stream into messages; a length over
 ``MAX_FRAME_BYTES`` is a broken peer, never something to allocate.
@@ -27,6 +29,7 @@ _LENGTH: Final = struct.Struct("!I")
 #: No message is larger: a request body is at most 7 MiB, an answer at most 256 KiB.
 MAX_FRAME_BYTES: Final = 16 * 1024 * 1024
 HELLO: Final = "hello"
+RETIRE: Final = "retire"
 
 
 class FrameError(ValueError):
@@ -86,6 +89,10 @@ def encode_hello() -> bytes:
     return _frame(HELLO)
 
 
+def encode_retire() -> bytes:
+    return _frame(RETIRE)
+
+
 def decode_request(payload: bytes | bytearray) -> Request:
     try:
         method, path, content_type, accept, body = marshal.loads(payload)  # noqa: S302
@@ -95,11 +102,11 @@ def decode_request(payload: bytes | bytearray) -> Request:
 
 
 def decode_reply(payload: bytes) -> Reply | str:
-    """A ``Reply``, or ``HELLO``."""
+    """A ``Reply``, or ``HELLO`` or ``RETIRE``."""
     try:
         value = marshal.loads(payload)  # noqa: S302 - written by this program's own worker
-        if value == HELLO:
-            return HELLO
+        if value in (HELLO, RETIRE):
+            return str(value)
         status, headers, body, events, policies, reload_failing = value
     except (ValueError, EOFError, TypeError) as err:
         raise FrameError(f"not a reply message: {err}") from err

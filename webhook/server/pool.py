@@ -100,6 +100,8 @@ class _Worker(asyncio.Protocol):
         self.started = 0.0
         self.timer: asyncio.TimerHandle | None = None
         self.gone = False
+        #: asked to be replaced: gets nothing new, goes once it has answered what it has
+        self.retiring = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = typing.cast(asyncio.Transport, transport)
@@ -118,7 +120,9 @@ class _Worker(asyncio.Protocol):
                 _LOG.error("a worker sent a broken message", extra=logs.fields(error=str(err)))
                 self.pool.retire(self)
                 return
-            if isinstance(reply, str):
+            if reply == frames.RETIRE:
+                self.pool.worker_retiring(self)
+            elif isinstance(reply, str):
                 self.ready = True
                 self.pool.worker_ready(self)
             else:
@@ -197,6 +201,30 @@ class Pool:
         if all(w is not None and w.ready for w in self.workers):
             self._all_ready.set()
         self._dispatch()
+
+    def worker_retiring(self, worker: _Worker) -> None:
+        """``worker`` asked to be replaced (its memory): no new work; replaced once idle."""
+        worker.retiring = True
+        _LOG.info("replacing a worker over its memory share", extra=logs.fields(slot=worker.slot))
+        if not worker.jobs:
+            self._replace_idle(worker)
+
+    def _replace_idle(self, worker: _Worker) -> None:
+        """Close an idle retiring worker's socket (it exits) and start its successor."""
+        if worker.gone:
+            return
+        worker.gone = True
+        if worker.timer is not None:
+            worker.timer.cancel()
+        if worker.transport is not None:
+            worker.transport.close()
+        process = worker.process
+        if process is not None:
+            reaped = asyncio.get_running_loop().run_in_executor(None, process.wait)
+            self._reaping.add(reaped)
+            reaped.add_done_callback(self._reaping.discard)
+        if not self._stopping:
+            self._start_respawn(worker.slot)
 
     def retire(self, worker: _Worker, *, outcome: Outcome = Outcome.LOST) -> None:
         """``worker`` is gone (or must go): fail its job, kill it, start another in its slot."""
@@ -305,7 +333,7 @@ class Pool:
         """An idle worker, else one to queue behind: a short backlog behind a quick review."""
         best: _Worker | None = None
         for worker in self.workers:
-            if worker is None or not worker.ready or worker.gone:
+            if worker is None or not worker.ready or worker.gone or worker.retiring:
                 continue
             if not worker.jobs:
                 return worker
@@ -376,4 +404,6 @@ class Pool:
             self._on_reply(reply)
         if job is not None:
             job.finish(Outcome.ANSWERED, reply)
+        if worker.retiring and not worker.jobs:
+            self._replace_idle(worker)
         self._dispatch()

@@ -20,8 +20,9 @@ anything else  a worker      404
 
 A review not answered within ``decision_timeout`` of being read whole is
 denied by the front (HTTP 200, ``allowed: false``, code 500, the request's
-uid); a worker that judged it that long is replaced. The front polls the certificate files every ``reload_interval``
-and swaps the TLS context for new handshakes when they change (open
+uid); a worker that judged it that long is replaced. The front polls the
+certificate files every ``reload_interval`` and swaps the TLS context for
+new handshakes when they change (open
 connections keep theirs, so nothing is dropped; a new context also starts
 with an empty session cache, so no session from before a client-CA change
 can be resumed); an unusable new pair is logged and the previous one stays.

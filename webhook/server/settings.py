@@ -25,6 +25,7 @@ flag                         environment                         default
 --shutdown-timeout           BULKHEAD_SHUTDOWN_TIMEOUT           25 s
 --probe-port                 BULKHEAD_PROBE_PORT                 8080
 --workers                    BULKHEAD_WORKERS                    CPUs usable
+--worker-memory-mib          BULKHEAD_WORKER_MEMORY_MIB          176
 --decision-timeout           BULKHEAD_DECISION_TIMEOUT           4.0 s
 --handshake-timeout          BULKHEAD_HANDSHAKE_TIMEOUT          10 s
 --header-timeout             BULKHEAD_HEADER_TIMEOUT             10 s
@@ -87,6 +88,7 @@ class Settings:
     shutdown_timeout: float = 25.0
     probe_port: int = 8080
     workers: int = 1
+    worker_memory_mib: int = 176
     decision_timeout: float = 4.0
     handshake_timeout: float = 10.0
     header_timeout: float = 10.0
@@ -208,6 +210,9 @@ def resolve(flags: Mapping[str, object], environ: Mapping[str, str]) -> Settings
         ),
         probe_port=settingsources.pick("probe_port", flags, environ, settingsources.port, 8080),
         workers=settingsources.pick("workers", flags, environ, _positive_int, usable_cpus()),
+        worker_memory_mib=settingsources.pick(
+            "worker_memory_mib", flags, environ, _positive_int, 176
+        ),
         decision_timeout=settingsources.pick(
             "decision_timeout", flags, environ, _positive_float, 4.0
         ),

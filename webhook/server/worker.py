@@ -10,7 +10,9 @@ state)``, says hello and then answers one ``frames.Request`` at a time
 through the app's WSGI entry until the front closes the socket.
 
 A worker only ever sees a request the front has read whole, under its
-deadlines and limits, so a slow client never holds one. It has no signal
+deadlines and limits, so a slow client never holds one. A worker whose peak
+memory passes ``worker_memory_mib`` asks to be replaced (``frames.RETIRE``),
+which bounds what its caches and the objects it has judged can cost. It has no signal
 handling of its own: it runs in its own session (a terminal's Ctrl-C goes
 to the front only), ends when the front closes its socket, and the kernel
 kills it if the front dies (``PR_SET_PDEATHSIG``).
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import io
 import os
+import resource
 import socket
 import sys
 from collections.abc import Callable
@@ -150,9 +153,21 @@ def _read_exactly(sock: socket.socket, size: int) -> bytearray | None:
     return buffer
 
 
-def serve_socket(webhook: app.WebhookApp, sock: socket.socket) -> None:
-    """Answer requests from ``sock`` until the front closes it."""
+def _peak_kib() -> int:
+    """This process's peak resident memory so far, KiB (Linux reports ``ru_maxrss`` in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def serve_socket(webhook: app.WebhookApp, sock: socket.socket, *, memory_limit_mib: int) -> None:
+    """Answer requests from ``sock`` until the front closes it.
+
+    Once this process's peak memory has passed ``memory_limit_mib`` (its
+    caches, a large review, fragmentation: whatever the cause), it tells the
+    front once, keeps answering what it is sent, and the front replaces it
+    as soon as it has nothing left to answer.
+    """
     sock.sendall(frames.encode_hello())
+    retiring = False
     while True:
         head = _read_exactly(sock, _LENGTH_BYTES)
         if head is None:
@@ -168,6 +183,13 @@ def serve_socket(webhook: app.WebhookApp, sock: socket.socket) -> None:
         reply = answer(webhook, request)
         del request
         sock.sendall(frames.encode_reply(reply))
+        if not retiring and _peak_kib() > memory_limit_mib * 1024:
+            retiring = True
+            logs.logger("worker").info(
+                "worker memory above its share; asking to be replaced",
+                extra=logs.fields(peakMiB=_peak_kib() // 1024, limitMiB=memory_limit_mib),
+            )
+            sock.sendall(frames.encode_retire())
 
 
 def main() -> None:
@@ -178,7 +200,7 @@ def main() -> None:
     built, watcher = build(config)
     watcher.start()
     try:
-        serve_socket(built, sock)
+        serve_socket(built, sock, memory_limit_mib=config.worker_memory_mib)
     except (OSError, frames.FrameError) as err:
         logs.logger("worker").error("front connection lost", extra=logs.fields(error=str(err)))
     finally:

@@ -88,6 +88,7 @@ RULE: Final[registry.Rule[tuple[str, ...]]] = registry.Rule(
         "spec.containers[*].startupProbe",
     ),
     fix=_FIX,
+    severity="low",
     parse=parse,
     check=check,
 )

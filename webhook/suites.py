@@ -261,7 +261,7 @@ def text(outcomes: Sequence[Outcome]) -> str:
     failed = sum(o.failed for o in outcomes)
     suites = len({o.suite for o in outcomes})
     lines.append(
-        f"{len(outcomes)} expectations in {suites} suites: "
+        f"{len(outcomes)} expectations in {suites} suite{'s' if suites != 1 else ''}: "
         f"{len(outcomes) - failed} as expected, {failed} not"
     )
     return "\n".join(lines) + "\n"

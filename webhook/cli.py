@@ -102,7 +102,13 @@ def _parser() -> argparse.ArgumentParser:
         default="default",
         help="namespace for objects that name none (default: %(default)s)",
     )
-    check.add_argument("-o", "--output", choices=reports.FORMATS, default="text")
+    check.add_argument(
+        "-o",
+        "--output",
+        choices=reports.FORMATS,
+        default="text",
+        help="report format (default: %(default)s); sarif and junit are for CI",
+    )
     check.add_argument(
         "--fail-on",
         choices=verdicts.FAIL_ON,
@@ -147,7 +153,13 @@ def _test_parser(commands: Any) -> None:
         metavar="v1.N",
         help="the policy version 'latest' means (default: %(default)s)",
     )
-    test.add_argument("-o", "--output", choices=("text", "junit"), default="text")
+    test.add_argument(
+        "-o",
+        "--output",
+        choices=("text", "junit"),
+        default="text",
+        help="report format (default: %(default)s)",
+    )
 
 
 def _serve_parser(commands: Any) -> None:

@@ -87,10 +87,13 @@ def commands(parser: argparse.ArgumentParser) -> tuple[Command, list[Command]]:
     return _command("", parser.description or "", parser), out
 
 
-def _bash(top: Command, subs: list[Command]) -> str:
-    def words(command: Command) -> str:
-        return " ".join(f for o in command.options for f in o.flags)
+def _bash_reply(kind: str, words: tuple[str, ...] = ()) -> str:
+    """Fill COMPREPLY from ``compgen -f`` (files), ``-d`` (directories) or ``-W`` (words)."""
+    listed = f' "{" ".join(words)}"' if kind == "-W" else ""
+    return f'mapfile -t COMPREPLY < <(compgen {kind}{listed} -- "$cur")'
 
+
+def _bash(top: Command, subs: list[Command]) -> str:
     lines = [
         "# bash completion for bulkhead; load it with: source <(bulkhead completion bash)",
         "_bulkhead() {",
@@ -105,41 +108,40 @@ def _bash(top: Command, subs: list[Command]) -> str:
         "    done",
         '    case "$command" in',
         '        "")',
-        "            mapfile -t COMPREPLY < <(compgen -W "
-        f'"{" ".join(s.name for s in subs)} {words(top)}" -- "$cur")',
+        "            "
+        + _bash_reply("-W", (*(s.name for s in subs), *(f for o in top.options for f in o.flags))),
         "            ;;",
     ]
     for sub in subs:
         lines.append(f"        {sub.name})")
         lines.append('            case "$prev" in')
+        plain: list[str] = []
         for option in sub.options:
-            if not option.takes_value:
-                continue
             pattern = "|".join(option.flags)
             if option.files:
-                reply = 'mapfile -t COMPREPLY < <(compgen -f -- "$cur")'
+                lines.append(f"                {pattern}) {_bash_reply('-f')}; return ;;")
             elif option.choices:
-                reply = (
-                    f'mapfile -t COMPREPLY < <(compgen -W "{" ".join(option.choices)}" -- "$cur")'
+                lines.append(
+                    f"                {pattern}) {_bash_reply('-W', option.choices)}; return ;;"
                 )
-            else:
-                reply = ":"
-            lines.append(f"                {pattern}) {reply}; return ;;")
+            elif option.takes_value:
+                plain.append(pattern)
+        if plain:
+            lines.append(f"                {'|'.join(plain)}) return ;;")
         lines.append("            esac")
-        if sub.choices:
-            positional = f'compgen -W "{" ".join(sub.choices)}" -- "$cur"'
-        elif sub.directories:
-            positional = 'compgen -d -- "$cur"'
+        flags = _bash_reply("-W", tuple(f for o in sub.options for f in o.flags))
+        if sub.choices or sub.directories:
+            positional = _bash_reply("-W", sub.choices) if sub.choices else _bash_reply("-d")
+            lines += [
+                '            if [[ "$cur" == -* ]]; then',
+                f"                {flags}",
+                "            else",
+                f"                {positional}",
+                "            fi",
+            ]
         else:
-            positional = f'compgen -W "{words(sub)}" -- "$cur"'
-        lines += [
-            '            if [[ "$cur" == -* ]]; then',
-            f'                mapfile -t COMPREPLY < <(compgen -W "{words(sub)}" -- "$cur")',
-            "            else",
-            f"                mapfile -t COMPREPLY < <({positional})",
-            "            fi",
-            "            ;;",
-        ]
+            lines.append(f"            {flags}")
+        lines.append("            ;;")
     lines += ["    esac", "}", "complete -o filenames -F _bulkhead bulkhead", ""]
     return "\n".join(lines)
 
@@ -152,7 +154,7 @@ def _zsh_text(text: str) -> str:
 def _zsh_spec(option: Option, flag: str) -> str:
     spec = f"{'*' if option.repeatable else ''}{flag}[{_zsh_text(option.help)}]"
     if option.takes_value:
-        name = flag.lstrip("-")
+        name = max(option.flags, key=len).lstrip("-")
         if option.files:
             spec += f":{name}:_files"
         elif option.choices:

@@ -65,7 +65,8 @@ def _parser() -> argparse.ArgumentParser:
         "check",
         help="judge manifests offline",
         description="Judge Kubernetes manifests against Bulkhead policies or a built-in "
-        "Pod Security Standard. Exit 0: all pass; 1: something is denied; 2: unusable input.",
+        "Pod Security Standard. Exit 0: all pass; 1: something is denied (or warned, with "
+        "--fail-on warn); 2: unusable input, or no object to judge.",
     )
     check.add_argument(
         "-f",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import pathlib
-import subprocess
 
 import pytest
 import yaml
@@ -200,14 +199,7 @@ def test_unusable_input_exits_2(
     for name, text in files.items():
         (tmp_path / name).write_text(text)
     target = "a.yaml" if "a.yaml" in files else "missing.yaml"
-    result = subprocess.run(
-        [str(console.BULKHEAD), "check", "-f", target, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=tmp_path,
-    )
+    result = console.run("check", "-f", target, *args, cwd=tmp_path)
     assert result.returncode == 2, result.stdout + result.stderr
     assert message in result.stderr
     assert result.stdout == ""
@@ -279,14 +271,7 @@ def test_nothing_to_judge_exits_2(
     (tmp_path / "empty").mkdir()
     for name, text in files.items():
         (tmp_path / name).write_text(text)
-    result = subprocess.run(
-        [str(console.BULKHEAD), "check", "-f", target, "--profile", "baseline"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=tmp_path,
-    )
+    result = console.run("check", "-f", target, "--profile", "baseline", cwd=tmp_path)
     assert result.returncode == 2, result.stdout + result.stderr
     assert message in result.stderr
     assert result.stdout == ""

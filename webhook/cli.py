@@ -333,9 +333,12 @@ def test(args: argparse.Namespace, *, out: IO[str]) -> int:
     now = datetime.datetime.now(datetime.UTC)
 
     def judge(
-        doc: documents.Document, policies: Sequence[policy.CompiledPolicy], namespace: str
-    ) -> Mapping[str, Any] | None:
-        return _judge(doc, policies, default_namespace=namespace, now=now)
+        docs: Sequence[documents.Document],
+        policies: Sequence[policy.CompiledPolicy],
+        namespace: str,
+    ) -> list[Mapping[str, Any]]:
+        judged = (_judge(d, policies, default_namespace=namespace, now=now) for d in docs)
+        return [r for r in judged if r is not None]
 
     outcomes = suites.run_all(args.path, judge=judge, latest_minor=_latest_minor(args.pss_latest))
     out.write(suites.junit_report(outcomes) if args.output == "junit" else suites.text(outcomes))

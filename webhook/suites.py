@@ -38,10 +38,11 @@ _SUITE_KEYS: Final = frozenset(
 )
 _RESULT_KEYS: Final = frozenset({"resource", "policy", "check", "path", "result"})
 
-#: Judges one document with the policies, objects without a namespace in the given one;
-#: ``None`` for a document of a kind without a pod spec.
+#: Judges every document with the policies (objects that name no namespace in the given
+#: one), as ``bulkhead check`` does: one result per object of a kind with a pod spec.
 Judge = Callable[
-    [documents.Document, Sequence[policy.CompiledPolicy], str], Mapping[str, Any] | None
+    [Sequence[documents.Document], Sequence[policy.CompiledPolicy], str],
+    list[Mapping[str, Any]],
 ]
 
 
@@ -200,7 +201,7 @@ def run(suite_file: pathlib.Path, *, judge: Judge, latest_minor: int) -> list[Ou
         objects = documents.read(_relative(base, resource_paths))
     except (policyfiles.PolicyFileError, documents.DocumentError) as err:
         raise SuiteError(f"{source}: {err}") from err
-    judged = [r for r in (judge(d, loaded, namespace) for d in objects) if r is not None]
+    judged = judge(objects, loaded, namespace)
     outcomes: list[Outcome] = []
     for i, expectation in enumerate(expectations):
         where = f"{source}: results[{i}]"

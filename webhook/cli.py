@@ -91,12 +91,7 @@ def _parser() -> argparse.ArgumentParser:
         help="enforce a built-in Pod Security Standard as a Deny policy, "
         "e.g. restricted or baseline:v1.30 (repeatable)",
     )
-    check.add_argument(
-        "--pss-latest",
-        default=f"v1.{profiles.DEFAULT_LATEST_MINOR}",
-        metavar="v1.N",
-        help="the policy version 'latest' means (default: %(default)s)",
-    )
+    _pss_latest_argument(check)
     check.add_argument(
         "-n",
         "--namespace",
@@ -137,6 +132,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _pss_latest_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--pss-latest",
+        default=f"v1.{profiles.DEFAULT_LATEST_MINOR}",
+        metavar="v1.N",
+        help="the policy version 'latest' means (default: %(default)s)",
+    )
+
+
 def _test_parser(commands: Any) -> None:
     test = commands.add_parser(
         "test",
@@ -148,12 +152,7 @@ def _test_parser(commands: Any) -> None:
     test.add_argument(
         "path", nargs="+", metavar="DIR", help="a directory (searched for suites) or a suite file"
     )
-    test.add_argument(
-        "--pss-latest",
-        default=f"v1.{profiles.DEFAULT_LATEST_MINOR}",
-        metavar="v1.N",
-        help="the policy version 'latest' means (default: %(default)s)",
-    )
+    _pss_latest_argument(test)
     test.add_argument(
         "-o",
         "--output",

@@ -38,7 +38,6 @@ from webhook import (
     policyfiles,
     profiles,
     reports,
-    server,
     settingsources,
     shellcompletion,
     suites,
@@ -209,9 +208,12 @@ def _serve_parser(commands: Any) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    # The web stack (Flask, granian) loads only for this command: it would more than
+    # double the start-up time of every ``bulkhead check`` in a CI job.
+    server = importlib.import_module("webhook.server")
     try:
         settings = server.resolve(vars(args), os.environ)
-        return server.serve(settings)
+        return int(server.serve(settings))
     except (server.SettingsError, server.ServeError) as err:
         sys.stderr.write(f"bulkhead serve: {err}\n")
         return EXIT_UNUSABLE

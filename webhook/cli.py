@@ -35,6 +35,7 @@ from webhook import (
     profiles,
     server,
     settingsources,
+    supplychain,
 )
 from webhook.rules import podview
 
@@ -94,6 +95,25 @@ def _parser() -> argparse.ArgumentParser:
         help="namespace for objects that name none (default: %(default)s)",
     )
     check.add_argument("-o", "--output", choices=("text", "json"), default="text")
+    check.add_argument(
+        "--verify-images",
+        action="store_true",
+        help="verify the cosign signatures that imageSignatures checks require, "
+        "against the images' registries (HTTPS)",
+    )
+    check.add_argument(
+        "--registry-ca-file",
+        metavar="FILE",
+        help="with --verify-images: PEM CA bundle to trust for registries "
+        "(default: the system store)",
+    )
+    check.add_argument(
+        "--registry-timeout",
+        type=float,
+        default=supplychain.registry.DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help="with --verify-images: limit for each registry request (default: %(default)s)",
+    )
     _serve_parser(commands)
     operator.add_arguments(
         commands.add_parser(
@@ -180,6 +200,7 @@ def _judge(
     *,
     default_namespace: str,
     now: datetime.datetime,
+    evidence: policy.EvidenceMap = policy.NO_EVIDENCE,
 ) -> dict[str, Any] | None:
     body = doc.body
     kind = body.get("kind")
@@ -212,7 +233,7 @@ def _judge(
         username="",
         groups=(),
     )
-    decision = admission.judge_view(label, view, subject, policies, now=now)
+    decision = admission.judge_view(label, view, subject, policies, now=now, evidence=evidence)
     result.update(
         allowed=decision.allowed,
         outcome=decision.outcome,
@@ -255,6 +276,32 @@ def _report_text(results: Sequence[Mapping[str, Any]], skipped: int, out: IO[str
     )
 
 
+def _verify_images(
+    args: argparse.Namespace,
+    docs: Sequence[documents.Document],
+    policies: Sequence[policy.CompiledPolicy],
+) -> policy.EvidenceMap:
+    """Evidence for every image of ``docs``; objects without a readable pod spec add none."""
+    wanted: set[str] = set()
+    for doc in docs:
+        kind = doc.body.get("kind")
+        if not isinstance(kind, str) or kind not in admission.KINDS:
+            continue
+        try:
+            view = admission.pod_view(kind, doc.body)
+        except podview.PodSpecError:
+            continue
+        if view is not None:
+            wanted.update(container.image for container in view.containers)
+    settings = supplychain.registry.Settings(
+        ca_file=args.registry_ca_file, timeout=args.registry_timeout
+    )
+    try:
+        return supplychain.verify(wanted, policies, settings)
+    except (supplychain.cosign.UnusableKeyError, OSError, ValueError) as err:
+        raise UsageError(f"--verify-images: {err}") from err
+
+
 def check(args: argparse.Namespace, *, stdin: IO[str], out: IO[str]) -> int:
     latest_minor = _latest_minor(args.pss_latest)
     policies = policyfiles.load(
@@ -264,10 +311,11 @@ def check(args: argparse.Namespace, *, stdin: IO[str], out: IO[str]) -> int:
         raise UsageError("nothing to check against: give --policy-file or --profile")
     now = datetime.datetime.now(datetime.UTC)
     docs = documents.read(args.filename, stdin=stdin)
+    evidence = _verify_images(args, docs, policies) if args.verify_images else policy.NO_EVIDENCE
     results: list[dict[str, Any]] = []
     skipped = 0
     for doc in docs:
-        result = _judge(doc, policies, default_namespace=args.namespace, now=now)
+        result = _judge(doc, policies, default_namespace=args.namespace, now=now, evidence=evidence)
         if result is None:
             skipped += 1
         else:

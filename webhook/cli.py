@@ -4,7 +4,9 @@
 policies, decision step and messages as the webhook. Exit status: 0 when
 every object passes (warnings included), 1 when any object is denied, 2 when
 the input or a policy cannot be used (the message names the file and
-document at fault).
+document at fault). With ``--verify-images`` it first verifies, against
+their registries, the image signatures that ``imageSignatures`` rules require
+(``webhook.supplychain``) and judges with that evidence.
 
 ``bulkhead serve`` runs the admission webhook (see ``webhook.server``); its
 flags only fill ``webhook.server.resolve``, which also reads ``BULKHEAD_*``.

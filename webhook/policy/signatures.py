@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from webhook.policy import fields, patterns
-from webhook.rules import findings, images, podview, registry
+from webhook.rules import config, findings, images, podview, registry
 
 ID: Final = "imageSignatures"
 FIELDS: Final = ("keys", "repositories", "required")
@@ -145,7 +145,7 @@ def _key(text: str, path: str, problems: fields.Problems) -> TrustedKey | None:
 def parse(value: object, path: str) -> Settings:
     """Read ``spec.rules.imageSignatures``; ``registry.ConfigError`` lists every problem."""
     problems: fields.Problems = []
-    spec = fields.mapping(value, path=path, problems=problems, allowed=FIELDS)
+    spec = config.fields(value, path, allowed=FIELDS, problems=problems)
     if spec is None:
         raise registry.ConfigError(problems)
     keys: list[TrustedKey] = []

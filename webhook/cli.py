@@ -295,13 +295,17 @@ def _verify_images(
             continue
         if view is not None:
             wanted.update(container.image for container in view.containers)
+    if not args.registry_timeout > 0:
+        raise UsageError("--registry-timeout: must be a number of seconds above 0")
     settings = supplychain.registry.Settings(
         ca_file=args.registry_ca_file, timeout=args.registry_timeout
     )
     try:
         return supplychain.verify(wanted, policies, settings)
-    except (supplychain.cosign.UnusableKeyError, OSError, ValueError) as err:
+    except supplychain.cosign.UnusableKeyError as err:
         raise UsageError(f"--verify-images: {err}") from err
+    except OSError as err:
+        raise UsageError(f"--registry-ca-file: cannot use it as a CA bundle ({err})") from err
 
 
 def check(args: argparse.Namespace, *, stdin: IO[str], out: IO[str]) -> int:

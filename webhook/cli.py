@@ -1,12 +1,21 @@
-"""The ``bulkhead`` command: ``check``, ``serve``, ``operator`` and ``version``.
+"""The ``bulkhead`` command: check, test, serve, operator, completion and version.
 
 ``bulkhead check -f FILE|DIR|-`` judges manifests offline with the same
-policies, decision step and messages as the webhook. Exit status: 0 when
-every object passes (warnings included), 1 when any object is denied, 2 when
-the input or a policy cannot be used (the message names the file and
-document at fault) or when a policy's ``namespaceSelector`` cannot be
-decided with the namespace labels known offline (``webhook.admission.namespaces``:
-the name label, ``--namespace-labels`` and Namespace objects in the input).
+policies, decision step and messages as the webhook, and prints them as
+text, JSON, YAML, SARIF or JUnit (``webhook.reports``). Exit status: 0 when
+every object passes (warnings included unless ``--fail-on warn``), 1 when
+any object fails, 2 when the input or a policy cannot be used (the message
+names the file and document at fault) or holds no object to judge, or when
+a policy's ``namespaceSelector`` cannot be decided with the namespace labels
+known offline (``webhook.admission.namespaces``: the name label,
+``--namespace-labels`` and Namespace objects in the input). With
+``--verify-images`` it first verifies, against their registries, the image
+signatures that ``imageSignatures`` rules require (``webhook.supplychain``)
+and judges with that evidence.
+
+``bulkhead test DIR`` runs policy test suites (``webhook.suites``) with the
+same judging; ``bulkhead completion SHELL`` prints a completion script
+(``webhook.shellcompletion``).
 
 ``bulkhead serve`` runs the admission webhook (see ``webhook.server``); its
 flags only fill ``webhook.server.resolve``, which also reads ``BULKHEAD_*``.
@@ -22,7 +31,6 @@ import argparse
 import contextlib
 import datetime
 import importlib
-import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -36,8 +44,12 @@ from webhook import (
     policy,
     policyfiles,
     profiles,
-    server,
+    reports,
     settingsources,
+    shellcompletion,
+    suites,
+    supplychain,
+    verdicts,
 )
 from webhook.admission import namespaces as namespace_labels
 from webhook.rules import podview
@@ -55,12 +67,14 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="bulkhead", description="Keep insecure containers out of a Kubernetes cluster."
     )
+    parser.add_argument("--version", action="version", version=f"bulkhead {webhook.__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser(
         "check",
         help="judge manifests offline",
         description="Judge Kubernetes manifests against Bulkhead policies or a built-in "
-        "Pod Security Standard. Exit 0: all pass; 1: something is denied; 2: unusable input.",
+        "Pod Security Standard. Exit 0: all pass; 1: something is denied (or warned, with "
+        "--fail-on warn); 2: unusable input, or no object to judge.",
     )
     check.add_argument(
         "-f",
@@ -85,12 +99,7 @@ def _parser() -> argparse.ArgumentParser:
         help="enforce a built-in Pod Security Standard as a Deny policy, "
         "e.g. restricted or baseline:v1.30 (repeatable)",
     )
-    check.add_argument(
-        "--pss-latest",
-        default=f"v1.{profiles.DEFAULT_LATEST_MINOR}",
-        metavar="v1.N",
-        help="the policy version 'latest' means (default: %(default)s)",
-    )
+    _pss_latest_argument(check)
     check.add_argument(
         "-n",
         "--namespace",
@@ -105,7 +114,40 @@ def _parser() -> argparse.ArgumentParser:
         help="Namespace objects whose labels namespaceSelector reads, e.g. the output of "
         "'kubectl get namespaces -o yaml' (repeatable; Namespaces in -f count too)",
     )
-    check.add_argument("-o", "--output", choices=("text", "json"), default="text")
+    check.add_argument(
+        "-o",
+        "--output",
+        choices=reports.FORMATS,
+        default="text",
+        help="report format (default: %(default)s); sarif and junit are for CI",
+    )
+    check.add_argument(
+        "--fail-on",
+        choices=verdicts.FAIL_ON,
+        default="deny",
+        help="exit 1 when an object is denied (deny, the default) or also when a Warn "
+        "policy reports it (warn)",
+    )
+    check.add_argument(
+        "--verify-images",
+        action="store_true",
+        help="verify the cosign signatures that imageSignatures checks require, "
+        "against the images' registries (HTTPS)",
+    )
+    check.add_argument(
+        "--registry-ca-file",
+        metavar="FILE",
+        help="with --verify-images: PEM CA bundle to trust for registries "
+        "(default: the system store)",
+    )
+    check.add_argument(
+        "--registry-timeout",
+        type=float,
+        default=supplychain.registry.DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help="with --verify-images: limit for each registry request (default: %(default)s)",
+    )
+    _test_parser(commands)
     _serve_parser(commands)
     operator.add_arguments(
         commands.add_parser(
@@ -116,7 +158,43 @@ def _parser() -> argparse.ArgumentParser:
         )
     )
     commands.add_parser("version", help="print the version")
+    completion = commands.add_parser(
+        "completion",
+        help="print a shell completion script",
+        description="Print the completion script for bash, zsh or fish; see docs/cli.md.",
+    )
+    completion.add_argument("shell", choices=shellcompletion.SHELLS)
     return parser
+
+
+def _pss_latest_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--pss-latest",
+        default=f"v1.{profiles.DEFAULT_LATEST_MINOR}",
+        metavar="v1.N",
+        help="the policy version 'latest' means (default: %(default)s)",
+    )
+
+
+def _test_parser(commands: Any) -> None:
+    test = commands.add_parser(
+        "test",
+        help="run policy test suites (bulkhead-test.yaml)",
+        description="Run every bulkhead-test.yaml under the given paths: judge its resources "
+        "with its policies and compare each expected verdict. Exit 0: all as expected; "
+        "1: some verdict differs; 2: a suite cannot be used.",
+    )
+    test.add_argument(
+        "path", nargs="+", metavar="DIR", help="a directory (searched for suites) or a suite file"
+    )
+    _pss_latest_argument(test)
+    test.add_argument(
+        "-o",
+        "--output",
+        choices=("text", "junit"),
+        default="text",
+        help="report format (default: %(default)s)",
+    )
 
 
 def _serve_parser(commands: Any) -> None:
@@ -155,7 +233,22 @@ def _serve_parser(commands: Any) -> None:
     serve.add_argument("--port", help="listen port (default 8443; 0 picks a free one)")
     serve.add_argument("--reload-interval", metavar="SECONDS", help="file poll period (1)")
     serve.add_argument("--shutdown-timeout", metavar="SECONDS", help="drain limit (25)")
+    serve.add_argument("--probe-port", help="plain-HTTP port of /healthz, /readyz, /metrics (8080)")
+    serve.add_argument("--workers", metavar="N", help="worker processes (one per usable CPU)")
+    serve.add_argument(
+        "--worker-memory-mib", metavar="MIB", help="a worker above this peak is replaced (176)"
+    )
+    serve.add_argument(
+        "--decision-timeout", metavar="SECONDS", help="deny a review not judged in time (4)"
+    )
+    serve.add_argument("--handshake-timeout", metavar="SECONDS", help="TLS handshake limit (10)")
+    serve.add_argument("--header-timeout", metavar="SECONDS", help="request headers limit (10)")
+    serve.add_argument("--body-timeout", metavar="SECONDS", help="request body limit (10)")
+    serve.add_argument("--idle-timeout", metavar="SECONDS", help="keep-alive idle limit (120)")
     serve.add_argument("--max-connections", metavar="N", help="open connections (1024)")
+    serve.add_argument(
+        "--body-budget-mib", metavar="MIB", help="request bodies held at once, all clients (64)"
+    )
     serve.add_argument("--log-level", help="debug, info, warning or error (info)")
     serve.add_argument(
         "--enable-noop-endpoint",
@@ -166,9 +259,12 @@ def _serve_parser(commands: Any) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    # The web stack (Flask, uvloop, httptools) loads only for this command: it would more than
+    # double the start-up time of every ``bulkhead check`` in a CI job.
+    server = importlib.import_module("webhook.server")
     try:
         settings = server.resolve(vars(args), os.environ)
-        return server.serve(settings)
+        return int(server.serve(settings))
     except (server.SettingsError, server.ServeError) as err:
         sys.stderr.write(f"bulkhead serve: {err}\n")
         return EXIT_UNUSABLE
@@ -193,6 +289,7 @@ def _judge(
     default_namespace: str,
     known_namespaces: Mapping[str, Mapping[str, str]],
     now: datetime.datetime,
+    evidence: policy.EvidenceMap = policy.NO_EVIDENCE,
 ) -> dict[str, Any] | None:
     body = doc.body
     kind = body.get("kind")
@@ -209,6 +306,7 @@ def _judge(
     result: dict[str, Any] = {
         "source": doc.source,
         "document": doc.index + 1,
+        "item": doc.item,
         "kind": kind,
         "namespace": namespace,
         "name": name,
@@ -237,7 +335,7 @@ def _judge(
         decided, undecided = namespace_labels.split(
             policies, subject, view, complete=known.complete, now=now
         )
-        decision = admission.judge_view(label, view, subject, decided, now=now)
+        decision = admission.judge_view(label, view, subject, decided, now=now, evidence=evidence)
     except podview.PodSpecError as err:
         raise UsageError(f"{doc.where}: {label}: {err}") from err
     result.update(
@@ -250,6 +348,7 @@ def _judge(
             {
                 "policy": v.policy,
                 "action": v.action,
+                "profile": v.profile,
                 "check": v.finding.check,
                 "path": v.finding.path,
                 "container": v.finding.container,
@@ -262,38 +361,45 @@ def _judge(
     return result
 
 
-_UNDECIDED_HINT: Final = (
-    "give the namespace's labels: --namespace-labels FILE "
-    "(kubectl get namespace NAME -o yaml), or add the Namespace object to the input"
-)
-
-
-def _report_text(results: Sequence[Mapping[str, Any]], skipped: int, out: IO[str]) -> None:
-    for r in results:
-        where = f"{r['source']} (document {r['document']})"
-        label = f'{r["kind"]} "{r["namespace"]}/{r["name"]}"'
-        if not r["allowed"]:
-            out.write(f"DENY  {where}\n")
-            out.writelines(f"      {line}\n" for line in r["message"].splitlines())
-        elif r["undecided"]:
-            out.write(f"UNDECIDED  {where} {label}\n")
-        elif r["warnings"]:
-            out.write(f"WARN  {where} {label}\n")
-        else:
-            out.write(f"PASS  {where} {label}\n")
-        out.writelines(f"      warning: {w}\n" for w in r["warnings"])
-        out.writelines(f"      undecided: {u}\n" for u in r["undecided"])
-        if r["undecided"]:
-            out.write(f"      {_UNDECIDED_HINT}\n")
-    denied = sum(1 for r in results if not r["allowed"])
-    undecided = sum(1 for r in results if r["allowed"] and r["undecided"])
-    warned = sum(1 for r in results if r["allowed"] and not r["undecided"] and r["warnings"])
-    passed = len(results) - denied - undecided - warned
-    out.write(
-        f"{len(results)} objects judged: {passed} passed, {warned} warned, {denied} denied"
-        f"{f', {undecided} undecided' if undecided else ''}; "
-        f"{skipped} without a pod spec skipped\n"
+def _nothing_to_judge(paths: Sequence[str], docs: Sequence[documents.Document]) -> UsageError:
+    """Exit 2 for input with no object to judge, naming what was read."""
+    read = ", ".join("standard input" if p == "-" else p for p in paths)
+    kinds = sorted({str(d.body.get("kind")) for d in docs})
+    found = f"{len(docs)} objects ({', '.join(kinds)})" if docs else "no objects"
+    return UsageError(
+        f"nothing to judge in {read}: {found}, none of a kind with a pod spec "
+        f"({', '.join(sorted(admission.KINDS))})"
     )
+
+
+def _verify_images(
+    args: argparse.Namespace,
+    docs: Sequence[documents.Document],
+    policies: Sequence[policy.CompiledPolicy],
+) -> policy.EvidenceMap:
+    """Evidence for every image of ``docs``; objects without a readable pod spec add none."""
+    wanted: set[str] = set()
+    for doc in docs:
+        kind = doc.body.get("kind")
+        if not isinstance(kind, str) or kind not in admission.KINDS:
+            continue
+        try:
+            view = admission.pod_view(kind, doc.body)
+        except podview.PodSpecError:
+            continue
+        if view is not None:
+            wanted.update(container.image for container in view.containers)
+    if not args.registry_timeout > 0:
+        raise UsageError("--registry-timeout: must be a number of seconds above 0")
+    settings = supplychain.registry.Settings(
+        ca_file=args.registry_ca_file, timeout=args.registry_timeout
+    )
+    try:
+        return supplychain.verify(wanted, policies, settings)
+    except supplychain.cosign.UnusableKeyError as err:
+        raise UsageError(f"--verify-images: {err}") from err
+    except OSError as err:
+        raise UsageError(f"--registry-ca-file: cannot use it as a CA bundle ({err})") from err
 
 
 def check(args: argparse.Namespace, *, stdin: IO[str], out: IO[str]) -> int:
@@ -304,28 +410,33 @@ def check(args: argparse.Namespace, *, stdin: IO[str], out: IO[str]) -> int:
     now = datetime.datetime.now(datetime.UTC)
     docs = documents.read(args.filename, stdin=stdin)
     known = documents.namespace_labels([*documents.read(args.namespace_labels), *docs])
+    evidence = _verify_images(args, docs, policies) if args.verify_images else policy.NO_EVIDENCE
     results: list[dict[str, Any]] = []
     skipped = 0
     for doc in docs:
         result = _judge(
-            doc, policies, default_namespace=args.namespace, known_namespaces=known, now=now
+            doc,
+            policies,
+            default_namespace=args.namespace,
+            known_namespaces=known,
+            now=now,
+            evidence=evidence,
         )
         if result is None:
             skipped += 1
         else:
             results.append(result)
-    if any(r["undecided"] for r in results):
+    judged = verdicts.unique(results)
+    if not judged:
+        raise _nothing_to_judge(args.filename, docs)
+    if any(r["undecided"] for r in judged):
         verdict = EXIT_UNUSABLE
-    elif any(not r["allowed"] for r in results):
+    elif any(verdicts.fails(r, fail_on=args.fail_on) for r in judged):
         verdict = EXIT_DENIED
     else:
         verdict = EXIT_OK
     try:
-        if args.output == "json":
-            json.dump({"results": results, "skipped": skipped}, out, indent=2)
-            out.write("\n")
-        else:
-            _report_text(results, skipped, out)
+        out.write(reports.render(args.output, judged, skipped=skipped, fail_on=args.fail_on))
         out.flush()
     except BrokenPipeError:
         # The reader stopped reading (``| head``): the verdict stands, the rest is dropped.
@@ -341,10 +452,34 @@ def _discard(out: IO[str]) -> None:
         os.close(devnull)
 
 
+def test(args: argparse.Namespace, *, out: IO[str]) -> int:
+    """``bulkhead test``: run policy test suites; 0 all as expected, 1 a verdict differs."""
+    now = datetime.datetime.now(datetime.UTC)
+
+    def judge(
+        docs: Sequence[documents.Document],
+        policies: Sequence[policy.CompiledPolicy],
+        namespace: str,
+    ) -> list[Mapping[str, Any]]:
+        known = documents.namespace_labels(docs)
+        judged = (
+            _judge(d, policies, default_namespace=namespace, known_namespaces=known, now=now)
+            for d in docs
+        )
+        return [r for r in judged if r is not None]
+
+    outcomes = suites.run_all(args.path, judge=judge, latest_minor=_latest_minor(args.pss_latest))
+    out.write(suites.junit_report(outcomes) if args.output == "junit" else suites.text(outcomes))
+    return EXIT_DENIED if any(o.failed for o in outcomes) else EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "version":
         sys.stdout.write(f"bulkhead {webhook.__version__}\n")
+        return EXIT_OK
+    if args.command == "completion":
+        sys.stdout.write(shellcompletion.script(_parser(), args.shell))
         return EXIT_OK
     if args.command == "serve":
         return _serve(args)
@@ -353,7 +488,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         running = importlib.import_module("webhook.operator.running")
         return int(running.main(vars(args), os.environ))
     try:
+        if args.command == "test":
+            return test(args, out=sys.stdout)
         return check(args, stdin=sys.stdin, out=sys.stdout)
-    except (UsageError, documents.DocumentError, policyfiles.PolicyFileError) as err:
+    except (
+        UsageError,
+        documents.DocumentError,
+        policyfiles.PolicyFileError,
+        suites.SuiteError,
+    ) as err:
         sys.stderr.write(f"bulkhead: {err}\n")
         return EXIT_UNUSABLE

@@ -13,7 +13,7 @@ import subprocess
 import pytest
 
 from tests import selecting_policies
-from tests.unit.cli.test_check import BULKHEAD, run
+from tests.unit.cli.console import BULKHEAD, run
 
 
 def _pod(extra: str = "", container: str = "", namespace: str = "prod") -> str:

@@ -98,7 +98,7 @@ def test_one_finding_lists_every_reason_and_shows_both_forms() -> None:
     [finding] = ps.run(ID, STRICT, spec=pod_of("nginx"))
     assert '"nginx"' in finding.message
     assert "docker.io/library/nginx:latest" in finding.message
-    assert "not from an allowed registry (ghcr.io/acme)" in finding.message
+    assert "not from an allowed registry (ghcr.io/acme/)" in finding.message
     assert "not pinned by a digest" in finding.message
     assert "latest" in finding.message
     assert "ghcr.io/acme" in finding.fix

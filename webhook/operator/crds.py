@@ -323,7 +323,8 @@ def _rule_schemas() -> dict[str, Schema]:
             "description": (
                 f"{rules.RULES['hostPorts'].title}. false: no container port may set a "
                 "hostPort; true: not checked; {allowed: [80, 443]}: only these host ports "
-                "(1-65535; [] forbids them all). Either a boolean or an object, so the "
+                "(1-65535; [] forbids them all). A hostNetwork pod is refused unless the object "
+                "form says allowHostNetwork: true. Either a boolean or an object, so the "
                 "schema leaves it open and the operator reports a bad value in status."
             ),
             **open_value,

@@ -1,0 +1,123 @@
+"""The UPDATE rule: which updates are judged, as Pod Security Admission reads its inputs."""
+
+from __future__ import annotations
+
+import copy
+import datetime
+from typing import Any
+
+import pytest
+
+from webhook import policy
+from webhook import admission
+
+NOW = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+APPARMOR = "container.apparmor.security.beta.kubernetes.io/app"
+SECCOMP_POD = "seccomp.security.alpha.kubernetes.io/pod"
+SECCOMP_APP = "container.seccomp.security.alpha.kubernetes.io/app"
+
+RESTRICTED = policy.compile(
+    {
+        "apiVersion": "bulkhead.dev/v1alpha1",
+        "kind": "ClusterContainerPolicy",
+        "metadata": {"name": "restricted"},
+        "spec": {"action": "Deny", "profile": {"level": "restricted", "version": "v1.18"}},
+    }
+)
+COMPLIANT_SPEC: dict[str, Any] = {
+    "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+    "containers": [
+        {
+            "name": "app",
+            "image": "registry.k8s.io/pause",
+            "securityContext": {
+                "allowPrivilegeEscalation": False,
+                "capabilities": {"drop": ["ALL"]},
+            },
+        }
+    ],
+}
+
+
+def deployment(annotations: dict[str, str] | None = None, **labels: str) -> dict[str, Any]:
+    template: dict[str, Any] = {"metadata": {"labels": {"app": "web"}}, "spec": COMPLIANT_SPEC}
+    if annotations is not None:
+        template["metadata"]["annotations"] = annotations
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "team-a", "labels": labels},
+        "spec": {"replicas": 1, "template": copy.deepcopy(template)},
+    }
+
+
+def pod(annotations: dict[str, str] | None = None) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": "web", "namespace": "team-a"}
+    if annotations is not None:
+        metadata["annotations"] = annotations
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": COMPLIANT_SPEC}
+
+
+def update(new: dict[str, Any], old: dict[str, Any]) -> admission.Decision:
+    kind = new["kind"]
+    group = "apps" if kind == "Deployment" else ""
+    body = {
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": "1",
+            "kind": {"group": group, "version": "v1", "kind": kind},
+            "resource": {"group": group, "version": "v1", "resource": kind.lower() + "s"},
+            "namespace": "team-a",
+            "operation": "UPDATE",
+            "userInfo": {"username": "alice"},
+            "object": new,
+            "oldObject": old,
+        },
+    }
+    return admission.decide(admission.parse(body), [RESTRICTED], namespace_labels={}, now=NOW)
+
+
+@pytest.mark.parametrize("make", [deployment, pod], ids=["deployment-template", "pod"])
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        pytest.param(None, {APPARMOR: "unconfined"}, id="apparmor-added"),
+        pytest.param(
+            {APPARMOR: "runtime/default"}, {APPARMOR: "unconfined"}, id="apparmor-changed"
+        ),
+        pytest.param(None, {SECCOMP_POD: "unconfined"}, id="seccomp-pod-added"),
+        pytest.param({"x": "y"}, {"x": "y", SECCOMP_APP: "unconfined"}, id="seccomp-container"),
+    ],
+)
+def test_update_of_an_annotation_a_check_reads_is_judged(
+    make: Any, before: dict[str, str] | None, after: dict[str, str]
+) -> None:
+    decision = update(make(after), make(before))
+    assert decision.judged
+    assert not decision.allowed
+    assert "annotations[" in decision.message
+
+
+@pytest.mark.parametrize("make", [deployment, pod], ids=["deployment-template", "pod"])
+def test_update_of_other_annotations_is_not_judged(make: Any) -> None:
+    violating = {APPARMOR: "unconfined"}
+    decision = update(make({**violating, "owner": "team-b"}), make(violating))
+    assert decision.allowed
+    assert not decision.judged
+
+
+def test_relabel_and_scale_are_not_judged() -> None:
+    old = deployment({APPARMOR: "unconfined"})
+    new = deployment({APPARMOR: "unconfined"}, tier="legacy")
+    new["spec"]["replicas"] = 5
+    decision = update(new, old)
+    assert decision.allowed
+    assert not decision.judged
+
+
+def test_the_same_update_is_denied_like_a_create() -> None:
+    new = deployment({APPARMOR: "unconfined"})
+    decision = update(new, deployment())
+    assert not decision.allowed
+    assert "spec.template.metadata.annotations[" + APPARMOR + "]" in decision.message

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from webhook import policy
-from webhook import admission
+from webhook import admission, policy
 
 NOW = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 APPARMOR = "container.apparmor.security.beta.kubernetes.io/app"

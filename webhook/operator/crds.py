@@ -486,7 +486,10 @@ def _exclusion(*, namespaced: bool) -> Schema:
         "usernames": _names("Exempt requests by these users ('*' globs)."),
         "groups": _names("Exempt requests by members of these groups ('*' globs)."),
         "images": _names(
-            "Exempt findings about containers running these images ('*' globs).",
+            "Exempt findings about these images (containers' and image volumes'), matched "
+            "against the normalised reference registry/repository[:tag][@digest]; the pattern "
+            "is normalised the same way (nginx* is docker.io/library/nginx*) and '*' matches "
+            "any run of characters within one '/'-separated segment.",
             pattern=_NO_WHITESPACE,
         ),
         "containers": _names(

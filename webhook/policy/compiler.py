@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final
 
 from webhook import profiles, rules
@@ -65,6 +65,12 @@ def _dns_label_pattern(what: str) -> patterns.Validator:
 def _image_pattern(pattern: str) -> str | None:
     if any(c.isspace() for c in pattern):
         return "can never match an image: image references contain no whitespace"
+    if "" in pattern.split("/"):
+        return "can never match an image: it has an empty path segment ('//' or a '/' at an end)"
+    _, _, path = patterns.image_pattern(pattern).partition("/")
+    repository = path.rpartition("/")[0] + "/" + path.rpartition("/")[2].split(":")[0]
+    if repository != repository.lower():
+        return "can never match an image: repository paths are lower case"
     return None
 
 
@@ -209,9 +215,10 @@ def _patterns(
     problems: fields.Problems,
     empty: str,
     validate: patterns.Validator | None = None,
+    build: Callable[[Iterable[str]], patterns.Patterns] = patterns.of,
 ) -> patterns.Patterns | None:
     try:
-        return patterns.parse(value, path, empty=empty, validate=validate)
+        return patterns.parse(value, path, empty=empty, validate=validate, build=build)
     except registry.ConfigError as error:
         problems.extend(error.problems)
         return None
@@ -367,7 +374,10 @@ def _exemption(
         return None
 
     def read(
-        key: str, what: str, validate: patterns.Validator | None = None
+        key: str,
+        what: str,
+        validate: patterns.Validator | None = None,
+        build: Callable[[Iterable[str]], patterns.Patterns] = patterns.of,
     ) -> patterns.Patterns | None:
         if entry.get(key) is None:
             return None
@@ -377,6 +387,7 @@ def _exemption(
             problems=problems,
             empty=f"must not be empty: it would match no {what} (leave it out to match any)",
             validate=validate,
+            build=build,
         )
 
     namespaces: patterns.Patterns | None = None
@@ -386,7 +397,7 @@ def _exemption(
         namespaces = read("namespaces", "namespace", _dns_label_pattern("namespace"))
     usernames = read("usernames", "user")
     groups = read("groups", "group")
-    images = read("images", "image", _image_pattern)
+    images = read("images", "image", _image_pattern, patterns.images_of)
     containers = read("containers", "container", _dns_label_pattern("container"))
     checks = (
         None

@@ -31,10 +31,4 @@ def judge(
             found.extend(more)
     if not found or not compiled.exemptions:
         return found
-    return exemptions.drop_exempted(
-        found,
-        compiled.exemptions,
-        subject=subject,
-        now=now,
-        image_forms=exemptions.written_and_normalized,
-    )
+    return exemptions.drop_exempted(found, compiled.exemptions, subject=subject, now=now)

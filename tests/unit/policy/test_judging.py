@@ -148,9 +148,16 @@ CASES: list[tuple[str, list[dict[str, Any]], list[tuple[str, str]]]] = [
     ("image-short-form", [{"images": ["busybox*"]}], without(ROFS_SETUP, ROOT_SETUP)),
     ("image-other-registry", [{"images": ["quay.io/*"]}], EVERYTHING),
     ("image-prefix-is-anchored", [{"images": ["acme/*"]}], EVERYTHING),
+    ("image-star-stays-in-its-segment", [{"images": ["ghcr.io/*"]}], EVERYTHING),
+    ("image-lookalike-registry", [{"images": ["ghcr*"]}], EVERYTHING),
     (
         "image-never-matches-pod-level-findings",
-        [{"images": ["*"], "checks": ["hostNamespaces", "runAsNonRoot"]}],
+        [
+            {
+                "images": ["*", "docker.io/*/*", "ghcr.io/*/*"],
+                "checks": ["hostNamespaces", "runAsNonRoot"],
+            }
+        ],
         without(ROOT_SETUP, ROOT_APP, ROOT_PROXY),
     ),
     (

@@ -187,7 +187,7 @@ def judge_view(
         )
     if not (denied or warned or audited):
         return _CLEAN
-    warnings = tuple(messages.warning(v) for v in warned)
+    warnings = messages.warnings(warned)
     annotations = messages.audit_annotations(audited)
     everything = (*denied, *warned, *audited)
     if denied:

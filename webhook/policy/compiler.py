@@ -345,14 +345,21 @@ def _checks(value: object, path: str, problems: fields.Problems) -> frozenset[st
     known = set(rules.RULES) | model.POD_SECURITY_CHECK_IDS
     before = len(problems)
     for index, item in enumerate(written):
-        if item not in known:
-            problems.append(
-                registry.Problem(
-                    f"{path}[{index}]",
-                    f"unknown check {item!r}: must be a rule id or a Pod Security check id"
-                    + fields.suggestion(item, sorted(known)),
-                )
+        if item in known:
+            continue
+        upstream = model.POD_SECURITY_PREFIX + item
+        hint = (
+            f"; Pod Security check ids are written with their prefix: {upstream!r}"
+            if upstream in model.POD_SECURITY_CHECK_IDS
+            else fields.suggestion(item, sorted(known))
+        )
+        problems.append(
+            registry.Problem(
+                f"{path}[{index}]",
+                f"unknown check {item!r}: must be a rule id or a Pod Security check id "
+                f"({model.POD_SECURITY_PREFIX}<id>){hint}",
             )
+        )
     return frozenset(written) if len(problems) == before else None
 
 

@@ -1,13 +1,15 @@
 """Judging one pod view under one compiled policy. Pure, no I/O.
 
-``judge`` runs the policy's Pod Security profile (if any), then every bound
-rule, and drops the findings a live exclusion entry exempts. It does not ask
+``judge`` runs the policy's Pod Security profile (if any), naming its
+findings ``pss/<upstream check id>`` (``model.POD_SECURITY_PREFIX``), then
+every bound rule, and drops the findings a live exclusion entry exempts. It does not ask
 whether the policy applies to the request at all: that is
 ``matching.applies``, asked once per request before any pod spec is judged.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 
 from webhook.policy import exemptions, model
@@ -22,9 +24,12 @@ def judge(
     now: datetime.datetime,
 ) -> list[findings.Finding]:
     """Every finding of ``compiled`` on ``pod`` that no exclusion entry exempts."""
-    found: list[findings.Finding] = (
-        compiled.profile.evaluate(pod) if compiled.profile is not None else []
-    )
+    found: list[findings.Finding] = []
+    if compiled.profile is not None:
+        prefix = model.POD_SECURITY_PREFIX
+        found.extend(
+            dataclasses.replace(f, check=prefix + f.check) for f in compiled.profile.evaluate(pod)
+        )
     for check in compiled.checks:
         more = check.run(pod)
         if more:

@@ -120,3 +120,98 @@ def test_the_same_update_is_denied_like_a_create() -> None:
     decision = update(new, deployment())
     assert not decision.allowed
     assert "spec.template.metadata.annotations[" + APPARMOR + "]" in decision.message
+
+
+# -- one check, one id; one finding, one line ------------------------------------------
+
+
+def cluster_policy(name: str, spec: dict[str, Any]) -> policy.CompiledPolicy:
+    return policy.compile(
+        {
+            "apiVersion": "bulkhead.dev/v1alpha1",
+            "kind": "ClusterContainerPolicy",
+            "metadata": {"name": name},
+            "spec": spec,
+        }
+    )
+
+
+PRIVILEGED_POD = {
+    "apiVersion": "v1",
+    "kind": "Pod",
+    "metadata": {"name": "root", "namespace": "team-a"},
+    "spec": {
+        "containers": [
+            {"name": "app", "image": "ghcr.io/acme/app:1", "securityContext": {"privileged": True}}
+        ]
+    },
+}
+
+
+def create(obj: dict[str, Any], policies: list[policy.CompiledPolicy]) -> admission.Decision:
+    body = {
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": "1",
+            "kind": {"group": "", "version": "v1", "kind": "Pod"},
+            "resource": {"group": "", "version": "v1", "resource": "pods"},
+            "namespace": "team-a",
+            "operation": "CREATE",
+            "userInfo": {"username": "alice"},
+            "object": obj,
+        },
+    }
+    return admission.decide(admission.parse(body), policies, namespace_labels={}, now=NOW)
+
+
+PRIVILEGED_FIELD = "spec.containers[0].securityContext.privileged"
+
+
+def test_profile_and_rule_findings_have_distinct_ids() -> None:
+    both = cluster_policy(
+        "both", {"profile": {"level": "baseline"}, "rules": {"privileged": False}}
+    )
+    decision = create(PRIVILEGED_POD, [both])
+    ids = sorted(v.finding.check for v in decision.violations)
+    assert ids == ["privileged", "pss/privileged"]
+    assert f"[pss/privileged] {PRIVILEGED_FIELD}:" in decision.message
+    assert f"[privileged] {PRIVILEGED_FIELD}:" in decision.message
+
+
+def test_excluding_the_rule_id_keeps_the_profile_check() -> None:
+    spec = {
+        "profile": {"level": "baseline"},
+        "rules": {"privileged": False},
+        "exclude": [{"checks": ["privileged"]}],
+    }
+    decision = create(PRIVILEGED_POD, [cluster_policy("p", spec)])
+    assert not decision.allowed
+    assert [v.finding.check for v in decision.violations] == ["pss/privileged"]
+
+
+def test_the_same_finding_from_two_policies_is_one_line() -> None:
+    first = cluster_policy("first", {"profile": {"level": "baseline"}})
+    second = cluster_policy("second", {"profile": {"level": "restricted"}})
+    decision = create(PRIVILEGED_POD, [first, second])
+    assert decision.message.count(f"[pss/privileged] {PRIVILEGED_FIELD}:") == 1
+    line = next(
+        x for x in decision.message.splitlines() if f"[pss/privileged] {PRIVILEGED_FIELD}" in x
+    )
+    assert line.endswith("(also policy ClusterContainerPolicy/second)")
+
+
+def test_the_same_warning_from_two_policies_is_one_line() -> None:
+    first = cluster_policy("first", {"action": "Warn", "profile": {"level": "baseline"}})
+    second = cluster_policy("second", {"action": "Warn", "rules": {"privileged": False}})
+    third = cluster_policy("third", {"action": "Warn", "profile": {"level": "baseline"}})
+    decision = create(PRIVILEGED_POD, [first, second, third])
+    assert decision.allowed
+    merged = [w for w in decision.warnings if "[pss/privileged]" in w]
+    assert merged == [
+        next(w for w in decision.warnings if w.startswith("ClusterContainerPolicy/first, "))
+    ]
+    assert merged[0].startswith(
+        "ClusterContainerPolicy/first, ClusterContainerPolicy/third: [pss/privileged]"
+    )
+    assert sum("[privileged]" in w for w in decision.warnings) == 1

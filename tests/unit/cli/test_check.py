@@ -68,7 +68,7 @@ def test_good_examples_pass() -> None:
         ),
         (
             "hostpath-cronjob.yaml",
-            "[hostPathVolumes] spec.jobTemplate.spec.template.spec.volumes[0].hostPath",
+            "[pss/hostPathVolumes] spec.jobTemplate.spec.template.spec.volumes[0].hostPath",
         ),
     ],
     ids=["pod", "deployment", "cronjob"],
@@ -111,7 +111,7 @@ def test_json_output() -> None:
     (only,) = report["results"]
     assert (only["kind"], only["name"], only["allowed"]) == ("Pod", "root-shell", False)
     checks = {(v["check"], v["path"]) for v in only["violations"]}
-    assert ("privileged", "spec.initContainers[0].securityContext.privileged") in checks
+    assert ("pss/privileged", "spec.initContainers[0].securityContext.privileged") in checks
     assert all(
         v["policy"] == "ClusterContainerPolicy/profile-restricted" for v in only["violations"]
     )
@@ -167,7 +167,7 @@ def test_warn_policy_warns_but_passes(tmp_path: pathlib.Path) -> None:
     )
     assert result.returncode == 0
     assert result.stdout.startswith("WARN")
-    assert "warning: ClusterContainerPolicy/restricted-preview: [privileged]" in result.stdout
+    assert "warning: ClusterContainerPolicy/restricted-preview: [pss/privileged]" in result.stdout
 
 
 @pytest.mark.parametrize(

@@ -88,7 +88,8 @@ BAD = [
             "log-shipper",
             (
                 "[pss/hostPathVolumes] spec.jobTemplate.spec.template.spec.volumes[0].hostPath:",
-                "[pss/sysctls] spec.jobTemplate.spec.template.spec.securityContext.sysctls[0].name:",
+                "[pss/sysctls] spec.jobTemplate.spec.template.spec.securityContext.sysctls[0]"
+                ".name:",
                 "[probes] spec.jobTemplate.spec.template.spec.containers[0].livenessProbe:",
             ),
         ),
@@ -146,7 +147,8 @@ def test_warn_policy_shows_as_kubectl_warning_and_admits(
     warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
     assert warnings, kubectl.show(result)
     assert any(
-        "ClusterContainerPolicy/restricted-preview: [pss/restrictedVolumes] spec.volumes[0].nfs:" in w
+        "ClusterContainerPolicy/restricted-preview: [pss/restrictedVolumes] spec.volumes[0].nfs:"
+        in w
         for w in warnings
     ), warnings
     assert kubectl.stored(control_plane, namespace, "pod", "nfs-user")

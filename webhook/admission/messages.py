@@ -7,8 +7,9 @@ violation. The same finding (same check id, same path) reported by several
 policies is one line: under the first policy that reports it, naming the
 others (``also policy ...``); a warning names them all. Check ids never
 collide across kinds (Pod Security checks are ``pss/<id>``), so two lines
-for one field are two different checks. No message ever carries a value from the object other than what
-the check put in its finding (checks never echo env values).
+for one field are two different checks. No message ever carries a value
+from the object other than what the check put in its finding (checks never
+echo env values).
 """
 
 from __future__ import annotations

@@ -181,7 +181,11 @@ CASES: list[tuple[str, list[dict[str, Any]], list[tuple[str, str]]]] = [
         without(ROFS_APP, ROOT_APP),
     ),
     ("namespace-differs", [{"namespaces": ["kube-system"], "containers": ["app"]}], EVERYTHING),
-    ("group-matches", [{"groups": ["system:auth*"], "checks": ["pss/hostNamespaces"]}], without(HOST)),
+    (
+        "group-matches",
+        [{"groups": ["system:auth*"], "checks": ["pss/hostNamespaces"]}],
+        without(HOST),
+    ),
     # a whole-request entry drops everything
     ("whole-request", [{"usernames": ["alice"]}], []),
     # expiry (NOW is 2027-01-31T12:00Z)

@@ -214,13 +214,19 @@ HOST_PORTS = [
         id="host-network-pods-too",
     ),
     pytest.param(
-        WEB, ps.pod(ps.container(), hostNetwork=True), False, ["spec.hostNetwork"],
+        WEB,
+        ps.pod(ps.container(), hostNetwork=True),
+        False,
+        ["spec.hostNetwork"],
         id="allow-list-host-network-without-ports",
-    ),  # fmt: skip
+    ),
     pytest.param(
-        False, ps.pod(ps.container(), hostNetwork=True), False, ["spec.hostNetwork"],
+        False,
+        ps.pod(ps.container(), hostNetwork=True),
+        False,
+        ["spec.hostNetwork"],
         id="false-host-network-without-ports",
-    ),  # fmt: skip
+    ),
     pytest.param(
         {**WEB, "allowHostNetwork": True},
         ps.pod(ps.container(ports=ports(443)), hostNetwork=True),
@@ -236,8 +242,12 @@ HOST_PORTS = [
         id="allowed-host-network-still-judges-ports",
     ),
     pytest.param(
-        WEB, ps.pod(ps.container(), hostNetwork=False), False, [], id="host-network-false",
-    ),  # fmt: skip
+        WEB,
+        ps.pod(ps.container(), hostNetwork=False),
+        False,
+        [],
+        id="host-network-false",
+    ),
     pytest.param(
         WEB,
         ps.pod(ps.container(), hostNetwork=True),

@@ -138,8 +138,12 @@ CASES: Final = (
         pod(volumes=[{"name": "models", "image": {"reference": PINNED}}]),
         denied=False,
     ),
-    Case("drop-prefixed-all-upper", 2, DROP_ALL, pod(drop("CAP_ALL")), denied=True, expect=(DROP_C0,)),
-    Case("drop-prefixed-all-lower", 2, DROP_ALL, pod(drop("cap_all")), denied=True, expect=(DROP_C0,)),
+    Case(
+        "drop-prefixed-all-upper", 2, DROP_ALL, pod(drop("CAP_ALL")), denied=True, expect=(DROP_C0,)
+    ),
+    Case(
+        "drop-prefixed-all-lower", 2, DROP_ALL, pod(drop("cap_all")), denied=True, expect=(DROP_C0,)
+    ),
     Case("drop-all-lower", 2, DROP_ALL, pod(drop("all")), denied=False),
     Case(
         "exempt-lookalike-registry",

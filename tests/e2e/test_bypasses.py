@@ -12,7 +12,6 @@ The same cases run offline in ``tests/unit/cli/test_bypasses.py``.
 from __future__ import annotations
 
 import json
-import pathlib
 from collections.abc import Iterator
 
 import pytest
@@ -43,32 +42,16 @@ def judged_namespace(
     )
     key, value = conftest.OWN_REGISTRATION
     with server, control_plane.namespace(labels={key: value}) as namespace:
-        config_name = f"bulkhead-bypasses-{namespace}"
-        only_this_namespace = {
-            "key": "kubernetes.io/metadata.name",
-            "operator": "In",
-            "values": [namespace],
-        }
-        control_plane.apply(
-            registration.webhook_configuration(
-                name=config_name,
-                webhook_name=WEBHOOK_NAME,
-                client_config=registration.url_client_config(
-                    server.validate_url, ca_pem=serving_pki.ca_pem
-                ),
-                selector=registration.namespace_selector(extra_expressions=[only_this_namespace]),
-            )
-        )
-        try:
-            registration.wait_until_judged(
-                control_plane, namespace=namespace, webhook_name=WEBHOOK_NAME, probe=PROBE.object()
-            )
+        with registration.registered_for(
+            control_plane,
+            namespace=namespace,
+            webhook_name=WEBHOOK_NAME,
+            validate_url=server.validate_url,
+            ca_pem=serving_pki.ca_pem,
+            probe=PROBE.object(),
+        ):
             yield namespace
-        finally:
-            control_plane.kubectl(
-                "delete", "validatingwebhookconfiguration", config_name, "--ignore-not-found"
-            )
-        log = pathlib.Path(folder / "bulkhead-serve.log").read_text(encoding="utf-8")
+        log = (folder / "bulkhead-serve.log").read_text(encoding="utf-8")
         assert bypasses.PASSWORD not in log
 
 

@@ -57,24 +57,34 @@ def pod(annotations: dict[str, str] | None = None) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": COMPLIANT_SPEC}
 
 
-def update(new: dict[str, Any], old: dict[str, Any]) -> admission.Decision:
+def submit(
+    new: dict[str, Any],
+    *,
+    old: dict[str, Any] | None = None,
+    policies: list[policy.CompiledPolicy] | None = None,
+) -> admission.Decision:
+    """Judge a CREATE (no ``old``) or an UPDATE of ``new`` (restricted v1.18 by default)."""
     kind = new["kind"]
     group = "apps" if kind == "Deployment" else ""
-    body = {
-        "apiVersion": "admission.k8s.io/v1",
-        "kind": "AdmissionReview",
-        "request": {
-            "uid": "1",
-            "kind": {"group": group, "version": "v1", "kind": kind},
-            "resource": {"group": group, "version": "v1", "resource": kind.lower() + "s"},
-            "namespace": "team-a",
-            "operation": "UPDATE",
-            "userInfo": {"username": "alice"},
-            "object": new,
-            "oldObject": old,
-        },
+    request: dict[str, Any] = {
+        "uid": "1",
+        "kind": {"group": group, "version": "v1", "kind": kind},
+        "resource": {"group": group, "version": "v1", "resource": kind.lower() + "s"},
+        "namespace": "team-a",
+        "operation": "CREATE" if old is None else "UPDATE",
+        "userInfo": {"username": "alice"},
+        "object": new,
     }
-    return admission.decide(admission.parse(body), [RESTRICTED], namespace_labels={}, now=NOW)
+    if old is not None:
+        request["oldObject"] = old
+    body = {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request}
+    return admission.decide(
+        admission.parse(body), policies or [RESTRICTED], namespace_labels={}, now=NOW
+    )
+
+
+def update(new: dict[str, Any], old: dict[str, Any]) -> admission.Decision:
+    return submit(new, old=old)
 
 
 @pytest.mark.parametrize("make", [deployment, pod], ids=["deployment-template", "pod"])
@@ -149,20 +159,7 @@ PRIVILEGED_POD = {
 
 
 def create(obj: dict[str, Any], policies: list[policy.CompiledPolicy]) -> admission.Decision:
-    body = {
-        "apiVersion": "admission.k8s.io/v1",
-        "kind": "AdmissionReview",
-        "request": {
-            "uid": "1",
-            "kind": {"group": "", "version": "v1", "kind": "Pod"},
-            "resource": {"group": "", "version": "v1", "resource": "pods"},
-            "namespace": "team-a",
-            "operation": "CREATE",
-            "userInfo": {"username": "alice"},
-            "object": obj,
-        },
-    }
-    return admission.decide(admission.parse(body), policies, namespace_labels={}, now=NOW)
+    return submit(obj, policies=policies)
 
 
 PRIVILEGED_FIELD = "spec.containers[0].securityContext.privileged"

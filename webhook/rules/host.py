@@ -330,6 +330,7 @@ NAMESPACES_RULE: Final[registry.Rule[bool]] = registry.Rule(
     title="No shared host namespaces",
     fields=("spec.hostNetwork", "spec.hostPID", "spec.hostIPC"),
     fix=_FIX_NAMESPACES,
+    severity="high",
     parse=config.switch(on=False, enforces="no pod may share the host's namespaces"),
     check=check_namespaces,
 )
@@ -339,6 +340,7 @@ PATH_RULE: Final[registry.Rule[PathParams]] = registry.Rule(
     title="hostPath volumes only under allowed prefixes",
     fields=("spec.volumes[*].hostPath.path",),
     fix=_FIX_PATH,
+    severity="high",
     parse=parse_path,
     check=check_path,
 )
@@ -351,6 +353,7 @@ PORTS_RULE: Final[registry.Rule[PortParams]] = registry.Rule(
         "spec.{initContainers,containers,ephemeralContainers}[*].ports[*].hostPort",
     ),
     fix=_FIX_PORTS,
+    severity="medium",
     parse=parse_ports,
     check=check_ports,
 )

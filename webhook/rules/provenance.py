@@ -181,6 +181,7 @@ RULE: Final[registry.Rule[Params]] = registry.Rule(
     title="Images from allowed registries, pinned, never latest",
     fields=podview.IMAGE_FIELDS,
     fix=_FIX,
+    severity="medium",
     parse=parse,
     check=check,
 )

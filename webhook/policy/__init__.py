@@ -10,13 +10,14 @@ reports on one pod view, exclusions applied.
 """
 
 from webhook.policy import selectors
-from webhook.policy.compiler import CompileError, compile
+from webhook.policy.compiler import CompileError, compile, unknown_check
 from webhook.policy.judging import judge
 from webhook.policy.matching import applies
 from webhook.policy.model import (
     ACTIONS,
     API_VERSION,
     POD_SECURITY_CHECK_IDS,
+    POD_SECURITY_PREFIX,
     POLICY_KINDS,
     WORKLOAD_KINDS,
     Action,
@@ -32,6 +33,7 @@ __all__ = [
     "ACTIONS",
     "API_VERSION",
     "POD_SECURITY_CHECK_IDS",
+    "POD_SECURITY_PREFIX",
     "POLICY_KINDS",
     "WORKLOAD_KINDS",
     "Action",
@@ -46,4 +48,5 @@ __all__ = [
     "describe",
     "judge",
     "selectors",
+    "unknown_check",
 ]

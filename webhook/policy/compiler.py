@@ -333,6 +333,23 @@ def _end_of(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day + _ONE_DAY, datetime.time(), tzinfo=datetime.UTC)
 
 
+def unknown_check(item: str) -> str | None:
+    """Why ``item`` is no check id (a rule id or ``pss/<Pod Security id>``), or ``None``."""
+    known = set(rules.RULES) | model.POD_SECURITY_CHECK_IDS
+    if item in known:
+        return None
+    upstream = model.POD_SECURITY_PREFIX + item
+    hint = (
+        f"; Pod Security check ids are written with their prefix: {upstream!r}"
+        if upstream in model.POD_SECURITY_CHECK_IDS
+        else fields.suggestion(item, sorted(known))
+    )
+    return (
+        f"unknown check {item!r}: must be a rule id or a Pod Security check id "
+        f"({model.POD_SECURITY_PREFIX}<id>){hint}"
+    )
+
+
 def _checks(value: object, path: str, problems: fields.Problems) -> frozenset[str] | None:
     written = fields.strings(
         value,
@@ -342,24 +359,11 @@ def _checks(value: object, path: str, problems: fields.Problems) -> frozenset[st
     )
     if written is None:
         return None
-    known = set(rules.RULES) | model.POD_SECURITY_CHECK_IDS
     before = len(problems)
     for index, item in enumerate(written):
-        if item in known:
-            continue
-        upstream = model.POD_SECURITY_PREFIX + item
-        hint = (
-            f"; Pod Security check ids are written with their prefix: {upstream!r}"
-            if upstream in model.POD_SECURITY_CHECK_IDS
-            else fields.suggestion(item, sorted(known))
-        )
-        problems.append(
-            registry.Problem(
-                f"{path}[{index}]",
-                f"unknown check {item!r}: must be a rule id or a Pod Security check id "
-                f"({model.POD_SECURITY_PREFIX}<id>){hint}",
-            )
-        )
+        reason = unknown_check(item)
+        if reason is not None:
+            problems.append(registry.Problem(f"{path}[{index}]", reason))
     return frozenset(written) if len(problems) == before else None
 
 

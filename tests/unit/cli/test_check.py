@@ -312,7 +312,7 @@ def test_same_finding_from_two_policies_is_one_entry(tmp_path: pathlib.Path) -> 
         "ClusterContainerPolicy/hardening",
         "ClusterContainerPolicy/profile-baseline",
     ]
-    assert merged["checks"] == ["privileged"]
+    assert merged["checks"] == ["privileged", "pss/privileged"]  # two checks, two ids
     assert len(only["findings"]) == len({v["path"] for v in only["violations"]})
 
 
@@ -331,4 +331,4 @@ def test_warning_already_denied_is_not_repeated(tmp_path: pathlib.Path) -> None:
     privileged = "spec.initContainers[0].securityContext.privileged"
     assert sum(privileged in line for line in result.stdout.splitlines()) == 1
     # what only the Warn policy reports is still a warning
-    assert "warning: ClusterContainerPolicy/restricted-preview: [runAsNonRoot]" in result.stdout
+    assert "warning: ClusterContainerPolicy/restricted-preview: [pss/runAsNonRoot]" in result.stdout

@@ -28,6 +28,7 @@ from typing import IO, Any, Final
 import webhook
 from webhook import (
     admission,
+    audit,
     documents,
     operator,
     policy,
@@ -101,6 +102,15 @@ def _parser() -> argparse.ArgumentParser:
             help="run the operator (policy status, webhook TLS and caBundle)",
             description="Keep every policy's status, the webhook's CA and serving certificate "
             "and its caBundle. Every flag can also be set as BULKHEAD_<FLAG>; flags win.",
+        )
+    )
+    audit.add_arguments(
+        commands.add_parser(
+            "audit",
+            help="report what already breaks a policy (files, a live cluster, or --watch)",
+            description="Judge existing workloads with the same policies as admission and "
+            "print PolicyReports, or with --watch keep them written in the cluster. "
+            "Exit 0: no fail result; 1: some; 2: unusable input.",
         )
     )
     commands.add_parser("version", help="print the version")
@@ -287,6 +297,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     if args.command == "serve":
         return _serve(args)
+    if args.command == "audit":
+        try:
+            return audit.run(args, os.environ, stdin=sys.stdin, out=sys.stdout)
+        except audit.errors() as err:
+            sys.stderr.write(f"bulkhead audit: {err}\n")
+            return EXIT_UNUSABLE
     if args.command == "operator":
         # kopf loads only for this command (it takes most of a second).
         running = importlib.import_module("webhook.operator.running")

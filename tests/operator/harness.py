@@ -158,6 +158,9 @@ class Install:
         self.webhook_kubeconfig = token_kubeconfig(
             cp, namespace=namespace, service_account="bulkhead-webhook", directory=directory
         )
+        self.audit_kubeconfig = token_kubeconfig(
+            cp, namespace=namespace, service_account="bulkhead-audit", directory=directory
+        )
 
     def remove(self) -> None:
         for doc in self._documents:

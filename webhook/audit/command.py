@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import http.server
 import json
 import logging
 import signal
@@ -94,6 +95,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-results", metavar="N", help="results listed per report; counts stay exact (500)"
     )
     parser.add_argument("--log-level", help="--watch: debug, info, warning or error (info)")
+    parser.add_argument(
+        "--health-port", metavar="PORT", help="--watch: /healthz and /readyz port (8081; 0: off)"
+    )
 
 
 def _seconds(text: str) -> float:
@@ -186,7 +190,32 @@ def audit_cluster(api: cache.Api, resolved: controller.Settings) -> dict[str | N
         audit.stop()
 
 
-def watch(api: cache.Api, resolved: controller.Settings, *, level: str) -> int:
+def _health_server(audit: controller.Controller, port: int) -> http.server.ThreadingHTTPServer:
+    """``/healthz``: the worker runs; ``/readyz``: the first complete report set is written."""
+
+    class Probe(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            checks = {"/healthz": audit.alive, "/readyz": audit.alive and audit.complete}
+            if self.path not in checks:
+                self.send_error(404)
+                return
+            ok = checks[self.path]
+            body = b"ok\n" if ok else b"not yet\n"
+            self.send_response(200 if ok else 503)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            del format, args  # probes are not worth a log line each
+
+    server = http.server.ThreadingHTTPServer(("0.0.0.0", port), Probe)  # noqa: S104
+    threading.Thread(target=server.serve_forever, name="bulkhead-audit-health", daemon=True).start()
+    return server
+
+
+def watch(api: cache.Api, resolved: controller.Settings, *, level: str, health_port: int) -> int:
     """Run the background audit until SIGTERM or SIGINT."""
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -196,8 +225,11 @@ def watch(api: cache.Api, resolved: controller.Settings, *, level: str) -> int:
         signal.signal(signum, lambda *_: stop.set())
     audit = controller.Controller(api=api, settings=resolved)
     audit.start()
+    health = _health_server(audit, health_port) if health_port else None
     logging.getLogger("bulkhead.audit").info("background audit started")
     stop.wait()
+    if health is not None:
+        health.shutdown()
     audit.stop()
     return EXIT_OK
 
@@ -258,6 +290,9 @@ def run(
         level = settingsources.pick(
             "log_level", vars(args), environ, settingsources.log_level, "info"
         )
+        health_port = settingsources.pick(
+            "health_port", vars(args), environ, settingsources.port, 8081
+        )
     except settingsources.SettingsError as err:
         raise AuditError(str(err)) from err
     if args.filename:
@@ -270,7 +305,7 @@ def run(
         api = _api(args, environ)
         try:
             if args.watch:
-                return watch(api, resolved, level=level)
+                return watch(api, resolved, level=level, health_port=health_port)
             found = audit_cluster(api, resolved)
         except cache.ApiError as err:
             raise AuditError(f"the cluster refused: {err}") from err

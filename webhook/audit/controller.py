@@ -160,6 +160,16 @@ class Controller:
         """Whether the first complete report set was made within ``timeout`` seconds."""
         return self._complete.wait(timeout)
 
+    @property
+    def alive(self) -> bool:
+        """Whether the worker thread runs (liveness)."""
+        return self._worker.is_alive()
+
+    @property
+    def complete(self) -> bool:
+        """Whether the first complete report set has been made (readiness)."""
+        return self._complete.is_set()
+
     def documents(self) -> dict[str | None, dict[str, Any]]:
         """The reports as last rendered, by namespace (``None``: the cluster report)."""
         with self._lock:

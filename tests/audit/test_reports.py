@@ -11,6 +11,9 @@ are reported once, on the Deployment. The audit runs as the
 from __future__ import annotations
 
 import json
+import pathlib
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -211,7 +214,7 @@ def test_pod_only_policy_reports_replicas_once_on_their_deployment(
                 namespace,
                 action="Deny",
                 rules={"privileged": False},
-                **{"match": {"namespaces": [namespace], "kinds": ["Pod"]}},
+                match={"namespaces": [namespace], "kinds": ["Pod"]},
             ),
         )
         _apply(install, _policy(everything, namespace, action="Warn", rules={"privileged": False}))
@@ -251,3 +254,37 @@ def test_pod_only_policy_reports_replicas_once_on_their_deployment(
     finally:
         for name in (pods_only, everything):
             install.cp.kubectl("delete", "ccp", name, "--ignore-not-found", "--wait=false")
+
+
+def test_bulkhead_audit_judges_the_live_cluster_once_and_writes_nothing(
+    install: harness.Install,
+) -> None:
+    namespace = install.namespace
+    _apply(install, _deployment(namespace, privileged=True))
+    name = f"cli-{install.suffix}"
+    try:
+        _apply(install, _policy(name, namespace, action="Deny", rules={"privileged": False}))
+        result = subprocess.run(
+            [
+                str(pathlib.Path(sys.executable).with_name("bulkhead")),
+                "audit",
+                f"--kubeconfig={install.audit_kubeconfig}",
+                "-o",
+                "json",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 1, result.stderr
+        [report] = [
+            r
+            for r in json.loads(result.stdout)["reports"]
+            if r["metadata"].get("namespace") == namespace
+        ]
+        [entry] = _results(report, f"ClusterContainerPolicy/{name}")
+        assert entry["resources"][0]["name"] == "web"
+        assert _report(install) is None  # printed, not written
+    finally:
+        install.cp.kubectl("delete", "ccp", name, "--ignore-not-found", "--wait=false")

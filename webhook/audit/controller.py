@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import json
 import logging
 import threading
@@ -130,7 +131,11 @@ class Controller:
         )
         self._reflectors = tuple(
             cache.Reflector(
-                api=api, resource=cache.Resource(kind, path), handler=self, backoff=backoff
+                api=api,
+                resource=cache.Resource(kind, path),
+                handler=self,
+                backoff=backoff,
+                slim=functools.partial(workloads.slim, kind),
             )
             for kind, path in PATHS.items()
         )

@@ -112,6 +112,26 @@ class Workload:
         return admission.pod_view(self.ref.kind, json.loads(self.template))
 
 
+#: What the audit keeps of an object's own metadata.
+_KEPT_METADATA: Final = ("name", "namespace", "uid", "labels", "ownerReferences")
+
+
+def slim(kind: str, obj: Mapping[str, Any]) -> dict[str, Any]:
+    """``obj`` reduced to what ``Workload.of`` reads (the same workload comes out of both).
+
+    Applied to every listed object as it arrives, so listing 5,000 Pods never
+    holds 5,000 whole Pods (managed fields, status) at once.
+    """
+    trimmed = _trim(kind, obj)
+    metadata = obj.get("metadata")
+    if not isinstance(trimmed, dict) or not isinstance(metadata, Mapping):
+        return dict(obj)  # an odd shape is kept whole; judging it reports the problem
+    kept = {key: metadata[key] for key in _KEPT_METADATA if key in metadata}
+    if not extract.TEMPLATE_PATHS.get(kind):  # a Pod: its annotations are the template's
+        kept["annotations"] = metadata.get("annotations")
+    return {**trimmed, "metadata": kept}
+
+
 def _trim(kind: str, obj: Mapping[str, Any]) -> object:
     """``obj`` cut down to the path of its pod template, the template to spec and annotations.
 

@@ -194,3 +194,48 @@ def test_invalid_cluster_policies_go_to_the_cluster_report() -> None:
     assert entry["result"] == "error"
     assert entry["resources"][0]["kind"] == "ClusterContainerPolicy"
     assert "unknown rule" in entry["message"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "obj"),
+    [
+        (
+            "Pod",
+            {
+                "metadata": {
+                    "name": "p",
+                    "namespace": "shop",
+                    "uid": "u",
+                    "labels": {"a": "b"},
+                    "annotations": {
+                        "container.apparmor.security.beta.kubernetes.io/app": "unconfined"
+                    },
+                    "managedFields": [{"manager": "kubectl"}],
+                    "ownerReferences": _owner("ReplicaSet", "rs"),
+                },
+                "spec": _spec(),
+                "status": {"phase": "Pending"},
+            },
+        ),
+        (
+            "CronJob",
+            {
+                "metadata": {"name": "c", "namespace": "shop", "annotations": {"x": "y"}},
+                "spec": {
+                    "schedule": "* * * * *",
+                    "jobTemplate": {"spec": {"template": {"spec": _spec()}}},
+                },
+            },
+        ),
+        (
+            "Deployment",
+            {"metadata": {"name": "d", "namespace": "shop"}, "spec": {"template": "oops"}},
+        ),
+    ],
+    ids=["pod", "cronjob", "broken-template"],
+)
+def test_a_slimmed_object_is_the_same_workload(kind: str, obj: dict[str, Any]) -> None:
+    slimmed = workloads.slim(kind, obj)
+    assert "managedFields" not in slimmed["metadata"]
+    assert "status" not in slimmed
+    assert workloads.Workload.of(kind, slimmed) == workloads.Workload.of(kind, obj)

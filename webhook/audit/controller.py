@@ -94,6 +94,10 @@ def _content(document: Mapping[str, Any]) -> object:
     )
 
 
+class ReportWriteError(RuntimeError):
+    """Some reports could not be written; they are tried again on the next pass."""
+
+
 class Controller:
     """The audit loop over one API server (see the module docstring)."""
 
@@ -110,6 +114,7 @@ class Controller:
         self._settings = settings
         self._write = write
         self._clock = clock
+        self._backoff = backoff
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopped = threading.Event()
@@ -119,6 +124,8 @@ class Controller:
         #: Namespace (None: cluster) -> content last written (or found on start).
         self._written: dict[str | None, object] = {}
         self._documents: dict[str | None, dict[str, Any]] = {}
+        #: Reports whose last write failed, rendered and written again next pass.
+        self._retry: set[str | None] = set()
         self._complete = threading.Event()
         self.first_pass: float | None = None
         self.started = time.monotonic()
@@ -251,16 +258,23 @@ class Controller:
                     if time.monotonic() - last_full >= self._settings.resync_seconds:
                         self._store.judge_all()
                         last_full = time.monotonic()
-                    touched = self._store.judge_pending(now=self._clock())
+                    touched = self._store.judge_pending(now=self._clock()) | self._retry
+                    self._retry = set()
                     if not self._complete.is_set():
                         touched |= set(self._store.namespaces()) | set(self._written)
                     rendered = {
                         ns: self._store.document(ns, cap=self._settings.cap) for ns in touched
                     }
                 self._publish(rendered)
+            except ReportWriteError as err:
+                _LOG.warning("writing reports failed (retried next pass): %s", err)
+                self._wake.set()
+                self._stopped.wait(self._backoff.delay(1))
+                continue
             except Exception:  # a bug must not stop the audit silently
                 _LOG.exception("audit pass failed; retrying")
                 self._wake.set()
+                self._stopped.wait(self._backoff.delay(1))
                 continue
             self.passes += 1
             if not self._complete.is_set():
@@ -274,22 +288,34 @@ class Controller:
                 )
 
     def _publish(self, rendered: Mapping[str | None, dict[str, Any] | None]) -> None:
+        """Keep and write ``rendered``; a report whose write fails is rendered again next pass."""
+        failed: list[str] = []
         for namespace, document in sorted(rendered.items(), key=lambda kv: kv[0] or ""):
-            with self._lock:
-                if document is None:
-                    self._documents.pop(namespace, None)
-                else:
-                    self._documents[namespace] = document
-            if not self._write:
-                continue
+            try:
+                self._publish_one(namespace, document)
+            except cache.ApiError as err:
+                failed.append(f"{namespace or 'cluster'}: {err}")
+                with self._lock:
+                    self._retry.add(namespace)
+        if failed:
+            raise ReportWriteError("; ".join(failed))
+
+    def _publish_one(self, namespace: str | None, document: dict[str, Any] | None) -> None:
+        with self._lock:
             if document is None:
-                if namespace in self._written:
-                    self._delete(namespace)
-                continue
-            content = _content(document)
-            if self._written.get(namespace) != content:
-                self._apply(namespace, document)
-                self._written[namespace] = content
+                self._documents.pop(namespace, None)
+            else:
+                self._documents[namespace] = document
+        if not self._write:
+            return
+        if document is None:
+            if namespace in self._written:
+                self._delete(namespace)
+            return
+        content = _content(document)
+        if self._written.get(namespace) != content:
+            self._apply(namespace, document)
+            self._written[namespace] = content
 
     def _apply(self, namespace: str | None, document: Mapping[str, Any]) -> None:
         try:
@@ -323,7 +349,17 @@ class Controller:
                 if scope == "cluster"
                 else f"{REPORTS_PATH}/policyreports"
             )
-            listed = self._api.request("GET", path, query=[("labelSelector", selector)])
+            try:
+                listed = self._api.request("GET", path, query=[("labelSelector", selector)])
+            except cache.ApiError as err:
+                if err.status == 404:
+                    raise cache.ApiError(
+                        404,
+                        "NotFound",
+                        "the wgpolicyk8s.io/v1alpha2 report CRDs are not installed "
+                        "(apply manifests/policyreports/ or set audit.installReportCRDs)",
+                    ) from err
+                raise
             for item in listed.get("items") or []:
                 metadata = item.get("metadata") or {}
                 if metadata.get("name") != reports.NAME:

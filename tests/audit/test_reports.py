@@ -3,7 +3,8 @@
 Workloads are created first, with no policy; a policy applied afterwards
 shows their violations in the namespace's PolicyReport within
 ``REPORTED_WITHIN`` seconds; fixing the workload clears its result;
-deleting the policy removes its results. A Deployment's ReplicaSet and Pods
+deleting the policy removes its results; a finding that appears is one
+Warning Event on the Deployment. A Deployment's ReplicaSet and Pods
 are reported once, on the Deployment. The audit runs as the
 ``bulkhead-audit`` ServiceAccount with only ``manifests/rbac/audit.yaml``.
 """
@@ -135,6 +136,14 @@ def _results(report: dict[str, Any] | None, policy: str) -> list[dict[str, Any]]
     return [r for r in (report or {}).get("results", []) if r["policy"] == policy]
 
 
+def _violation_events(install: harness.Install) -> list[dict[str, Any]]:
+    listed = install.cp.get_json(
+        f"/api/v1/namespaces/{install.namespace}/events?fieldSelector=reason%3DPolicyViolation"
+    )
+    found: list[dict[str, Any]] = listed["items"]
+    return found
+
+
 def _apply(install: harness.Install, document: dict[str, Any]) -> None:
     install.cp.kubectl("apply", "-f", "-", input_text=json.dumps(document))
 
@@ -171,6 +180,18 @@ def test_policy_after_workloads_reports_fix_clears_delete_removes(
         assert "Fix:" in result["message"]
         assert report["summary"] == {"pass": 1, "fail": 1, "warn": 0, "error": 0, "skip": 0}
 
+        # the finding appeared after the first pass: one Warning Event on the Deployment
+        [event] = harness.wait_for(
+            lambda: _violation_events(install),
+            timeout=REPORTED_WITHIN,
+            what="a PolicyViolation Event",
+        )
+        assert event["type"] == "Warning"
+        assert event["involvedObject"]["kind"] == "Deployment"
+        assert event["involvedObject"]["name"] == "web"
+        assert event["message"].startswith(f"{key} (Deny): [privileged] spec.template.spec.")
+        assert event["count"] == 1
+
         # fixing the Deployment's template clears its result
         _apply(install, _deployment(namespace, privileged=False))
         report = harness.wait_for(
@@ -188,6 +209,11 @@ def test_policy_after_workloads_reports_fix_clears_delete_removes(
             timeout=REPORTED_WITHIN,
             what="the result back",
         )
+        # the same finding again is not a second Event (deduplicated, rate-limited)
+        harness.wait_for(
+            lambda: audit.events.suppressed > 0, timeout=REPORTED_WITHIN, what="a suppression"
+        )
+        assert len(_violation_events(install)) == 1
     finally:
         install.cp.kubectl("delete", "ccp", name, "--ignore-not-found", "--wait=false")
     harness.wait_for(

@@ -4,7 +4,7 @@ Owns: nothing of the audit rendered by default; with ``audit.enabled`` a
 one-replica Deployment running ``bulkhead audit --watch`` with the values'
 settings and probes, the ``bulkhead-audit`` ServiceAccount and ClusterRole
 (exactly ``manifests/rbac/audit.yaml``: list/watch only on workloads, writes
-only on the two report kinds), the PolicyReport CRDs (``manifests/policyreports``,
+only on the two report kinds and Events), the PolicyReport CRDs (``manifests/policyreports``,
 kept on uninstall) unless ``audit.installReportCRDs`` is false, and a
 NetworkPolicy admitting only the health port.
 """
@@ -61,6 +61,8 @@ def test_the_audit_role_reads_workloads_and_writes_only_reports() -> None:
     for rule in role["rules"]:
         if rule["apiGroups"] == ["wgpolicyk8s.io"]:
             assert sorted(rule["verbs"]) == ["create", "delete", "list", "patch"]
+        elif rule["resources"] == ["events"]:
+            assert sorted(rule["verbs"]) == ["create", "patch"]
         else:
             assert sorted(rule["verbs"]) == ["list", "watch"], rule
 

@@ -21,6 +21,9 @@ On start it lists the reports it wrote before (label
 ``app.kubernetes.io/managed-by=bulkhead``), so a restart rewrites none that
 still say the same thing and deletes those that are stale.
 
+Findings that appear after the first pass are also posted as Events on the
+reported object (``events``: deduplicated, counted, rate-limited).
+
 With ``write=False`` (``bulkhead audit`` over a live cluster) it judges and
 keeps the documents without writing anything.
 """
@@ -38,7 +41,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 from webhook import admission, policy, profiles
-from webhook.audit import reports, store, workloads
+from webhook.audit import events, reports, store, workloads
 from webhook.policy import cache
 
 _LOG: Final = logging.getLogger("bulkhead.audit")
@@ -133,6 +136,8 @@ class Controller:
         self.writes = 0
         self.deletes = 0
         self.passes = 0
+        #: The PolicyViolation Events posted and suppressed.
+        self.events = events.Recorder(api, clock=clock)
         self._policy_cache = cache.PolicyCache(
             api=api, sink=self, latest_minor=settings.latest_minor, backoff=backoff
         )
@@ -265,7 +270,10 @@ class Controller:
                     rendered = {
                         ns: self._store.document(ns, cap=self._settings.cap) for ns in touched
                     }
+                    appeared = self._store.take_appeared()
                 self._publish(rendered)
+                if self._write and self._complete.is_set():
+                    self.events.record(appeared)  # the first pass finds, nothing appears
             except ReportWriteError as err:
                 _LOG.warning("writing reports failed (retried next pass): %s", err)
                 self._wake.set()

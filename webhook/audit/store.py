@@ -22,6 +22,7 @@ from typing import Any, Final
 
 from webhook import policy
 from webhook.audit import reports, workloads
+from webhook.rules import findings
 
 Key = tuple[str, str, str]
 #: How far ``ownerReferences`` are followed (Pod -> ReplicaSet -> Deployment needs 2).
@@ -42,6 +43,7 @@ class Store:
         self._pending: set[Key] = set()
         self._gone: set[str] = set()
         self._all = True
+        self._appeared: list[tuple[workloads.Outcome, findings.Finding]] = []
 
     # feeding -----------------------------------------------------------------------
 
@@ -136,13 +138,33 @@ class Store:
                 namespace_labels=self._labels.get(workload.ref.namespace, {}),
                 now=now,
             )
-            if self._outcomes.get(key, ()) != outcomes:
+            before = self._outcomes.get(key, ())
+            if before != outcomes:
                 touched.add(key[1])
+                self._note_appeared(before, outcomes)
             if outcomes:
                 self._outcomes[key] = outcomes
             else:
                 self._outcomes.pop(key, None)
         return touched
+
+    def _note_appeared(
+        self,
+        before: tuple[workloads.Outcome, ...],
+        after: tuple[workloads.Outcome, ...],
+    ) -> None:
+        known = {(o.policy, f.check, f.path) for o in before for f in o.found}
+        self._appeared.extend(
+            (outcome, finding)
+            for outcome in after
+            for finding in outcome.found
+            if (outcome.policy, finding.check, finding.path) not in known
+        )
+
+    def take_appeared(self) -> list[tuple[workloads.Outcome, findings.Finding]]:
+        """Findings that appeared since the last call (a new policy, a changed object)."""
+        appeared, self._appeared = self._appeared, []
+        return appeared
 
     # reading -----------------------------------------------------------------------
 

@@ -17,6 +17,10 @@ flags only fill ``webhook.server.resolve``, which also reads ``BULKHEAD_*``.
 ``bulkhead operator`` runs the kopf operator (see ``webhook.operator``):
 policy status, the webhook's certificates and caBundle; its flags likewise
 only fill ``webhook.operator.resolve``.
+
+``bulkhead audit`` judges what already runs (a live cluster, files, or
+``--watch`` as the background audit writing PolicyReports; see
+``webhook.audit.command``).
 """
 
 from __future__ import annotations
@@ -32,7 +36,6 @@ from typing import IO, Any, Final
 import webhook
 from webhook import (
     admission,
-    audit,
     documents,
     operator,
     policy,
@@ -44,6 +47,7 @@ from webhook import (
     suites,
     verdicts,
 )
+from webhook.audit import flags
 from webhook.rules import podview
 
 EXIT_OK: Final = 0
@@ -122,7 +126,7 @@ def _parser() -> argparse.ArgumentParser:
             "and its caBundle. Every flag can also be set as BULKHEAD_<FLAG>; flags win.",
         )
     )
-    audit.add_arguments(
+    flags.add_arguments(
         commands.add_parser(
             "audit",
             help="report what already breaks a policy (files, a live cluster, or --watch)",
@@ -367,8 +371,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         return _serve(args)
     if args.command == "audit":
+        # the Kubernetes client loads only for this command
+        audit = importlib.import_module("webhook.audit.command")
         try:
-            return audit.run(args, os.environ, stdin=sys.stdin, out=sys.stdout)
+            return int(audit.run(args, os.environ, stdin=sys.stdin, out=sys.stdout))
         except audit.errors() as err:
             sys.stderr.write(f"bulkhead audit: {err}\n")
             return EXIT_UNUSABLE

@@ -1,9 +1,6 @@
 """The background audit: existing workloads judged like admissions, reported as PolicyReports.
 
-``workloads``, ``reports`` and ``store`` are pure; ``controller`` lists,
-watches and writes; ``command`` is ``bulkhead audit``.
+``workloads``, ``reports``, ``store`` and ``flags`` are pure; ``controller``
+lists, watches and writes; ``events`` posts Events; ``command`` is
+``bulkhead audit`` (loaded only when that command runs).
 """
-
-from webhook.audit.command import AuditError, add_arguments, errors, run
-
-__all__ = ["AuditError", "add_arguments", "errors", "run"]

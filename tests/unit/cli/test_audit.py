@@ -71,7 +71,7 @@ def test_table_lists_one_result_per_controller_and_exits_1_on_fail() -> None:
         "shop",
         "Deployment/web",
         "ClusterContainerPolicy/profile-baseline",
-        "privileged",
+        "pss/privileged",
         "fail",
         "high",
         "spec.template.spec.containers[0].securityContext.privileged",

@@ -9,7 +9,7 @@
 # from Debian packages by tools/image/build.sh (mmdebstrap, no registry) and
 # passed in as BASE_IMAGE. The runtime stage keeps that base, the virtualenv
 # and nothing else.
-ARG BASE_IMAGE=localhost/bulkhead-base
+ARG BASE_IMAGE=localhost/bulkhead-base:bookworm
 
 # --- build: install the package and its dependencies into a virtualenv -------
 FROM ${BASE_IMAGE} AS build

@@ -79,6 +79,14 @@ class Tally:
                 self.failures.append(f"{time.strftime('%H:%M:%S')} {what}")
 
 
+def _denied_by_bulkhead(body: str) -> bool:
+    try:
+        message = str(json.loads(body).get("message", ""))
+    except (ValueError, AttributeError):
+        return False
+    return f'admission webhook "{WEBHOOK_NAME}" denied the request' in message
+
+
 def _connection(
     server: urllib.parse.SplitResult, context: ssl.SSLContext
 ) -> http.client.HTTPSConnection:
@@ -121,7 +129,7 @@ def _worker(
             connection = _connection(server, context)
             tally.fail(f"transport: {err!r}")
             continue
-        if privileged and status == 403 and f'admission webhook "{WEBHOOK_NAME}" denied' in text:
+        if privileged and status == 403 and _denied_by_bulkhead(text):
             with tally.lock:
                 tally.refused += 1
         elif not privileged and status == 201:

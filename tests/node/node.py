@@ -563,7 +563,23 @@ oom_score = 0
             "coredns", lambda: self._probe(["curl", "-sf", "http://127.0.0.1:18181/ready"])
         )
 
+    def _make_cgroup_root(self) -> None:
+        """The kubelet's cgroup root, in every hierarchy (it must exist beforehand)."""
+        base = pathlib.Path("/sys/fs/cgroup")
+        for hierarchy in sorted(base.iterdir()):
+            if not (hierarchy / "cgroup.procs").exists():
+                continue
+            root = hierarchy / self.cgroup_root.lstrip("/")
+            root.mkdir(exist_ok=True)
+            for inherited in ("cpuset.cpus", "cpuset.mems"):
+                # cgroup v1 cpusets start empty; a child needs its parent's sets.
+                if (hierarchy / inherited).exists():
+                    (root / inherited).write_text(
+                        (hierarchy / inherited).read_text(encoding="utf-8"), encoding="utf-8"
+                    )
+
     def _start_kubelet(self, node_bin: pathlib.Path, pki_dir: pathlib.Path) -> None:
+        self._make_cgroup_root()
         resolv = self.workdir / "resolv.conf"
         resolv.write_text("", encoding="utf-8")
         config = {

@@ -59,6 +59,19 @@ def podman(*args: str, check: bool = True, timeout: float = 120.0) -> str:
     return result.stdout
 
 
+def logs(name: str) -> str:
+    """A container's output, stdout and stderr together."""
+    result = subprocess.run(
+        [*_podman_base(), "logs", name],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return result.stdout
+
+
 @dataclasses.dataclass(frozen=True)
 class Image:
     name: str
@@ -78,18 +91,22 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Image:
     return Image(name=names[-1], archive=archive)
 
 
-def _hardened(name: str, image: Image, *args: str, volumes: Sequence[str] = ()) -> list[str]:
-    """``podman run`` with the chart's securityContext, as a kubelet would run it."""
+def _limits() -> list[str]:
+    """podman's default rlimits (1048576) exceed what root may set on some hosts
+    (no CAP_SYS_RESOURCE): ask for no more than the host's hard limits."""
     _, hard_nofile = resource.getrlimit(resource.RLIMIT_NOFILE)
     _, hard_nproc = resource.getrlimit(resource.RLIMIT_NPROC)
     nproc = 4096 if hard_nproc == resource.RLIM_INFINITY else min(4096, hard_nproc)
+    return ["--ulimit", f"nofile={hard_nofile}:{hard_nofile}", "--ulimit", f"nproc={nproc}:{nproc}"]
+
+
+def _hardened(name: str, image: Image, *args: str, volumes: Sequence[str] = ()) -> list[str]:
+    """``podman run`` with the chart's securityContext, as a kubelet would run it."""
     return [
         "run", "--detach", "--name", name, "--network", "host",
         "--user", f"{UID}:{UID}", "--passwd=false",
         "--read-only", "--read-only-tmpfs=false", "--tmpfs", "/tmp:rw,size=16m,mode=1777",
-        "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
-        # podman's defaults (1048576) exceed what root may set on some hosts.
-        "--ulimit", f"nofile={hard_nofile}:{hard_nofile}", "--ulimit", f"nproc={nproc}:{nproc}",
+        "--cap-drop", "ALL", "--security-opt", "no-new-privileges", *_limits(),
         *(f"--volume={v}" for v in volumes), image.name, *args,
     ]  # fmt: skip
 
@@ -131,7 +148,7 @@ def test_the_image_has_no_passwd_entry_for_its_user(image: Image) -> None:
     config = json.loads(podman("image", "inspect", image.name))[0]["Config"]
     assert config["User"] == f"{UID}:{UID}"
     out = podman(
-        "run", "--rm", "--network", "none", "--user", f"{UID}:{UID}", "--passwd=false",
+        "run", "--rm", "--network", "none", "--user", f"{UID}:{UID}", "--passwd=false", *_limits(),
         "--entrypoint", "python3", image.name, "-c",
         "import os, pwd\n"
         "try:\n    pwd.getpwuid(os.getuid()); print('entry')\n"
@@ -162,7 +179,7 @@ def test_serve_runs_hardened_and_denies(image: Image, shared_dir: pathlib.Path) 
                     return bool(response.status == 200)
             return False
 
-        node_.Node.wait_for(ready, timeout=60, what=f"/readyz ({podman('logs', name)})")
+        node_.Node.wait_for(ready, timeout=60, what=f"/readyz ({logs(name)})")
         review = {
             "apiVersion": "admission.k8s.io/v1",
             "kind": "AdmissionReview",
@@ -235,7 +252,7 @@ def test_operator_runs_as_a_uid_without_passwd_entry(
 
             def patched() -> bool:
                 state = podman("inspect", "--format", "{{.State.Status}}", name).strip()
-                assert state == "running", f"operator {state}:\n{podman('logs', name)}"
+                assert state == "running", f"operator {state}:\n{logs(name)}"
                 document = harness.get_json(
                     control_plane,
                     f"{harness.WEBHOOKS_PATH}/{install.webhook_configuration}",
@@ -247,9 +264,9 @@ def test_operator_runs_as_a_uid_without_passwd_entry(
             node_.Node.wait_for(patched, timeout=90, what="the operator to patch caBundle")
             with urllib.request.urlopen(f"http://127.0.0.1:{health}/healthz", timeout=5) as r:
                 assert r.status == 200
-            logs = podman("logs", name)
-            assert "KeyError" not in logs
-            assert "getpwuid" not in logs
+            output = logs(name)
+            assert "KeyError" not in output
+            assert "getpwuid" not in output
     finally:
         control_plane.kubectl(
             "delete", "validatingwebhookconfiguration", install.webhook_configuration,

@@ -117,6 +117,8 @@ if ! podman_ image exists "$base_tag"; then
 fi
 
 # --- 2. image -----------------------------------------------------------------
+# The Dockerfile's default BASE_IMAGE, for a plain `podman build .` after this.
+podman_ tag "$base_tag" "localhost/bulkhead-base:$suite"
 # The build context is what .dockerignore lets through; hash exactly that.
 context_files() {
     (cd "$repo" && git ls-files --cached --others --exclude-standard -- \
@@ -148,6 +150,11 @@ python3 -c 'import json, sys, tarfile
 index = json.load(tarfile.open(sys.argv[1]).extractfile("index.json"))
 print(index["manifests"][0]["digest"])' "$archive.part" >"$cache/bulkhead-$image_key.digest"
 mv "$archive.part" "$archive"
+# Older archives are not reused (their key no longer matches): drop them. The
+# layers stay in podman's store, so going back is quick.
+find "$cache" -maxdepth 1 \( -name 'bulkhead-*.oci.tar' -o -name 'bulkhead-*.digest' \) \
+    ! -name "bulkhead-$image_key.*" -delete
+find "$cache" -maxdepth 1 -name 'base-*.tar' ! -name "base-$base_key.tar" -delete
 size="$(podman_ image inspect "localhost/bulkhead:$image_key" --format '{{.Size}}')"
 log "image: built in ${build_seconds}s, $((size / 1000000)) MB unpacked, archive $(du -m "$archive" | cut -f1) MB, $(cat "$cache/bulkhead-$image_key.digest")"
 echo "$archive"

@@ -387,6 +387,12 @@ def test_helm_uninstall_leaves_only_what_the_docs_say(release: conftest.Release)
     labelled = "app.kubernetes.io/name=bulkhead"
     for kind in ("clusterroles", "clusterrolebindings", "clustercontainerpolicies"):
         assert node.kubectl("get", kind, "-l", labelled, "-o", "name").stdout.strip() == "", kind
+    # The webhook Pods finish their graceful shutdown (preStop sleep, draining) first.
+    node.wait_for(
+        lambda: not node.kubectl("get", "pods", "-n", release.namespace, "-o", "name").stdout,
+        timeout=120,
+        what="the release's Pods to finish terminating",
+    )
     left = set(
         node.kubectl(
             "get", "all,configmaps,secrets,serviceaccounts,roles,rolebindings,"

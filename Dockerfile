@@ -17,11 +17,14 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PYTHONDONTWRITEBYTECODE=1
 WORKDIR /src
-# Dependencies first, from pyproject.toml alone: this layer is reused until the
-# dependencies change, so a code change does not download them again.
-COPY pyproject.toml README.md ./
-RUN python3 -m venv /opt/bulkhead \
+# Dependencies first, from pyproject.toml alone (the readme it names is a
+# stand-in here): this layer is reused until the dependencies change, so a
+# change of code or docs does not download them again.
+COPY pyproject.toml ./
+RUN touch README.md \
+ && python3 -m venv /opt/bulkhead \
  && /opt/bulkhead/bin/pip install --no-compile /src
+COPY README.md ./
 COPY webhook ./webhook
 # Then the package itself. What the programs never import at run time goes:
 # pip, setuptools and wheel, the kubernetes client's asyncio twin

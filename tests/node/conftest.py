@@ -23,6 +23,15 @@ RELEASE = "bulkhead"
 NAMESPACE = "bulkhead-system"
 #: A namespace the webhook judges, for the tests' own Pods.
 JUDGED = "team-a"
+#: Certificate lifetimes short enough that the CA and the serving certificate
+#: rotate while the suite runs (every test meets rotations; one waits for a
+#: whole CA rotation): serving certificate renewed every 40 s, CA every 2 min.
+SHORT_LIFETIMES = (
+    "--set", "operator.caLifetime=3m",
+    "--set", "operator.certLifetime=60s",
+    "--set", "operator.rotationOverlap=10s",
+    "--set", "operator.checkInterval=2s",
+)  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,7 +71,10 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[node_.Node]:
 
 @pytest.fixture(scope="session")
 def release(node: node_.Node) -> Release:
-    """Bulkhead installed from the chart with the image built here, by digest."""
+    """Bulkhead installed from the chart with the image built here, by digest.
+
+    As a user installs it, but with short certificate lifetimes (above).
+    """
     node.kubectl("create", "namespace", NAMESPACE)
     node.kubectl("label", "namespace", NAMESPACE, "pod-security.kubernetes.io/enforce=restricted")
     node.kubectl("create", "namespace", JUDGED)
@@ -70,6 +82,7 @@ def release(node: node_.Node) -> Release:
         "--set", f"image.repository={node_.IMAGE_REPOSITORY}",
         "--set", f"image.digest={node.image_digest}",
         "--set", f"test.namespace={JUDGED}",
+        *SHORT_LIFETIMES,
     )  # fmt: skip
     node.helm(
         "install", RELEASE, str(CHART), "--namespace", NAMESPACE, *set_flags,

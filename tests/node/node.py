@@ -38,6 +38,7 @@ import pathlib
 import secrets
 import shutil
 import subprocess
+import tarfile
 import tempfile
 import time
 import types
@@ -45,6 +46,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, Self
 
 from tests.cluster import controlplane, pki
+from tests.operator import harness
 
 REPO: Final = controlplane.REPO_ROOT
 TOOLS: Final = REPO / "tools"
@@ -84,32 +86,8 @@ def _run(argv: Sequence[str], *, timeout: float = 60.0, check: bool = True) -> s
     return result.stdout
 
 
-def run_script(
-    script: pathlib.Path, *, log: pathlib.Path, timeout: float, prints: bool = True
-) -> list[str]:
-    """Run a build or install script; its stdout lines (the paths it prints, if ``prints``)."""
-    with log.open("a", encoding="utf-8") as stderr:
-        result = subprocess.run(
-            ["bash", str(script)],
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    lines = result.stdout.strip().splitlines()
-    if result.returncode != 0 or (prints and not lines):
-        raise NodeError(
-            f"{script} exited {result.returncode}; log tail ({log}):\n{controlplane.log_tail(log)}"
-        )
-    return lines
-
-
 def archive_digest(archive: pathlib.Path) -> str:
     """The manifest digest recorded in an OCI archive's index.json."""
-    import tarfile
-
     with tarfile.open(archive) as tar:
         member = tar.extractfile("index.json")
         if member is None:
@@ -178,7 +156,9 @@ class Node:
 
         def script(phase: str, path: pathlib.Path, *, prints: bool = True) -> list[str]:
             started = time.monotonic()
-            lines = run_script(path, log=build_log, timeout=self._build_timeout, prints=prints)
+            lines = controlplane.run_script(
+                path, log=build_log, timeout=self._build_timeout, prints=prints
+            )
             self.timings[phase] = round(time.monotonic() - started, 1)
             return lines
 
@@ -218,7 +198,9 @@ class Node:
         self._start_coredns(dns_bin)
         self._start_kubelet(node_bin, pki_dir)
         self._start_kube_proxy(node_bin)
-        self.wait_for(self._node_ready, timeout=self._ready_timeout, what="node Ready")
+        harness.wait_for(
+            self._node_ready, timeout=self._ready_timeout, interval=0.5, what="node Ready"
+        )
 
     def stop(self) -> None:
         """Stop everything this node started and put the host back as it was."""
@@ -364,7 +346,7 @@ class Node:
                 )
             return probe()
 
-        self.wait_for(alive_and_ready, timeout=timeout, what=f"{name} ({log})")
+        harness.wait_for(alive_and_ready, timeout=timeout, interval=0.25, what=f"{name} ({log})")
 
     def _probe(self, argv: Sequence[str]) -> bool:
         result = subprocess.run(self.netns_argv(argv), capture_output=True, timeout=10, check=False)
@@ -611,6 +593,9 @@ oom_score = 0
             "healthzBindAddress": "127.0.0.1",
             "healthzPort": 10248,
             "serializeImagePulls": False,
+            # Secret volumes follow their Secret within seconds: the suite
+            # rotates certificates every minute.
+            "syncFrequency": "10s",
             "evictionHard": {
                 "memory.available": "100Mi", "nodefs.available": "2%", "imagefs.available": "2%",
             },
@@ -721,20 +706,6 @@ oom_score = 0
                 problems.append(f"cgroup {root} left")
 
     # -- using the node ----------------------------------------------------
-
-    @staticmethod
-    def wait_for(
-        probe: Callable[[], Any], *, timeout: float, what: str, interval: float = 0.5
-    ) -> Any:
-        """Poll ``probe`` until it returns something truthy; fail after ``timeout``."""
-        deadline = time.monotonic() + timeout
-        last: Any = None
-        while time.monotonic() < deadline:
-            last = probe()
-            if last:
-                return last
-            time.sleep(interval)
-        raise NodeError(f"timed out after {timeout:.0f}s waiting for {what}: last {last!r}")
 
     def _tool(
         self,

@@ -82,7 +82,7 @@ class Image:
 def image(tmp_path_factory: pytest.TempPathFactory) -> Image:
     """The image from ``make image`` (built or reused), loaded into podman's store."""
     log = tmp_path_factory.mktemp("image") / "build.log"
-    archive = pathlib.Path(node_.run_script(IMAGE_SCRIPT, log=log, timeout=3600)[-1])
+    archive = pathlib.Path(controlplane.run_script(IMAGE_SCRIPT, log=log, timeout=3600)[-1])
     loaded = podman("load", "--input", str(archive))
     names = [
         line.split(":", 1)[1].strip() for line in loaded.splitlines() if "Loaded image" in line
@@ -179,7 +179,7 @@ def test_serve_runs_hardened_and_denies(image: Image, shared_dir: pathlib.Path) 
                     return bool(response.status == 200)
             return False
 
-        node_.Node.wait_for(ready, timeout=60, what=f"/readyz ({logs(name)})")
+        harness.wait_for(ready, timeout=60, what=f"/readyz ({logs(name)})")
         review = {
             "apiVersion": "admission.k8s.io/v1",
             "kind": "AdmissionReview",
@@ -261,7 +261,7 @@ def test_operator_runs_as_a_uid_without_passwd_entry(
                     w["clientConfig"].get("caBundle") for w in (document or {})["webhooks"]
                 )
 
-            node_.Node.wait_for(patched, timeout=90, what="the operator to patch caBundle")
+            harness.wait_for(patched, timeout=90, what="the operator to patch caBundle")
             with urllib.request.urlopen(f"http://127.0.0.1:{health}/healthz", timeout=5) as r:
                 assert r.status == 200
             output = logs(name)

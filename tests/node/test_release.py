@@ -16,6 +16,7 @@ The tests run in file order on one installation; the last one uninstalls it.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import pathlib
@@ -30,6 +31,7 @@ import pytest
 from tests.cluster import controlplane
 from tests.node import conftest, load
 from tests.node import node as node_
+from tests.operator import harness
 
 DENIED: Final = 'admission webhook "validate.bulkhead.dev" denied the request'
 EXAMPLES: Final = node_.REPO / "manifests" / "examples"
@@ -60,8 +62,8 @@ def _wait_ready(release: conftest.Release, component: str, count: int) -> list[d
         good = [p for p in live if _ready(p)]
         return good if len(good) == count == len(live) else None
 
-    found: list[dict[str, Any]] = release.node.wait_for(
-        ready, timeout=180, what=f"{count} Ready {component} Pod(s)"
+    found: list[dict[str, Any]] = harness.wait_for(
+        ready, timeout=180, interval=0.5, what=f"{count} Ready {component} Pod(s)"
     )
     return found
 
@@ -160,7 +162,7 @@ def test_a_compliant_pod_runs_and_resolves_cluster_names(
     def first_lines() -> str:
         return release.node.kubectl("logs", "-n", release.judged, running_pod).stdout.strip()
 
-    logs = release.node.wait_for(first_lines, timeout=30, what="the Pod's first log line")
+    logs = harness.wait_for(first_lines, timeout=30, interval=0.5, what="the Pod's first log line")
     assert logs.splitlines()[0] == service["spec"]["clusterIP"]
 
 
@@ -215,7 +217,7 @@ def test_a_policy_applied_with_kubectl_is_enforced_within_2s_and_shows_status(
     release.node.kubectl("apply", "-f", "-", input_text=json.dumps(policy))
     applied = time.monotonic()
     try:
-        refused = release.node.wait_for(
+        refused = harness.wait_for(
             lambda: (r := create_writable()).returncode != 0 and r,
             timeout=10,
             interval=0.1,
@@ -236,7 +238,7 @@ def test_a_policy_applied_with_kubectl_is_enforced_within_2s_and_shows_status(
                 (c for c in conditions if c["type"] == "Ready" and c["status"] == "True"), None
             )
 
-        assert release.node.wait_for(ready, timeout=30, what="the policy's Ready status")
+        assert harness.wait_for(ready, timeout=30, interval=0.5, what="the policy's Ready status")
     finally:
         release.node.kubectl(
             "delete", "containerpolicy", "-n", release.judged, "read-only-root",
@@ -292,7 +294,7 @@ def _review_stream(
         release.node.netns_argv(argv), log_path=directory / "load.log", cwd=node_.REPO
     )
     try:
-        release.node.wait_for(
+        harness.wait_for(
             lambda: out.with_suffix(".started").exists() or proc.poll() is not None,
             timeout=30,
             what="the review stream",
@@ -353,6 +355,35 @@ def test_deleting_the_operator_pod_fails_no_review(
     _assert_no_failed_reviews(summary)
 
 
+def _bundle(release: conftest.Release) -> frozenset[str]:
+    """The CA certificates in the webhook configuration's caBundle (PEM blocks)."""
+    configuration = release.node.kubectl_json("get", "validatingwebhookconfiguration", "bulkhead")
+    (encoded,) = {w["clientConfig"]["caBundle"] for w in configuration["webhooks"]}
+    text = base64.b64decode(encoded).decode()
+    marker = "-----END CERTIFICATE-----"
+    return frozenset(block.strip() + "\n" + marker for block in text.split(marker)[:-1])
+
+
+def test_a_ca_rotation_fails_no_review(release: conftest.Release, tmp_path: pathlib.Path) -> None:
+    """With 3-minute CAs: a new CA joins the bundle, certificates move, the old CA leaves."""
+    first = _bundle(release)
+    summary: dict[str, Any] = {}
+    with _review_stream(release, tmp_path, summary):
+        joined = harness.wait_for(
+            lambda: (now := _bundle(release)) - first and now,
+            timeout=240,
+            interval=1,
+            what="a new CA in the caBundle",
+        )
+        harness.wait_for(
+            lambda: not (_bundle(release) & first),
+            timeout=240,
+            interval=1,
+            what=f"the CAs of {len(first)} to leave the bundle (joined: {len(joined)})",
+        )
+    _assert_no_failed_reviews(summary)
+
+
 # -- no webhook Pod at all -------------------------------------------------------
 
 
@@ -360,9 +391,7 @@ def test_with_no_webhook_pod_judged_namespaces_fail_closed(release: conftest.Rel
     release.node.kubectl("scale", "deployment", "-n", release.namespace, "bulkhead-webhook",
                          "--replicas=0")  # fmt: skip
     try:
-        release.node.wait_for(
-            lambda: not _pods(release, "webhook"), timeout=120, what="no webhook Pod"
-        )
+        harness.wait_for(lambda: not _pods(release, "webhook"), timeout=120, what="no webhook Pod")
         closed = _dry_run_pod(release, release.judged, privileged=False)
         assert closed.returncode != 0, "a judged namespace must fail closed"
         assert 'failed calling webhook "validate.bulkhead.dev"' in closed.stderr
@@ -388,7 +417,7 @@ def test_helm_uninstall_leaves_only_what_the_docs_say(release: conftest.Release)
     for kind in ("clusterroles", "clusterrolebindings", "clustercontainerpolicies"):
         assert node.kubectl("get", kind, "-l", labelled, "-o", "name").stdout.strip() == "", kind
     # The webhook Pods finish their graceful shutdown (preStop sleep, draining) first.
-    node.wait_for(
+    harness.wait_for(
         lambda: not node.kubectl("get", "pods", "-n", release.namespace, "-o", "name").stdout,
         timeout=120,
         what="the release's Pods to finish terminating",

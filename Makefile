@@ -44,8 +44,9 @@ bench: setup
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
 
-# The demo: etcd + kube-apiserver + `bulkhead serve` with the example policies,
-# the example workloads applied with the real kubectl; left running until demo-stop.
+# The demo: etcd + kube-apiserver, the CRDs, `bulkhead operator` and `bulkhead serve`
+# watching the example policies applied as objects; the example workloads applied
+# with the real kubectl; left running until demo-stop (tests/cluster/README.md).
 .PHONY: demo demo-stop
 demo: setup
 	$(PY) -m tests.cluster.demo start

@@ -1,23 +1,32 @@
-"""``make demo``: a real control plane with Bulkhead in front of it, left running.
+"""``make demo``: a real control plane with the whole of Bulkhead in front of it, left running.
 
 Commands (``python -m tests.cluster.demo COMMAND [--state-dir DIR]``):
 
 ``start``
     Stops an earlier demo first, then starts a supervisor process in the
-    background that builds or reuses kube-apiserver and etcd, starts them and
-    ``bulkhead serve`` with ``manifests/examples/policies``, and registers the
-    webhook through an ExternalName Service, as the chart would. Then applies
-    ``manifests/examples/good/*`` and ``manifests/examples/bad/*`` with the
-    real kubectl, prints what was admitted and what was denied (kubectl's own
-    output), and prints how to use and stop what keeps running. Exits 1 if an
-    example was not judged as its directory says.
+    background that builds or reuses kube-apiserver and etcd and starts them,
+    installs the CRDs (``manifests/crds``) and RBAC (``manifests/rbac``),
+    starts ``bulkhead operator`` (certificates into the TLS Secret, caBundle,
+    policy status), applies ``manifests/examples/policies`` with kubectl as
+    objects, and starts ``bulkhead serve`` in cluster mode (it watches the
+    policy objects, and serves the operator's certificate, delivered as files
+    the way kubelet mounts a Secret), registered through an ExternalName
+    Service as the chart would. While it waits, ``start`` prints each phase,
+    the time spent and where the log is. Then, with the real kubectl, it
+    shows ``kubectl get ccp`` (every policy READY), applies
+    ``manifests/examples/good/*`` and ``bad/*``, stops the webhook to show
+    that nothing is admitted while it is down (``failurePolicy: Fail``) and
+    that the supervisor brings it back, and applies a new policy and shows
+    it enforced within 2 seconds. Exits 1 if anything was not as expected.
 ``stop``
-    Stops the supervisor, which stops ``bulkhead serve``, kube-apiserver and
-    etcd; removes the state directory.
+    Stops the supervisor, which stops everything it started; removes the
+    state directory.
 ``status``
     Says whether a demo is running.
 ``run``
-    The supervisor itself (``start`` launches it; not for people).
+    The supervisor itself (``start`` launches it; not for people). It
+    restarts the operator or the webhook when either exits, after
+    ``RESTART_DELAY`` seconds; if etcd or kube-apiserver exits it stops.
 
 State, logs and pid files live in ``--state-dir``, else ``$BULKHEAD_DEMO_DIR``,
 else ``${BULKHEAD_CACHE:-$HOME/.cache/bulkhead}/demo``.
@@ -44,10 +53,13 @@ import subprocess
 import sys
 import time
 import types
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final, NoReturn
 
+import yaml
+
 from tests.cluster import controlplane, registration, webhookserver
+from tests.operator import harness
 
 MODULE: Final = "tests.cluster.demo"
 NAMESPACE: Final = "demo"
@@ -56,9 +68,26 @@ MARKER: Final = ".bulkhead-demo"
 SUPERVISOR_PID: Final = "supervisor.pid"
 SUPERVISOR_LOG: Final = "supervisor.log"
 READY: Final = "ready.json"
+ENV_FILE: Final = "env"
 FAILED: Final = "failed"
 DEFAULT_START_TIMEOUT: Final = 1800.0
 STOP_TIMEOUT: Final = 60.0
+#: How long the supervisor waits before restarting the operator or the webhook
+#: (kubelet's first crash-loop back-off is 10 s); long enough to see fail-closed.
+RESTART_DELAY: Final = 5.0
+#: The ServiceAccount tokens of the operator and the webhook last this long.
+TOKEN_DURATION: Final = "8760h"
+#: While a phase is slow (a cold build), say so this often.
+PROGRESS_EVERY: Final = 15.0
+#: What the supervisor's processes are called in pid files and ``ready.json``.
+WEBHOOK: Final = "webhook"
+OPERATOR: Final = "operator"
+LABELS: Final = {
+    "etcd": "etcd",
+    "kube-apiserver": "kube-apiserver",
+    OPERATOR: "bulkhead operator",
+    WEBHOOK: "bulkhead serve",
+}
 
 
 class DemoError(RuntimeError):
@@ -221,28 +250,89 @@ def _on_signal(signum: int, frame: types.FrameType | None) -> NoReturn:
     raise _Stop(signal.Signals(signum).name)
 
 
-def _register(cp: controlplane.ControlPlane, server: webhookserver.WebhookServer) -> None:
-    """Register the webhook the way a real install does: through its Service."""
+def _register(cp: controlplane.ControlPlane, *, port: int) -> None:
+    """Register the webhook the way a real install does: through its Service.
+
+    No caBundle: the operator injects its CA, as in a real install.
+    """
     cp.apply(
         registration.external_name_service(
-            namespace=registration.WEBHOOK_NAMESPACE,
-            name=registration.SERVICE_NAME,
-            port=server.port,
-        )
-    )
-    cp.apply(
+            namespace=registration.WEBHOOK_NAMESPACE, name=registration.SERVICE_NAME, port=port
+        ),
         registration.webhook_configuration(
             name=registration.CONFIGURATION_NAME,
             webhook_name=registration.WEBHOOK_NAME,
             client_config=registration.service_client_config(
                 namespace=registration.WEBHOOK_NAMESPACE,
                 name=registration.SERVICE_NAME,
-                port=server.port,
-                ca_pem=server.serving.ca_pem,
+                port=port,
+                ca_pem=None,
             ),
-        )
+        ),
     )
-    registration.wait_until_judged(cp, namespace=NAMESPACE, webhook_name=registration.WEBHOOK_NAME)
+
+
+def _phase(text: str, log: pathlib.Path | None = None) -> None:
+    say(f"phase: {text}" + (f" (log: {log})" if log is not None else ""))
+
+
+def _write_pids(state_dir: pathlib.Path, pids: dict[str, int]) -> None:
+    """One ``NAME.pid`` per process, so ``kill $(cat webhook.pid)`` works."""
+    for name, pid in pids.items():
+        staging = state_dir / f".{name}.pid.new"
+        staging.write_text(f"{pid}\n", encoding="utf-8")
+        os.replace(staging, state_dir / f"{name}.pid")
+
+
+def _write_env(state_dir: pathlib.Path, *, kubeconfig: pathlib.Path, kubetools: str) -> None:
+    """``. env`` puts the demo's kubeconfig, kubectl, helm and bulkhead in a shell."""
+    venv_bin = pathlib.Path(sys.executable).parent
+    (state_dir / ENV_FILE).write_text(
+        f"# . {state_dir / ENV_FILE}: use the Bulkhead demo from this shell\n"
+        f"export KUBECONFIG={kubeconfig}\n"
+        f"export PATH={venv_bin}:{kubetools}:$PATH\n",
+        encoding="utf-8",
+    )
+
+
+class _Supervised:
+    """The operator and the webhook: restarted after ``RESTART_DELAY`` when they exit."""
+
+    def __init__(
+        self, processes: dict[str, webhookserver.WebhookServer | harness.OperatorProcess]
+    ) -> None:
+        self._processes = processes
+        self._due: dict[str, float] = {}
+
+    @property
+    def pids(self) -> dict[str, int]:
+        return {name: process.pid or 0 for name, process in self._processes.items()}
+
+    def tend(self) -> bool:
+        """Restart what is due; True when a process was restarted (pids changed)."""
+        restarted = False
+        for name, process in self._processes.items():
+            label = LABELS[name]
+            if process.running:
+                continue
+            due = self._due.get(name)
+            if due is None:
+                self._due[name] = time.monotonic() + RESTART_DELAY
+                say(f"{label} exited; restarting it in {RESTART_DELAY:.0f}s")
+                continue
+            if time.monotonic() < due:
+                continue
+            try:
+                process.start()
+            except (webhookserver.WebhookServerError, AssertionError) as err:
+                process.stop()
+                self._due[name] = time.monotonic() + RESTART_DELAY
+                say(f"{label} did not come back ({err}); trying again in {RESTART_DELAY:.0f}s")
+                continue
+            del self._due[name]
+            say(f"{label} restarted (pid {process.pid})")
+            restarted = True
+        return restarted
 
 
 def supervise(state_dir: pathlib.Path) -> int:
@@ -252,48 +342,86 @@ def supervise(state_dir: pathlib.Path) -> int:
     logs = state_dir / "logs"
     cp = controlplane.ControlPlane(log_dir=logs)
     policies = controlplane.REPO_ROOT / EXAMPLES / "policies"
-    server = webhookserver.WebhookServer(
-        serving=webhookserver.ServingPKI.write(
-            state_dir / "pki",
-            service=registration.SERVICE_NAME,
-            namespace=registration.WEBHOOK_NAMESPACE,
-        ),
-        policy_files=[policies],
-        log_path=logs / "bulkhead-serve.log",
-    )
+    projected: harness.ProjectedSecret | None = None
+    operator: harness.OperatorProcess | None = None
+    server: webhookserver.WebhookServer | None = None
     code = 0
     try:
-        say("phase: building or reusing kube-apiserver and etcd, then starting them")
+        _phase(
+            "building or reusing kube-apiserver and etcd, then starting them", logs / "build.log"
+        )
         cp.start()
         for name in (registration.WEBHOOK_NAMESPACE, "kube-system", NAMESPACE):
             cp.create_namespace(name)
-        say(f"phase: starting bulkhead serve on {server.base_url}")
+        _phase("installing the CRDs (manifests/crds) and RBAC (manifests/rbac)")
+        harness.install_crds(cp)
+        install = harness.Install(
+            cp,
+            namespace=registration.WEBHOOK_NAMESPACE,
+            directory=state_dir,
+            webhook_configuration=registration.CONFIGURATION_NAME,
+            unique_names=False,
+            token_duration=TOKEN_DURATION,
+        )
+        projected = harness.ProjectedSecret(
+            cp, namespace=registration.WEBHOOK_NAMESPACE, directory=state_dir / "tls"
+        )
+        server = webhookserver.WebhookServer(
+            serving=projected.serving(),
+            log_path=logs / "bulkhead-serve.log",
+            extra_args=(f"--kubeconfig={install.webhook_kubeconfig}",),
+        )
+        _register(cp, port=server.port)
+        _phase("starting bulkhead operator: certificates, caBundle, policy status",
+               logs / "operator.log")  # fmt: skip
+        operator = harness.OperatorProcess(
+            kubeconfig=install.operator_kubeconfig,
+            namespace=registration.WEBHOOK_NAMESPACE,
+            webhook_configuration=registration.CONFIGURATION_NAME,
+            log_path=logs / "operator.log",
+            extra_args=("--extra-san=127.0.0.1", f"--probe-endpoint=127.0.0.1:{server.port}"),
+        ).start()
+        projected.__enter__()
+        _phase(f"kubectl apply -f {EXAMPLES / 'policies'}/")
+        say(cp.kubectl("apply", "-f", str(policies)).stdout.rstrip())
+        _phase("starting bulkhead serve: the operator's certificate, the cluster's policies",
+               logs / "bulkhead-serve.log")  # fmt: skip
         server.start()
-        say("phase: registering the webhook (ExternalName Service bulkhead.bulkhead-system)")
-        _register(cp, server)
+        _phase("waiting until the apiserver calls the webhook (Service bulkhead.bulkhead-system)")
+        registration.wait_until_judged(
+            cp, namespace=NAMESPACE, webhook_name=registration.WEBHOOK_NAME, timeout=60
+        )
         kubeconfig = state_dir / "kubeconfig"
         kubeconfig.touch(mode=0o600)
         kubeconfig.write_text(json.dumps(_embedded_kubeconfig(cp), indent=2), encoding="utf-8")
-        pids = {**cp.pids, "bulkhead serve": server.pid or 0}
-        Ready(
-            kubeconfig=str(kubeconfig),
-            kubectl=str(cp.kubetools_dir / "kubectl"),
-            kubetools_dir=str(cp.kubetools_dir),
-            apiserver=cp.url,
-            webhook=server.validate_url,
-            namespace=NAMESPACE,
-            policies=str(policies),
-            pids=pids,
-            commands={name: _cmdline(pid) for name, pid in pids.items()},
-            temp_dirs=[str(path) for path in cp.temp_dirs],
-        ).write(state_dir)
-        say("phase: ready")
+        _write_env(state_dir, kubeconfig=kubeconfig, kubetools=str(cp.kubetools_dir))
+        supervised = _Supervised({OPERATOR: operator, WEBHOOK: server})
+
+        def publish() -> None:
+            pids = {**cp.pids, **supervised.pids}
+            _write_pids(state_dir, pids)
+            Ready(
+                kubeconfig=str(kubeconfig),
+                kubectl=str(cp.kubetools_dir / "kubectl"),
+                kubetools_dir=str(cp.kubetools_dir),
+                apiserver=cp.url,
+                webhook=f"https://{registration.SERVICE_NAME}.{registration.WEBHOOK_NAMESPACE}"
+                f".svc:{server.port}{registration.WEBHOOK_PATH} (127.0.0.1:{server.port})",
+                namespace=NAMESPACE,
+                policies=str(policies),
+                pids=pids,
+                commands={name: _cmdline(pid) for name, pid in pids.items()},
+                temp_dirs=[str(path) for path in cp.temp_dirs],
+            ).write(state_dir)
+
+        publish()
+        _phase("ready")
         while True:
-            time.sleep(1.0)
+            time.sleep(0.5)
             if not cp.running:
                 raise DemoError("kube-apiserver or etcd exited; see logs/")
-            if not server.running:
-                raise DemoError("bulkhead serve exited; see logs/bulkhead-serve.log")
+            if supervised.tend():
+                publish()
     except _Stop as stop:
         say(f"stopping on {stop}")
     except Exception as err:  # reported, then everything is stopped
@@ -303,7 +431,12 @@ def supervise(state_dir: pathlib.Path) -> int:
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, signal.SIG_IGN)
-        server.stop()
+        if server is not None:
+            server.stop()
+        if operator is not None:
+            operator.stop()
+        if projected is not None:
+            projected.__exit__()
         cp.stop()
         with contextlib.suppress(FileNotFoundError):
             (state_dir / READY).unlink()
@@ -378,20 +511,48 @@ def _launch_supervisor(state_dir: pathlib.Path) -> subprocess.Popen[bytes]:
     return supervisor
 
 
+def _duration(seconds: float) -> str:
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes}m{rest:02d}s" if minutes else f"{seconds:.1f}s"
+
+
+_PHASE_LOG: Final = re.compile(r" \(log: (\S+)\)$")
+
+
+def _progress(*, elapsed: float, in_phase: float, phase: str) -> str:
+    """A reminder that a slow phase is still under way, with its log's last line."""
+    found = _PHASE_LOG.search(phase)
+    where = ""
+    if found is not None:
+        last = controlplane.log_tail(pathlib.Path(found.group(1)), lines=1).strip()
+        where = f"; {found.group(1)}: {last[:120]}" if last else f"; log: {found.group(1)}"
+    return f"  ... [{_duration(elapsed)}] still at it ({_duration(in_phase)} in this phase){where}"
+
+
 def _wait_ready(
-    state_dir: pathlib.Path, supervisor: subprocess.Popen[bytes], *, timeout: float
+    state_dir: pathlib.Path,
+    supervisor: subprocess.Popen[bytes],
+    *,
+    timeout: float,
+    progress_every: float = PROGRESS_EVERY,
 ) -> Ready:
+    """Relay the supervisor's phases with the time spent, and a reminder while one is slow."""
     log = state_dir / SUPERVISOR_LOG
+    say(f"  supervisor log: {log}")
     seen = 0
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    started = time.monotonic()
+    phase, phase_started, noted = "starting the supervisor", started, started
+    while time.monotonic() - started < timeout:
         lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
         for line in lines[seen:]:
             if line.startswith("phase: ") and line != "phase: ready":
-                say(f"  ... {line.removeprefix('phase: ')}")
+                phase, phase_started = line.removeprefix("phase: "), time.monotonic()
+                noted = phase_started
+                say(f"  ... [{_duration(phase_started - started)}] {phase}")
         seen = len(lines)
         ready = Ready.read(state_dir)
         if ready is not None:
+            say(f"  ... [{_duration(time.monotonic() - started)}] ready")
             return ready
         if supervisor.poll() is not None:
             raise DemoError(
@@ -399,8 +560,64 @@ def _wait_ready(
                 f"{log}:\n{controlplane.log_tail(log)}\n"
                 f"More logs in {state_dir / 'logs'}"
             )
+        now = time.monotonic()
+        if now - noted >= progress_every:
+            say(_progress(elapsed=now - started, in_phase=now - phase_started, phase=phase))
+            noted = now
         time.sleep(0.2)
     raise DemoError(f"the demo was not ready after {timeout:.0f}s; see {log}")
+
+
+def _kubectl(
+    ready: Ready, *args: str, input_text: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The real kubectl with the demo's kubeconfig, from the repository root."""
+    return subprocess.run(
+        [ready.kubectl, f"--kubeconfig={ready.kubeconfig}", *args],
+        cwd=controlplane.REPO_ROOT,
+        input=input_text,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _output(result: subprocess.CompletedProcess[str]) -> str:
+    return (result.stdout + result.stderr).rstrip()
+
+
+def _show(result: subprocess.CompletedProcess[str], *args: str) -> None:
+    say(f"$ kubectl {' '.join(args)}")
+    say(_output(result))
+
+
+def _eventually(probe: Callable[[], object], *, timeout: float, interval: float = 0.2) -> bool:
+    """Whether ``probe()`` turns truthy within ``timeout`` seconds."""
+    try:
+        harness.wait_for(probe, timeout=timeout, interval=interval)
+    except AssertionError:
+        return False
+    return True
+
+
+def _policies_ready(ready: Ready, kind: str, *args: str) -> bool:
+    result = _kubectl(ready, "get", kind, *args, "-o", "json")
+    if result.returncode != 0:
+        return False
+    items = json.loads(result.stdout)["items"]
+    return bool(items) and all(
+        (harness.ready_condition(item) or {}).get("status") == "True" for item in items
+    )
+
+
+def _show_policies(ready: Ready) -> list[str]:
+    """``kubectl get ccp``, once the operator has marked every example policy READY."""
+    say(f"=== The example policies are objects: kubectl apply -f {EXAMPLES / 'policies'}/")
+    ok = _eventually(lambda: _policies_ready(ready, "ccp"), timeout=30)
+    _show(_kubectl(ready, "get", "ccp"), "get", "ccp")
+    say()
+    return [] if ok else ["UNEXPECTED: not every ClusterContainerPolicy is READY"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -422,26 +639,96 @@ def _apply_examples(ready: Ready) -> list[Verdict]:
     for directory, expected in (("good", True), ("bad", False)):
         for path in sorted((controlplane.REPO_ROOT / EXAMPLES / directory).glob("*.yaml")):
             relative = path.relative_to(controlplane.REPO_ROOT)
-            command = ["kubectl", "apply", "-n", ready.namespace, "-f", str(relative)]
-            result = subprocess.run(
-                [ready.kubectl, f"--kubeconfig={ready.kubeconfig}", *command[1:]],
-                cwd=controlplane.REPO_ROOT,
-                capture_output=True,
-                text=True,
-                timeout=60,
-                check=False,
-            )
+            result = _kubectl(ready, "apply", "-f", str(relative))
             admitted = result.returncode == 0
             label = "ADMITTED" if admitted else "DENIED"
             if admitted and "Warning:" in result.stderr:
                 label = "ADMITTED with warnings"
             say(f"=== {label}: {relative}")
-            say(f"$ {' '.join(command)}")
-            output = (result.stdout + result.stderr).rstrip()
-            say(output)
+            _show(result, "apply", "-f", str(relative))
             say()
-            verdicts.append(Verdict(relative, expected, admitted, output))
+            verdicts.append(Verdict(relative, expected, admitted, _output(result)))
     return verdicts
+
+
+#: What the last two steps submit: a one-off run of the admitted CronJob (dry run).
+PROBE: Final = ("create", "job", "report-now", "--from=cronjob/report", "--dry-run=server")
+#: The policy the demo applies last, which the admitted CronJob does not meet.
+NEW_POLICY_NAME: Final = "no-token-automount"
+NEW_POLICY: Final = {
+    "apiVersion": "bulkhead.dev/v1alpha1",
+    "kind": "ContainerPolicy",
+    "metadata": {"name": NEW_POLICY_NAME, "namespace": NAMESPACE},
+    "spec": {"action": "Deny", "rules": {"automountServiceAccountToken": False}},
+}
+ENFORCED_WITHIN: Final = 2.0
+
+
+def _fail_closed(state_dir: pathlib.Path, ready: Ready) -> list[str]:
+    """Stop the webhook as a user would; show the refusal; wait for the supervisor's restart."""
+    say("=== Fail-closed: while the webhook is down, nothing it judges is admitted")
+    pid_file = state_dir / f"{WEBHOOK}.pid"
+    pid = _read_pid(pid_file)
+    if pid is None or not _alive(pid) or _cmdline(pid) != ready.commands.get(WEBHOOK):
+        return [f"UNEXPECTED: {pid_file} names no running bulkhead serve"]
+    say(f"$ kill $(cat {pid_file})    # bulkhead serve, pid {pid}")
+    os.kill(pid, signal.SIGTERM)
+    if not _wait_gone([pid], 30.0):
+        return [f"UNEXPECTED: bulkhead serve (pid {pid}) did not stop on SIGTERM"]
+    down = _kubectl(ready, *PROBE)
+    _show(down, *PROBE)
+    problems = []
+    if down.returncode == 0 or "failed calling webhook" not in down.stderr:
+        problems.append("UNEXPECTED: a request was not refused while the webhook was down")
+    say(f"  ... the demo's supervisor restarts bulkhead serve {RESTART_DELAY:.0f}s after it exits")
+    stopped = time.monotonic()
+    results: list[subprocess.CompletedProcess[str]] = []
+
+    def admitted() -> bool:
+        if _read_pid(pid_file) in (None, pid):  # the supervisor has not published it yet
+            return False
+        results.append(_kubectl(ready, *PROBE))
+        return results[-1].returncode == 0
+
+    back = _eventually(admitted, timeout=120, interval=0.5)
+    if not back:
+        problems.append("UNEXPECTED: the webhook did not come back")
+        return problems
+    new_pid = _read_pid(pid_file)
+    say(f"  ... admitted again {_duration(time.monotonic() - stopped)} later "
+        f"(bulkhead serve pid {new_pid})")  # fmt: skip
+    _show(results[-1], *PROBE)
+    say()
+    return problems
+
+
+def _new_policy(ready: Ready) -> list[str]:
+    """Apply a policy with kubectl and time how soon the webhook enforces it."""
+    name = NEW_POLICY_NAME
+    say(f"=== A policy applied with kubectl is enforced within {ENFORCED_WITHIN:.0f} s")
+    text = yaml.safe_dump(NEW_POLICY, sort_keys=False)
+    say(f"$ kubectl apply -f - <<EOF\n{text.rstrip()}\nEOF")
+    applied = _kubectl(ready, "apply", "-f", "-", input_text=text)
+    say(_output(applied))
+    started = time.monotonic()
+    results: list[subprocess.CompletedProcess[str]] = []
+
+    def refused() -> bool:
+        results.append(_kubectl(ready, *PROBE))
+        return results[-1].returncode != 0 and name in results[-1].stderr
+
+    enforced = _eventually(refused, timeout=30, interval=0.05)
+    elapsed = time.monotonic() - started
+    _show(results[-1], *PROBE)
+    say(f"  ... refused {elapsed:.1f}s after kubectl apply returned")
+    _eventually(lambda: _policies_ready(ready, "cp"), timeout=30)
+    _show(_kubectl(ready, "get", "cp"), "get", "cp")
+    say()
+    if applied.returncode != 0 or not enforced:
+        return [f"UNEXPECTED: the policy {name} was not enforced"]
+    if elapsed >= ENFORCED_WITHIN:
+        return [f"UNEXPECTED: the policy {name} took {elapsed:.1f}s to be enforced"]
+    return []
 
 
 def _why(verdict: Verdict) -> str:
@@ -456,41 +743,43 @@ def _why(verdict: Verdict) -> str:
     return f"{headline.group(1)}: {headline.group(2)} ({', '.join(policies)})"
 
 
-def _report(state_dir: pathlib.Path, ready: Ready, verdicts: Sequence[Verdict]) -> bool:
-    surprises = [v for v in verdicts if v.admitted != v.expected_admitted]
-    stored = subprocess.run(
-        [ready.kubectl, f"--kubeconfig={ready.kubeconfig}", "get",
-         "deployments,cronjobs,pods", "-n", ready.namespace],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+def _report(
+    state_dir: pathlib.Path, ready: Ready, verdicts: Sequence[Verdict], problems: Sequence[str]
+) -> bool:
+    surprises = [
+        f"UNEXPECTED: {v.path} should have been {'admitted' if v.expected_admitted else 'denied'}"
+        for v in verdicts
+        if v.admitted != v.expected_admitted
+    ]
     say("=== Summary")
     width = max(len(str(v.path)) for v in verdicts) if verdicts else 0
     for v in verdicts:
         label = "ADMITTED" if v.admitted else "DENIED"
         say(f"{label:<9} {v.path!s:<{width}}  {_why(v)}".rstrip())
-    for v in surprises:
-        want = "admitted" if v.expected_admitted else "denied"
-        say(f"UNEXPECTED: {v.path} should have been {want}")
-    say(f"$ kubectl get deployments,cronjobs,pods -n {ready.namespace}")
-    say((stored.stdout + stored.stderr).rstrip())
+    for line in (*surprises, *problems):
+        say(line)
+    stored = ("get", "deployments,cronjobs,pods")
+    _show(_kubectl(ready, *stored), *stored)
     say()
-    say(f"The demo keeps running in the background (state and logs: {state_dir}):")
-    say(f"  kube-apiserver  {ready.apiserver}  (pid {ready.pids.get('kube-apiserver')})")
-    say(f"  etcd            (pid {ready.pids.get('etcd')})")
-    say(f"  bulkhead serve  {ready.webhook}  (pid {ready.pids.get('bulkhead serve')})")
-    say(f"  policies        {ready.policies} (reloaded when they change)")
+    say(f"The demo keeps running in the background (state, pid files and logs: {state_dir}):")
+    for name, pid in ready.pids.items():
+        say(f"  {LABELS[name]:<17} pid {pid:<7} ({name}.pid, logs/)")
+    say(f"  kube-apiserver at {ready.apiserver}; webhook at {ready.webhook}")
+    say(f"  the operator or the webhook is restarted {RESTART_DELAY:.0f}s after it exits")
     say("Use it:")
-    say(f"  export KUBECONFIG={ready.kubeconfig}")
-    say(f"  export PATH={ready.kubetools_dir}:$PATH   # kubectl 1.35 and helm 4")
-    say(f"  kubectl get deployments,cronjobs,pods -n {ready.namespace}")
-    say(f"  kubectl apply -n {ready.namespace} -f {EXAMPLES / 'bad' / 'privileged-pod.yaml'}")
+    say(f"  . {state_dir / ENV_FILE}    # KUBECONFIG; kubectl, helm and bulkhead on PATH")
+    say("  kubectl get ccp,cp")
+    say(f"  kubectl apply -f {EXAMPLES / 'bad' / 'privileged-pod.yaml'}")
+    say(f"  bulkhead check -f {EXAMPLES / 'bad'} --policy-file {EXAMPLES / 'policies'}")
+    say(f"  kill $(cat {state_dir / WEBHOOK}.pid)    # fail-closed until it is restarted")
     say("Stop it:")
     say("  make demo-stop")
-    return not surprises
+    return not surprises and not problems
 
 
 def start(state_dir: pathlib.Path, *, timeout: float) -> int:
-    say(f"Bulkhead demo: etcd + kube-apiserver {controlplane.KUBERNETES_VERSION} + bulkhead serve")
+    say(f"Bulkhead demo: etcd + kube-apiserver {controlplane.KUBERNETES_VERSION}, "
+        "the CRDs, bulkhead operator and bulkhead serve")  # fmt: skip
     with _locked(state_dir):
         if _stop_running(state_dir, quiet=True):
             say("  ... stopped the demo that was already running")
@@ -505,10 +794,13 @@ def start(state_dir: pathlib.Path, *, timeout: float) -> int:
         if supervisor.poll() is None:
             _stop_running(state_dir, quiet=True, only_pid=supervisor.pid)
         raise
-    say(f"  ... ready: apiserver {ready.apiserver}, webhook {ready.webhook}")
     say()
+    problems = _show_policies(ready)
     verdicts = _apply_examples(ready)
-    return 0 if _report(state_dir, ready, verdicts) else 1
+    problems += _fail_closed(state_dir, ready)
+    ready = Ready.read(state_dir) or ready  # the webhook's pid changed
+    problems += _new_policy(ready)
+    return 0 if _report(state_dir, ready, verdicts, problems) else 1
 
 
 def stop(state_dir: pathlib.Path) -> int:
@@ -529,12 +821,17 @@ def status(state_dir: pathlib.Path) -> int:
     ready = Ready.read(state_dir)
     if pid is None or not _alive(pid) or not _is_supervisor(pid, state_dir):
         say(f"No demo is running ({state_dir})")
+        with contextlib.suppress(FileNotFoundError):
+            failure = (state_dir / FAILED).read_text(encoding="utf-8").strip()
+            say(f"  it stopped because: {failure} (log: {state_dir / SUPERVISOR_LOG})")
         return 1
     if ready is None:
         say(f"The demo is starting (supervisor pid {pid}); log: {state_dir / SUPERVISOR_LOG}")
         return 0
     say(f"The demo is running: apiserver {ready.apiserver}, webhook {ready.webhook}")
-    say(f"  export KUBECONFIG={ready.kubeconfig}")
+    for name, running in ready.pids.items():
+        say(f"  {LABELS[name]:<17} pid {running}")
+    say(f"  . {state_dir / ENV_FILE}")
     return 0
 
 

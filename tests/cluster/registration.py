@@ -77,13 +77,18 @@ def url_client_config(url: str, *, ca_pem: bytes) -> dict[str, Any]:
 
 
 def service_client_config(
-    *, namespace: str, name: str, port: int, ca_pem: bytes, path: str = WEBHOOK_PATH
+    *, namespace: str, name: str, port: int, ca_pem: bytes | None, path: str = WEBHOOK_PATH
 ) -> dict[str, Any]:
-    """``clientConfig`` calling the webhook through a Service (TLS name ``<name>.<ns>.svc``)."""
-    return {
-        "service": {"namespace": namespace, "name": name, "path": path, "port": port},
-        "caBundle": base64.b64encode(ca_pem).decode(),
+    """``clientConfig`` calling the webhook through a Service (TLS name ``<name>.<ns>.svc``).
+
+    With ``ca_pem=None`` there is no caBundle yet: the operator injects it.
+    """
+    config: dict[str, Any] = {
+        "service": {"namespace": namespace, "name": name, "path": path, "port": port}
     }
+    if ca_pem is not None:
+        config["caBundle"] = base64.b64encode(ca_pem).decode()
+    return config
 
 
 def external_name_service(

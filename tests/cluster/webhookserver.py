@@ -49,9 +49,13 @@ def service_dns_names(*, service: str, namespace: str) -> tuple[str, ...]:
 
 @dataclasses.dataclass(frozen=True)
 class ServingPKI:
-    """A webhook serving CA (the caBundle) and a serving certificate, on disk."""
+    """A webhook serving CA (the caBundle) and a serving certificate, on disk.
 
-    ca: pki.CertificateAuthority
+    ``ca`` is ``None`` when someone else holds the CA (the operator issues the
+    files); then only the paths are known.
+    """
+
+    ca: pki.CertificateAuthority | None
     ca_path: pathlib.Path
     cert_path: pathlib.Path
     key_path: pathlib.Path
@@ -77,6 +81,8 @@ class ServingPKI:
     @property
     def ca_pem(self) -> bytes:
         """The CA certificate, as a webhook configuration's caBundle carries it."""
+        if self.ca is None:
+            return self.ca_path.read_bytes()
         return self.ca.cert_pem
 
 

@@ -5,15 +5,19 @@ applying ``manifests/rbac`` rendered for a test (its namespace, unique
 cluster-scoped names, the webhook configuration's name), kubeconfigs that
 authenticate as the ServiceAccounts with TokenRequest tokens (``kubectl
 create token``), so every test runs the operator and the policy cache with
-exactly the manifests' permissions, and ``OperatorProcess``: the real
-``bulkhead operator`` CLI as a child process.
+exactly the manifests' permissions, ``OperatorProcess``: the real
+``bulkhead operator`` CLI as a child process, and ``ProjectedSecret``: the
+operator's serving Secret delivered to ``bulkhead serve`` as files, the way
+kubelet mounts it.
 
-I/O: runs kubectl, writes kubeconfigs and logs in the directory it is given,
-starts processes in their own sessions and signals only those.
+I/O: runs kubectl, writes kubeconfigs, logs and Secret files in the
+directory it is given, starts processes in their own sessions and signals
+only those.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -21,7 +25,7 @@ import pathlib
 import secrets
 import signal
 import subprocess
-import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -30,9 +34,11 @@ from typing import Any, Self, TypeVar
 
 import yaml
 
-from tests.cluster import controlplane
+from tests.cluster import controlplane, webhookserver
 
 REPO = controlplane.REPO_ROOT
+#: The Secret the operator writes the serving certificate into (``--tls-secret``).
+TLS_SECRET = "bulkhead-webhook-tls"
 CRDS = REPO / "manifests" / "crds"
 RBAC = REPO / "manifests" / "rbac"
 GROUP_PATH = "/apis/bulkhead.dev/v1alpha1"
@@ -78,7 +84,7 @@ def install_crds(cp: controlplane.ControlPlane) -> None:
 def rbac_documents(
     *, namespace: str, suffix: str, webhook_configuration: str
 ) -> list[dict[str, Any]]:
-    """``manifests/rbac`` for one test: its namespace, unique cluster-scoped names."""
+    """``manifests/rbac`` in ``namespace``; cluster-scoped names get ``-suffix`` unless empty."""
     out: list[dict[str, Any]] = []
     for path in sorted(RBAC.glob("*.yaml")):
         for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
@@ -87,9 +93,9 @@ def rbac_documents(
             metadata = doc["metadata"]
             if "namespace" in metadata:
                 metadata["namespace"] = namespace
-            if doc["kind"] in ("ClusterRole", "ClusterRoleBinding"):
+            if suffix and doc["kind"] in ("ClusterRole", "ClusterRoleBinding"):
                 metadata["name"] = f"{metadata['name']}-{suffix}"
-            if doc["kind"] == "ClusterRoleBinding":
+            if suffix and doc["kind"] == "ClusterRoleBinding":
                 doc["roleRef"]["name"] = f"{doc['roleRef']['name']}-{suffix}"
             for subject in doc.get("subjects", []):
                 subject["namespace"] = namespace
@@ -106,10 +112,11 @@ def token_kubeconfig(
     namespace: str,
     service_account: str,
     directory: pathlib.Path,
+    duration: str = "2h",
 ) -> pathlib.Path:
     """A kubeconfig holding a TokenRequest token for ``namespace/service_account``."""
     token = cp.kubectl(
-        "create", "token", service_account, "-n", namespace, "--duration=2h"
+        "create", "token", service_account, "-n", namespace, f"--duration={duration}"
     ).stdout.strip()
     document = {
         "apiVersion": "v1",
@@ -131,7 +138,13 @@ def token_kubeconfig(
 
 
 class Install:
-    """CRDs and RBAC for one test, with a kubeconfig per ServiceAccount."""
+    """RBAC for one test (or the demo), with a kubeconfig per ServiceAccount.
+
+    Cluster-scoped names get a random suffix so tests sharing a control plane
+    never meet; ``unique_names=False`` keeps the manifests' names (the demo,
+    which has a control plane of its own). ``token_duration`` is how long the
+    ServiceAccount tokens last (``kubectl create token --duration``).
+    """
 
     def __init__(
         self,
@@ -140,10 +153,12 @@ class Install:
         namespace: str,
         directory: pathlib.Path,
         webhook_configuration: str | None = None,
+        unique_names: bool = True,
+        token_duration: str = "2h",  # noqa: S107 - a lifetime, not a secret
     ) -> None:
         self.cp = cp
         self.namespace = namespace
-        self.suffix = secrets.token_hex(3)
+        self.suffix = secrets.token_hex(3) if unique_names else ""
         self.webhook_configuration = webhook_configuration or f"bulkhead-test-{self.suffix}"
         self.directory = directory
         self._documents = rbac_documents(
@@ -152,11 +167,15 @@ class Install:
             webhook_configuration=self.webhook_configuration,
         )
         cp.apply(*self._documents)
-        self.operator_kubeconfig = token_kubeconfig(
-            cp, namespace=namespace, service_account="bulkhead-operator", directory=directory
-        )
-        self.webhook_kubeconfig = token_kubeconfig(
-            cp, namespace=namespace, service_account="bulkhead-webhook", directory=directory
+        self.operator_kubeconfig, self.webhook_kubeconfig = (
+            token_kubeconfig(
+                cp,
+                namespace=namespace,
+                service_account=account,
+                directory=directory,
+                duration=token_duration,
+            )
+            for account in ("bulkhead-operator", "bulkhead-webhook")
         )
 
     def remove(self) -> None:
@@ -252,10 +271,14 @@ class OperatorProcess:
         self.metrics_port = controlplane.free_port()
         self._proc: subprocess.Popen[bytes] | None = None
 
+    @property
+    def pid(self) -> int | None:
+        """The process id (and process-group id) while started."""
+        return self._proc.pid if self._proc is not None else None
+
     def argv(self) -> list[str]:
-        bulkhead = pathlib.Path(sys.executable).with_name("bulkhead")
         return [
-            str(bulkhead),
+            *webhookserver.bulkhead_command(),
             "operator",
             f"--kubeconfig={self.kubeconfig}",
             f"--namespace={self.namespace}",
@@ -322,3 +345,77 @@ class OperatorProcess:
             yield self
         finally:
             self.stop()
+
+
+class ProjectedSecret:
+    """A kubelet stand-in: the Secret's keys as files, swapped atomically on every change.
+
+    Like kubelet's AtomicWriter, every version goes into a fresh directory and
+    one symlink (``..data``) is replaced, so a reader never sees a new
+    certificate with an old key. A context manager: entering waits until the
+    Secret exists, then a thread follows its changes until exit.
+    """
+
+    def __init__(
+        self,
+        cp: controlplane.ControlPlane,
+        *,
+        namespace: str,
+        name: str = TLS_SECRET,
+        directory: pathlib.Path,
+        timeout: float = 15.0,
+    ) -> None:
+        self._cp = cp
+        self._path = f"/api/v1/namespaces/{namespace}/secrets/{name}"
+        self.directory = directory
+        self._timeout = timeout
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="projected-secret", daemon=True)
+        self._seen: dict[str, str] | None = None
+        self.versions = 0
+
+    def path(self, key: str) -> pathlib.Path:
+        return self.directory / "..data" / key
+
+    def serving(self) -> webhookserver.ServingPKI:
+        """The files ``bulkhead serve`` reads; the operator's CA signs the certificate."""
+        return webhookserver.ServingPKI(
+            ca=None,
+            ca_path=self.path("ca.crt"),
+            cert_path=self.path("tls.crt"),
+            key_path=self.path("tls.key"),
+            dns_names=(),
+        )
+
+    def sync(self) -> bool:
+        secret = get_json(self._cp, self._path)
+        if secret is None or secret.get("data") == self._seen:
+            return secret is not None
+        self.versions += 1
+        version = self.directory / f"..version-{self.versions}"
+        version.mkdir(mode=0o700)
+        for key, value in secret["data"].items():
+            (version / key).write_bytes(base64.b64decode(value))
+        link = self.directory / "..data.tmp"
+        with contextlib.suppress(FileNotFoundError):
+            link.unlink()
+        link.symlink_to(version.name)
+        os.replace(link, self.directory / "..data")
+        self._seen = secret["data"]
+        return True
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            with contextlib.suppress(OSError, AssertionError):
+                self.sync()
+
+    def __enter__(self) -> Self:
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        wait_for(self.sync, timeout=self._timeout, what=f"the Secret {self._path}")
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        if self._thread.ident is not None:
+            self._thread.join(timeout=5)

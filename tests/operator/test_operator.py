@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests import exposition
 from tests.operator import harness
 from tests.operator.conftest import OperatorFactory
 from webhook.operator import pki
@@ -177,11 +178,9 @@ def test_certificates_issued_and_ca_bundle_injected(
 
     text = operator.metrics()
     expiry = serving.certificate.not_after.timestamp()
-    assert (
-        f'bulkhead_certificate_expiry_timestamp_seconds{{certificate="serving"}} {expiry:.9e}'
-        in text
-    )
-    assert "bulkhead_ca_bundle_certificates 1.0" in text
+    name = "bulkhead_certificate_expiry_timestamp_seconds"
+    assert exposition.value(text, name, certificate="serving") == expiry
+    assert exposition.value(text, "bulkhead_ca_bundle_certificates") == 1
 
     # The operator never creates a webhook configuration it was not given.
     install.cp.kubectl("delete", "validatingwebhookconfiguration", install.webhook_configuration)

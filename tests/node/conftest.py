@@ -61,11 +61,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[node_.Node]:
-    """The session's test node; its timings and memory are printed at the end."""
+    """The session's test node; its timings and memory go to stderr and figures.txt."""
     log_dir = tmp_path_factory.mktemp("node-logs")
     with node_.Node(log_dir=log_dir) as started:
         yield started
-        sys.stderr.write(f"\nnode phases (s): {started.timings}\n")
+        figures = f"node phases (s): {started.timings}\n"
+        with (log_dir / "figures.txt").open("a", encoding="utf-8") as out:
+            out.write(figures)
+        sys.stderr.write("\n" + figures)
 
 
 @pytest.fixture(scope="session")
@@ -89,7 +92,10 @@ def release(node: node_.Node) -> Release:
         "--wait", "--timeout", "5m",
     )  # fmt: skip
     node.timings["helm install --wait"] = round(time.monotonic() - started, 1)
-    sys.stderr.write(f"\nnode memory with Bulkhead installed (MiB): {node.memory()}\n")
+    memory = f"node memory with Bulkhead installed (MiB): {node.memory()}\n"
+    with (node.log_dir / "figures.txt").open("a", encoding="utf-8") as figures:
+        figures.write(memory)
+    sys.stderr.write("\n" + memory)
     return Release(
         node=node,
         namespace=NAMESPACE,

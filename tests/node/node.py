@@ -125,6 +125,7 @@ class Node:
         self._sysctls: dict[str, str] = {}
         self._netns_before: set[str] = set()
         self._netns_made = False
+        self._netns_mount_made = False
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -220,6 +221,9 @@ class Node:
         if self._netns_made:
             _run(["ip", "netns", "delete", self.netns], check=False)
             self._netns_made = False
+        if self._netns_mount_made and not self._netns_names():
+            _run(["umount", "/run/netns"], check=False)
+            self._netns_mount_made = False
         self._remove_cgroups(problems)
         for name, value in self._sysctls.items():
             _run(["sysctl", "-qw", f"{name}={value}"], check=False)
@@ -299,6 +303,8 @@ class Node:
 
     def _make_netns(self) -> None:
         self._netns_before = set(self._netns_names())
+        # `ip netns add` mounts /run/netns on itself the first time; undone on stop.
+        self._netns_mount_made = not os.path.ismount("/run/netns")
         _run(["ip", "netns", "add", self.netns])
         self._netns_made = True
         _run(["ip", "-n", self.netns, "link", "set", "lo", "up"])

@@ -60,17 +60,6 @@ IMAGE_REPOSITORY: Final = "localhost/bulkhead"
 PAUSE_IMAGE: Final = "localhost/pause:bulkhead"
 #: Host-wide kernel settings the kubelet sets on start (restored on stop).
 KUBELET_SYSCTLS: Final = ("vm.overcommit_memory", "kernel.panic", "kernel.panic_on_oops")
-#: The node's components, in start order (stopped in reverse).
-COMPONENTS: Final = (
-    "etcd",
-    "kube-apiserver",
-    "kube-controller-manager",
-    "kube-scheduler",
-    "containerd",
-    "coredns",
-    "kubelet",
-    "kube-proxy",
-)
 
 
 class NodeError(RuntimeError):
@@ -776,8 +765,3 @@ oom_score = 0
             raw = (usage / "memory.usage_in_bytes").read_text(encoding="utf-8")
             figures["pods (cgroup, with page cache)"] = int(raw) // (1024 * 1024)
         return figures
-
-    @property
-    def running(self) -> bool:
-        """True while every process of the node is alive."""
-        return bool(self._processes) and all(p.poll() is None for p in self._processes.values())

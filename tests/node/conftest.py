@@ -63,12 +63,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[node_.Node]:
     """The session's test node; its timings and memory go to stderr and figures.txt."""
     log_dir = tmp_path_factory.mktemp("node-logs")
-    with node_.Node(log_dir=log_dir) as started:
+    started = node_.Node(log_dir=log_dir)
+    started.start()
+    try:
         yield started
         figures = f"node phases (s): {started.timings}\n"
         with (log_dir / "figures.txt").open("a", encoding="utf-8") as out:
             out.write(figures)
         sys.stderr.write("\n" + figures)
+    finally:
+        started.stop()
 
 
 @pytest.fixture(scope="session")

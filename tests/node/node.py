@@ -41,9 +41,8 @@ import subprocess
 import tarfile
 import tempfile
 import time
-import types
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final, Self
+from typing import Any, Final
 
 from tests.cluster import controlplane, pki
 from tests.operator import harness
@@ -87,7 +86,7 @@ def archive_digest(archive: pathlib.Path) -> str:
 
 
 class Node:
-    """One test node, as a context manager.
+    """One test node: :meth:`start`, then :meth:`stop` (also after a failed start).
 
     Attributes valid after :meth:`start`: ``netns``, ``workdir``,
     ``kubeconfig``, ``image_digest`` (the Bulkhead image as containerd knows
@@ -117,18 +116,6 @@ class Node:
         self._netns_mount_made = False
 
     # -- lifecycle ---------------------------------------------------------
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: types.TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def start(self) -> None:
         """Build or reuse everything, start the node and wait until it is Ready."""

@@ -127,7 +127,7 @@ def test_a_privileged_pod_is_denied_by_the_webhook_pods(release: conftest.Releas
     assert result.returncode != 0, result.stdout
     assert DENIED in result.stderr
     assert "bulkhead-baseline" in result.stderr
-    assert "[privileged] spec.containers[0].securityContext.privileged:" in result.stderr
+    assert "[pss/privileged] spec.containers[0].securityContext.privileged:" in result.stderr
 
 
 @pytest.fixture(scope="module")

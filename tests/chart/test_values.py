@@ -249,6 +249,7 @@ _TAGGED: Final = {"image": {"digest": "", "tag": "0.1.0"}}
 _TOLERATION: Final = [{"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}]
 
 #: Each leaf of values.yaml -> (another valid value, values it only matters with).
+_AUDIT_ON: Final = {"audit": {"enabled": True}}
 CHANGES: Final[dict[str, tuple[Any, dict[str, Any]]]] = {
     "image.repository": ("registry.example.com/platform/bulkhead", {}),
     "image.digest": ("sha256:" + "cd" * 32, {}),
@@ -295,6 +296,18 @@ CHANGES: Final[dict[str, tuple[Any, dict[str, Any]]]] = {
     "operator.nodeSelector": ({"kubernetes.io/os": "linux"}, {}),
     "operator.tolerations": (_TOLERATION, {}),
     "operator.priorityClassName": ("system-cluster-critical", {}),
+    "audit.enabled": (True, {}),
+    "audit.installReportCRDs": (False, _AUDIT_ON),
+    "audit.batchSeconds": (5, _AUDIT_ON),
+    "audit.resyncSeconds": (300, _AUDIT_ON),
+    "audit.maxResults": (100, _AUDIT_ON),
+    "audit.logLevel": ("debug", _AUDIT_ON),
+    "audit.healthPort": (8182, _AUDIT_ON),
+    "audit.resources.requests": ({"cpu": "100m", "memory": "128Mi"}, _AUDIT_ON),
+    "audit.resources.limits": ({"cpu": "1", "memory": "512Mi"}, _AUDIT_ON),
+    "audit.nodeSelector": ({"kubernetes.io/os": "linux"}, _AUDIT_ON),
+    "audit.tolerations": (_TOLERATION, _AUDIT_ON),
+    "audit.priorityClassName": ("system-cluster-critical", _AUDIT_ON),
     "policies.baseline": ("Warn", {}),
     "policies.restricted": ("Deny", {}),
     "policies.version": ("v1.30", {}),

@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup lint test unit bench clean
+.PHONY: setup lint test unit bench clean image test-node
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,19 @@ test: lint
 
 unit: setup
 	$(PY) -m pytest tests/unit tests/conformance -q
+
+# The image from Debian packages and the Dockerfile, as an OCI archive (cached
+# by content under $${BULKHEAD_CACHE:-~/.cache/bulkhead}/image; prints its path).
+# Needs root and the packages of tools/node/packages.sh.
+image:
+	bash tools/node/packages.sh
+	bash tools/image/build.sh
+
+# The node suite alone: the image under podman, a real one-node cluster,
+# `helm install` of the chart (root). `make test` runs it too.
+test-node: setup
+	bash tools/node/packages.sh
+	$(PY) -m pytest tests/node
 
 bench: setup
 	$(PY) benchmarks/decision.py

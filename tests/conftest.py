@@ -21,6 +21,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "cluster: needs the real control plane (etcd + kube-apiserver on loopback)",
     )
+    config.addinivalue_line(
+        "markers",
+        "node: needs the real test node (root; tests/node): image, kubelet, containerd",
+    )
 
 
 @pytest.fixture(scope="session")

@@ -287,6 +287,8 @@ CHANGES: Final[dict[str, tuple[Any, dict[str, Any]]]] = {
     "operator.logLevel": ("debug", {}),
     "operator.caLifetime": ("730d", {}),
     "operator.certLifetime": ("7d", {}),
+    "operator.rotationOverlap": ("10m", {}),
+    "operator.checkInterval": ("30s", {}),
     "operator.metricsPort": (9191, {}),
     "operator.healthPort": (8181, {}),
     "operator.resources.requests": ({"cpu": "100m", "memory": "128Mi"}, {}),

@@ -90,8 +90,14 @@ def log_tail(path: pathlib.Path, lines: int = _LOG_TAIL_LINES) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-def _run_cache_script(script: pathlib.Path, *, log: pathlib.Path, timeout: float) -> pathlib.Path:
-    """Run a build/install script that prints its bin directory last."""
+def run_script(
+    script: pathlib.Path, *, log: pathlib.Path, timeout: float, prints: bool = True
+) -> list[str]:
+    """Run a build or install script; the lines it printed (paths), stderr to ``log``.
+
+    ``prints``: the script must print at least one line (the cache scripts
+    print their bin directory or archive last).
+    """
     with log.open("a", encoding="utf-8") as stderr:
         result = subprocess.run(
             ["bash", str(script)],
@@ -103,11 +109,11 @@ def _run_cache_script(script: pathlib.Path, *, log: pathlib.Path, timeout: float
             check=False,
         )
     lines = result.stdout.strip().splitlines()
-    if result.returncode != 0 or not lines:
+    if result.returncode != 0 or (prints and not lines):
         raise ControlPlaneError(
             f"{script} exited {result.returncode}; log tail ({log}):\n{log_tail(log)}"
         )
-    return pathlib.Path(lines[-1])
+    return lines
 
 
 def die_with_parent() -> None:
@@ -254,12 +260,14 @@ class ControlPlane:
         else:
             self.log_dir = workdir / "logs"
             self.log_dir.mkdir()
-        self.bin_dir = _run_cache_script(
+        built = run_script(
             BUILD_SCRIPT, log=self.log_dir / "build.log", timeout=self._build_timeout
         )
-        self.kubetools_dir = _run_cache_script(
+        self.bin_dir = pathlib.Path(built[-1])
+        tools = run_script(
             KUBETOOLS_SCRIPT, log=self.log_dir / "kubetools.log", timeout=self._build_timeout
         )
+        self.kubetools_dir = pathlib.Path(tools[-1])
         self._write_pki(workdir / "pki")
         etcd_url = self._start_etcd()
         self._start_apiserver(workdir, etcd_url=etcd_url)

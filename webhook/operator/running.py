@@ -14,6 +14,11 @@
 * ``/metrics`` (Prometheus, ``metrics``) and kopf's liveness endpoint
   ``/healthz``, whose ``tls`` probe reports the last TLS pass.
 
+Identity: kopf names the running operator even when standalone; by default
+from ``getpass.getuser()``, which raises ``KeyError`` for a uid without a
+passwd entry (the image's 65532, by design). ``identity`` gives kopf the
+Pod's name (``HOSTNAME``) instead, so nothing depends on the user database.
+
 High availability: run one replica (the Deployment uses ``Recreate``).
 Every write is idempotent and guarded by ``resourceVersion``, so an
 accidental second replica during a rollout cannot corrupt anything; it only
@@ -31,6 +36,7 @@ from typing import Any, Final
 
 import kopf
 import kubernetes.client
+from kopf._core.engines import peering as kopf_peering
 
 from webhook import settingsources
 from webhook.operator import certificates, handlers, metrics, settings
@@ -63,6 +69,11 @@ def _login(
         private_key_path=configuration.key_file or None,
         default_namespace=namespace,
     )
+
+
+def identity(environ: Mapping[str, str]) -> kopf_peering.Identity:
+    """This operator's name for kopf: the Pod's name, never the login name."""
+    return kopf_peering.Identity(environ.get("HOSTNAME") or "bulkhead-operator")
 
 
 def _kopf_settings() -> kopf.OperatorSettings:
@@ -144,6 +155,7 @@ async def operate(
             settings=_kopf_settings(),
             clusterwide=True,
             standalone=True,
+            identity=identity(os.environ),
             liveness_endpoint=liveness,
             stop_flag=stop,
             ready_flag=ready,

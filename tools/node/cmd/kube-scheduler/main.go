@@ -1,0 +1,18 @@
+// Command kube-scheduler is the upstream Kubernetes scheduler, built from the
+// pinned k8s.io/kubernetes module for the Bulkhead test node; it runs the
+// upstream command unchanged.
+package main
+
+import (
+	"os"
+
+	"k8s.io/component-base/cli"
+	_ "k8s.io/component-base/logs/json/register"
+	_ "k8s.io/component-base/metrics/prometheus/clientgo"
+	_ "k8s.io/component-base/metrics/prometheus/version"
+	"k8s.io/kubernetes/cmd/kube-scheduler/app"
+)
+
+func main() {
+	os.Exit(cli.Run(app.NewSchedulerCommand()))
+}

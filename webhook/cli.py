@@ -247,6 +247,11 @@ def _serve_parser(commands: Any) -> None:
     serve.add_argument("--port", help="listen port (default 8443; 0 picks a free one)")
     serve.add_argument("--reload-interval", metavar="SECONDS", help="file poll period (1)")
     serve.add_argument("--shutdown-timeout", metavar="SECONDS", help="drain limit (25)")
+    serve.add_argument(
+        "--drain-grace",
+        metavar="SECONDS",
+        help="after SIGTERM, how long idle connections stay open for a last request (2)",
+    )
     serve.add_argument("--probe-port", help="plain-HTTP port of /healthz, /readyz, /metrics (8080)")
     serve.add_argument("--workers", metavar="N", help="worker processes (one per usable CPU)")
     serve.add_argument(

@@ -62,3 +62,41 @@ def test_sigterm_finishes_the_review_in_flight_and_stops_accepting(
     messages = [line.get("msg") for line in server.log_lines()]
     assert "shutting down" in messages
     assert messages[-1] == "stopped"
+
+
+def test_an_idle_keep_alive_connection_still_gets_its_next_review_after_sigterm(
+    material: Material, start_server: StartServer
+) -> None:
+    # The apiserver keeps using its keep-alive connections to a Pod that is
+    # shutting down; a review sent on one just after SIGTERM must be answered
+    # (with Connection: close), not cut by the server closing the idle connection.
+    server = start_server(
+        material, [*material.tls_args(), "--profile", "baseline", "--drain-grace", "5"]
+    )
+    first = json.dumps(reviews.pod_review(namespace="team")).encode()
+    second = reviews.pod_review(namespace="team", privileged=True)
+    second_body = json.dumps(second).encode()
+    context = server.context()
+    with (
+        socket.create_connection(("127.0.0.1", server.port), timeout=30) as raw,
+        context.wrap_socket(raw, server_hostname="127.0.0.1") as tls,
+    ):
+        tls.sendall(_head(len(first)) + first)
+        status, _ = _read_response(tls)
+        assert status == 200  # the connection is now idle, kept alive
+
+        server.terminate()
+        harness.poll(
+            lambda: harness.refuses_connections(server.port),
+            timeout=4,
+            what="the listener to close after SIGTERM",
+        )
+        tls.sendall(_head(len(second_body)) + second_body)
+        response = http.client.HTTPResponse(tls)
+        response.begin()
+        assert response.status == 200
+        assert response.getheader("Connection") == "close"
+        answer = json.loads(response.read())
+        assert answer["response"]["uid"] == second["request"]["uid"]
+        assert answer["response"]["allowed"] is False
+    assert server.wait() == 0

@@ -79,6 +79,7 @@ class Limits:
     header_timeout: float = 10.0
     body_timeout: float = 10.0
     idle_timeout: float = 120.0
+    drain_grace: float = 2.0
     write_timeout: float = 10.0
     max_connections: int = 1024
     max_header_bytes: int = 64 * 1024
@@ -198,10 +199,20 @@ class Front:
     # stopping ----------------------------------------------------------------
 
     def stop_accepting(self) -> None:
-        """Close the listeners and every idle connection; requests under way go on."""
+        """Close the listeners; idle connections get ``drain_grace`` before they are closed.
+
+        Closing a keep-alive connection races with a client that is sending a
+        request on it at that moment, and the apiserver does not retry a POST
+        that failed that way. During the grace every request is still answered
+        (with ``Connection: close``, so the client closes first); only what is
+        still idle (or handshaking) at its end is closed by the server.
+        """
         self.stopping = True
         for server in self._servers:
             server.close()
+        asyncio.get_running_loop().call_later(self.limits.drain_grace, self._close_idle)
+
+    def _close_idle(self) -> None:
         for connection in list(self.connections):
             if connection.evictable:
                 connection.close()

@@ -27,8 +27,9 @@ connections keep theirs, so nothing is dropped; a new context also starts
 with an empty session cache, so no session from before a client-CA change
 can be resumed); an unusable new pair is logged and the previous one stays.
 
-SIGTERM or SIGINT: stop accepting, close idle connections, read and answer
-the requests under way (``Connection: close``), stop the workers, exit 0;
+SIGTERM or SIGINT: stop accepting, answer every request still arriving on
+open connections (``Connection: close``) and close the connections still idle
+after ``drain_grace``, stop the workers, exit 0;
 whatever is still open after ``shutdown_timeout`` is cut. ``/readyz`` says
 503 from the moment shutdown starts.
 """
@@ -96,6 +97,7 @@ def limits(config: settings.Settings) -> front.Limits:
         header_timeout=config.header_timeout,
         body_timeout=config.body_timeout,
         idle_timeout=config.idle_timeout,
+        drain_grace=config.drain_grace,
         max_connections=config.max_connections,
         max_body_bytes=settings.MAX_BODY_BYTES,
         body_budget_bytes=config.body_budget_mib * MIB,

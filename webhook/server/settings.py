@@ -23,6 +23,7 @@ flag                         environment                         default
 --port                       BULKHEAD_PORT                       8443
 --reload-interval            BULKHEAD_RELOAD_INTERVAL            1.0 s
 --shutdown-timeout           BULKHEAD_SHUTDOWN_TIMEOUT           25 s
+--drain-grace                BULKHEAD_DRAIN_GRACE                2.0 s
 --probe-port                 BULKHEAD_PROBE_PORT                 8080
 --workers                    BULKHEAD_WORKERS                    CPUs usable
 --worker-memory-mib          BULKHEAD_WORKER_MEMORY_MIB          176
@@ -86,6 +87,7 @@ class Settings:
     port: int = 8443
     reload_interval: float = 1.0
     shutdown_timeout: float = 25.0
+    drain_grace: float = 2.0
     probe_port: int = 8080
     workers: int = 1
     worker_memory_mib: int = 176
@@ -208,6 +210,7 @@ def resolve(flags: Mapping[str, object], environ: Mapping[str, str]) -> Settings
         shutdown_timeout=settingsources.pick(
             "shutdown_timeout", flags, environ, _positive_float, 25.0
         ),
+        drain_grace=settingsources.pick("drain_grace", flags, environ, _positive_float, 2.0),
         probe_port=settingsources.pick("probe_port", flags, environ, settingsources.port, 8080),
         workers=settingsources.pick("workers", flags, environ, _positive_int, usable_cpus()),
         worker_memory_mib=settingsources.pick(

@@ -10,7 +10,8 @@
   operator needs no cluster-wide read of CRDs or Namespaces); handler logs
   are not posted as Events (the handlers post their own on transitions);
 * ``certificates.run``: the CA, serving certificate and caBundle loop,
-  started and stopped by kopf's startup and cleanup activities;
+  started and stopped by kopf's startup and cleanup activities (not with
+  ``--certificates external``, where cert-manager issues them);
 * ``/metrics`` (Prometheus, ``metrics``) and kopf's liveness endpoint
   ``/healthz``, whose ``tls`` probe reports the last TLS pass.
 
@@ -111,9 +112,10 @@ def build_registry(
             await task
 
     kopf.on.login(id="credentials", registry=registry)(login)
-    kopf.on.probe(id="tls", registry=registry)(tls)
-    kopf.on.startup(id="tls-start", registry=registry)(start_tls)
-    kopf.on.cleanup(id="tls-stop", registry=registry)(stop_tls)
+    if config.certificates == "operator":
+        kopf.on.probe(id="tls", registry=registry)(tls)
+        kopf.on.startup(id="tls-start", registry=registry)(start_tls)
+        kopf.on.cleanup(id="tls-stop", registry=registry)(stop_tls)
     handlers.register(registry, latest_minor=config.pss_latest_minor)
     return registry
 

@@ -116,7 +116,11 @@ affinity:
 {{- $selector := dict "matchLabels" (include "bulkhead.selectorLabels" (dict "root" $.root "component" $.component) | fromYaml) }}
 topologySpreadConstraints:
 {{- range . }}
-  - {{- toYaml (merge (deepCopy .) (dict "labelSelector" $selector)) | nindent 4 }}
+{{- $constraint := deepCopy . }}
+{{- if not (hasKey $constraint "labelSelector") }}
+{{- $_ := set $constraint "labelSelector" $selector }}
+{{- end }}
+  - {{- toYaml $constraint | nindent 4 }}
 {{- end }}
 {{- end }}
 {{- end -}}

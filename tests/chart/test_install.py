@@ -13,7 +13,7 @@ run on loopback, with the chart's own arguments, see ``installing``):
 * kubectl-applied Pods and Deployments are judged by the chart's policies
   (baseline Deny, restricted Warn), the exempt namespace is not judged, and
   the ``helm test`` script, run as the hook's ServiceAccount with its RBAC,
-  passes;
+  passes; both processes log JSON lines of one shape and never the key;
 * ``helm upgrade`` (restricted -> Deny) keeps the caBundle and keeps
   enforcing, now the stricter policy too;
 * ``helm uninstall`` leaves no ValidatingWebhookConfiguration, an operator
@@ -133,6 +133,25 @@ def installed(
         control_plane.helm("uninstall", installing.RELEASE, "--namespace", NS, check=False)
 
 
+def _json_lines(path: pathlib.Path, *, secret: str) -> list[dict[str, Any]]:
+    """Every line of a process's log, each one JSON object with the common keys."""
+    text = path.read_text(encoding="utf-8")
+    assert text.strip(), f"{path.name} is empty"
+    body = "".join(secret.splitlines()[1:-1])
+    assert "PRIVATE KEY" not in text, f"{path.name} leaks the key"
+    assert body[:40] not in text, f"{path.name} leaks the key"
+    lines = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        try:
+            line = json.loads(raw)
+        except json.JSONDecodeError:
+            raise AssertionError(f"{path.name}:{number} is not JSON: {raw!r}") from None
+        assert isinstance(line, dict), f"{path.name}:{number}: {raw!r}"
+        assert {"time", "level", "logger", "msg"} <= line.keys(), f"{path.name}:{number}: {raw!r}"
+        lines.append(line)
+    return lines
+
+
 def _apply_pod(
     cp: controlplane.ControlPlane, namespace: str, name: str, spec: dict[str, Any]
 ) -> Any:
@@ -198,6 +217,17 @@ def test_install_enforce_upgrade_uninstall(
             timeout=60,
             what=f"{name} Ready (status written by the operator)",
         )  # fmt: skip
+
+    # Both processes log JSON lines of one shape, and no key material.
+    key = (installed.directory / "tls" / "tls.key").read_bytes().decode()
+    operator_lines = _json_lines(installed.directory / "operator.log", secret=key)
+    webhook_lines = _json_lines(installed.directory / "webhook.log", secret=key)
+    assert any(
+        line["logger"] == "bulkhead.operator.policies"
+        and "bulkhead-baseline is Ready" in line["msg"]
+        for line in operator_lines
+    ), operator_lines
+    assert any(line["logger"].startswith("bulkhead.") for line in webhook_lines)
 
     with cp.namespace() as ns:
         registration.wait_for_refusal(cp, namespace=ns, expected=DENIED, timeout=60)

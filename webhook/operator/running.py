@@ -33,7 +33,7 @@ from typing import Any, Final
 import kopf
 import kubernetes.client
 
-from webhook import settingsources
+from webhook import jsonlogs, settingsources
 from webhook.operator import certificates, handlers, metrics, settings
 from webhook.policy import cache
 
@@ -156,13 +156,10 @@ async def operate(
 
 
 def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    """JSON lines on stderr for every logger (kopf's and the clients' too), as the webhook logs."""
+    jsonlogs.configure(level, name="")
     # kopf is chatty at INFO about every handler it runs.
-    logging.getLogger("kopf").setLevel(max(logging.WARNING, getattr(logging, level.upper())))
+    logging.getLogger("kopf").setLevel(max(logging.WARNING, jsonlogs.LEVELS[level]))
 
 
 def main(flags: Mapping[str, object], environ: Mapping[str, str]) -> int:

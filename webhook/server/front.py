@@ -43,10 +43,10 @@ import ssl
 import typing
 from typing import Final
 
+from webhook import jsonlogs
 from webhook.admission import review
-from webhook.server import logs
 
-_LOG: Final = logs.logger("front")
+_LOG: Final = jsonlogs.logger("front")
 #: How long a relay keeps trying to reach the worker (a respawning worker comes back).
 _CONNECT_PATIENCE: Final = 10.0
 _CONNECT_RETRY: Final = 0.05
@@ -231,7 +231,9 @@ class _Relay(asyncio.Protocol):
                 break
             except OSError as err:
                 if self._done or self._front.stopping or self._loop.time() > deadline:
-                    _LOG.warning("the worker cannot be reached", extra=logs.fields(error=str(err)))
+                    _LOG.warning(
+                        "the worker cannot be reached", extra=jsonlogs.fields(error=str(err))
+                    )
                     self.abort()
                     return
                 await asyncio.sleep(_CONNECT_RETRY)

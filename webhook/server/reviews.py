@@ -32,9 +32,9 @@ import time
 from collections.abc import Mapping
 from typing import Any, Final
 
-from webhook import admission
+from webhook import admission, jsonlogs
 from webhook.admission import review
-from webhook.server import decoding, logs, runtime, settings
+from webhook.server import decoding, runtime, settings
 
 #: An HTTP answer: status line, headers, body.
 Answer = tuple[str, list[tuple[str, str]], bytes]
@@ -79,7 +79,7 @@ def refuse(
     rt.metrics.rejected.labels(str(status)).inc()
     rt.log.warning(
         "request refused",
-        extra=logs.fields(code=status, uid=uid, reason=message, path=environ.get("PATH_INFO")),
+        extra=jsonlogs.fields(code=status, uid=uid, reason=message, path=environ.get("PATH_INFO")),
     )
     refusal = review.response(uid, allowed=False, code=status, message=message)
     return _json(status, refusal, *headers)
@@ -119,7 +119,7 @@ def _decide(rt: runtime.Runtime, request: admission.Request) -> admission.Decisi
     except Exception as err:
         rt.log.error(
             "decision failed",
-            extra=logs.fields(uid=request.uid, kind=request.kind, exception=type(err).__name__),
+            extra=jsonlogs.fields(uid=request.uid, kind=request.kind, exception=type(err).__name__),
         )
         return admission.Decision(
             allowed=False,
@@ -169,5 +169,5 @@ def answer(rt: runtime.Runtime, environ: Mapping[str, Any], *, judge: bool) -> A
     try:
         return _review(rt, environ, judge=judge)
     except Exception as err:
-        rt.log.error("unexpected error", extra=logs.fields(exception=type(err).__name__))
+        rt.log.error("unexpected error", extra=jsonlogs.fields(exception=type(err).__name__))
         return refuse(rt, environ, 500, "internal error")

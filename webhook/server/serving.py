@@ -37,10 +37,10 @@ import typing
 from collections.abc import Callable, Coroutine
 from typing import Any, Final
 
-from webhook import policyfiles
-from webhook.server import front, logs, settings, tls, worker
+from webhook import jsonlogs, policyfiles
+from webhook.server import front, settings, tls, worker
 
-_LOG: Final = logs.logger("serve")
+_LOG: Final = jsonlogs.logger("serve")
 _STARTUP_TIMEOUT: Final = 60.0
 #: Bytes one request may send before the front answers 413 itself (body limit + headers).
 MAX_REQUEST_BYTES: Final = settings.MAX_BODY_BYTES + 256 * 1024
@@ -189,13 +189,13 @@ async def _reload_certificates(config: settings.Settings, relay: front.Front, se
         except tls.TlsError as err:
             _LOG.warning(
                 "certificate reload failed; the previous certificate stays in use",
-                extra=logs.fields(error=str(err)),
+                extra=jsonlogs.fields(error=str(err)),
             )
             continue
         relay.use(context)
         _LOG.info(
             "certificate reloaded",
-            extra=logs.fields(subject=facts.subject, notAfter=facts.not_after.isoformat()),
+            extra=jsonlogs.fields(subject=facts.subject, notAfter=facts.not_after.isoformat()),
         )
 
 
@@ -234,11 +234,13 @@ async def _run(
     host, port = listener.getsockname()[:2]
     _LOG.info(
         "serving",
-        extra=logs.fields(address=host, port=port, clientCertificates=bool(config.client_ca_file)),
+        extra=jsonlogs.fields(
+            address=host, port=port, clientCertificates=bool(config.client_ca_file)
+        ),
     )
     await stop.wait()
     why = reason[0] if reason else "stop"
-    _LOG.info("shutting down", extra=logs.fields(reason=why, open=len(relay.relays)))
+    _LOG.info("shutting down", extra=jsonlogs.fields(reason=why, open=len(relay.relays)))
     relay.stop_accepting()
     relay.close_idle()
     reloader.cancel()
@@ -259,7 +261,7 @@ async def _run(
         await exited
     worker_code = process.poll()
     crashed = why == "worker server exited"
-    _LOG.info("stopped", extra=logs.fields(workerStatus=worker_code))
+    _LOG.info("stopped", extra=jsonlogs.fields(workerStatus=worker_code))
     return EXIT_FAILED if crashed else EXIT_OK
 
 
@@ -293,7 +295,7 @@ def _check_cluster_credentials(config: settings.Settings) -> None:
 
 def serve(config: settings.Settings) -> int:
     """Run until SIGTERM/SIGINT; the exit status (0: clean shutdown)."""
-    logs.configure(config.log_level)
+    jsonlogs.configure(config.log_level)
     seen = tls.fingerprint(_tls_files(config))
     try:
         context = _context(config)

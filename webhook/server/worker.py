@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Final
 
 import flask
 
-from webhook.server import app, logs, settings, sources, state
+from webhook import jsonlogs
+from webhook.server import app, settings, sources, state
 
 if TYPE_CHECKING:
     from webhook.policy import cache
@@ -68,7 +69,7 @@ def build(config: settings.Settings) -> tuple[flask.Flask, sources.Watcher]:
 def application() -> flask.Flask:
     """granian's factory: the worker's app, its watcher already running."""
     config = settings.Settings.from_json(os.environ[SETTINGS_ENV])
-    logs.configure(config.log_level)
+    jsonlogs.configure(config.log_level)
     built, watcher = build(config)
     watcher.start()
     return built

@@ -222,11 +222,11 @@ cluster CA and the namespace, exactly where client libraries look.
 {{- if eq (int $v.operator.metricsPort) (int $v.operator.healthPort) -}}
 {{- fail (printf "operator.metricsPort and operator.healthPort are both %d: give them different ports." (int $v.operator.metricsPort)) -}}
 {{- end -}}
+{{- if has .Release.Namespace (list "default" "kube-system" "kube-public" "kube-node-lease") -}}
+{{- fail (printf "install Bulkhead into a namespace of its own, not %q (helm install/template -n bulkhead-system): the release namespace is exempt from the webhook." .Release.Namespace) -}}
+{{- end -}}
 {{- if has $v.test.namespace (fromJsonArray (include "bulkhead.exemptNamespaces" .)) -}}
 {{- fail (printf "test.namespace %q is exempt from the webhook (kube-system, the release namespace and webhook.excludeNamespaces are), so helm test could never see a verdict there." $v.test.namespace) -}}
-{{- end -}}
-{{- if has .Release.Namespace (list "default" "kube-system" "kube-public" "kube-node-lease") -}}
-{{- fail (printf "install Bulkhead into a namespace of its own (e.g. bulkhead-system), not %q: the release namespace is exempt from the webhook." .Release.Namespace) -}}
 {{- end -}}
 {{- if and $v.serviceMonitor.enabled (not (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1/ServiceMonitor")) -}}
 {{- fail "serviceMonitor.enabled needs the Prometheus Operator's CRDs (monitoring.coreos.com/v1 ServiceMonitor); with helm template pass --api-versions monitoring.coreos.com/v1/ServiceMonitor." -}}

@@ -38,12 +38,6 @@ pytestmark = pytest.mark.cluster
 
 NS: Final = rendering.NAMESPACE
 CRDS: Final = rendering.CHART / "crds"
-#: Kinds of other projects the chart can render: (group, version, kind, plural, scope).
-STAND_INS: Final = (
-    ("cert-manager.io", "v1", "Certificate", "certificates", "Namespaced"),
-    ("cert-manager.io", "v1", "Issuer", "issuers", "Namespaced"),
-    ("monitoring.coreos.com", "v1", "ServiceMonitor", "servicemonitors", "Namespaced"),
-)
 #: Value combinations the dry run checks: (id, values, helm template extras).
 COMBINATIONS: Final[list[tuple[str, dict[str, Any], Sequence[str]]]] = [
     ("defaults", {}, ()),
@@ -135,36 +129,6 @@ COMBINATIONS: Final[list[tuple[str, dict[str, Any], Sequence[str]]]] = [
 ]
 
 
-def _stand_in(group: str, version: str, kind: str, plural: str, scope: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"{plural}.{group}"},
-        "spec": {
-            "group": group,
-            "scope": scope,
-            "names": {"kind": kind, "plural": plural, "singular": kind.lower()},
-            "versions": [
-                {
-                    "name": version,
-                    "served": True,
-                    "storage": True,
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "x-kubernetes-preserve-unknown-fields": True,
-                        }
-                    },
-                }
-            ],
-        },
-    }
-
-
-def _wait_established(cp: controlplane.ControlPlane, *names: str) -> None:
-    cp.kubectl("wait", "--for=condition=Established", "--timeout=60s", *(f"crd/{n}" for n in names))
-
-
 @pytest.fixture(scope="module")
 def served(control_plane: controlplane.ControlPlane) -> Iterator[controlplane.ControlPlane]:
     """The control plane with the chart's CRDs, the stand-ins and the release namespace."""
@@ -172,22 +136,9 @@ def served(control_plane: controlplane.ControlPlane) -> Iterator[controlplane.Co
     if NS not in cp.kubectl("get", "namespaces", "-o", "name").stdout:
         cp.create_namespace(NS)
     cp.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(CRDS))
-    stand_ins = [_stand_in(*spec) for spec in STAND_INS]
-    cp.kubectl(
-        "apply",
-        "--server-side",
-        "-f",
-        "-",
-        input_text=json.dumps({"apiVersion": "v1", "kind": "List", "items": stand_ins}),
-    )
-    _wait_established(
-        cp,
-        *(p.name.removesuffix(".yaml") for p in sorted(CRDS.glob("*.yaml"))),
-        *(crd["metadata"]["name"] for crd in stand_ins),
-    )
-    yield cp
-    for crd in stand_ins:
-        cp.kubectl("delete", "crd", crd["metadata"]["name"], "--ignore-not-found", "--wait=false")
+    installing.wait_established(cp, *(p.name.removesuffix(".yaml") for p in CRDS.glob("*.yaml")))
+    with installing.stand_in_crds(cp):
+        yield cp
 
 
 @pytest.mark.parametrize(
@@ -291,7 +242,7 @@ def test_crds_upgrade_with_the_documented_step(
         # The documented step: apply the chart's CRDs, then upgrade. helm owns the fields
         # it installed (server-side apply), so taking them over needs --force-conflicts.
         cp.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(CRDS))
-        _wait_established(cp, _CCP)
+        installing.wait_established(cp, _CCP)
         upgraded = cp.helm("upgrade", installing.RELEASE, str(rendering.CHART), *release)
         assert "STATUS: deployed" in upgraded.stdout, upgraded.stderr
         assert _served_schema(cp) == _file_schema(CRDS)

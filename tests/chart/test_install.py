@@ -19,6 +19,9 @@ run on loopback, with the chart's own arguments, see ``installing``):
 * ``helm uninstall`` leaves no ValidatingWebhookConfiguration, an operator
   with full rights running on does not recreate one, and Pods are admitted
   with the webhook stopped;
+* with ``certManager.enabled`` (cert-manager's kinds served by stand-in
+  CRDs), the Certificate and the cainjector annotation are stored and the
+  operator keeps policy status but writes no Secret and no caBundle;
 * ``manifests/install.yaml`` applies cleanly to a fresh apiserver with the
   documented commands and deletes cleanly.
 
@@ -33,6 +36,7 @@ import pathlib
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from typing import Any, Final
 
@@ -338,3 +342,46 @@ def test_install_yaml_applies_to_a_fresh_cluster_and_deletes(tmp_path: pathlib.P
             cp.kubectl("get", "validatingwebhookconfigurations", "-o", "json").stdout
         )
         assert listed["items"] == []
+
+
+def test_cert_manager_mode_leaves_certificates_to_cert_manager(
+    control_plane: controlplane.ControlPlane, installed: Installed
+) -> None:
+    """certManager.enabled: the chart stores the Certificate; the operator only keeps status."""
+    cp = control_plane
+    # An earlier release's operator Secrets outlive it (on purpose): start without them.
+    cp.kubectl("delete", "secret", "bulkhead-webhook-ca", installing.TLS_SECRET, "-n", NS,
+               "--ignore-not-found")  # fmt: skip
+    with installing.stand_in_crds(cp):
+        values = installing.loopback_values(installed.port, certManager={"enabled": True})
+        result = installed.release.install(values)
+        assert "STATUS: deployed" in result.stdout, result.stdout + result.stderr
+        docs = installed.release.manifest()
+        cp.kubectl("get", "certificate", "bulkhead-webhook", "-n", NS)
+        configuration = json.loads(
+            cp.kubectl("get", "validatingwebhookconfiguration", "bulkhead", "-o", "json").stdout
+        )
+        assert configuration["metadata"]["annotations"]["cert-manager.io/inject-ca-from"] == (
+            f"{NS}/bulkhead-webhook"
+        )
+        installed.start_operator(docs)
+        assert installed.operator is not None
+        for name in ("bulkhead-baseline", "bulkhead-restricted"):
+            _wait(
+                lambda name=name: (harness.ready_condition(
+                    harness.get_json(cp, harness.policy_path("ClusterContainerPolicy", name))
+                ) or {}).get("status") == "True",
+                timeout=60,
+                what=f"{name} Ready (status written by the operator)",
+            )  # fmt: skip
+        # The operator runs no TLS loop: its liveness report has no TLS probe, and
+        # (policy status written, so it is well past start-up) it wrote no Secret and
+        # no caBundle: those are cert-manager's.
+        url = f"http://127.0.0.1:{installed.operator.health_port}/healthz"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            assert "tls" not in json.loads(response.read()), "a TLS loop runs"
+        assert installing.secret_data(cp, "bulkhead-webhook-ca") is None
+        assert installing.secret_data(cp, installing.TLS_SECRET) is None
+        assert installing.ca_bundle(cp) is None
+        installed.stop()
+        assert installed.release.uninstall().returncode == 0

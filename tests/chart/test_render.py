@@ -326,6 +326,13 @@ def test_spread_constraints_select_the_components_own_pods() -> None:
     assert webhook["topologySpreadConstraints"][1]["labelSelector"] == own
 
 
+def _webhook_affinity(affinity: Mapping[str, Any]) -> dict[str, Any]:
+    docs = rendering.render({"webhook": {"affinity": affinity}})
+    spec = rendering.pod_spec(rendering.find(docs, "Deployment", "bulkhead-webhook"))
+    rendered: dict[str, Any] = spec["affinity"]
+    return rendered
+
+
 def test_affinity_keeps_the_anti_affinity_unless_it_brings_its_own() -> None:
     node = {
         "requiredDuringSchedulingIgnoredDuringExecution": {
@@ -334,24 +341,11 @@ def test_affinity_keeps_the_anti_affinity_unless_it_brings_its_own() -> None:
             ]
         }
     }
-    spec = rendering.pod_spec(
-        rendering.find(
-            rendering.render({"webhook": {"affinity": {"nodeAffinity": node}}}),
-            "Deployment",
-            "bulkhead-webhook",
-        )
-    )
-    assert spec["affinity"]["nodeAffinity"] == node
-    assert "preferredDuringSchedulingIgnoredDuringExecution" in spec["affinity"]["podAntiAffinity"]
+    affinity = _webhook_affinity({"nodeAffinity": node})
+    assert affinity["nodeAffinity"] == node
+    assert "preferredDuringSchedulingIgnoredDuringExecution" in affinity["podAntiAffinity"]
     mine = {"requiredDuringSchedulingIgnoredDuringExecution": [{"topologyKey": "zone"}]}
-    spec = rendering.pod_spec(
-        rendering.find(
-            rendering.render({"webhook": {"affinity": {"podAntiAffinity": mine}}}),
-            "Deployment",
-            "bulkhead-webhook",
-        )
-    )
-    assert spec["affinity"]["podAntiAffinity"] == mine
+    assert _webhook_affinity({"podAntiAffinity": mine})["podAntiAffinity"] == mine
 
 
 def test_webhook_selectors_narrow_but_never_lift_the_exemptions() -> None:

@@ -1,10 +1,15 @@
-"""The ``bulkhead`` command: ``check``, ``serve``, ``operator`` and ``version``.
+"""The ``bulkhead`` command: check, test, serve, operator, completion and version.
 
 ``bulkhead check -f FILE|DIR|-`` judges manifests offline with the same
-policies, decision step and messages as the webhook. Exit status: 0 when
-every object passes (warnings included), 1 when any object is denied, 2 when
-the input or a policy cannot be used (the message names the file and
-document at fault).
+policies, decision step and messages as the webhook, and prints them as
+text, JSON, YAML, SARIF or JUnit (``webhook.reports``). Exit status: 0 when
+every object passes (warnings included unless ``--fail-on warn``), 1 when
+any object fails, 2 when the input or a policy cannot be used (the message
+names the file and document at fault) or holds no object to judge.
+
+``bulkhead test DIR`` runs policy test suites (``webhook.suites``) with the
+same judging; ``bulkhead completion SHELL`` prints a completion script
+(``webhook.shellcompletion``).
 
 ``bulkhead serve`` runs the admission webhook (see ``webhook.server``); its
 flags only fill ``webhook.server.resolve``, which also reads ``BULKHEAD_*``.
@@ -19,7 +24,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import importlib
-import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -33,8 +37,11 @@ from webhook import (
     policy,
     policyfiles,
     profiles,
-    server,
+    reports,
     settingsources,
+    shellcompletion,
+    suites,
+    verdicts,
 )
 from webhook.rules import podview
 
@@ -51,12 +58,14 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="bulkhead", description="Keep insecure containers out of a Kubernetes cluster."
     )
+    parser.add_argument("--version", action="version", version=f"bulkhead {webhook.__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser(
         "check",
         help="judge manifests offline",
         description="Judge Kubernetes manifests against Bulkhead policies or a built-in "
-        "Pod Security Standard. Exit 0: all pass; 1: something is denied; 2: unusable input.",
+        "Pod Security Standard. Exit 0: all pass; 1: something is denied (or warned, with "
+        "--fail-on warn); 2: unusable input, or no object to judge.",
     )
     check.add_argument(
         "-f",
@@ -81,19 +90,28 @@ def _parser() -> argparse.ArgumentParser:
         help="enforce a built-in Pod Security Standard as a Deny policy, "
         "e.g. restricted or baseline:v1.30 (repeatable)",
     )
-    check.add_argument(
-        "--pss-latest",
-        default=f"v1.{profiles.DEFAULT_LATEST_MINOR}",
-        metavar="v1.N",
-        help="the policy version 'latest' means (default: %(default)s)",
-    )
+    _pss_latest_argument(check)
     check.add_argument(
         "-n",
         "--namespace",
         default="default",
         help="namespace for objects that name none (default: %(default)s)",
     )
-    check.add_argument("-o", "--output", choices=("text", "json"), default="text")
+    check.add_argument(
+        "-o",
+        "--output",
+        choices=reports.FORMATS,
+        default="text",
+        help="report format (default: %(default)s); sarif and junit are for CI",
+    )
+    check.add_argument(
+        "--fail-on",
+        choices=verdicts.FAIL_ON,
+        default="deny",
+        help="exit 1 when an object is denied (deny, the default) or also when a Warn "
+        "policy reports it (warn)",
+    )
+    _test_parser(commands)
     _serve_parser(commands)
     operator.add_arguments(
         commands.add_parser(
@@ -104,7 +122,43 @@ def _parser() -> argparse.ArgumentParser:
         )
     )
     commands.add_parser("version", help="print the version")
+    completion = commands.add_parser(
+        "completion",
+        help="print a shell completion script",
+        description="Print the completion script for bash, zsh or fish; see docs/cli.md.",
+    )
+    completion.add_argument("shell", choices=shellcompletion.SHELLS)
     return parser
+
+
+def _pss_latest_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--pss-latest",
+        default=f"v1.{profiles.DEFAULT_LATEST_MINOR}",
+        metavar="v1.N",
+        help="the policy version 'latest' means (default: %(default)s)",
+    )
+
+
+def _test_parser(commands: Any) -> None:
+    test = commands.add_parser(
+        "test",
+        help="run policy test suites (bulkhead-test.yaml)",
+        description="Run every bulkhead-test.yaml under the given paths: judge its resources "
+        "with its policies and compare each expected verdict. Exit 0: all as expected; "
+        "1: some verdict differs; 2: a suite cannot be used.",
+    )
+    test.add_argument(
+        "path", nargs="+", metavar="DIR", help="a directory (searched for suites) or a suite file"
+    )
+    _pss_latest_argument(test)
+    test.add_argument(
+        "-o",
+        "--output",
+        choices=("text", "junit"),
+        default="text",
+        help="report format (default: %(default)s)",
+    )
 
 
 def _serve_parser(commands: Any) -> None:
@@ -154,9 +208,12 @@ def _serve_parser(commands: Any) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    # The web stack (Flask, granian) loads only for this command: it would more than
+    # double the start-up time of every ``bulkhead check`` in a CI job.
+    server = importlib.import_module("webhook.server")
     try:
         settings = server.resolve(vars(args), os.environ)
-        return server.serve(settings)
+        return int(server.serve(settings))
     except (server.SettingsError, server.ServeError) as err:
         sys.stderr.write(f"bulkhead serve: {err}\n")
         return EXIT_UNUSABLE
@@ -196,6 +253,7 @@ def _judge(
     result: dict[str, Any] = {
         "source": doc.source,
         "document": doc.index + 1,
+        "item": doc.item,
         "kind": kind,
         "namespace": namespace,
         "name": name,
@@ -222,6 +280,7 @@ def _judge(
             {
                 "policy": v.policy,
                 "action": v.action,
+                "profile": v.profile,
                 "check": v.finding.check,
                 "path": v.finding.path,
                 "container": v.finding.container,
@@ -234,24 +293,14 @@ def _judge(
     return result
 
 
-def _report_text(results: Sequence[Mapping[str, Any]], skipped: int, out: IO[str]) -> None:
-    for r in results:
-        where = f"{r['source']} (document {r['document']})"
-        label = f'{r["kind"]} "{r["namespace"]}/{r["name"]}"'
-        if not r["allowed"]:
-            out.write(f"DENY  {where}\n")
-            out.writelines(f"      {line}\n" for line in r["message"].splitlines())
-        elif r["warnings"]:
-            out.write(f"WARN  {where} {label}\n")
-        else:
-            out.write(f"PASS  {where} {label}\n")
-        out.writelines(f"      warning: {w}\n" for w in r["warnings"])
-    denied = sum(1 for r in results if not r["allowed"])
-    warned = sum(1 for r in results if r["allowed"] and r.get("warnings"))
-    passed = len(results) - denied - warned
-    out.write(
-        f"{len(results)} objects judged: {passed} passed, {warned} warned, {denied} denied; "
-        f"{skipped} without a pod spec skipped\n"
+def _nothing_to_judge(paths: Sequence[str], docs: Sequence[documents.Document]) -> UsageError:
+    """Exit 2 for input with no object to judge, naming what was read."""
+    read = ", ".join("standard input" if p == "-" else p for p in paths)
+    kinds = sorted({str(d.body.get("kind")) for d in docs})
+    found = f"{len(docs)} objects ({', '.join(kinds)})" if docs else "no objects"
+    return UsageError(
+        f"nothing to judge in {read}: {found}, none of a kind with a pod spec "
+        f"({', '.join(sorted(admission.KINDS))})"
     )
 
 
@@ -272,18 +321,38 @@ def check(args: argparse.Namespace, *, stdin: IO[str], out: IO[str]) -> int:
             skipped += 1
         else:
             results.append(result)
-    if args.output == "json":
-        json.dump({"results": results, "skipped": skipped}, out, indent=2)
-        out.write("\n")
-    else:
-        _report_text(results, skipped, out)
-    return EXIT_DENIED if any(not r["allowed"] for r in results) else EXIT_OK
+    judged = verdicts.unique(results)
+    if not judged:
+        raise _nothing_to_judge(args.filename, docs)
+    out.write(reports.render(args.output, judged, skipped=skipped, fail_on=args.fail_on))
+    failed = any(verdicts.fails(r, fail_on=args.fail_on) for r in judged)
+    return EXIT_DENIED if failed else EXIT_OK
+
+
+def test(args: argparse.Namespace, *, out: IO[str]) -> int:
+    """``bulkhead test``: run policy test suites; 0 all as expected, 1 a verdict differs."""
+    now = datetime.datetime.now(datetime.UTC)
+
+    def judge(
+        docs: Sequence[documents.Document],
+        policies: Sequence[policy.CompiledPolicy],
+        namespace: str,
+    ) -> list[Mapping[str, Any]]:
+        judged = (_judge(d, policies, default_namespace=namespace, now=now) for d in docs)
+        return [r for r in judged if r is not None]
+
+    outcomes = suites.run_all(args.path, judge=judge, latest_minor=_latest_minor(args.pss_latest))
+    out.write(suites.junit_report(outcomes) if args.output == "junit" else suites.text(outcomes))
+    return EXIT_DENIED if any(o.failed for o in outcomes) else EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "version":
         sys.stdout.write(f"bulkhead {webhook.__version__}\n")
+        return EXIT_OK
+    if args.command == "completion":
+        sys.stdout.write(shellcompletion.script(_parser(), args.shell))
         return EXIT_OK
     if args.command == "serve":
         return _serve(args)
@@ -292,7 +361,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         running = importlib.import_module("webhook.operator.running")
         return int(running.main(vars(args), os.environ))
     try:
+        if args.command == "test":
+            return test(args, out=sys.stdout)
         return check(args, stdin=sys.stdin, out=sys.stdout)
-    except (UsageError, documents.DocumentError, policyfiles.PolicyFileError) as err:
+    except (
+        UsageError,
+        documents.DocumentError,
+        policyfiles.PolicyFileError,
+        suites.SuiteError,
+    ) as err:
         sys.stderr.write(f"bulkhead: {err}\n")
         return EXIT_UNUSABLE

@@ -89,7 +89,8 @@ BAD = [
             (
                 "[hostPathVolumes] spec.jobTemplate.spec.template.spec.volumes[0].hostPath:",
                 "[sysctls] spec.jobTemplate.spec.template.spec.securityContext.sysctls[0].name:",
-                "[probes] spec.jobTemplate.spec.template.spec.containers[0].livenessProbe:",
+                "[resources] spec.jobTemplate.spec.template.spec.containers[0]"
+                ".resources.limits.cpu:",
             ),
         ),
         id="cronjob",

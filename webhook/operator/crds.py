@@ -358,7 +358,8 @@ def _rule_schemas() -> dict[str, Schema]:
         ),
         "probes": _list(
             f"{rules.RULES['probes'].title}: the probes every regular container must set "
-            "(liveness, readiness, startup). []: not checked.",
+            "(liveness, readiness, startup). Pods with restartPolicy Never or OnFailure "
+            "(Jobs, CronJobs) run to completion and are not checked. []: not checked.",
             _string("A probe: liveness, readiness or startup.", enum=list(PROBES)),
             min_items=0,
         ),

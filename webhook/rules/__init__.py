@@ -11,7 +11,7 @@
     images: {allowedRegistries: [ghcr.io/acme/], requireDigest: true, forbidLatest: true}
     literalSecretEnv: false                # true: off
     privileged: false                      # true: off
-    probes: [liveness, readiness]          # also startup; []: off
+    probes: [liveness, readiness]          # also startup; []: off; Jobs are never judged
     readOnlyRootFilesystem: true           # false: off
     resources: {requireLimits: [cpu, memory], requireRequests: [memory], maxLimits: {memory: 4Gi}}
     runAsNonRoot: true                     # false: off

@@ -224,6 +224,7 @@ RULE: Final[registry.Rule[Params]] = registry.Rule(
         "spec.{initContainers,containers,ephemeralContainers}[*].securityContext.capabilities.add",
     ),
     fix=_FIX,
+    severity="medium",
     parse=parse,
     check=check,
 )

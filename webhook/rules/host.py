@@ -301,6 +301,7 @@ NAMESPACES_RULE: Final[registry.Rule[bool]] = registry.Rule(
     title="No shared host namespaces",
     fields=("spec.hostNetwork", "spec.hostPID", "spec.hostIPC"),
     fix=_FIX_NAMESPACES,
+    severity="high",
     parse=config.switch(on=False, enforces="no pod may share the host's namespaces"),
     check=check_namespaces,
 )
@@ -310,6 +311,7 @@ PATH_RULE: Final[registry.Rule[PathParams]] = registry.Rule(
     title="hostPath volumes only under allowed prefixes",
     fields=("spec.volumes[*].hostPath.path",),
     fix=_FIX_PATH,
+    severity="high",
     parse=parse_path,
     check=check_path,
 )
@@ -319,6 +321,7 @@ PORTS_RULE: Final[registry.Rule[PortParams]] = registry.Rule(
     title="Host ports only from an allowed list",
     fields=("spec.{initContainers,containers,ephemeralContainers}[*].ports[*].hostPort",),
     fix=_FIX_PORTS,
+    severity="medium",
     parse=parse_ports,
     check=check_ports,
 )

@@ -113,6 +113,7 @@ RULE: Final[registry.Rule[bool]] = registry.Rule(
         "spec.{initContainers,containers,ephemeralContainers}[*].securityContext.runAsUser",
     ),
     fix=_FIX_NON_ROOT,
+    severity="medium",
     parse=config.switch(on=True, enforces="every container must run as non-root"),
     check=check,
 )

@@ -65,6 +65,7 @@ PRIVILEGED_RULE: Final[registry.Rule[bool]] = registry.Rule(
     title="No privileged containers",
     fields=("spec.{initContainers,containers,ephemeralContainers}[*].securityContext.privileged",),
     fix=_FIX_PRIVILEGED,
+    severity="high",
     parse=config.switch(on=False, enforces="no container may run privileged"),
     check=check_privileged,
 )
@@ -77,6 +78,7 @@ ESCALATION_RULE: Final[registry.Rule[bool]] = registry.Rule(
         ".securityContext.allowPrivilegeEscalation",
     ),
     fix=_FIX_ESCALATION,
+    severity="high",
     parse=config.switch(
         on=False, enforces="every container must set allowPrivilegeEscalation: false"
     ),

@@ -8,8 +8,12 @@ and ``startup``:
 
 Fields read: ``livenessProbe``, ``readinessProbe`` and ``startupProbe`` of
 ``containers`` only. Init containers run to completion and ephemeral
-containers cannot have probes, so neither is judged. Each listed probe a
-container does not set is one finding at ``...containers[i].<kind>Probe``.
+containers cannot have probes, so neither is judged. A pod whose
+``restartPolicy`` is ``Never`` or ``OnFailure`` (every Job's and CronJob's
+pod template) runs to completion, so it is not judged either: a probe there
+would only restart or hold back a container that is meant to finish. Each
+listed probe a container of any other pod does not set is one finding at
+``...containers[i].<kind>Probe``.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ _FIELDS: Final[Mapping[str, str]] = {
     "readiness": "readinessProbe",
     "startup": "startupProbe",
 }
+#: pods that run to completion need no probes (Jobs, CronJobs, one-shot Pods)
+_RUN_TO_COMPLETION: Final = frozenset({"Never", "OnFailure"})
 _FIX: Final = "Add the probes the policy lists (livenessProbe, readinessProbe, startupProbe)."
 
 
@@ -51,8 +57,10 @@ def parse(value: object, path: str) -> tuple[str, ...] | None:
 
 
 def check(params: tuple[str, ...], pod: podview.PodView) -> list[findings.Finding]:
-    """One finding per required probe a regular container lacks."""
+    """One finding per required probe a regular container of a long-running pod lacks."""
     out: list[findings.Finding] = []
+    if pod.spec.get("restartPolicy") in _RUN_TO_COMPLETION:
+        return out
     for container in pod.containers:
         if container.kind != "containers":
             continue
@@ -80,6 +88,7 @@ RULE: Final[registry.Rule[tuple[str, ...]]] = registry.Rule(
         "spec.containers[*].startupProbe",
     ),
     fix=_FIX,
+    severity="low",
     parse=parse,
     check=check,
 )

@@ -173,6 +173,7 @@ RULE: Final[registry.Rule[Params]] = registry.Rule(
     title="Images from allowed registries, pinned, never latest",
     fields=("spec.{initContainers,containers,ephemeralContainers}[*].image",),
     fix=_FIX,
+    severity="medium",
     parse=parse,
     check=check,
 )

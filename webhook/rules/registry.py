@@ -1,11 +1,17 @@
-"""Bulkhead's own checks as data: id, title, fields, fix, parser and check. Pure, no I/O.
+"""Bulkhead's own checks as data: id, title, fields, fix, severity, parser and check. Pure, no I/O.
 
 A rule's id is its key under a policy's ``spec.rules``, its name in messages,
 docs and metrics, and the name of its test table. ``parse`` turns the value an
 admin wrote under ``spec.rules.<id>`` into the rule's parameters (or ``None``
 when the value switches the rule off, such as ``privileged: true``); it raises
 ``ConfigError`` naming the exact field. ``check`` is a small pure function from
-those parameters and a pod view to findings.
+those parameters and a pod view to findings. ``severity`` (high, medium, low)
+says how much a violation weakens the cluster's isolation: high when it
+opens a way to the node or to secrets (privileged, host namespaces and
+paths, privilege escalation, literal secrets), medium when it widens what a
+compromised container can do, low for hygiene (probes, limits, a writable
+root filesystem). Reports use it (SARIF ``security-severity``); it never
+changes a verdict, which is the policy's ``action``.
 """
 
 from __future__ import annotations
@@ -14,11 +20,14 @@ import dataclasses
 import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Final, Generic, Literal, TypeVar
 
 from webhook.rules import findings, podview
 
 Params = TypeVar("Params")
+
+Severity = Literal["high", "medium", "low"]
+SEVERITIES: Final[tuple[Severity, ...]] = ("high", "medium", "low")
 
 _ID_RE: Final = re.compile(r"^[a-z][A-Za-z]*$")
 
@@ -62,6 +71,7 @@ class Rule(Generic[Params]):
     title: str
     fields: tuple[str, ...]
     fix: str
+    severity: Severity
     parse: Callable[[object, str], Params | None]
     check: Callable[[Params, podview.PodView], list[findings.Finding]]
 
@@ -90,5 +100,7 @@ def build(rules: Iterable[Rule[Any]]) -> Mapping[str, Rule[Any]]:
             raise ValueError(f"duplicate rule id {rule.id!r}")
         if not rule.fields or not rule.fix or not rule.title:
             raise ValueError(f"rule {rule.id!r} needs a title, fields and a fix")
+        if rule.severity not in SEVERITIES:
+            raise ValueError(f"rule {rule.id!r} has unknown severity {rule.severity!r}")
         registry[rule.id] = rule
     return dict(sorted(registry.items()))

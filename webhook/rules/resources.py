@@ -343,6 +343,7 @@ RULE: Final[registry.Rule[Params]] = registry.Rule(
         "spec.{initContainers,containers}[*].resources.requests",
     ),
     fix=_FIX,
+    severity="low",
     parse=parse,
     check=check,
 )

@@ -46,6 +46,7 @@ RULE: Final[registry.Rule[bool]] = registry.Rule(
         ".securityContext.readOnlyRootFilesystem",
     ),
     fix=_FIX,
+    severity="low",
     parse=config.switch(on=True, enforces="every container must set readOnlyRootFilesystem: true"),
     check=check,
 )

@@ -120,6 +120,7 @@ RULE: Final[registry.Rule[frozenset[str]]] = registry.Rule(
         ".securityContext.seccompProfile.type",
     ),
     fix=_FIX,
+    severity="medium",
     parse=parse,
     check=check,
 )

@@ -250,6 +250,7 @@ RULE: Final[registry.Rule[bool]] = registry.Rule(
         "spec.{initContainers,containers,ephemeralContainers}[*].env[*].value",
     ),
     fix=_FIX,
+    severity="high",
     parse=config.switch(on=False, enforces="no environment variable may hold a literal secret"),
     check=check,
 )

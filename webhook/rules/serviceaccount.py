@@ -45,6 +45,7 @@ RULE: Final[registry.Rule[bool]] = registry.Rule(
     title="No automatically mounted service account token",
     fields=("spec.automountServiceAccountToken",),
     fix=_FIX,
+    severity="medium",
     parse=config.switch(on=False, enforces="pods must set automountServiceAccountToken: false"),
     check=check,
 )

@@ -58,6 +58,27 @@ CASES = [
         ["spec.template.spec.containers[1].readinessProbe"],
         id="template",
     ),
+    pytest.param(
+        ["liveness", "readiness"],
+        ps.pod(ps.container(), restartPolicy="Never"),
+        False,
+        [],
+        id="restart-never-runs-to-completion",
+    ),
+    pytest.param(
+        ["liveness", "readiness"],
+        ps.pod(ps.container(), restartPolicy="OnFailure"),
+        True,
+        [],
+        id="restart-on-failure-job-template",
+    ),
+    pytest.param(
+        ["liveness"],
+        ps.pod(ps.container(), restartPolicy="Always"),
+        False,
+        ["spec.containers[0].livenessProbe"],
+        id="restart-always-judged",
+    ),
 ]
 
 

@@ -137,6 +137,18 @@ def installed(
         control_plane.helm("uninstall", installing.RELEASE, "--namespace", NS, check=False)
 
 
+def _wait_chart_policies_ready(cp: controlplane.ControlPlane) -> None:
+    """Until the operator has marked both of the chart's policies Ready."""
+    for name in ("bulkhead-baseline", "bulkhead-restricted"):
+        _wait(
+            lambda name=name: (harness.ready_condition(
+                harness.get_json(cp, harness.policy_path("ClusterContainerPolicy", name))
+            ) or {}).get("status") == "True",
+            timeout=60,
+            what=f"{name} Ready (status written by the operator)",
+        )  # fmt: skip
+
+
 def _json_lines(path: pathlib.Path, *, secret: str) -> list[dict[str, Any]]:
     """Every line of a process's log, each one JSON object with the common keys."""
     text = path.read_text(encoding="utf-8")
@@ -213,14 +225,7 @@ def test_install_enforce_upgrade_uninstall(
     installed.start_webhook(docs)
     assert (installed.directory / "tls" / "ca.crt").read_bytes() in ca
 
-    for name in ("bulkhead-baseline", "bulkhead-restricted"):
-        _wait(
-            lambda name=name: (harness.ready_condition(
-                harness.get_json(cp, harness.policy_path("ClusterContainerPolicy", name))
-            ) or {}).get("status") == "True",
-            timeout=60,
-            what=f"{name} Ready (status written by the operator)",
-        )  # fmt: skip
+    _wait_chart_policies_ready(cp)
 
     # Both processes log JSON lines of one shape, and no key material.
     key = (installed.directory / "tls" / "tls.key").read_bytes().decode()
@@ -366,14 +371,7 @@ def test_cert_manager_mode_leaves_certificates_to_cert_manager(
         )
         installed.start_operator(docs)
         assert installed.operator is not None
-        for name in ("bulkhead-baseline", "bulkhead-restricted"):
-            _wait(
-                lambda name=name: (harness.ready_condition(
-                    harness.get_json(cp, harness.policy_path("ClusterContainerPolicy", name))
-                ) or {}).get("status") == "True",
-                timeout=60,
-                what=f"{name} Ready (status written by the operator)",
-            )  # fmt: skip
+        _wait_chart_policies_ready(cp)
         # The operator runs no TLS loop: its liveness report has no TLS probe, and
         # (policy status written, so it is well past start-up) it wrote no Secret and
         # no caBundle: those are cert-manager's.

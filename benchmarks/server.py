@@ -1,33 +1,39 @@
-"""Benchmark ``bulkhead serve`` over TLS on loopback with wrk, and print the figures.
+"""Benchmark ``bulkhead serve`` over TLS on loopback, hostile clients included; print the figures.
 
-Not a test: it measures and prints. Needs Linux, two cores and ``wrk``
-(Debian: ``apt-get install -y wrk``). Run from the repository root:
+Not a test: it measures and prints. Needs Linux, two cores, ``taskset`` and
+``wrk`` (Debian: ``apt-get install -y wrk``). Run from the repository root:
 
-    .venv/bin/python benchmarks/server.py [--duration 10] [--connections 16]
+    .venv/bin/python benchmarks/server.py [--duration 10] [--rounds 3] [--apiserver]
 
-What it does, all on 127.0.0.1:
+Everything on 127.0.0.1; the server (the front and its two workers) pinned
+to core 0, wrk and this script's own clients to core 1:
 
-1. makes a throwaway CA and serving certificate (``cryptography``), a policy
-   that enables every Bulkhead rule, and a ~3.5 KB AdmissionReview of a
-   three-container Pod that passes ``restricted`` and every rule (the common
-   case: nothing to report);
-2. starts ``bulkhead serve --profile restricted --policy-file <all rules>
-   --enable-noop-endpoint`` pinned to core 0 (``taskset -c 0``: the front,
-   granian and its worker share that one core) and runs wrk pinned to core 1
-   with keep-alive connections (``benchmarks/post.lua`` posts the body);
-3. throughput: ``POST /noop`` (decode and answer, no judging) and
-   ``POST /validate`` in the same run, several rounds each, best round kept;
-4. latency at a fixed rate of about 1,000 reviews/s: wrk's ``delay()`` hook
-   makes every connection wait a fixed time between requests (20 connections
-   x 20 ms); the achieved rate and wrk's latency percentiles are printed;
-5. memory: a second server with 100 policies loaded, RSS of each process
-   after a short load.
+1. a throwaway CA and certificate, a policy enabling every Bulkhead rule and
+   a ~3.5 KB Pod AdmissionReview that passes ``restricted`` and every rule;
+2. throughput (wrk, keep-alive, 16 connections): ``POST /noop``,
+   ``POST /validate`` (``restricted`` + every rule) and, in the same run, a
+   bare Flask app (orjson in and out, no judging) under granian with its own
+   TLS, pinned to the same core; best round of each;
+3. latency at about 1,000 reviews/s: wrk's ``delay()`` hook (20 connections,
+   19 ms pause each);
+4. hostile clients and objects: 16 connections holding half-sent bodies
+   while another client sends 300 reviews; 1,024 idle TLS connections, then
+   a new client sends 50; a review of 10,000 privileged containers with a
+   normal review sent meanwhile; 200 reviews with 200 made-up kinds (RSS
+   growth, ``/metrics`` size); 10 concurrent reviews just under 7 MiB (peak
+   RSS of the server);
+5. with ``--apiserver``: a real etcd and kube-apiserver from the test
+   harness (``tests/cluster``; the control plane must have been built),
+   ``--creates`` dry-run Pod creates over one REST connection with no
+   webhook, then with Bulkhead registered; p50 and p99 of each.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
+import http.client
 import ipaddress
 import json
 import os
@@ -35,9 +41,12 @@ import pathlib
 import re
 import shutil
 import signal
+import socket
+import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 from typing import Any
@@ -49,10 +58,6 @@ from cryptography.x509.oid import NameOID
 
 HERE = pathlib.Path(__file__).resolve().parent
 LUA = HERE / "post.lua"
-TARGET_THROUGHPUT = 5000.0
-TARGET_RATIO = 0.60
-TARGET_P99_MS = 2.0
-TARGET_RSS_MB = 60.0
 
 ALL_RULES = """\
 apiVersion: bulkhead.dev/v1alpha1
@@ -191,20 +196,24 @@ def bulkhead() -> list[str]:
 
 
 class Server:
+    """``bulkhead serve`` pinned to core 0 (the front and every worker share it)."""
+
     def __init__(self, directory: pathlib.Path, args: list[str]) -> None:
         self.log = directory / f"serve-{time.monotonic_ns()}.log"
         command = ["taskset", "-c", "0", *bulkhead(), "serve", "--address", "127.0.0.1"]
-        command += ["--port", "0", *args]
+        command += ["--port", "0", "--probe-port", "0", *args]
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        self.port = self._wait_for_port()
+        self.port, self.probe_port = self._wait_for_ports()
 
-    def _wait_for_port(self) -> int:
+    def _wait_for_ports(self) -> tuple[int, int]:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            for line in self.log.read_text(errors="replace").splitlines():
-                if '"msg":"serving"' in line:
-                    return int(json.loads(line)["port"])
+            with self.log.open(errors="replace") as log:
+                for line in log:
+                    if '"msg":"serving"' in line:
+                        serving = json.loads(line)
+                        return int(serving["port"]), int(serving["probePort"])
             if self.process.poll() is not None:
                 sys.exit(f"bulkhead serve exited:\n{self.log.read_text()}")
             time.sleep(0.05)
@@ -214,16 +223,17 @@ class Server:
     def url(self, path: str) -> str:
         return f"https://127.0.0.1:{self.port}{path}"
 
-    def processes(self) -> dict[str, int]:
-        """pid of the front, of granian's main process and of its worker."""
-        found = {"front": self.process.pid}
-        children = _children(self.process.pid)
-        if children:
-            found["granian"] = children[0]
-            grandchildren = _children(children[0])
-            if grandchildren:
-                found["worker"] = grandchildren[0]
-        return found
+    def tree(self) -> list[int]:
+        """The front's pid and its workers'."""
+        return [self.process.pid, *_children(self.process.pid)]
+
+    def rss_mb(self) -> float:
+        return sum(rss_mb(pid) for pid in self.tree())
+
+    def probe(self, path: str) -> bytes:
+        connection = http.client.HTTPConnection("127.0.0.1", self.probe_port, timeout=30)
+        connection.request("GET", path)
+        return connection.getresponse().read()
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -244,10 +254,15 @@ def _children(pid: int) -> list[int]:
 
 
 def rss_mb(pid: int) -> float:
-    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
+    """Resident memory of ``pid`` (0 once it has exited: a replaced worker)."""
+    try:
+        status = pathlib.Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    for line in status.splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
-    return float("nan")
+    return 0.0
 
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
@@ -284,34 +299,326 @@ def wrk(
     return result
 
 
-def check_answer(server: Server, body: pathlib.Path, path: str) -> None:
-    """One request with curl-free stdlib HTTPS: the body must be allowed, so we time the norm."""
-    import http.client  # noqa: PLC0415 - only for this one check
-    import ssl  # noqa: PLC0415
-
+def _new_client_context() -> ssl.SSLContext:
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
-    parsed = urllib.parse.urlparse(server.url(path))
-    connection = http.client.HTTPSConnection(parsed.hostname or "", parsed.port, context=context)
-    connection.request("POST", path, body.read_bytes(), {"Content-Type": "application/json"})
-    answer = json.loads(connection.getresponse().read())
+    return context
+
+
+_CLIENT_CONTEXT = _new_client_context()
+
+
+def _client_context() -> ssl.SSLContext:
+    """One context for every client connection (loading CA files per connection is slow)."""
+    return _CLIENT_CONTEXT
+
+
+def post(
+    connection: http.client.HTTPSConnection, body: bytes, path: str = "/validate"
+) -> tuple[int, bytes]:
+    connection.request("POST", path, body, {"Content-Type": "application/json"})
+    response = connection.getresponse()
+    return response.status, response.read()
+
+
+def connect(port: int, timeout: float = 30.0) -> http.client.HTTPSConnection:
+    return http.client.HTTPSConnection(
+        "127.0.0.1", port, context=_client_context(), timeout=timeout
+    )
+
+
+def check_answer(port: int, body: bytes, path: str) -> None:
+    """The benchmark review must be allowed, so what is timed is the common case."""
+    connection = connect(port)
+    status, raw = post(connection, body, path)
     connection.close()
-    if answer["response"]["allowed"] is not True:
-        sys.exit(f"the benchmark review is not allowed on {path}: {answer}")
+    if status != 200 or json.loads(raw)["response"]["allowed"] is not True:
+        sys.exit(f"the benchmark review is not allowed on {path}: {status} {raw[:300]!r}")
 
 
-def many_policies(directory: pathlib.Path, count: int) -> pathlib.Path:
-    folder = directory / "policies"
-    folder.mkdir()
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] if ordered else float("nan")
+
+
+def slow_bodies(server: Server, body: bytes, *, holders: int, reviews: int) -> dict[str, Any]:
+    """``holders`` TLS connections each hold a half-sent body while one client sends reviews."""
+    head = (
+        "POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    held = []
+    for _ in range(holders):
+        raw = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+        sock = _client_context().wrap_socket(raw)
+        sock.sendall(head + body[: len(body) // 2])
+        held.append(sock)
+    connection = connect(server.port, timeout=10)
+    latencies, failed = [], 0
+    for _ in range(reviews):
+        started = time.perf_counter()
+        try:
+            status, _ = post(connection, body)
+        except (OSError, http.client.HTTPException):
+            status = 0
+            connection = connect(server.port, timeout=10)
+        latencies.append((time.perf_counter() - started) * 1000)
+        failed += status != 200
+    connection.close()
+    for sock in held:
+        sock.close()
+    return {"ok": reviews - failed, "p99": percentile(latencies, 0.99)}
+
+
+def squatted(server: Server, body: bytes, *, limit: int, reviews: int) -> dict[str, Any]:
+    """Fill the connection limit with idle TLS connections, then a new client sends reviews."""
+    idle = []
+    for _ in range(limit):
+        raw = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+        idle.append(_client_context().wrap_socket(raw))
+    answered = 0
+    connection = connect(server.port, timeout=10)
+    for _ in range(reviews):
+        try:
+            status, _ = post(connection, body)
+            answered += status == 200
+        except (OSError, http.client.HTTPException):
+            connection = connect(server.port, timeout=10)
+    connection.close()
+    for sock in idle:
+        sock.close()
+    return {"answered": answered}
+
+
+def privileged_containers(count: int) -> bytes:
+    review = json.loads(review_body())
+    container = {
+        "name": "c",
+        "image": "registry.example/app@sha256:" + "a" * 64,
+        "securityContext": {"privileged": True},
+    }
+    review["request"]["object"]["spec"]["containers"] = [
+        dict(container, name=f"c{i}") for i in range(count)
+    ]
+    return json.dumps(review).encode()
+
+
+def expensive(server: Server, big: bytes, normal: bytes) -> dict[str, Any]:
+    """One review of ``big`` and, sent just after it, one normal review: both timed."""
+    result: dict[str, Any] = {}
+
+    def send_big() -> None:
+        connection = connect(server.port, timeout=60)
+        started = time.perf_counter()
+        status, raw = post(connection, big)
+        result["big_s"] = time.perf_counter() - started
+        result["big_bytes"] = len(raw)
+        result["big_status"] = status
+        connection.close()
+
+    thread = threading.Thread(target=send_big)
+    connection = connect(server.port)
+    post(connection, normal)  # connected and warm
+    thread.start()
+    time.sleep(0.05)
+    started = time.perf_counter()
+    post(connection, normal)
+    result["normal_ms"] = (time.perf_counter() - started) * 1000
+    thread.join(120)
+    connection.close()
+    return result
+
+
+def settle(server: Server) -> None:
+    """Wait until every worker is up and idle again."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        text = server.probe("/metrics").decode()
+        if "bulkhead_busy_workers 0.0" in text and len(server.tree()) == 3:
+            return
+        time.sleep(0.2)
+
+
+def garbage_kinds(server: Server, body: bytes, count: int) -> dict[str, Any]:
+    review = json.loads(body)
+    connection = connect(server.port)
+    for _ in range(400):  # both workers warm (a replaced one starts cold)
+        post(connection, body)
+    before = server.rss_mb()
     for index in range(count):
-        text = ALL_RULES % {
-            "name": f"team-{index:03d}",
-            "action": ("Deny", "Warn", "Audit")[index % 3],
-            "match": f'match: {{namespaces: ["team-{index:03d}-*"]}}',
-        }
-        (folder / f"team-{index:03d}.yaml").write_text(text)
-    return folder
+        review["request"]["kind"]["kind"] = f"Garbage{index:04d}" + "x" * 4000
+        post(connection, json.dumps(review).encode())
+    connection.close()
+    return {"growth_mb": server.rss_mb() - before, "metrics_bytes": len(server.probe("/metrics"))}
+
+
+def largest_reviews(server: Server, count: int) -> dict[str, Any]:
+    """``count`` concurrent reviews just under the 7 MiB limit: the tree's peak RSS."""
+    review = json.loads(review_body())
+    # as many small objects as the 500,000-value limit lets through, padded to just under
+    # 7 MiB: what costs a worker the most memory once decoded
+    review["request"]["object"]["spec"]["containers"][0]["env"] = [
+        {"name": "E", "value": "v" * 48} for _ in range(95_000)
+    ]
+    big = json.dumps(review, separators=(",", ":")).encode()
+    peak = [server.rss_mb()]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak.append(server.rss_mb())
+            time.sleep(0.02)
+
+    def send() -> None:
+        connection = connect(server.port, timeout=120)
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            post(connection, big)
+        connection.close()
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    senders = [threading.Thread(target=send) for _ in range(count)]
+    for thread in senders:
+        thread.start()
+    for thread in senders:
+        thread.join(300)
+    done.set()
+    sampler.join()
+    return {"body_bytes": len(big), "peak_mb": max(peak)}
+
+
+BARE_APP = """\
+import flask, orjson
+
+app = flask.Flask("bare")
+
+
+@app.post("/validate")
+def validate():
+    review = orjson.loads(flask.request.get_data())
+    answer = {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+              "response": {"uid": review["request"]["uid"], "allowed": True}}
+    return flask.Response(orjson.dumps(answer), content_type="application/json")
+"""
+
+
+class BareFlask:
+    """A bare Flask app (orjson in and out, no judging) under granian with its own TLS."""
+
+    def __init__(self, directory: pathlib.Path, cert: pathlib.Path, key: pathlib.Path) -> None:
+        (directory / "bare_app.py").write_text(BARE_APP)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        command = [
+            "taskset", "-c", "0", sys.executable, "-m", "granian", "--interface", "wsgi",
+            "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1",
+            "--blocking-threads", "1", "--runtime-threads", "1", "--runtime-mode", "st",
+            "--http", "1", "--no-ws", "--log-level", "warning", "--no-access-log",
+            "--working-dir", str(directory), "--ssl-certificate", str(cert),
+            "--ssl-keyfile", str(key), "bare_app:app",
+        ]  # fmt: skip
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                check_answer(self.port, review_body(), "/validate")
+                return
+            time.sleep(0.1)
+        self.stop()
+        sys.exit("granian with the bare Flask app did not start")
+
+    def url(self, path: str) -> str:
+        return f"https://127.0.0.1:{self.port}{path}"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def through_apiserver(directory: pathlib.Path, creates: int) -> dict[str, Any]:
+    """Dry-run Pod creates over REST: p50/p99 with no webhook, then with Bulkhead registered."""
+    sys.path.insert(0, str(HERE.parent))
+    from tests.cluster import controlplane, registration, webhookserver  # noqa: PLC0415
+
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "bench", "namespace": "bench"},
+        "spec": json.loads(review_body())["request"]["object"]["spec"],
+    }
+    figures: dict[str, Any] = {}
+    with controlplane.ControlPlane(log_dir=directory / "cp-logs") as cp:
+        namespace = cp.create_namespace()  # with its default ServiceAccount, as pods need
+        pod["metadata"]["namespace"] = namespace
+        pod["spec"].pop("serviceAccountName", None)  # the default one exists
+        data = json.dumps(pod).encode()
+        parsed = urllib.parse.urlparse(cp.url)
+
+        def run(label: str) -> None:
+            connection = http.client.HTTPSConnection(
+                parsed.hostname or "", parsed.port, context=cp.ssl_context(), timeout=30
+            )
+            path = f"/api/v1/namespaces/{namespace}/pods?dryRun=All"
+            headers = {"Content-Type": "application/json"}
+            times, failed, first_failure = [], 0, ""
+            for index in range(creates + 20):
+                started = time.perf_counter()
+                connection.request("POST", path, data, headers)
+                response = connection.getresponse()
+                answer = response.read()
+                if index >= 20:  # warm-up excluded
+                    times.append((time.perf_counter() - started) * 1000)
+                    if response.status not in (200, 201):
+                        failed += 1
+                        first_failure = first_failure or f"{response.status} {answer[:300]!r}"
+            if first_failure:
+                print(f"  ({label}: first failed create: {first_failure})")
+            connection.close()
+            figures[label] = {
+                "p50": percentile(times, 0.5),
+                "p99": percentile(times, 0.99),
+                "failed": failed,
+            }
+
+        run("none")
+        serving = webhookserver.ServingPKI.write(
+            directory / "apiserver-pki",
+            service=registration.SERVICE_NAME,
+            namespace=registration.WEBHOOK_NAMESPACE,
+        )
+        policy = directory / "all-rules.yaml"
+        with webhookserver.WebhookServer(
+            serving=serving,
+            policy_files=[policy],
+            profiles=["restricted"],
+            log_path=directory / "apiserver-webhook.log",
+        ) as server:
+            cp.apply(
+                registration.webhook_configuration(
+                    name=registration.CONFIGURATION_NAME,
+                    webhook_name=registration.WEBHOOK_NAME,
+                    client_config=registration.url_client_config(
+                        server.validate_url, ca_pem=serving.ca_pem
+                    ),
+                    selector=registration.namespace_selector(),
+                )
+            )
+            with cp.namespace() as probe_namespace:
+                registration.wait_until_judged(
+                    cp, namespace=probe_namespace, webhook_name=registration.WEBHOOK_NAME
+                )
+            run("bulkhead")
+    return figures
+
+
+def _mark(ok: bool) -> str:
+    return "meets" if ok else "MISSES"
 
 
 def main() -> int:
@@ -319,6 +626,12 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk round")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per endpoint (best kept)")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--apiserver",
+        action="store_true",
+        help="also time dry-run creates through a real apiserver",
+    )
+    parser.add_argument("--creates", type=int, default=500, help="creates per apiserver round")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.stderr.write("wrk is missing: install it with `apt-get install -y wrk` (Debian)\n")
@@ -326,91 +639,118 @@ def main() -> int:
     if shutil.which("taskset") is None or (os.cpu_count() or 1) < 2:
         sys.stderr.write("needs taskset (util-linux) and at least two cores\n")
         return 2
+    os.sched_setaffinity(0, {1})  # this script's own clients run beside wrk, on core 1
+    body_bytes = review_body()
 
     with tempfile.TemporaryDirectory(prefix="bulkhead-bench-") as temp:
         directory = pathlib.Path(temp)
         cert, key = write_tls(directory)
         body = directory / "review.json"
-        body.write_bytes(review_body())
+        body.write_bytes(body_bytes)
         policy = directory / "all-rules.yaml"
         policy.write_text(ALL_RULES % {"name": "all-rules", "action": "Deny", "match": ""})
         tls_args = ["--tls-cert-file", str(cert), "--tls-private-key-file", str(key)]
 
-        print(f"review body: {body.stat().st_size} bytes; wrk {args.connections} connections")
+        print(f"review body: {len(body_bytes)} bytes; wrk {args.connections} connections")
+        bare = BareFlask(directory, cert, key)
         server = Server(
             directory,
             [*tls_args, "--profile", "restricted", "--policy-file", str(policy),
-             "--enable-noop-endpoint"],
+             "--enable-noop-endpoint", "--workers", "2"],
         )  # fmt: skip
         try:
-            check_answer(server, body, "/validate")
-            check_answer(server, body, "/noop")
+            check_answer(server.port, body_bytes, "/validate")
+            check_answer(server.port, body_bytes, "/noop")
             wrk(server.url("/validate"), body, seconds=2, connections=args.connections)  # warm
+            wrk(bare.url("/validate"), body, seconds=2, connections=args.connections)
             best: dict[str, dict[str, Any]] = {}
             for _ in range(args.rounds):
-                for path in ("/noop", "/validate"):
-                    run = wrk(
-                        server.url(path), body, seconds=args.duration, connections=args.connections
-                    )
-                    if path not in best or run["rps"] > best[path]["rps"]:
-                        best[path] = run
+                for name, url in (
+                    ("noop", server.url("/noop")),
+                    ("validate", server.url("/validate")),
+                    ("bare", bare.url("/validate")),
+                ):
+                    run = wrk(url, body, seconds=args.duration, connections=args.connections)
+                    if name not in best or run["rps"] > best[name]["rps"]:
+                        best[name] = run
+            bare.stop()
             fixed = wrk(
                 server.url("/validate"), body, seconds=max(args.duration, 10), connections=20,
-                delay_ms=20,
+                delay_ms=19,
             )  # fmt: skip
-            loaded = server.processes()
-            rss_one = {name: rss_mb(pid) for name, pid in loaded.items()}
+            rss_loaded = {pid: rss_mb(pid) for pid in server.tree()}
+            held = slow_bodies(server, body_bytes, holders=16, reviews=300)
+            big = privileged_containers(10_000)
+            costly = expensive(server, big, body_bytes)
+            settle(server)  # a worker replaced at the decision deadline is back
+            kinds = garbage_kinds(server, body_bytes, 200)
+            squat = squatted(server, body_bytes, limit=1024, reviews=50)
+            largest = largest_reviews(server, 10)
         finally:
+            bare.stop()
             server.stop()
+        apiserver = through_apiserver(directory, args.creates) if args.apiserver else None
 
-        policies = many_policies(directory, 100)
-        hundred = Server(
-            directory, [*tls_args, "--profile", "restricted", "--policy-file", str(policies)]
-        )
-        try:
-            check_answer(hundred, body, "/validate")
-            wrk(hundred.url("/validate"), body, seconds=5, connections=args.connections)
-            rss_hundred = {name: rss_mb(pid) for name, pid in hundred.processes().items()}
-        finally:
-            hundred.stop()
-
-    noop, validate = best["/noop"], best["/validate"]
-    ratio = validate["rps"] / noop["rps"] if noop["rps"] else float("nan")
-    worker_rss = rss_hundred.get("worker", float("nan"))
-
-    def mark(ok: bool) -> str:
-        return "meets" if ok else "MISSES"
-
+    noop, validate, flask_bare = best["noop"], best["validate"], best["bare"]
+    ratio = validate["rps"] / flask_bare["rps"] if flask_bare["rps"] else float("nan")
     print()
-    print(f"server pinned to core 0, wrk to core 1; best of {args.rounds} x {args.duration} s")
     print(
-        f"  noop      {noop['rps']:8.0f} reviews/s  p50 {noop['p50']:.2f} ms  "
-        f"p99 {noop['p99']:.2f} ms"
+        f"server pinned to core 0 (front and its worker), wrk and the clients here on core 1; "
+        f"best of {args.rounds} x {args.duration} s; the machine may be shared: figures vary"
+    )
+    print(f"  noop            {noop['rps']:8.0f} reviews/s  p50 {noop['p50']:.2f} ms")
+    print(
+        f"  validate        {validate['rps']:8.0f} reviews/s  p50 {validate['p50']:.2f} ms  "
+        f"p99 {validate['p99']:.2f} ms   [{_mark(validate['rps'] >= 5000)} >= 5,000/s]"
     )
     print(
-        f"  validate  {validate['rps']:8.0f} reviews/s  p50 {validate['p50']:.2f} ms  "
-        f"p99 {validate['p99']:.2f} ms   "
-        f"[{mark(validate['rps'] >= TARGET_THROUGHPUT)} >= {TARGET_THROUGHPUT:.0f}/s]"
+        f"  bare Flask (granian, orjson, no judging) {flask_bare['rps']:8.0f} reviews/s;  "
+        f"validate / bare = {ratio:.2f}   [{_mark(ratio >= 1.0)} >= 1.0]"
     )
     print(
-        f"  validate / noop = {ratio:.0%}   [{mark(ratio >= TARGET_RATIO)} >= {TARGET_RATIO:.0%}]"
+        f"  fixed rate {fixed['rps']:.0f} reviews/s (20 connections x 19 ms pause): "
+        f"p50 {fixed['p50']:.2f} ms  p99 {fixed['p99']:.2f} ms   "
+        f"[{_mark(fixed['p99'] <= 2.0)} p99 <= 2 ms]"
     )
     print(
-        f"  fixed rate: {fixed['rps']:.0f} reviews/s (20 connections x 20 ms pause): "
-        f"p50 {fixed['p50']:.2f} ms  p90 {fixed['p90']:.2f} ms  p99 {fixed['p99']:.2f} ms   "
-        f"[{mark(fixed['p99'] <= TARGET_P99_MS)} p99 <= {TARGET_P99_MS} ms]"
+        f"  16 half-sent bodies held, 300 reviews from another client: {held['ok']}/300 answered, "
+        f"p99 {held['p99']:.1f} ms   [{_mark(held['ok'] == 300 and held['p99'] <= 100)} "
+        "all, p99 <= 100 ms]"
     )
     print(
-        "  RSS, restricted + all rules: " + ", ".join(f"{k} {v:.1f} MB" for k, v in rss_one.items())
+        f"  1,024 idle connections, then a new client: {squat['answered']}/50 answered   "
+        f"[{_mark(squat['answered'] == 50)} 50/50]"
     )
     print(
-        "  RSS, 100 policies: "
-        + ", ".join(f"{k} {v:.1f} MB" for k, v in rss_hundred.items())
-        + f"   [{mark(worker_rss <= TARGET_RSS_MB)} worker <= {TARGET_RSS_MB:.0f} MB]"
+        f"  10,000 privileged containers ({len(big):,} bytes): answered in "
+        f"{costly['big_s']:.2f} s (HTTP {costly['big_status']}), {costly['big_bytes']:,} bytes; "
+        f"a normal review sent meanwhile: {costly['normal_ms']:.0f} ms   "
+        f"[{_mark(costly['big_s'] <= 1.0)} <= 1 s, "
+        f"{_mark(costly['big_bytes'] <= 256 * 1024)} <= 256 KiB, "
+        f"{_mark(costly['normal_ms'] <= 500)} <= 500 ms]"
     )
+    print(
+        f"  200 garbage kinds: RSS {kinds['growth_mb']:+.1f} MB, /metrics "
+        f"{kinds['metrics_bytes']:,} bytes   [{_mark(kinds['growth_mb'] <= 20)} <= 20 MB, "
+        f"{_mark(kinds['metrics_bytes'] <= 256 * 1024)} <= 256 KiB]"
+    )
+    print(
+        f"  10 concurrent {largest['body_bytes']:,}-byte reviews: peak RSS of the server "
+        f"{largest['peak_mb']:.0f} MB (front + workers)"
+    )
+    print("  RSS after the load: " + ", ".join(f"{v:.1f} MB" for v in rss_loaded.values()))
+    if apiserver is not None:
+        none, judged = apiserver["none"], apiserver["bulkhead"]
+        extra = judged["p50"] - none["p50"]
+        print(
+            f"  apiserver, {args.creates} dry-run Pod creates over REST: no webhook p50 "
+            f"{none['p50']:.2f} ms p99 {none['p99']:.2f} ms; with Bulkhead p50 "
+            f"{judged['p50']:.2f} ms p99 {judged['p99']:.2f} ms; +{extra:.2f} ms p50   "
+            f"[{_mark(extra <= 3.0)} <= +3 ms]; failed {none['failed'] + judged['failed']}"
+        )
     bad = sum(r["bad"] for r in (noop, validate, fixed))
     errors = [r["socket_errors"] for r in (noop, validate, fixed) if r["socket_errors"]]
-    print(f"  non-200 answers: {bad}; socket errors: {errors or 'none'}")
+    print(f"  non-200 answers under wrk: {bad}; socket errors: {errors or 'none'}")
     print(f"  wrk command: {validate['command']}")
     return 0
 

@@ -197,7 +197,22 @@ def _serve_parser(commands: Any) -> None:
     serve.add_argument("--port", help="listen port (default 8443; 0 picks a free one)")
     serve.add_argument("--reload-interval", metavar="SECONDS", help="file poll period (1)")
     serve.add_argument("--shutdown-timeout", metavar="SECONDS", help="drain limit (25)")
+    serve.add_argument("--probe-port", help="plain-HTTP port of /healthz, /readyz, /metrics (8080)")
+    serve.add_argument("--workers", metavar="N", help="worker processes (one per usable CPU)")
+    serve.add_argument(
+        "--worker-memory-mib", metavar="MIB", help="a worker above this peak is replaced (176)"
+    )
+    serve.add_argument(
+        "--decision-timeout", metavar="SECONDS", help="deny a review not judged in time (4)"
+    )
+    serve.add_argument("--handshake-timeout", metavar="SECONDS", help="TLS handshake limit (10)")
+    serve.add_argument("--header-timeout", metavar="SECONDS", help="request headers limit (10)")
+    serve.add_argument("--body-timeout", metavar="SECONDS", help="request body limit (10)")
+    serve.add_argument("--idle-timeout", metavar="SECONDS", help="keep-alive idle limit (120)")
     serve.add_argument("--max-connections", metavar="N", help="open connections (1024)")
+    serve.add_argument(
+        "--body-budget-mib", metavar="MIB", help="request bodies held at once, all clients (64)"
+    )
     serve.add_argument("--log-level", help="debug, info, warning or error (info)")
     serve.add_argument(
         "--enable-noop-endpoint",
@@ -208,7 +223,7 @@ def _serve_parser(commands: Any) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    # The web stack (Flask, granian) loads only for this command: it would more than
+    # The web stack (Flask, uvloop, httptools) loads only for this command: it would more than
     # double the start-up time of every ``bulkhead check`` in a CI job.
     server = importlib.import_module("webhook.server")
     try:

@@ -24,7 +24,6 @@ import contextlib
 import http.client
 import json
 import pathlib
-import ssl
 import subprocess
 import time
 import types
@@ -191,6 +190,7 @@ class ChartWebhook:
         log_path: pathlib.Path,
     ) -> None:
         self.port = port
+        self.probe_port = controlplane.free_port()
         self.tls_dir = tls_dir
         self.log_path = log_path
         self.argv = [
@@ -203,6 +203,7 @@ class ChartWebhook:
                     "tls-private-key-file": str(tls_dir / "tls.key"),
                     "address": "127.0.0.1",
                     "port": str(port),
+                    "probe-port": str(self.probe_port),
                     # in a Pod: the projected token; here, a token of the same ServiceAccount
                     "kubeconfig": str(kubeconfig),
                 },
@@ -233,10 +234,8 @@ class ChartWebhook:
             self._process = None
 
     def readyz(self) -> int:
-        """GET /readyz, trusting only the operator's CA from the Secret (ca.crt)."""
-        context = ssl.create_default_context(cafile=str(self.tls_dir / "ca.crt"))
-        context.check_hostname = False  # dialled by address; the apiserver checks the name
-        connection = http.client.HTTPSConnection("127.0.0.1", self.port, context=context, timeout=3)
+        """GET /readyz on the plain-HTTP probe port, as the chart's readiness probe does."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.probe_port, timeout=3)
         try:
             connection.request("GET", "/readyz")
             return connection.getresponse().status

@@ -145,12 +145,24 @@ def test_webhook_deployment(docs: list[dict[str, Any]]) -> None:
     assert (
         term["podAffinityTerm"]["labelSelector"]["matchLabels"] == spec["selector"]["matchLabels"]
     )
+    # probes on the plain-HTTP probe port, so the webhook port can require client certificates
     assert container["readinessProbe"]["httpGet"] == {
         "path": "/readyz",
-        "port": "https",
-        "scheme": "HTTPS",
+        "port": "probe",
+        "scheme": "HTTP",
     }
-    assert container["livenessProbe"]["httpGet"]["scheme"] == "HTTPS"
+    assert container["livenessProbe"]["httpGet"] == {
+        "path": "/healthz",
+        "port": "probe",
+        "scheme": "HTTP",
+    }
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert ports == {"https": 8443, "probe": 8080}
+    assert _flag(container, "probe-port") == "8080"
+    assert _flag(container, "workers") == "2"
+    # a review not judged at 80 % of the apiserver's 5 s timeout is denied by the server
+    assert _flag(container, "decision-timeout") == "4"
+    assert not any(a.startswith("--client-ca-file") for a in container["args"])
     assert container["lifecycle"] == {"preStop": {"sleep": {"seconds": 10}}}
     assert pod["terminationGracePeriodSeconds"] > 10 + int(_flag(container, "shutdown-timeout"))
     # cluster mode: policies come from the CRs it watches, never from files
@@ -269,6 +281,32 @@ def test_network_policies_admit_only_the_webhook_port(docs: list[dict[str, Any]]
     )
     operator = rendering.find(monitored, "NetworkPolicy", "bulkhead-operator")["spec"]
     assert operator["ingress"] == [{"ports": [{"port": 9090, "protocol": "TCP"}]}]
+    webhook = rendering.find(monitored, "NetworkPolicy", "bulkhead-webhook")["spec"]
+    assert {"ports": [{"port": 8080, "protocol": "TCP"}]} in webhook["ingress"]
+
+
+def test_the_webhook_port_can_be_limited_to_the_apiservers() -> None:
+    apiservers = [{"ipBlock": {"cidr": "10.0.0.0/28"}}]
+    docs = rendering.render({"networkPolicy": {"webhookFrom": apiservers}})
+    webhook = rendering.find(docs, "NetworkPolicy", "bulkhead-webhook")["spec"]
+    assert webhook["ingress"] == [
+        {"ports": [{"port": 8443, "protocol": "TCP"}], "from": apiservers}
+    ]
+
+
+def test_mutual_tls_requires_the_apiservers_client_certificate() -> None:
+    docs = rendering.render(
+        {"webhook": {"mutualTLS": {"enabled": True, "clientCASecret": "apiserver-client-ca"}}}
+    )
+    pod = rendering.pod_spec(rendering.find(docs, "Deployment", "bulkhead-webhook"))
+    container = _container(docs, "Deployment", "bulkhead-webhook")
+    (volume,) = [v for v in pod["volumes"] if v["name"] == "client-ca"]
+    assert volume["secret"]["secretName"] == "apiserver-client-ca"
+    (mount,) = [m for m in container["volumeMounts"] if m["name"] == "client-ca"]
+    assert mount["readOnly"] is True
+    assert _flag(container, "client-ca-file") == f"{mount['mountPath']}/ca.crt"
+    # the kubelet's probes do not present a certificate: they stay on the plain probe port
+    assert container["readinessProbe"]["httpGet"]["port"] == "probe"
 
 
 def test_service_monitors_are_opt_in(docs: list[dict[str, Any]]) -> None:
@@ -279,13 +317,18 @@ def test_service_monitors_are_opt_in(docs: list[dict[str, Any]]) -> None:
     )
     webhook = rendering.find(monitored, "ServiceMonitor", "bulkhead-webhook")
     (endpoint,) = webhook["spec"]["endpoints"]
-    assert endpoint["scheme"] == "https"
-    assert endpoint["tlsConfig"]["serverName"] == f"bulkhead.{NS}.svc"
-    assert endpoint["tlsConfig"]["ca"]["secret"] == {
-        "name": "bulkhead-webhook-tls",
-        "key": "ca.crt",
-    }
+    assert (endpoint["port"], endpoint["scheme"], endpoint["path"]) == ("probe", "http", "/metrics")
     assert webhook["metadata"]["labels"]["release"] == "prom"
+    metrics = rendering.find(monitored, "Service", "bulkhead-webhook-metrics")
+    assert metrics["spec"]["ports"] == [
+        {"name": "probe", "port": 8080, "targetPort": "probe", "protocol": "TCP"}
+    ]
+    selected = webhook["spec"]["selector"]["matchLabels"]
+    assert selected.items() <= metrics["metadata"]["labels"].items()
+    assert (
+        not selected.items()
+        <= rendering.find(monitored, "Service", "bulkhead")["metadata"]["labels"].items()
+    )
     operator = rendering.find(monitored, "ServiceMonitor", "bulkhead-operator")
     assert operator["spec"]["endpoints"][0]["port"] == "metrics"
     rendering.find(monitored, "Service", "bulkhead-operator-metrics")

@@ -120,6 +120,7 @@ class WebhookServer:
         self.profiles = tuple(profiles)
         self.log_path = log_path
         self.port = port or controlplane.free_port()
+        self.probe_port = controlplane.free_port()
         self._extra_args = tuple(extra_args)
         self._startup_timeout = startup_timeout
         self._process: subprocess.Popen[bytes] | None = None
@@ -167,6 +168,8 @@ class WebhookServer:
             ADDRESS,
             "--port",
             str(self.port),
+            "--probe-port",
+            str(self.probe_port),
         ]
         for path in self.policy_files:
             args.extend(("--policy-file", str(path)))

@@ -53,6 +53,18 @@ class Server:
     port: int
     log_path: pathlib.Path
     ca_file: pathlib.Path
+    probe_port: int = 0
+
+    def probe(self, path: str, *, timeout: float = 30.0) -> tuple[int, dict[str, str], bytes]:
+        """GET ``path`` on the plain-HTTP probe port."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.probe_port, timeout=timeout)
+        try:
+            connection.request("GET", path)
+            response = connection.getresponse()
+            headers = {k.lower(): v for k, v in response.getheaders()}
+            return response.status, headers, response.read()
+        finally:
+            connection.close()
 
     def context(self, **kwargs: Any) -> ssl.SSLContext:
         return client_context(self.ca_file, **kwargs)
@@ -136,7 +148,17 @@ def start(
     env: dict[str, str] | None = None,
 ) -> Server:
     log_path = directory / f"serve-{uuid.uuid4().hex[:8]}.log"
-    command = [*bulkhead_command(), "serve", "--address", "127.0.0.1", "--port", "0", *args]
+    command = [
+        *bulkhead_command(),
+        "serve",
+        "--address",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--probe-port",
+        "0",
+        *args,
+    ]
     environment = {k: v for k, v in os.environ.items() if not k.startswith("BULKHEAD_")}
     environment.update(env or {})
     with log_path.open("wb") as log:
@@ -147,6 +169,7 @@ def start(
         for line in server.log_lines():
             if line.get("msg") == "serving":
                 server.port = int(line["port"])
+                server.probe_port = int(line["probePort"])
                 return server
         if process.poll() is not None:
             raise ServerError(f"the server exited ({process.returncode}):\n{server.log_text()}")

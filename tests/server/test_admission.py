@@ -181,7 +181,7 @@ def test_metrics_count_reviews_by_outcome_kind_policy_and_check(
 ) -> None:
     request = reviews.pod_review(namespace="deny-metrics", privileged=True)
     shared_server.review(request)
-    status, _, body = shared_server.request("GET", "/metrics", content_type=None)
+    status, _, body = shared_server.probe("/metrics")
     assert status == 200
     text = body.decode()
     assert 'bulkhead_admission_reviews_total{kind="Pod",outcome="denied"}' in text

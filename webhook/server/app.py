@@ -1,14 +1,17 @@
 """``create_app(settings, state)``: the only way the webhook's WSGI app is made. No I/O.
 
-The app is a Flask app (``WebhookApp``) that answers ``POST /validate`` and,
+The app is a Flask app (``WebhookApp``) answering ``POST /validate`` and,
 only when ``settings.enable_noop_endpoint`` is set, ``POST /noop`` straight
 from the WSGI environ (``reviews.answer``: Flask's request and response
 objects cost more per review than the decision), and every other path
-through Flask: the ``health`` blueprint (``/healthz``, ``/readyz``,
-``/metrics``) and Flask's own errors (404, 405, an unexpected exception),
-which are answered with JSON; an unexpected exception never allows.
+through Flask: the ``health`` blueprint (``/readyz``) and Flask's own
+errors (404, 405, an unexpected exception), which are answered with JSON;
+an unexpected exception never allows.
 Nothing runs at import and nothing is started here: the worker module loads
-policies and starts the file watchers before calling this.
+policies and starts the file watchers before calling this. The app runs in
+the front's worker processes (``worker``), which get each request already
+read whole; what it counts goes to a ``metrics.Recorder`` the worker ships
+back to the front, which serves ``/metrics`` and ``/healthz`` itself.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ class WebhookApp(flask.Flask):
         rt = self.extensions[runtime.EXTENSION]
         status, headers, body = reviews.answer(rt, environ, judge=judge)
         start_response(status, headers)
-        return [body]  # a list: granian sends it in one piece instead of iterating
+        return [body]
 
 
 def _refusal(status: int, message: str, *headers: tuple[str, str]) -> flask.Response:
@@ -73,7 +76,7 @@ def create_app(settings: settings.Settings, state: state.State) -> WebhookApp:
     app.extensions[runtime.EXTENSION] = runtime.Runtime(
         settings=settings,
         state=state,
-        metrics=metrics.Metrics(state),
+        metrics=metrics.Recorder(),
         log=jsonlogs.logger("server"),
         review_log=logs.ReviewLog(level=settings.log_level),
     )

@@ -1,16 +1,29 @@
-"""Prometheus metrics of the webhook. No I/O; ``health`` serves them at ``GET /metrics``.
+"""Prometheus metrics of the webhook. No I/O; the front serves them at ``GET /metrics``.
 
-Each app owns its own registry (no process-global state, so tests can build
-many apps). Names and labels:
+The app runs in worker processes but the metrics live in one place, the
+front: the app records what happened into a ``Recorder`` (a list of plain
+events), the worker ships the events with each reply (``frames.Reply``) and
+the front ``apply``s them to its ``Metrics``. Each ``Metrics`` owns its
+registry (no process-global state, so tests can build many).
+
+Every label takes its values from a closed set, so no request can grow the
+registry: ``kind`` is one of the pod-bearing kinds or ``other``, ``outcome``
+and ``code`` are the server's own, ``check`` the checks' ids and ``policy``
+the names of policies in force (written by cluster admins). Names:
 
 * ``bulkhead_admission_reviews_total{outcome, kind}``: reviews answered, by
-  decision outcome (allowed, denied, warned, audited, skipped, error);
+  decision outcome (allowed, denied, warned, audited, skipped, error, noop);
 * ``bulkhead_admission_violations_total{policy, check, action}``: violations
   found, by policy key, check id and the policy's action;
 * ``bulkhead_admission_rejected_requests_total{code}``: requests refused
-  before judging (400, 405, 413, 415);
+  before judging (400, 404, 405, 408, 413, 415, 431, 503, ...);
 * ``bulkhead_admission_review_duration_seconds``: time from the body read to
-  the response, a histogram;
+  the response inside a worker, a histogram;
+* ``bulkhead_decision_timeouts_total``: reviews answered with a denial at the
+  decision deadline (the worker was replaced);
+* ``bulkhead_connections_evicted_total``: idle connections closed to admit
+  new clients at the connection limit;
+* ``bulkhead_open_connections``, ``bulkhead_busy_workers``: now;
 * ``bulkhead_policies_loaded``: policies in force;
 * ``bulkhead_policy_reload_failing``: 1 while the latest policy reload failed;
 * ``bulkhead_serving_certificate_expiry_seconds``: seconds until the serving
@@ -20,22 +33,68 @@ many apps). Names and labels:
 from __future__ import annotations
 
 import collections
-import datetime
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Final
 
 import prometheus_client
 import prometheus_client.exposition
 
-from webhook.admission import messages
-from webhook.server import state as state_module
+from webhook.admission import extract, messages
 
 _BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0)
+#: The ``kind`` label of every kind that is not pod-bearing (any string a request can carry).
+OTHER_KIND: Final = "other"
+_KINDS: Final = frozenset(extract.KINDS)
+_OUTCOMES: Final = frozenset({"allowed", "denied", "warned", "audited", "skipped", "error", "noop"})
+_REVIEW: Final = "review"
+_REFUSED: Final = "refused"
+
+
+def kind_label(kind: str) -> str:
+    """``kind`` when it is a pod-bearing kind, else ``other``."""
+    return kind if kind in _KINDS else OTHER_KIND
+
+
+class Recorder:
+    """What the app running in a worker records; the worker ships ``take()`` with each reply."""
+
+    def __init__(self) -> None:
+        self._events: list[tuple[Any, ...]] = []
+
+    def review(
+        self,
+        *,
+        outcome: str,
+        kind: str,
+        seconds: float,
+        violations: Sequence[messages.Violation] = (),
+    ) -> None:
+        counts: tuple[tuple[str, str, str, int], ...] = ()
+        if violations:
+            counted = collections.Counter((v.policy, v.finding.check, v.action) for v in violations)
+            counts = tuple((p, c, a, n) for (p, c, a), n in counted.items())
+        self._events.append((_REVIEW, outcome, kind_label(kind), seconds, counts))
+
+    def refused(self, code: int) -> None:
+        self._events.append((_REFUSED, code))
+
+    def take(self) -> tuple[tuple[Any, ...], ...]:
+        events, self._events = tuple(self._events), []
+        return events
 
 
 class Metrics:
-    """The collectors one app updates."""
+    """The collectors the front updates and serves."""
 
-    def __init__(self, state: state_module.State) -> None:
+    def __init__(
+        self,
+        *,
+        policies: Callable[[], float],
+        reload_failing: Callable[[], float],
+        certificate_seconds_left: Callable[[], float],
+        open_connections: Callable[[], float],
+        busy_workers: Callable[[], float],
+    ) -> None:
         self.registry = prometheus_client.CollectorRegistry(auto_describe=True)
         self.reviews = prometheus_client.Counter(
             "bulkhead_admission_reviews",
@@ -61,48 +120,59 @@ class Metrics:
             buckets=_BUCKETS,
             registry=self.registry,
         )
-        policies = prometheus_client.Gauge(
-            "bulkhead_policies_loaded", "Policies in force", registry=self.registry
-        )
-        policies.set_function(lambda: float(len(state.policies.policies)))
-        failing = prometheus_client.Gauge(
-            "bulkhead_policy_reload_failing",
-            "1 while the latest policy reload failed (the last good set stays in force)",
+        self.timeouts = prometheus_client.Counter(
+            "bulkhead_decision_timeouts",
+            "Reviews denied at the decision deadline",
             registry=self.registry,
         )
-        failing.set_function(lambda: 0.0 if state.policies.error is None else 1.0)
-        expiry = prometheus_client.Gauge(
-            "bulkhead_serving_certificate_expiry_seconds",
-            "Seconds until the serving certificate expires",
+        self.evicted = prometheus_client.Counter(
+            "bulkhead_connections_evicted",
+            "Idle connections closed to admit new clients at the connection limit",
             registry=self.registry,
         )
-        expiry.set_function(lambda: _seconds_left(state))
+        for name, help_text, read in (
+            ("bulkhead_open_connections", "Client connections open now", open_connections),
+            ("bulkhead_busy_workers", "Worker processes judging now", busy_workers),
+            ("bulkhead_policies_loaded", "Policies in force", policies),
+            (
+                "bulkhead_policy_reload_failing",
+                "1 while the latest policy reload failed (the last good set stays in force)",
+                reload_failing,
+            ),
+            (
+                "bulkhead_serving_certificate_expiry_seconds",
+                "Seconds until the serving certificate expires",
+                certificate_seconds_left,
+            ),
+        ):
+            gauge = prometheus_client.Gauge(name, help_text, registry=self.registry)
+            gauge.set_function(read)
         #: ``reviews``' children by (outcome, kind): ``labels()`` locks and checks on every call.
-        self._reviews_by_label: dict[tuple[str, str], prometheus_client.Counter] = {}
+        self._reviews_by_label: dict[tuple[str, str], Any] = {}
 
-    def review(
-        self,
-        *,
-        outcome: str,
-        kind: str,
-        seconds: float,
-        violations: Sequence[messages.Violation] = (),
+    def apply(self, events: Iterable[tuple[Any, ...]]) -> None:
+        """Count what a worker recorded; an event of unknown shape is ignored."""
+        for event in events:
+            if event[0] == _REVIEW and len(event) == 5:
+                self._review(*event[1:])
+            elif event[0] == _REFUSED and len(event) == 2:
+                self.refused(int(event[1]))
+
+    def refused(self, code: int) -> None:
+        self.rejected.labels(str(code) if 100 <= code <= 599 else "other").inc()
+
+    def _review(
+        self, outcome: str, kind: str, seconds: float, counts: Iterable[tuple[str, str, str, int]]
     ) -> None:
-        child = self._reviews_by_label.get((outcome, kind))
+        outcome = outcome if outcome in _OUTCOMES else "error"
+        key = (outcome, kind_label(kind))
+        child = self._reviews_by_label.get(key)
         if child is None:
-            child = self._reviews_by_label[outcome, kind] = self.reviews.labels(outcome, kind)
+            child = self._reviews_by_label[key] = self.reviews.labels(*key)
         child.inc()
         self.duration.observe(seconds)
-        if not violations:
-            return
-        counts = collections.Counter((v.policy, v.finding.check, v.action) for v in violations)
-        for (policy_key, check, action), count in counts.items():
+        for policy_key, check, action, count in counts:
             self.violations.labels(policy_key, check, action).inc(count)
-
-
-def _seconds_left(state: state_module.State) -> float:
-    left = state.tls.seconds_left(datetime.datetime.now(datetime.UTC))
-    return float("nan") if left is None else left
 
 
 def exposition(metrics: Metrics, accept: str) -> tuple[bytes, str]:

@@ -4,7 +4,9 @@ No I/O beyond reading the request body. The endpoint is thin on purpose:
 bytes checks live in ``decoding``, the verdict in ``admission``. Contract:
 
 * every answer is an ``admission.k8s.io/v1`` AdmissionReview echoing the
-  request uid (``""`` when the body has none), never a patch;
+  request uid (``""`` when the body has none), never a patch, and never
+  larger than ``bounds.MAX_RESPONSE_BYTES`` (a uid over ``MAX_UID_CHARS``
+  is refused);
 * an unusable body is refused with its HTTP status (400, 405, 413, 415) and
   a JSON AdmissionReview body that does not allow anything;
 * a failure inside the decision is a denial with code 500 that still
@@ -34,11 +36,14 @@ from typing import Any, Final
 
 from webhook import admission, jsonlogs
 from webhook.admission import review
-from webhook.server import decoding, runtime, settings
+from webhook.rules import podview
+from webhook.server import bounds, decoding, runtime, settings
 
 #: An HTTP answer: status line, headers, body.
 Answer = tuple[str, list[tuple[str, str]], bytes]
 
+#: Kubernetes uids are 36 characters; a longer one is refused, never echoed.
+MAX_UID_CHARS: Final = 128
 _STATUS: Final = {s.value: f"{s.value} {s.phrase}" for s in http.HTTPStatus}
 _CONTENT_TYPE: Final = ("Content-Type", "application/json")
 _DUMPS: Final = json.JSONEncoder(separators=(",", ":")).encode
@@ -76,11 +81,13 @@ def refuse(
 ) -> Answer:
     """An HTTP error whose JSON body is an AdmissionReview that allows nothing."""
     _drain(environ)
-    rt.metrics.rejected.labels(str(status)).inc()
+    rt.metrics.refused(status)
     rt.log.warning(
         "request refused",
         extra=jsonlogs.fields(code=status, uid=uid, reason=message, path=environ.get("PATH_INFO")),
     )
+    if len(uid) > MAX_UID_CHARS:
+        uid = ""  # never a uid as long as the body: the answer stays small
     refusal = review.response(uid, allowed=False, code=status, message=message)
     return _json(status, refusal, *headers)
 
@@ -116,6 +123,10 @@ def _decide(rt: runtime.Runtime, request: admission.Request) -> admission.Decisi
             namespace_labels=rt.state.namespace_labels(request.namespace),
             now=datetime.datetime.now(datetime.UTC),
         )
+    except podview.PodSpecError as err:  # a field the checks read, found unreadable while judging
+        return admission.Decision(
+            allowed=False, code=400, message=f"Bulkhead cannot read {request.label}: {err}"
+        )
     except Exception as err:
         rt.log.error(
             "decision failed",
@@ -147,9 +158,12 @@ def _review(rt: runtime.Runtime, environ: Mapping[str, Any], *, judge: bool) -> 
         request = admission.parse(body)
     except admission.ReviewError as err:
         return refuse(rt, environ, 400, str(err), uid=admission.uid_of(body))
+    if len(request.uid) > MAX_UID_CHARS:
+        return refuse(rt, environ, 400, f"request.uid is longer than {MAX_UID_CHARS} characters")
     decision = _decide(rt, request) if judge else _NOT_JUDGED
     outcome = "error" if decision.code == 500 else decision.outcome if judge else "noop"
-    answer = _json(200, decision.to_review(request.uid))
+    data = bounds.encoded_review(decision, request.uid)
+    answer = _STATUS[200], [_CONTENT_TYPE, ("Content-Length", str(len(data)))], data
     seconds = time.perf_counter() - started
     rt.metrics.review(
         outcome=outcome, kind=request.kind, seconds=seconds, violations=decision.violations

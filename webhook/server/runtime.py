@@ -23,7 +23,7 @@ EXTENSION: Final = "bulkhead"
 class Runtime:
     settings: settings.Settings
     state: state.State
-    metrics: metrics.Metrics
+    metrics: metrics.Recorder
     log: logging.Logger
     review_log: logs.ReviewLog
 

@@ -1,166 +1,81 @@
-"""``bulkhead serve``: the worker under granian, the TLS front before it. Process and network I/O.
+"""``bulkhead serve``: the front's event loop, its worker processes, reloads and shutdown. I/O.
 
-Three processes, one job each:
+One process runs the front (``front``, on uvloop when installed): it listens
+on ``address:port`` with TLS (the webhook port) and on
+``address:probe_port`` without (``/healthz``, ``/readyz``, ``/metrics``),
+reads every request whole under the front's deadlines and limits, and hands
+complete requests to ``workers`` worker processes (``pool``; each runs the
+Flask app of ``create_app``). Routes:
 
-* this one (the front): binds ``address:port``, terminates TLS with the
-  certificate in force, relays each connection to the worker, polls the
-  certificate files every ``reload_interval`` and swaps the TLS context in
-  place when they change (new handshakes get the new certificate, open
-  connections are untouched, nothing is dropped); an unusable new pair is
-  logged and the previous one stays;
-* granian (``python -m granian``, WSGI, one worker, HTTP/1.1 on a Unix
-  socket in a private 0700 directory): a production server running
-  ``webhook.server.worker:application``; it respawns a worker that dies;
-* the worker: the Flask app, its policies and its own file watcher.
+=============  ============  ===========================================
+path           webhook port  probe port
+=============  ============  ===========================================
+``/validate``  a worker      404
+``/noop``      a worker      404 (and on the webhook port only if enabled)
+``/readyz``    a worker      a worker (ahead of queued reviews)
+``/healthz``   the front     the front
+``/metrics``   404           the front
+anything else  a worker      404
+=============  ============  ===========================================
 
-SIGTERM or SIGINT: stop accepting, let granian finish the reviews it has
-(it closes idle connections and answers in-flight ones), relay the answers,
-then exit 0; whatever is still open after ``shutdown_timeout`` is cut.
+A review not answered within ``decision_timeout`` of being read whole is
+denied by the front (HTTP 200, ``allowed: false``, code 500, the request's
+uid); a worker that judged it that long is replaced. The front polls the
+certificate files every ``reload_interval`` and swaps the TLS context for
+new handshakes when they change (open
+connections keep theirs, so nothing is dropped; a new context also starts
+with an empty session cache, so no session from before a client-CA change
+can be resumed); an unusable new pair is logged and the previous one stays.
+
+SIGTERM or SIGINT: stop accepting, close idle connections, read and answer
+the requests under way (``Connection: close``), stop the workers, exit 0;
+whatever is still open after ``shutdown_timeout`` is cut. ``/readyz`` says
+503 from the moment shutdown starts.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import ctypes
-import http.client
+import datetime
 import importlib
 import os
+import re
 import signal
 import socket
 import ssl
-import subprocess
 import sys
-import tempfile
-import time
 import typing
 from collections.abc import Callable, Coroutine
 from typing import Any, Final
 
 from webhook import jsonlogs, policyfiles
-from webhook.server import front, settings, tls, worker
+from webhook.admission import review
+from webhook.server import frames, front, metrics, pool, settings, tls, worker
 
 _LOG: Final = jsonlogs.logger("serve")
 _STARTUP_TIMEOUT: Final = 60.0
-#: Bytes one request may send before the front answers 413 itself (body limit + headers).
-MAX_REQUEST_BYTES: Final = settings.MAX_BODY_BYTES + 256 * 1024
-_PR_SET_PDEATHSIG: Final = 1
 EXIT_OK: Final = 0
-EXIT_FAILED: Final = 1
+MIB: Final = 1024 * 1024
+#: Where the uid of an AdmissionReview is, as the apiserver writes it (for the deadline's denial).
+_UID: Final = re.compile(rb'"request"\s*:\s*\{\s*"uid"\s*:\s*"([0-9A-Za-z_.:-]{1,128})"')
+_WORKER_COMMAND: Final = (
+    sys.executable,
+    "-c",
+    "from webhook.server import worker; worker.main()",
+)
+_REVIEW_PATHS: Final = frozenset({"/validate", "/noop"})
 
 
 class ServeError(RuntimeError):
     """The server cannot start; the message says why."""
 
 
-class _UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path: str, timeout: float) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self._path = path
-
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        sock.connect(self._path)
-        self.sock = sock
-
-
-def _worker_healthy(path: str) -> bool:
-    connection = _UnixHTTPConnection(path, timeout=2.0)
+def _listener(address: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
     try:
-        connection.request("GET", "/healthz")
-        return connection.getresponse().status == 200
-    except OSError:
-        return False
-    finally:
-        connection.close()
-
-
-def _die_with_parent() -> None:
-    """In the granian child: get SIGTERM if this serving process dies (Linux)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def granian_command(socket_path: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "granian",
-        "--interface",
-        "wsgi",
-        "--factory",
-        "--uds",
-        socket_path,
-        "--workers",
-        "1",
-        "--blocking-threads",
-        "1",
-        "--runtime-threads",
-        "1",
-        "--runtime-mode",
-        "st",
-        "--http",
-        "1",
-        "--no-ws",
-        "--backlog",
-        "1024",
-        "--respawn-failed-workers",
-        "--respawn-interval",
-        "0.5",
-        "--log-level",
-        "warning",
-        "--no-access-log",
-        "webhook.server.worker:application",
-    ]
-
-
-def _start_worker(config: settings.Settings, socket_path: str) -> subprocess.Popen[bytes]:
-    env = dict(os.environ)
-    env[worker.SETTINGS_ENV] = config.to_json()
-    # preexec_fn only sets the parent-death signal, and no thread runs yet at this point
-    return subprocess.Popen(
-        granian_command(socket_path),
-        env=env,
-        start_new_session=True,
-        preexec_fn=_die_with_parent,  # noqa: PLW1509
-    )
-
-
-def _wait_for_worker(process: subprocess.Popen[bytes], socket_path: str) -> None:
-    deadline = time.monotonic() + _STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        code = process.poll()
-        if code is not None:
-            raise ServeError(f"the worker server exited during start-up (status {code})")
-        if os.path.exists(socket_path) and _worker_healthy(socket_path):
-            return
-        time.sleep(0.05)
-    raise ServeError(f"the worker did not answer within {_STARTUP_TIMEOUT:.0f} s")
-
-
-def _stop_worker(process: subprocess.Popen[bytes], timeout: float) -> None:
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        _LOG.warning("the worker did not stop in time; killing it")
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-
-def _listener(config: settings.Settings) -> socket.socket:
-    family = socket.AF_INET6 if ":" in config.address else socket.AF_INET
-    try:
-        return socket.create_server(
-            (config.address, config.port), family=family, backlog=1024, reuse_port=False
-        )
+        return socket.create_server((address, port), family=family, backlog=1024)
     except OSError as err:
-        raise ServeError(f"cannot listen on {config.address}:{config.port}: {err}") from err
+        raise ServeError(f"cannot listen on {address}:{port}: {err}") from err
 
 
 def _context(config: settings.Settings) -> ssl.SSLContext:
@@ -175,7 +90,135 @@ def _tls_files(config: settings.Settings) -> tuple[str, str, str | None]:
     return config.tls_cert_file, config.tls_private_key_file, config.client_ca_file
 
 
-async def _reload_certificates(config: settings.Settings, relay: front.Front, seen: str) -> None:
+def limits(config: settings.Settings) -> front.Limits:
+    return front.Limits(
+        handshake_timeout=config.handshake_timeout,
+        header_timeout=config.header_timeout,
+        body_timeout=config.body_timeout,
+        idle_timeout=config.idle_timeout,
+        max_connections=config.max_connections,
+        max_body_bytes=settings.MAX_BODY_BYTES,
+        body_budget_bytes=config.body_budget_mib * MIB,
+    )
+
+
+def uid_in(body: bytes) -> str:
+    """The request uid where the apiserver writes it (first in ``request``), or ``""``."""
+    found = _UID.search(body, 0, 64 * 1024)
+    return found.group(1).decode() if found else ""
+
+
+def timeout_denial(uid: str, seconds: float) -> bytes:
+    """The answer to a review its worker did not judge in time: denied, with its uid."""
+    answer = review.response(
+        uid,
+        allowed=False,
+        code=500,
+        message=f"Bulkhead could not judge this request within {seconds:g} s; "
+        "it is refused (an object this expensive to judge is refused every time)",
+    )
+    return front.json_answer(200, answer)[2]
+
+
+class Server:
+    """The routes of both ports, the pool behind them and the metrics of both."""
+
+    def __init__(self, config: settings.Settings) -> None:
+        self.config = config
+        self.policies = 0
+        self.reload_failing = False
+        self.not_after: datetime.datetime | None = None
+        self.metrics = metrics.Metrics(
+            policies=lambda: float(self.policies),
+            reload_failing=lambda: 1.0 if self.reload_failing else 0.0,
+            certificate_seconds_left=self._seconds_left,
+            open_connections=lambda: float(len(self.front.connections)),
+            busy_workers=lambda: float(self.pool.busy),
+        )
+        self.front = front.Front(
+            handler=self.handle,
+            limits=limits(config),
+            on_refused=self.metrics.refused,
+            on_evicted=self.metrics.evicted.inc,
+        )
+        env = dict(os.environ)
+        env[worker.SETTINGS_ENV] = config.to_json()
+        self.pool = pool.Pool(
+            command=_WORKER_COMMAND,
+            env=env,
+            fd_env=worker.FD_ENV,
+            size=config.workers,
+            decision_timeout=config.decision_timeout,
+            on_reply=self._replied,
+            on_timeout=self.metrics.timeouts.inc,
+        )
+
+    def _seconds_left(self) -> float:
+        if self.not_after is None:
+            return float("nan")
+        return (self.not_after - datetime.datetime.now(datetime.UTC)).total_seconds()
+
+    def _replied(self, reply: frames.Reply) -> None:
+        self.metrics.apply(reply.events)
+        self.policies = reply.policies
+        self.reload_failing = reply.reload_failing
+
+    # routing ---------------------------------------------------------------
+
+    def handle(self, connection: Any, incoming: front.Incoming) -> None:
+        request = incoming.request
+        path = request.path
+        probe = connection.tls is None
+        if path == "/healthz":
+            connection.respond(*front.json_answer(200, {"status": "ok"}))
+            return
+        if path == "/readyz" and self.front.stopping:
+            connection.respond(
+                *front.json_answer(503, {"ready": False, "reasons": ["shutting down"]})
+            )
+            return
+        if probe:
+            if path == "/metrics":
+                body, content_type = metrics.exposition(self.metrics, request.accept)
+                connection.respond("200 OK", (("Content-Type", content_type),), body)
+            elif path == "/readyz":
+                self._to_worker(connection, request, urgent=True)
+            else:
+                self.metrics.refused(404)
+                connection.respond(*front.refusal(404, f"no {path} on the probe port"))
+            return
+        if path == "/metrics":
+            self.metrics.refused(404)
+            connection.respond(*front.refusal(404, "metrics are served on the probe port"))
+            return
+        self._to_worker(connection, request, urgent=path == "/readyz")
+
+    def _to_worker(self, connection: Any, request: frames.Request, *, urgent: bool) -> None:
+        review_path = request.path in _REVIEW_PATHS
+        uid = uid_in(request.body) if review_path else ""
+        frame = frames.encode_request(request)  # the frame is the only copy of the body kept
+
+        def done(outcome: pool.Outcome, reply: frames.Reply | None) -> None:
+            if reply is not None:
+                connection.respond(reply.status, reply.headers, reply.body)
+            elif outcome is pool.Outcome.TIMEOUT and review_path:
+                self.metrics.apply(
+                    (("review", "error", "other", self.config.decision_timeout, ()),)
+                )
+                connection.respond(
+                    "200 OK",
+                    (("Content-Type", "application/json"),),
+                    timeout_denial(uid, self.config.decision_timeout),
+                )
+            else:
+                connection.respond(*front.refusal(500, "the worker judging this request exited"))
+
+        self.pool.submit(frame, done, urgent=urgent)
+
+
+async def _reload_certificates(
+    config: settings.Settings, contexts: front.TlsContexts, server: Server, seen: str
+) -> None:
     """Every ``reload_interval``: when the files changed, swap in a new context if it loads."""
     while True:
         await asyncio.sleep(config.reload_interval)
@@ -192,7 +235,8 @@ async def _reload_certificates(config: settings.Settings, relay: front.Front, se
                 extra=jsonlogs.fields(error=str(err)),
             )
             continue
-        relay.use(context)
+        contexts.use(context)
+        server.not_after = facts.not_after
         _LOG.info(
             "certificate reloaded",
             extra=jsonlogs.fields(subject=facts.subject, notAfter=facts.not_after.isoformat()),
@@ -203,19 +247,22 @@ async def _run(
     config: settings.Settings,
     *,
     listener: socket.socket,
-    socket_path: str,
-    process: subprocess.Popen[bytes],
+    probe_listener: socket.socket,
     context: ssl.SSLContext,
+    not_after: datetime.datetime,
     seen: str,
 ) -> int:
     loop = asyncio.get_running_loop()
-    relay = front.Front(
-        upstream=socket_path,
-        context=context,
-        max_connections=config.max_connections,
-        max_request_bytes=MAX_REQUEST_BYTES,
-    )
-    await relay.start(listener)
+    server = Server(config)
+    server.not_after = not_after
+    try:
+        await server.pool.start(_STARTUP_TIMEOUT)
+    except TimeoutError as err:
+        await server.pool.stop(1.0)
+        raise ServeError(f"the workers did not start within {_STARTUP_TIMEOUT:.0f} s") from err
+    contexts = front.TlsContexts(context)
+    await server.front.listen(listener, context=contexts)
+    await server.front.listen(probe_listener, context=None)
     stop = asyncio.Event()
     reason: list[str] = []
 
@@ -228,48 +275,38 @@ async def _run(
 
     loop.add_signal_handler(signal.SIGTERM, request_stop("SIGTERM"))
     loop.add_signal_handler(signal.SIGINT, request_stop("SIGINT"))
-    exited = loop.run_in_executor(None, process.wait)
-    exited.add_done_callback(lambda _: request_stop("worker server exited")())
-    reloader = loop.create_task(_reload_certificates(config, relay, seen))
+    reloader = loop.create_task(_reload_certificates(config, contexts, server, seen))
     host, port = listener.getsockname()[:2]
     _LOG.info(
         "serving",
         extra=jsonlogs.fields(
-            address=host, port=port, clientCertificates=bool(config.client_ca_file)
+            address=host,
+            port=port,
+            probePort=probe_listener.getsockname()[1],
+            workers=config.workers,
+            clientCertificates=bool(config.client_ca_file),
         ),
     )
     await stop.wait()
     why = reason[0] if reason else "stop"
-    _LOG.info("shutting down", extra=jsonlogs.fields(reason=why, open=len(relay.relays)))
-    relay.stop_accepting()
-    relay.close_idle()
+    _LOG.info(
+        "shutting down", extra=jsonlogs.fields(reason=why, open=len(server.front.connections))
+    )
+    server.front.stop_accepting()
     reloader.cancel()
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-    deadline = loop.time() + config.shutdown_timeout
-    drained = await relay.drained(config.shutdown_timeout)
-    if not drained:
+    if not await server.front.drained(config.shutdown_timeout):
         _LOG.warning("connections still open at the deadline; closing them")
-        relay.abort_all()
-    try:
-        await asyncio.wait_for(asyncio.shield(exited), max(0.1, deadline - loop.time()))
-    except TimeoutError:
-        _LOG.warning("the worker server did not stop in time; killing it")
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        await exited
-    worker_code = process.poll()
-    crashed = why == "worker server exited"
-    _LOG.info("stopped", extra=jsonlogs.fields(workerStatus=worker_code))
-    return EXIT_FAILED if crashed else EXIT_OK
+        server.front.abort_all()
+    await server.pool.stop(5.0)
+    _LOG.info("stopped")
+    return EXIT_OK
 
 
 Runner = Callable[[Coroutine[Any, Any, int]], int]
 
 
 def _event_loop_runner() -> Runner:
-    """``uvloop.run`` when uvloop is installed (the front is ~20 % faster), else ``asyncio.run``."""
+    """``uvloop.run`` when uvloop is installed, else ``asyncio.run``."""
     try:
         uvloop = importlib.import_module("uvloop")
     except ImportError:
@@ -281,9 +318,8 @@ def _event_loop_runner() -> Runner:
 def _check_cluster_credentials(config: settings.Settings) -> None:
     """``ServeError`` unless ``--kubeconfig`` or the in-cluster account is usable.
 
-    The cache is imported here, not at the top: importing this module (the
-    worker does, through the package) must not load the Kubernetes client,
-    about 15 MB that only ``watch_cluster`` needs.
+    The cache is imported here, not at the top: the front never needs the
+    Kubernetes client, about 15 MB that only the workers' ``watch_cluster`` uses.
     """
     from webhook.policy import cache  # noqa: PLC0415 - see above
 
@@ -299,29 +335,25 @@ def serve(config: settings.Settings) -> int:
     seen = tls.fingerprint(_tls_files(config))
     try:
         context = _context(config)
-        tls.describe(config.tls_cert_file)
+        facts = tls.describe(config.tls_cert_file)
         policyfiles.compile_profiles(config.profiles, latest_minor=config.pss_latest_minor)
     except (tls.TlsError, policyfiles.PolicyFileError) as err:
         raise ServeError(str(err)) from err
-    if config.watch_cluster:  # fail here, clearly, rather than in the worker
+    if config.watch_cluster:  # fail here, clearly, rather than in the workers
         _check_cluster_credentials(config)
-    listener = _listener(config)
-    with tempfile.TemporaryDirectory(prefix="bulkhead-") as private:
-        socket_path = os.path.join(private, "worker.sock")
-        process = _start_worker(config, socket_path)
-        try:
-            _wait_for_worker(process, socket_path)
-            run = _event_loop_runner()
-            return run(
-                _run(
-                    config,
-                    listener=listener,
-                    socket_path=socket_path,
-                    process=process,
-                    context=context,
-                    seen=seen,
-                )
+    listener = _listener(config.address, config.port)
+    probe_listener = _listener(config.address, config.probe_port)
+    try:
+        return _event_loop_runner()(
+            _run(
+                config,
+                listener=listener,
+                probe_listener=probe_listener,
+                context=context,
+                not_after=facts.not_after,
+                seen=seen,
             )
-        finally:
-            listener.close()
-            _stop_worker(process, config.shutdown_timeout)
+        )
+    finally:
+        listener.close()
+        probe_listener.close()

@@ -23,10 +23,24 @@ flag                         environment                         default
 --port                       BULKHEAD_PORT                       8443
 --reload-interval            BULKHEAD_RELOAD_INTERVAL            1.0 s
 --shutdown-timeout           BULKHEAD_SHUTDOWN_TIMEOUT           25 s
+--probe-port                 BULKHEAD_PROBE_PORT                 8080
+--workers                    BULKHEAD_WORKERS                    CPUs usable
+--worker-memory-mib          BULKHEAD_WORKER_MEMORY_MIB          176
+--decision-timeout           BULKHEAD_DECISION_TIMEOUT           4.0 s
+--handshake-timeout          BULKHEAD_HANDSHAKE_TIMEOUT          10 s
+--header-timeout             BULKHEAD_HEADER_TIMEOUT             10 s
+--body-timeout               BULKHEAD_BODY_TIMEOUT               10 s
+--idle-timeout               BULKHEAD_IDLE_TIMEOUT               120 s
 --max-connections            BULKHEAD_MAX_CONNECTIONS            1024
+--body-budget-mib            BULKHEAD_BODY_BUDGET_MIB            64
 --log-level                  BULKHEAD_LOG_LEVEL                  info
 --enable-noop-endpoint       BULKHEAD_ENABLE_NOOP_ENDPOINT       false
 ===========================  ==================================  =========
+
+``--probe-port`` serves ``/healthz``, ``/readyz`` and ``/metrics`` over plain
+HTTP on the same address (``0`` picks a free port). ``--decision-timeout``
+should be about 80 % of the webhook's ``timeoutSeconds``, so a review that
+takes too long is denied clearly before the apiserver gives up.
 
 With no ``--policy-file`` and no ``--profile``, the server enforces the
 cluster's ``ClusterContainerPolicy``/``ContainerPolicy`` objects instead,
@@ -41,6 +55,7 @@ import dataclasses
 import ipaddress
 import json
 import math
+import os
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -50,6 +65,10 @@ from webhook import profiles, settingsources
 MAX_BODY_BYTES: Final = 7 * 1024 * 1024
 #: The deepest JSON nesting accepted in a review.
 MAX_JSON_DEPTH: Final = 100
+#: The most JSON values (members of objects and items of arrays) accepted in a review:
+#: decoded, each costs 50-100 bytes, so this bounds a worker's memory (a 10,000-container
+#: pod has about 100,000).
+MAX_JSON_VALUES: Final = 500_000
 DEFAULT_LATEST_MINOR: Final = profiles.DEFAULT_LATEST_MINOR
 
 
@@ -67,7 +86,16 @@ class Settings:
     port: int = 8443
     reload_interval: float = 1.0
     shutdown_timeout: float = 25.0
+    probe_port: int = 8080
+    workers: int = 1
+    worker_memory_mib: int = 176
+    decision_timeout: float = 4.0
+    handshake_timeout: float = 10.0
+    header_timeout: float = 10.0
+    body_timeout: float = 10.0
+    idle_timeout: float = 120.0
     max_connections: int = 1024
+    body_budget_mib: int = 64
     log_level: str = "info"
     enable_noop_endpoint: bool = False
     #: Watch the policy CRs (no files, no profiles); ``kubeconfig`` ``None``: in-cluster.
@@ -114,6 +142,14 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise ValueError(f"must be at least 1, not {text}")
     return value
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (the default number of workers)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 def _address(text: str) -> str:
@@ -172,7 +208,22 @@ def resolve(flags: Mapping[str, object], environ: Mapping[str, str]) -> Settings
         shutdown_timeout=settingsources.pick(
             "shutdown_timeout", flags, environ, _positive_float, 25.0
         ),
+        probe_port=settingsources.pick("probe_port", flags, environ, settingsources.port, 8080),
+        workers=settingsources.pick("workers", flags, environ, _positive_int, usable_cpus()),
+        worker_memory_mib=settingsources.pick(
+            "worker_memory_mib", flags, environ, _positive_int, 176
+        ),
+        decision_timeout=settingsources.pick(
+            "decision_timeout", flags, environ, _positive_float, 4.0
+        ),
+        handshake_timeout=settingsources.pick(
+            "handshake_timeout", flags, environ, _positive_float, 10.0
+        ),
+        header_timeout=settingsources.pick("header_timeout", flags, environ, _positive_float, 10.0),
+        body_timeout=settingsources.pick("body_timeout", flags, environ, _positive_float, 10.0),
+        idle_timeout=settingsources.pick("idle_timeout", flags, environ, _positive_float, 120.0),
         max_connections=settingsources.pick("max_connections", flags, environ, _positive_int, 1024),
+        body_budget_mib=settingsources.pick("body_budget_mib", flags, environ, _positive_int, 64),
         log_level=settingsources.pick(
             "log_level", flags, environ, settingsources.log_level, "info"
         ),

@@ -210,6 +210,15 @@ cluster CA and the namespace, exactly where client libraries look.
 {{- end -}}
 
 {{/* Values that contradict each other, or the chart's guarantees: fail with the reason. */}}
+{{- /*
+The webhook's documented worst-case memory in MiB (docs/server.md, "Memory"):
+the front (64) plus every body it may hold (webhook.bodyBudgetMiB) plus, per
+worker, its base and the largest review it may decode at once (176).
+*/ -}}
+{{- define "bulkhead.webhookWorstCaseMi" -}}
+{{- add 64 .Values.webhook.bodyBudgetMiB (mul .Values.webhook.workers 176) -}}
+{{- end -}}
+
 {{- define "bulkhead.validate" -}}
 {{- $v := .Values -}}
 {{- $stop := add $v.webhook.preStopSleepSeconds $v.webhook.shutdownTimeoutSeconds -}}
@@ -218,6 +227,22 @@ cluster CA and the namespace, exactly where client libraries look.
 {{- end -}}
 {{- if and $v.webhook.podDisruptionBudget.enabled (le (int $v.webhook.replicas) (int $v.webhook.podDisruptionBudget.minAvailable)) -}}
 {{- fail (printf "webhook.podDisruptionBudget.minAvailable (%d) must be below webhook.replicas (%d), or no node could ever be drained; raise replicas or disable the budget." (int $v.webhook.podDisruptionBudget.minAvailable) (int $v.webhook.replicas)) -}}
+{{- end -}}
+{{- if eq (int $v.webhook.probePort) (int $v.webhook.containerPort) -}}
+{{- fail (printf "webhook.probePort and webhook.containerPort are both %d: give them different ports." (int $v.webhook.probePort)) -}}
+{{- end -}}
+{{- if and $v.webhook.mutualTLS.enabled (not $v.webhook.mutualTLS.clientCASecret) -}}
+{{- fail "webhook.mutualTLS.enabled needs webhook.mutualTLS.clientCASecret: the Secret whose ca.crt signs the apiserver's client certificate." -}}
+{{- end -}}
+{{- $memory := toString $v.webhook.resources.limits.memory -}}
+{{- $limitMi := 0 -}}
+{{- if hasSuffix "Gi" $memory -}}{{- $limitMi = mul (int (trimSuffix "Gi" $memory)) 1024 -}}
+{{- else if hasSuffix "Mi" $memory -}}{{- $limitMi = int (trimSuffix "Mi" $memory) -}}
+{{- else -}}{{- fail (printf "webhook.resources.limits.memory %q: give it in Mi or Gi." $memory) -}}
+{{- end -}}
+{{- $worstMi := include "bulkhead.webhookWorstCaseMi" . | int -}}
+{{- if lt $limitMi $worstMi -}}
+{{- fail (printf "webhook.resources.limits.memory (%dMi) is below the server's worst case for %d workers and a %dMiB body budget (%dMi, docs/server.md): raise it or lower webhook.workers." $limitMi (int $v.webhook.workers) (int $v.webhook.bodyBudgetMiB) $worstMi) -}}
 {{- end -}}
 {{- if eq (int $v.operator.metricsPort) (int $v.operator.healthPort) -}}
 {{- fail (printf "operator.metricsPort and operator.healthPort are both %d: give them different ports." (int $v.operator.metricsPort)) -}}

@@ -65,6 +65,12 @@ def _client(app: flask.Flask) -> flask.testing.FlaskClient:
     return app.test_client()
 
 
+def _recorded(app: flask.Flask) -> list[tuple[Any, ...]]:
+    """The metric events the app recorded since the last call (what a worker ships)."""
+    rt = app.extensions["bulkhead"]
+    return list(rt.metrics.take())
+
+
 def _post(client: flask.testing.FlaskClient, path: str, body: Any) -> Any:
     return client.post(path, data=json.dumps(body), content_type="application/json")
 
@@ -171,8 +177,7 @@ def test_refusals_look_the_same_on_both_paths(
         }
     if status == 405:
         assert response.headers["Allow"] == "POST"
-    text = client.get("/metrics").get_data(as_text=True)
-    assert f'bulkhead_admission_rejected_requests_total{{code="{status}"}} 1.0' in text
+    assert _recorded(app) == [("refused", status)]
 
 
 def test_an_unexpected_error_on_the_review_path_is_a_json_500(
@@ -189,7 +194,7 @@ def test_an_unexpected_error_on_the_review_path_is_a_json_500(
     assert response.status_code == 500
     assert response.get_json()["response"]["allowed"] is False
     assert "a value from the object" not in response.get_data(as_text=True)
-    assert _post(client, "/healthz", {}).status_code == 405  # Flask still answers the rest
+    assert _post(client, "/readyz", {}).status_code == 405  # Flask still answers the rest
 
 
 def test_a_failing_view_is_a_json_500(capsys: pytest.CaptureFixture[str]) -> None:
@@ -204,12 +209,23 @@ def test_a_failing_view_is_a_json_500(capsys: pytest.CaptureFixture[str]) -> Non
     assert response.get_json()["response"]["allowed"] is False
 
 
-def test_two_apps_keep_separate_metrics(capsys: pytest.CaptureFixture[str]) -> None:
-    first = _client(create_app(_settings(), _state()))
-    second = _client(create_app(_settings(), _state()))
-    _post(first, "/validate", _review(privileged=True))
-    text = second.get("/metrics").get_data(as_text=True)
-    assert 'bulkhead_admission_reviews_total{kind="Pod",outcome="denied"}' not in text
-    text = first.get("/metrics").get_data(as_text=True)
-    assert 'bulkhead_admission_reviews_total{kind="Pod",outcome="denied"} 1.0' in text
-    assert "bulkhead_policies_loaded 1.0" in text
+def test_two_apps_record_separately_and_reviews_are_recorded_by_kind(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    first = create_app(_settings(), _state())
+    second = create_app(_settings(), _state())
+    _post(_client(first), "/validate", _review(privileged=True))
+    assert _recorded(second) == []
+    [event] = _recorded(first)
+    assert event[:3] == ("review", "denied", "Pod")
+    assert event[4] == (("ClusterContainerPolicy/no-privileged", "privileged", "Deny", 1),)
+    assert _recorded(first) == []  # taken once
+
+
+def test_an_unknown_kind_is_recorded_as_other(capsys: pytest.CaptureFixture[str]) -> None:
+    app = create_app(_settings(), _state())
+    review = _review()
+    review["request"]["kind"]["kind"] = "Garbage" * 100
+    _post(_client(app), "/validate", review)
+    [event] = _recorded(app)
+    assert event[:3] == ("review", "skipped", "other")

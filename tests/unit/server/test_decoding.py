@@ -152,3 +152,20 @@ def test_a_review_as_the_apiserver_sends_it_needs_no_second_decode() -> None:
     )
     assert decoding.keys_in_text(raw) == 11
     assert decoding.decode(raw)["request"]["userInfo"]["username"].endswith(":rs")
+
+
+def test_millions_of_tiny_values_are_refused_before_decoding() -> None:
+    """7 MiB of ``[]`` would decode to about 180 MB of Python objects in one worker."""
+    count = settings.MAX_JSON_VALUES + 1
+    raw = b'{"a":[' + b",".join([b"[]"] * count) + b"]}"
+    with pytest.raises(decoding.BodyError, match=f"more than {settings.MAX_JSON_VALUES}") as err:
+        decoding.decode(raw)
+    assert err.value.status == 400
+
+
+def test_commas_inside_strings_are_not_values() -> None:
+    """An annotation holding a long JSON text is one value, however many commas it has."""
+    text = ",:" * settings.MAX_JSON_VALUES
+    raw = b'{"metadata":{"annotations":{"last-applied":"' + text.encode() + b'"}}}'
+    assert decoding.values(raw) == 4
+    assert decoding.decode(raw)["metadata"]["annotations"]["last-applied"] == text

@@ -1,0 +1,128 @@
+"""The worker pool with stand-in worker processes: deadlines, crashes, queueing (real processes)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+
+import uvloop
+
+from webhook.server import frames, pool
+
+#: A stand-in worker: says hello, then answers each request after sleeping the
+#: seconds its path names (``/sleep/0.5``); ``/exit`` makes it exit.
+STAND_IN = """
+import os, socket, time
+from webhook.server import frames, worker
+sock = socket.socket(fileno=int(os.environ["FD"]))
+sock.sendall(frames.encode_hello())
+while True:
+    head = worker._read_exactly(sock, 4)
+    if head is None:
+        break
+    request = frames.decode_request(worker._read_exactly(sock, int.from_bytes(head, "big")))
+    if request.path == "/exit":
+        os._exit(3)
+    time.sleep(float(request.path.rsplit("/", 1)[1]))
+    reply = frames.Reply(status="200 OK", headers=(), body=request.path.encode())
+    sock.sendall(frames.encode_reply(reply))
+"""
+
+Outcomes = list[tuple[str, pool.Outcome, bytes]]
+
+
+def _run(scenario: Callable[[pool.Pool, Outcomes], Awaitable[None]], **options: float) -> None:
+    async def main() -> None:
+        timeouts: list[int] = []
+        the_pool = pool.Pool(
+            command=[sys.executable, "-c", STAND_IN],
+            env={"PYTHONPATH": ":".join(sys.path)},
+            fd_env="FD",
+            size=int(options.get("size", 1)),
+            decision_timeout=options.get("decision_timeout", 5.0),
+            on_timeout=lambda: timeouts.append(1),
+        )
+        await the_pool.start(30)
+        outcomes: Outcomes = []
+        try:
+            await asyncio.wait_for(scenario(the_pool, outcomes), 60)
+        finally:
+            await the_pool.stop(5)
+
+    uvloop.run(main())
+
+
+def _submit(the_pool: pool.Pool, outcomes: Outcomes, path: str) -> None:
+    request = frames.Request(method="POST", path=path, content_type="", accept="", body=b"")
+
+    def done(outcome: pool.Outcome, reply: frames.Reply | None) -> None:
+        outcomes.append((path, outcome, reply.body if reply else b""))
+
+    the_pool.submit(frames.encode_request(request), done)
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    while not condition():
+        await asyncio.sleep(0.02)
+
+
+def test_a_slow_review_is_refused_at_the_deadline_and_its_worker_replaced() -> None:
+    async def scenario(the_pool: pool.Pool, outcomes: Outcomes) -> None:
+        first = the_pool.workers[0]
+        _submit(the_pool, outcomes, "/sleep/30")
+        await _until(lambda: len(outcomes) == 1)
+        assert outcomes[0][1] is pool.Outcome.TIMEOUT
+        await _until(lambda: the_pool.workers[0] is not first and the_pool.ready)
+        _submit(the_pool, outcomes, "/sleep/0")
+        await _until(lambda: len(outcomes) == 2)
+        assert outcomes[1] == ("/sleep/0", pool.Outcome.ANSWERED, b"/sleep/0")
+
+    _run(scenario, decision_timeout=0.5)
+
+
+def test_a_request_waiting_for_a_busy_worker_is_refused_at_the_deadline_too() -> None:
+    async def scenario(the_pool: pool.Pool, outcomes: Outcomes) -> None:
+        _submit(the_pool, outcomes, "/sleep/2")
+        await asyncio.sleep(0.1)  # the first is being judged: the second waits in the queue
+        _submit(the_pool, outcomes, "/sleep/0")
+        await _until(lambda: len(outcomes) == 2)
+        assert {o[1] for o in outcomes} == {pool.Outcome.TIMEOUT}
+
+    _run(scenario, decision_timeout=1.0)
+
+
+def test_one_slow_review_does_not_hold_up_another_worker() -> None:
+    async def scenario(the_pool: pool.Pool, outcomes: Outcomes) -> None:
+        _submit(the_pool, outcomes, "/sleep/1.5")
+        await asyncio.sleep(0.1)
+        _submit(the_pool, outcomes, "/sleep/0")
+        await _until(lambda: len(outcomes) == 2)
+        assert [o[0] for o in outcomes] == ["/sleep/0", "/sleep/1.5"]
+        assert {o[1] for o in outcomes} == {pool.Outcome.ANSWERED}
+
+    _run(scenario, size=2)
+
+
+def test_a_worker_that_exits_loses_only_its_own_request_and_is_replaced() -> None:
+    async def scenario(the_pool: pool.Pool, outcomes: Outcomes) -> None:
+        _submit(the_pool, outcomes, "/exit")
+        await _until(lambda: len(outcomes) == 1)
+        assert outcomes[0][1] is pool.Outcome.LOST
+        _submit(the_pool, outcomes, "/sleep/0")  # queued until the replacement says hello
+        await _until(lambda: len(outcomes) == 2)
+        assert outcomes[1][1] is pool.Outcome.ANSWERED
+
+    _run(scenario)
+
+
+def test_quick_reviews_queue_in_a_busy_workers_socket_and_all_are_answered_in_order() -> None:
+    async def scenario(the_pool: pool.Pool, outcomes: Outcomes) -> None:
+        paths = [f"/sleep/0.00{i}" for i in range(8)]
+        for path in paths:
+            _submit(the_pool, outcomes, path)
+        await _until(lambda: len(outcomes) == len(paths))
+        assert [o[0] for o in outcomes] == paths
+        assert {o[1] for o in outcomes} == {pool.Outcome.ANSWERED}
+
+    _run(scenario)

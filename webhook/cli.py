@@ -5,7 +5,10 @@ policies, decision step and messages as the webhook, and prints them as
 text, JSON, YAML, SARIF or JUnit (``webhook.reports``). Exit status: 0 when
 every object passes (warnings included unless ``--fail-on warn``), 1 when
 any object fails, 2 when the input or a policy cannot be used (the message
-names the file and document at fault) or holds no object to judge.
+names the file and document at fault) or holds no object to judge. With
+``--verify-images`` it first verifies, against their registries, the image
+signatures that ``imageSignatures`` rules require (``webhook.supplychain``)
+and judges with that evidence.
 
 ``bulkhead test DIR`` runs policy test suites (``webhook.suites``) with the
 same judging; ``bulkhead completion SHELL`` prints a completion script
@@ -41,6 +44,7 @@ from webhook import (
     settingsources,
     shellcompletion,
     suites,
+    supplychain,
     verdicts,
 )
 from webhook.rules import podview
@@ -110,6 +114,25 @@ def _parser() -> argparse.ArgumentParser:
         default="deny",
         help="exit 1 when an object is denied (deny, the default) or also when a Warn "
         "policy reports it (warn)",
+    )
+    check.add_argument(
+        "--verify-images",
+        action="store_true",
+        help="verify the cosign signatures that imageSignatures checks require, "
+        "against the images' registries (HTTPS)",
+    )
+    check.add_argument(
+        "--registry-ca-file",
+        metavar="FILE",
+        help="with --verify-images: PEM CA bundle to trust for registries "
+        "(default: the system store)",
+    )
+    check.add_argument(
+        "--registry-timeout",
+        type=float,
+        default=supplychain.registry.DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help="with --verify-images: limit for each registry request (default: %(default)s)",
     )
     _test_parser(commands)
     _serve_parser(commands)
@@ -252,6 +275,7 @@ def _judge(
     *,
     default_namespace: str,
     now: datetime.datetime,
+    evidence: policy.EvidenceMap = policy.NO_EVIDENCE,
 ) -> dict[str, Any] | None:
     body = doc.body
     kind = body.get("kind")
@@ -285,7 +309,7 @@ def _judge(
         username="",
         groups=(),
     )
-    decision = admission.judge_view(label, view, subject, policies, now=now)
+    decision = admission.judge_view(label, view, subject, policies, now=now, evidence=evidence)
     result.update(
         allowed=decision.allowed,
         outcome=decision.outcome,
@@ -319,6 +343,36 @@ def _nothing_to_judge(paths: Sequence[str], docs: Sequence[documents.Document]) 
     )
 
 
+def _verify_images(
+    args: argparse.Namespace,
+    docs: Sequence[documents.Document],
+    policies: Sequence[policy.CompiledPolicy],
+) -> policy.EvidenceMap:
+    """Evidence for every image of ``docs``; objects without a readable pod spec add none."""
+    wanted: set[str] = set()
+    for doc in docs:
+        kind = doc.body.get("kind")
+        if not isinstance(kind, str) or kind not in admission.KINDS:
+            continue
+        try:
+            view = admission.pod_view(kind, doc.body)
+        except podview.PodSpecError:
+            continue
+        if view is not None:
+            wanted.update(container.image for container in view.containers)
+    if not args.registry_timeout > 0:
+        raise UsageError("--registry-timeout: must be a number of seconds above 0")
+    settings = supplychain.registry.Settings(
+        ca_file=args.registry_ca_file, timeout=args.registry_timeout
+    )
+    try:
+        return supplychain.verify(wanted, policies, settings)
+    except supplychain.cosign.UnusableKeyError as err:
+        raise UsageError(f"--verify-images: {err}") from err
+    except OSError as err:
+        raise UsageError(f"--registry-ca-file: cannot use it as a CA bundle ({err})") from err
+
+
 def check(args: argparse.Namespace, *, stdin: IO[str], out: IO[str]) -> int:
     latest_minor = _latest_minor(args.pss_latest)
     policies = policyfiles.load(
@@ -328,10 +382,11 @@ def check(args: argparse.Namespace, *, stdin: IO[str], out: IO[str]) -> int:
         raise UsageError("nothing to check against: give --policy-file or --profile")
     now = datetime.datetime.now(datetime.UTC)
     docs = documents.read(args.filename, stdin=stdin)
+    evidence = _verify_images(args, docs, policies) if args.verify_images else policy.NO_EVIDENCE
     results: list[dict[str, Any]] = []
     skipped = 0
     for doc in docs:
-        result = _judge(doc, policies, default_namespace=args.namespace, now=now)
+        result = _judge(doc, policies, default_namespace=args.namespace, now=now, evidence=evidence)
         if result is None:
             skipped += 1
         else:

@@ -151,15 +151,19 @@ def judge_view(
     policies: Sequence[policy.CompiledPolicy],
     *,
     now: datetime.datetime,
+    evidence: policy.EvidenceMap = policy.NO_EVIDENCE,
 ) -> Decision:
-    """Judge one pod view for ``subject``; shared by admission and ``bulkhead check``."""
+    """Judge one pod view for ``subject``; shared by admission and ``bulkhead check``.
+
+    ``evidence`` carries the image verifications ``imageSignatures`` needs.
+    """
     denied: list[messages.Violation] = []
     warned: list[messages.Violation] = []
     audited: list[messages.Violation] = []
     for compiled in policies:
         if not policy.applies(compiled, subject, now=now):
             continue
-        found = policy.judge(compiled, view, subject, now=now)
+        found = policy.judge(compiled, view, subject, now=now, evidence=evidence)
         if not found:
             continue
         profile = compiled.profile.label if compiled.profile is not None else None

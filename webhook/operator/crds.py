@@ -405,13 +405,37 @@ def _rule_schemas() -> dict[str, Schema]:
             on=True,
             meaning="every container runs with runAsNonRoot: true and never runAsUser: 0",
         ),
+        "imageSignatures": _object(
+            "Images must carry cosign signatures by trusted keys, verified against their "
+            "registry for the image's digest (a tag is resolved to its current digest). "
+            "Key-based signatures only; keyless (Fulcio/Rekor) is not verified.",
+            {
+                "keys": _names(
+                    "Trusted public keys, each one PEM block (-----BEGIN PUBLIC KEY----- "
+                    "... -----END PUBLIC KEY-----, as in cosign.pub)."
+                ),
+                "repositories": _names(
+                    "Image repositories (registry/path, nginx is docker.io/library/nginx) "
+                    "the check applies to; '*' matches any run of characters. Left out: "
+                    "every image.",
+                    pattern=_NO_WHITESPACE,
+                ),
+                "required": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "Valid signatures by distinct trusted keys each image "
+                    "needs (default 1).",
+                },
+            },
+            required=("keys",),
+        ),
         "seccomp": _string(
             f"{rules.RULES['seccomp'].title}: RuntimeDefault, or RuntimeDefaultOrLocalhost "
             "to also allow profiles on the node. Leave it out to not check seccomp.",
             enum=list(SECCOMP_MODES),
         ),
     }
-    return _checked("spec.rules", built, tuple(rules.RULES))
+    return _checked("spec.rules", built, policy.RULE_IDS)
 
 
 # -- spec.match and spec.exclude ---------------------------------------------------------
@@ -477,7 +501,7 @@ def _exclusion(*, namespaced: bool) -> Schema:
                 fieldPath=".namespaces",
             )
         )
-    checks = sorted(set(rules.RULES) | policy.POD_SECURITY_CHECK_IDS)
+    checks = sorted(set(policy.RULE_IDS) | policy.POD_SECURITY_CHECK_IDS)
     built = {
         "namespaces": _names(
             "Exempt requests in these namespaces ('*' matches any run of characters).",

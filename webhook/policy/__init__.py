@@ -9,7 +9,7 @@ request; ``judge(compiled, pod, subject, now=...)`` returns the findings it
 reports on one pod view, exclusions applied.
 """
 
-from webhook.policy import selectors
+from webhook.policy import selectors, signatures
 from webhook.policy.compiler import CompileError, compile
 from webhook.policy.judging import judge
 from webhook.policy.matching import applies
@@ -18,6 +18,7 @@ from webhook.policy.model import (
     API_VERSION,
     POD_SECURITY_CHECK_IDS,
     POLICY_KINDS,
+    RULE_IDS,
     WORKLOAD_KINDS,
     Action,
     CompiledPolicy,
@@ -26,17 +27,21 @@ from webhook.policy.model import (
     PolicyKind,
     Subject,
 )
+from webhook.policy.signatures import NO_EVIDENCE, EvidenceMap
 from webhook.policy.summary import describe
 
 __all__ = [
     "ACTIONS",
     "API_VERSION",
+    "NO_EVIDENCE",
     "POD_SECURITY_CHECK_IDS",
     "POLICY_KINDS",
+    "RULE_IDS",
     "WORKLOAD_KINDS",
     "Action",
     "CompileError",
     "CompiledPolicy",
+    "EvidenceMap",
     "Exemption",
     "Match",
     "PolicyKind",
@@ -46,4 +51,5 @@ __all__ = [
     "describe",
     "judge",
     "selectors",
+    "signatures",
 ]

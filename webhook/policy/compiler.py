@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from webhook import profiles, rules
-from webhook.policy import fields, model, patterns, selectors
+from webhook.policy import fields, model, patterns, selectors, signatures
 from webhook.rules import registry
 
 DOCUMENT_FIELDS: Final = ("apiVersion", "kind", "metadata", "spec", "status")
@@ -183,11 +183,21 @@ def _profile(
     return profile if len(problems) == before else None
 
 
-def _rules(value: object, problems: fields.Problems) -> tuple[registry.BoundCheck, ...]:
+def _rules(
+    value: object, problems: fields.Problems
+) -> tuple[tuple[registry.BoundCheck, ...], signatures.Settings | None]:
     path = "spec.rules"
-    spec = fields.mapping(value, path=path, problems=problems, allowed=rules.RULES)
+    spec = fields.mapping(value, path=path, problems=problems, allowed=model.RULE_IDS)
     if spec is None:
-        return ()
+        return (), None
+    image_signatures: signatures.Settings | None = None
+    if spec.get(signatures.ID) is not None:
+        try:
+            image_signatures = signatures.parse(
+                spec[signatures.ID], fields.child(path, signatures.ID)
+            )
+        except registry.ConfigError as error:
+            problems.extend(error.problems)
     bound: list[registry.BoundCheck] = []
     for rule_id, rule in rules.RULES.items():
         if rule_id not in spec:
@@ -199,7 +209,7 @@ def _rules(value: object, problems: fields.Problems) -> tuple[registry.BoundChec
             continue
         if check is not None:
             bound.append(check)
-    return tuple(bound)
+    return tuple(bound), image_signatures
 
 
 def _patterns(
@@ -335,7 +345,7 @@ def _checks(value: object, path: str, problems: fields.Problems) -> frozenset[st
     )
     if written is None:
         return None
-    known = set(rules.RULES) | model.POD_SECURITY_CHECK_IDS
+    known = set(model.RULE_IDS) | model.POD_SECURITY_CHECK_IDS
     before = len(problems)
     for index, item in enumerate(written):
         if item not in known:
@@ -469,6 +479,7 @@ def compile(
     action: model.Action = model.DEFAULT_ACTION
     profile: profiles.Profile | None = None
     checks: tuple[registry.BoundCheck, ...] = ()
+    image_signatures: signatures.Settings | None = None
     match = model.MATCH_EVERYTHING
     exemptions: tuple[model.Exemption, ...] = ()
     if spec is not None:
@@ -477,8 +488,12 @@ def compile(
         if spec.get("profile") is not None:
             profile = _profile(spec["profile"], latest_minor=latest_minor, problems=problems)
         if spec.get("rules") is not None:
-            checks = _rules(spec["rules"], problems)
-        runs_nothing = (profile is None or profile.level == "privileged") and not checks
+            checks, image_signatures = _rules(spec["rules"], problems)
+        runs_nothing = (
+            (profile is None or profile.level == "privileged")
+            and not checks
+            and image_signatures is None
+        )
         if runs_nothing and len(problems) == before:
             problems.append(
                 registry.Problem(
@@ -500,6 +515,7 @@ def compile(
         action=action,
         profile=profile,
         checks=checks,
+        image_signatures=image_signatures,
         generation=generation,
         match=match,
         exemptions=exemptions,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 
-from webhook.policy import exemptions, model
+from webhook.policy import exemptions, model, signatures
 from webhook.rules import findings, podview
 
 
@@ -20,8 +20,13 @@ def judge(
     subject: model.Subject,
     *,
     now: datetime.datetime,
+    evidence: signatures.EvidenceMap = signatures.NO_EVIDENCE,
 ) -> list[findings.Finding]:
-    """Every finding of ``compiled`` on ``pod`` that no exclusion entry exempts."""
+    """Every finding of ``compiled`` on ``pod`` that no exclusion entry exempts.
+
+    ``evidence`` is what the I/O layer verified about the pod's images, for
+    ``imageSignatures``; an image it does not cover fails that check.
+    """
     found: list[findings.Finding] = (
         compiled.profile.evaluate(pod) if compiled.profile is not None else []
     )
@@ -29,6 +34,8 @@ def judge(
         more = check.run(pod)
         if more:
             found.extend(more)
+    if compiled.image_signatures is not None:
+        found.extend(signatures.check(compiled.image_signatures, pod, evidence))
     if not found or not compiled.exemptions:
         return found
     return exemptions.drop_exempted(

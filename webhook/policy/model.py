@@ -14,8 +14,8 @@ import types
 from collections.abc import Mapping
 from typing import Final, Literal, NamedTuple
 
-from webhook import profiles
-from webhook.policy import patterns, selectors
+from webhook import profiles, rules
+from webhook.policy import patterns, selectors, signatures
 from webhook.rules import registry
 
 GROUP: Final = "bulkhead.dev"
@@ -43,6 +43,10 @@ WORKLOAD_KINDS: Final[tuple[str, ...]] = (
     "ReplicationController",
     "PodTemplate",
 )
+
+#: The keys of ``spec.rules``: Bulkhead's own checks, and ``imageSignatures``, whose
+#: verdict needs evidence verified outside the pure core (``signatures``).
+RULE_IDS: Final[tuple[str, ...]] = tuple(sorted((*rules.RULES, signatures.ID)))
 
 #: The Pod Security Standards check ids an exclusion may name under ``checks``.
 POD_SECURITY_CHECK_IDS: Final[frozenset[str]] = frozenset(profiles.CHECKS)
@@ -124,6 +128,7 @@ class CompiledPolicy:
     action: Action
     profile: profiles.Profile | None
     checks: tuple[registry.BoundCheck, ...]
+    image_signatures: signatures.Settings | None = None
     generation: int | None = None
     match: Match = MATCH_EVERYTHING
     exemptions: tuple[Exemption, ...] = ()

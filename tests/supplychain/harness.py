@@ -1,0 +1,298 @@
+"""A real OCI registry on loopback with TLS, the real cosign, and small generated images.
+
+Owns: building (once, cached) the registry and cosign binaries through
+``tools/supplychain/build.sh``; running the registry (CNCF distribution)
+on 127.0.0.1 with a throwaway CA; pushing generated OCI images to it over
+the registry API; and running cosign so that it never reaches past
+loopback (``--tlog-upload=false`` to sign; ``--insecure-ignore-tlog`` and an
+empty ``--trusted-root`` to verify; ``--registry-cacert`` for the CA).
+
+I/O: subprocesses, files in a temporary directory, HTTPS to the registry.
+If the binaries cannot be built or the registry does not start, the
+fixture raises: tests fail, never skip.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import http.client
+import io
+import json
+import os
+import pathlib
+import socket
+import ssl
+import subprocess
+import tarfile
+import time
+import urllib.parse
+from collections.abc import Mapping
+from typing import Any
+
+from tests.cluster import pki
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
+BUILD_SCRIPT = REPO_ROOT / "tools" / "supplychain" / "build.sh"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
+OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
+_START_TIMEOUT = 60.0
+
+
+def binaries() -> pathlib.Path:
+    """The directory holding ``registry`` and ``cosign`` (built on first use)."""
+    result = subprocess.run(
+        ["bash", str(BUILD_SCRIPT)],
+        stdout=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"{BUILD_SCRIPT} failed with exit status {result.returncode}")
+    return pathlib.Path(result.stdout.strip())
+
+
+def digest_of(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Registry:
+    """One distribution registry serving HTTPS on 127.0.0.1 (start, stop, start again)."""
+
+    def __init__(self, *, bin_dir: pathlib.Path, workdir: pathlib.Path) -> None:
+        self._binary = bin_dir / "registry"
+        self._workdir = workdir
+        self.port = _free_port()
+        self.host = f"127.0.0.1:{self.port}"
+        authority = pki.CertificateAuthority.generate("bulkhead-test-registry-ca")
+        self.ca_file = workdir / "ca.crt"
+        self.ca_file.write_bytes(authority.cert_pem)
+        serving = authority.issue(common_name="127.0.0.1", ip_addresses=["127.0.0.1"], server=True)
+        cert, key = serving.write(workdir, "registry")
+        config = {
+            "version": 0.1,
+            "log": {"level": "warn", "accesslog": {"disabled": True}},
+            "storage": {"filesystem": {"rootdirectory": str(workdir / "data")}},
+            "http": {
+                "addr": self.host,
+                "tls": {"certificate": str(cert), "key": str(key)},
+            },
+        }
+        self._config = workdir / "config.yml"
+        self._config.write_text(json.dumps(config))
+        self._context = ssl.create_default_context(cafile=str(self.ca_file))
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log = workdir / "registry.log"
+
+    def start(self) -> None:
+        with self._log.open("ab") as log:
+            self._process = subprocess.Popen(
+                [str(self._binary), "serve", str(self._config)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        deadline = time.monotonic() + _START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"the registry exited; see {self._log}")
+            with contextlib.suppress(OSError):
+                if self.request("GET", "/v2/")[0] == 200:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"the registry did not answer within {_START_TIMEOUT}s")
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            self._process.wait(timeout=30)
+        self._process = None
+
+    def __enter__(self) -> Registry:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        target = urllib.parse.urlsplit(path)
+        if target.netloc:
+            path = target.path + (f"?{target.query}" if target.query else "")
+        connection = http.client.HTTPSConnection(self.host, timeout=30, context=self._context)
+        try:
+            connection.request(method, path, body=body, headers=dict(headers or {}))
+            answer = connection.getresponse()
+            return answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read()
+        finally:
+            connection.close()
+
+    # -- pushing content over the registry API ------------------------------------------
+
+    def push_blob(self, repository: str, data: bytes) -> str:
+        digest = digest_of(data)
+        status, headers, _ = self.request("POST", f"/v2/{repository}/blobs/uploads/")
+        if status != 202:
+            raise RuntimeError(f"blob upload refused: HTTP {status}")
+        location = headers["location"]
+        separator = "&" if "?" in location else "?"
+        status, _, answer = self.request(
+            "PUT",
+            f"{location}{separator}digest={digest}",
+            body=data,
+            headers={"Content-Type": "application/octet-stream"},
+        )
+        if status != 201:
+            raise RuntimeError(f"blob upload failed: HTTP {status} {answer!r}")
+        return digest
+
+    def push_manifest(self, repository: str, reference: str, manifest: Mapping[str, Any]) -> str:
+        body = json.dumps(manifest, separators=(",", ":")).encode()
+        status, _, answer = self.request(
+            "PUT",
+            f"/v2/{repository}/manifests/{reference}",
+            body=body,
+            headers={"Content-Type": str(manifest.get("mediaType", OCI_MANIFEST))},
+        )
+        if status != 201:
+            raise RuntimeError(f"manifest push failed: HTTP {status} {answer!r}")
+        return digest_of(body)
+
+    def manifest(self, repository: str, reference: str) -> dict[str, Any]:
+        status, _, body = self.request(
+            "GET", f"/v2/{repository}/manifests/{reference}", headers={"Accept": OCI_MANIFEST}
+        )
+        if status != 200:
+            raise RuntimeError(f"no manifest {repository}:{reference}: HTTP {status}")
+        value: dict[str, Any] = json.loads(body)
+        return value
+
+    def blob(self, repository: str, digest: str) -> bytes:
+        status, _, body = self.request("GET", f"/v2/{repository}/blobs/{digest}")
+        if status != 200:
+            raise RuntimeError(f"no blob {digest}: HTTP {status}")
+        return body
+
+    def copy_tag(self, repository: str, source: str, target: str) -> str:
+        """Point tag ``target`` at the manifest tagged ``source``; return its digest."""
+        return self.push_manifest(repository, target, self.manifest(repository, source))
+
+    def push_image(self, repository: str, tag: str, *, content: str) -> str:
+        """Push a one-layer image whose only file holds ``content``; return its digest."""
+        raw = io.BytesIO()
+        with tarfile.open(fileobj=raw, mode="w") as tar:
+            data = content.encode()
+            info = tarfile.TarInfo("hello.txt")
+            info.size = len(data)
+            info.mtime = 0
+            tar.addfile(info, io.BytesIO(data))
+        layer = gzip.compress(raw.getvalue(), mtime=0)
+        config = json.dumps(
+            {
+                "architecture": "amd64",
+                "os": "linux",
+                "config": {"Cmd": ["/hello.txt"]},
+                "rootfs": {"type": "layers", "diff_ids": [digest_of(raw.getvalue())]},
+            }
+        ).encode()
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {
+                "mediaType": OCI_CONFIG,
+                "digest": self.push_blob(repository, config),
+                "size": len(config),
+            },
+            "layers": [
+                {
+                    "mediaType": OCI_LAYER,
+                    "digest": self.push_blob(repository, layer),
+                    "size": len(layer),
+                }
+            ],
+        }
+        return self.push_manifest(repository, tag, manifest)
+
+
+class Cosign:
+    """The real cosign CLI, kept on loopback: no transparency log, no public trust data."""
+
+    def __init__(self, *, bin_dir: pathlib.Path, workdir: pathlib.Path) -> None:
+        self._binary = bin_dir / "cosign"
+        self._workdir = workdir
+        home = workdir / "home"
+        home.mkdir(exist_ok=True)
+        # An empty trusted root: cosign trusts no public Sigstore instance and fetches none.
+        self.trusted_root = workdir / "trusted_root.json"
+        self.trusted_root.write_text(
+            json.dumps({"mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1"})
+        )
+        self._env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(home),
+            "TUF_ROOT": str(home / "tuf"),
+            "COSIGN_PASSWORD": "",
+            "COSIGN_YES": "true",
+            "NO_PROXY": "*",
+        }
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [str(self._binary), *args],
+            env=self._env,
+            cwd=self._workdir,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"cosign {' '.join(args)} failed:\n{result.stderr}")
+        return result
+
+    def generate_key_pair(self, name: str) -> tuple[pathlib.Path, str]:
+        """A new key pair; returns the private key path and the public key PEM."""
+        prefix = self._workdir / name
+        self.run("generate-key-pair", "--output-key-prefix", str(prefix))
+        return prefix.with_suffix(".key"), prefix.with_suffix(".pub").read_text()
+
+    def sign(self, image: str, *, key: pathlib.Path, ca_file: pathlib.Path) -> None:
+        self.run(
+            "sign",
+            "--key",
+            str(key),
+            "--tlog-upload=false",
+            "--registry-cacert",
+            str(ca_file),
+            image,
+        )
+
+    def verify(self, image: str, *, public_key: pathlib.Path, ca_file: pathlib.Path) -> str:
+        return self.run(
+            "verify",
+            "--key",
+            str(public_key),
+            "--insecure-ignore-tlog=true",
+            "--trusted-root",
+            str(self.trusted_root),
+            "--registry-cacert",
+            str(ca_file),
+            image,
+        ).stdout

@@ -1,0 +1,244 @@
+"""The ``imageSignatures`` check: its settings and its verdict on verified evidence. Pure, no I/O.
+
+A policy writes, under ``spec.rules``::
+
+    imageSignatures:
+      keys:                         # trusted public keys, PEM (cosign.pub)
+        - |
+          -----BEGIN PUBLIC KEY-----
+          ...
+          -----END PUBLIC KEY-----
+      repositories: [registry.example.com/team/*]   # which images it applies to
+      required: 1                   # valid signatures by distinct trusted keys
+
+``repositories`` are patterns of the policy grammar (``patterns.parse``),
+matched against an image's normalised repository ``registry/path`` (so
+``nginx`` is ``docker.io/library/nginx``); left out, every image.
+
+Nothing here talks to a registry or checks a signature: the I/O layer
+(``webhook.supplychain``) resolves each image to a digest, fetches its
+cosign signatures, verifies them with the trusted keys and hands the result
+in as ``Evidence``. ``check`` only counts what was proven. An image with no
+evidence at all (nobody verified it) fails, so the check fails closed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import hashlib
+import re
+import types
+from collections.abc import Mapping
+from typing import Final
+
+from webhook.policy import fields, patterns
+from webhook.rules import config, findings, images, podview, registry
+
+ID: Final = "imageSignatures"
+FIELDS: Final = ("keys", "repositories", "required")
+FIX: Final = (
+    "sign the image digest with a trusted key (cosign sign --key ...), or pin a digest "
+    "that is signed"
+)
+
+_PEM: Final = re.compile(
+    r"-----BEGIN PUBLIC KEY-----\s*([A-Za-z0-9+/=\s]+?)\s*-----END PUBLIC KEY-----"
+)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TrustedKey:
+    """A public key a policy trusts: its DER ``SubjectPublicKeyInfo`` and short id.
+
+    ``id`` is the first 16 hex digits of the SHA-256 of the DER bytes; messages
+    name keys by it.
+    """
+
+    id: str
+    der: bytes
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    """A policy's ``spec.rules.imageSignatures``."""
+
+    keys: tuple[TrustedKey, ...]
+    repositories: patterns.Patterns | None
+    required: int
+
+    def covers(self, image: str) -> bool:
+        """Whether this check applies to ``image`` (an unparseable image is covered)."""
+        if self.repositories is None:
+            return True
+        try:
+            reference = images.parse(image)
+        except images.ImageError:
+            return True
+        return self.repositories.matches(repository(reference))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Signature:
+    """One signature found for an image: the trusted key it verifies with, or why not.
+
+    ``key`` is a ``TrustedKey.id`` when the signature verified and its
+    payload names the image's digest and repository; otherwise ``None`` and
+    ``problem`` says what failed.
+    """
+
+    key: str | None
+    problem: str = ""
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Evidence:
+    """What the I/O layer proved about one image.
+
+    ``digest`` is the digest verified (the pinned one, or the tag's current
+    one); ``failure`` is set when the image could not be checked at all
+    (registry unreachable, manifest refused); ``signatures`` lists every
+    signature found for the digest.
+    """
+
+    image: str
+    digest: str | None
+    failure: str = ""
+    signatures: tuple[Signature, ...] = ()
+
+
+#: Evidence by image reference, exactly as written in the pod spec.
+EvidenceMap = Mapping[str, Evidence]
+#: No image verified (what the webhook passes until it verifies images itself).
+NO_EVIDENCE: Final[EvidenceMap] = types.MappingProxyType({})
+
+
+def repository(reference: images.Reference) -> str:
+    """``registry/path`` of a parsed reference: what ``repositories`` patterns match."""
+    return f"{reference.registry}/{reference.repository}"
+
+
+def _key(text: str, path: str, problems: fields.Problems) -> TrustedKey | None:
+    found = _PEM.fullmatch(text.strip())
+    if found is None:
+        problems.append(
+            registry.Problem(
+                path,
+                "must be one PEM public key (-----BEGIN PUBLIC KEY----- ... "
+                "-----END PUBLIC KEY-----, as in cosign.pub)",
+            )
+        )
+        return None
+    try:
+        der = base64.b64decode("".join(found.group(1).split()), validate=True)
+    except binascii.Error:
+        problems.append(registry.Problem(path, "the PEM body is not valid base64"))
+        return None
+    # A SubjectPublicKeyInfo is one DER SEQUENCE; anything else is not a public key.
+    if len(der) < 32 or der[0] != 0x30:
+        problems.append(registry.Problem(path, "the PEM body is not a public key"))
+        return None
+    return TrustedKey(id=hashlib.sha256(der).hexdigest()[:16], der=der)
+
+
+def parse(value: object, path: str) -> Settings:
+    """Read ``spec.rules.imageSignatures``; ``registry.ConfigError`` lists every problem."""
+    problems: fields.Problems = []
+    spec = config.fields(value, path, allowed=FIELDS, problems=problems)
+    if spec is None:
+        raise registry.ConfigError(problems)
+    keys: list[TrustedKey] = []
+    if spec.get("keys") is None:
+        problems.append(registry.Problem(f"{path}.keys", "required: at least one PEM public key"))
+    else:
+        texts = fields.strings(
+            spec["keys"],
+            path=f"{path}.keys",
+            problems=problems,
+            empty="must not be empty: no signature could ever verify",
+        )
+        for index, text in enumerate(texts or ()):
+            key = _key(text, f"{path}.keys[{index}]", problems)
+            if key is not None and key not in keys:
+                keys.append(key)
+    repositories: patterns.Patterns | None = None
+    if spec.get("repositories") is not None:
+        try:
+            repositories = patterns.parse(
+                spec["repositories"],
+                f"{path}.repositories",
+                empty="must not be empty: it would cover no image (leave it out to cover all)",
+            )
+        except registry.ConfigError as error:
+            problems.extend(error.problems)
+    required = 1
+    raw = spec.get("required")
+    if raw is not None:
+        if not isinstance(raw, int) or isinstance(raw, bool) or raw < 1:
+            problems.append(
+                registry.Problem(f"{path}.required", f"must be a whole number >= 1, not {raw!r}")
+            )
+        else:
+            required = raw
+    if not problems and required > len(keys):
+        problems.append(
+            registry.Problem(
+                f"{path}.required",
+                f"asks for {required} signatures by distinct keys but only {len(keys)} "
+                "distinct key(s) are trusted: no image could pass",
+            )
+        )
+    if problems:
+        raise registry.ConfigError(problems)
+    return Settings(keys=tuple(keys), repositories=repositories, required=required)
+
+
+def _shown(evidence: Evidence) -> str:
+    if evidence.digest is None or evidence.digest in evidence.image:
+        return evidence.image
+    return f"{evidence.image} (digest {evidence.digest})"
+
+
+def _verdict(settings: Settings, evidence: Evidence | None, image: str) -> str | None:
+    """Why ``image`` fails the check, or ``None`` when it passes."""
+    if evidence is None:
+        return (
+            f"image {image} was not verified: its signatures must be checked against the "
+            "registry (bulkhead check --verify-images), and nothing verified it"
+        )
+    if evidence.failure:
+        return f"image {_shown(evidence)} could not be verified: {evidence.failure}"
+    trusted = {key.id for key in settings.keys}
+    good = {s.key for s in evidence.signatures if s.key is not None and s.key in trusted}
+    if len(good) >= settings.required:
+        return None
+    shown = _shown(evidence)
+    if not evidence.signatures:
+        return (
+            f"image {shown} has no cosign signature in its registry "
+            "(no signature manifest tagged sha256-<digest>.sig and no referrer)"
+        )
+    problems = [s.problem for s in evidence.signatures if s.key is None and s.problem]
+    other = [s.key for s in evidence.signatures if s.key is not None and s.key not in trusted]
+    if other:
+        problems.append(f"{len(other)} signature(s) by keys this policy does not trust")
+    reasons = "; ".join(dict.fromkeys(problems)) or "no signature by a trusted key"
+    return (
+        f"image {shown} needs {settings.required} valid signature(s) by distinct trusted "
+        f"keys, found {len(good)}: {reasons}"
+    )
+
+
+def check(
+    settings: Settings, pod: podview.PodView, evidence: EvidenceMap
+) -> list[findings.Finding]:
+    """A finding per covered container whose image lacks the required valid signatures."""
+    out: list[findings.Finding] = []
+    for container in pod.containers:
+        if not settings.covers(container.image):
+            continue
+        reason = _verdict(settings, evidence.get(container.image), container.image)
+        if reason is not None:
+            out.append(container.finding(ID, "image", message=reason, fix=FIX))
+    return out

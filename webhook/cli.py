@@ -20,6 +20,10 @@ flags only fill ``webhook.server.resolve``, which also reads ``BULKHEAD_*``.
 ``bulkhead operator`` runs the kopf operator (see ``webhook.operator``):
 policy status, the webhook's certificates and caBundle; its flags likewise
 only fill ``webhook.operator.resolve``.
+
+``bulkhead audit`` judges what already runs (a live cluster, files, or
+``--watch`` as the background audit writing PolicyReports; see
+``webhook.audit.command``).
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from webhook import (
     supplychain,
     verdicts,
 )
+from webhook.audit import flags
 from webhook.rules import podview
 
 EXIT_OK: Final = 0
@@ -142,6 +147,15 @@ def _parser() -> argparse.ArgumentParser:
             help="run the operator (policy status, webhook TLS and caBundle)",
             description="Keep every policy's status, the webhook's CA and serving certificate "
             "and its caBundle. Every flag can also be set as BULKHEAD_<FLAG>; flags win.",
+        )
+    )
+    flags.add_arguments(
+        commands.add_parser(
+            "audit",
+            help="report what already breaks a policy (files, a live cluster, or --watch)",
+            description="Judge existing workloads with the same policies as admission and "
+            "print PolicyReports, or with --watch keep them written in the cluster. "
+            "Exit 0: no fail result; 1: some; 2: unusable input.",
         )
     )
     commands.add_parser("version", help="print the version")
@@ -426,6 +440,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     if args.command == "serve":
         return _serve(args)
+    if args.command == "audit":
+        # the Kubernetes client loads only for this command
+        audit = importlib.import_module("webhook.audit.command")
+        try:
+            return int(audit.run(args, os.environ, stdin=sys.stdin, out=sys.stdout))
+        except audit.errors() as err:
+            sys.stderr.write(f"bulkhead audit: {err}\n")
+            return EXIT_UNUSABLE
     if args.command == "operator":
         # kopf loads only for this command (it takes most of a second).
         running = importlib.import_module("webhook.operator.running")

@@ -3,9 +3,9 @@
 One run of the ``bulkhead`` tool. ``tool.driver.rules`` describes every
 check some result refers to, from the registries: Bulkhead's own rules
 (``webhook.rules.RULES``: id, title, the fields read, the fix, severity) and
-the Pod Security Standards checks (``webhook.profiles.CHECKS``, id
-``pss/<check>``: the upstream reason as title, baseline checks high and
-restricted ones medium). Severity is ``properties.security-severity``
+the Pod Security Standards checks (``webhook.profiles.CHECKS``, whose
+findings carry the id ``pss/<check>``: the upstream reason as title,
+baseline checks high and restricted ones medium). Severity is ``properties.security-severity``
 (high 8.0, medium 5.5, low 3.0), as GitHub code scanning reads it.
 
 Each merged finding (``webhook.verdicts``: one per field path of one object,
@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import webhook
-from webhook import fieldlines, profiles, rules, verdicts
+from webhook import fieldlines, policy, profiles, rules, verdicts
 
 VERSION: Final = "2.1.0"
 SCHEMA: Final = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -36,15 +36,15 @@ PSS_SEVERITY: Final[Mapping[str, str]] = {"baseline": "high", "restricted": "med
 
 
 def rule_id(finding: verdicts.Finding) -> str:
-    """The SARIF rule of a finding: its first check, ``pss/``-prefixed for a profile's."""
-    check = finding.checks[0]
-    return f"pss/{check}" if finding.profile is not None else check
+    """The SARIF rule of a finding: its first check id (``pss/<check>`` for a profile's)."""
+    return finding.checks[0]
 
 
 def _descriptor(identifier: str, finding: verdicts.Finding) -> dict[str, Any]:
     check = finding.checks[0]
-    rule = rules.RULES.get(check) if finding.profile is None else None
-    standard = profiles.CHECKS.get(check) if finding.profile is not None else None
+    upstream = check.removeprefix(policy.POD_SECURITY_PREFIX)
+    rule = rules.RULES.get(check)
+    standard = profiles.CHECKS.get(upstream) if upstream != check else None
     severity: str
     if rule is not None:
         title, severity, help_text = rule.title, rule.severity, rule.fix

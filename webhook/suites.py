@@ -11,7 +11,7 @@ every suite below ``DIR``. Paths in a suite are relative to its file::
     results:
       - resource: Pod/node-debugger # Kind/name, or Kind/namespace/name
         policy: baseline            # optional: a policy's name (or Kind/name); omitted: any
-        check: privileged           # optional: one check id
+        check: pss/privileged       # optional: one check id (rule id or pss/<id>)
         path: spec.hostNetwork      # optional: one field path
         result: fail                # fail: a violation matches; pass: none does
 
@@ -29,7 +29,7 @@ import pathlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
-from webhook import documents, junit, policy, policyfiles, profiles, rules
+from webhook import documents, junit, policy, policyfiles
 
 FILENAMES: Final = ("bulkhead-test.yaml", "bulkhead-test.yml")
 RESULTS: Final = ("pass", "fail")
@@ -114,8 +114,9 @@ def _expectation(entry: object, where: str) -> Expectation:
     if expected not in RESULTS:
         raise SuiteError(f"{where}.result: must be pass or fail, not {expected!r}")
     check = _text(entry, "check", where)
-    if check is not None and check not in rules.RULES and check not in profiles.CHECKS:
-        raise SuiteError(f"{where}.check: unknown check id {check!r}")
+    reason = None if check is None else policy.unknown_check(check)
+    if reason is not None:
+        raise SuiteError(f"{where}.check: {reason}")
     return Expectation(
         resource=resource,
         expected=str(expected),

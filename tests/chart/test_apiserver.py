@@ -110,6 +110,7 @@ COMBINATIONS: Final[list[tuple[str, dict[str, Any], Sequence[str]]]] = [
                 "serviceAccount": {"annotations": {"example.com/role": "operator"}},
             },
             "serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}},
+            "audit": {"enabled": True},
             "policies": {"restricted": "Deny", "version": "v1.30"},
         },
         rendering.MONITORING_API,

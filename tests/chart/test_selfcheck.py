@@ -60,6 +60,7 @@ EVERYTHING_ON: Final[Mapping[str, Any]] = {
         "extraEnv": [{"name": "TZ", "value": "UTC"}],
     },
     "operator": {"priorityClassName": "system-cluster-critical"},
+    "audit": {"enabled": True},
     "serviceMonitor": {"enabled": True},
     "certManager": {"enabled": True},
     "policies": {"baseline": "Deny", "restricted": "Deny"},
@@ -113,7 +114,9 @@ def test_every_pod_the_chart_installs_passes_restricted_and_every_rule(
     result = _bulkhead_check(_manifest(values, extra), policy_file)
     report = json.loads(result.stdout)
     judged = sorted((r["kind"], r["name"]) for r in report["results"])
+    audit = [("Deployment", "bulkhead-audit")] if values.get("audit") else []
     assert judged == [
+        *audit,
         ("Deployment", "bulkhead-operator"),
         ("Deployment", "bulkhead-webhook"),
         ("Pod", "bulkhead-test"),

@@ -34,8 +34,9 @@ def _files(directory: pathlib.Path) -> dict[str, bytes]:
     [
         (MANIFESTS / "crds", rendering.CHART / "crds"),
         (MANIFESTS / "rbac", rendering.CHART / "files" / "rbac"),
+        (MANIFESTS / "policyreports", rendering.CHART / "files" / "policyreports"),
     ],
-    ids=["crds", "rbac"],
+    ids=["crds", "rbac", "policyreports"],
 )
 def test_chart_copies_are_identical(source: pathlib.Path, copy: pathlib.Path) -> None:
     wanted, present = _files(source), _files(copy)
@@ -73,7 +74,7 @@ def test_rendered_rbac_is_exactly_manifests_rbac() -> None:
     ]
     rendered = [
         _without_chart_labels(d)
-        for d in rendering.render()
+        for d in rendering.render({"audit": {"enabled": True}})
         if d["kind"] in RBAC_KINDS and not d["metadata"].get("annotations")
     ]
 

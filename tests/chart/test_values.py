@@ -330,6 +330,7 @@ def _pod_values(component: str) -> dict[str, tuple[Any, dict[str, Any]]]:
 
 
 #: Each leaf of values.yaml -> (another valid value, values it only matters with).
+_AUDIT_ON: Final = {"audit": {"enabled": True}}
 CHANGES: Final[dict[str, tuple[Any, dict[str, Any]]]] = {
     "image.repository": ("registry.example.com/platform/bulkhead", {}),
     "image.digest": ("sha256:" + "cd" * 32, {}),
@@ -369,8 +370,20 @@ CHANGES: Final[dict[str, tuple[Any, dict[str, Any]]]] = {
     "operator.metricsPort": (9191, {}),
     "operator.healthPort": (8181, {}),
     "operator.resources.requests": ({"cpu": "100m", "memory": "128Mi"}, {}),
-    "operator.resources.limits": ({"cpu": "500m", "memory": "256Mi"}, {}),
+    "operator.resources.limits": ({"cpu": "500m", "memory": "512Mi"}, {}),
     **_pod_values("operator"),
+    "audit.enabled": (True, {}),
+    "audit.installReportCRDs": (False, _AUDIT_ON),
+    "audit.batchSeconds": (5, _AUDIT_ON),
+    "audit.resyncSeconds": (300, _AUDIT_ON),
+    "audit.maxResults": (100, _AUDIT_ON),
+    "audit.logLevel": ("debug", _AUDIT_ON),
+    "audit.healthPort": (8182, _AUDIT_ON),
+    "audit.resources.requests": ({"cpu": "100m", "memory": "128Mi"}, _AUDIT_ON),
+    "audit.resources.limits": ({"cpu": "1", "memory": "512Mi"}, _AUDIT_ON),
+    "audit.nodeSelector": ({"kubernetes.io/os": "linux"}, _AUDIT_ON),
+    "audit.tolerations": (_TOLERATION, _AUDIT_ON),
+    "audit.priorityClassName": ("system-cluster-critical", _AUDIT_ON),
     "policies.baseline": ("Warn", {}),
     "policies.restricted": ("Deny", {}),
     "policies.version": ("v1.30", {}),

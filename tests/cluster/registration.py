@@ -14,17 +14,18 @@ Service resolves to ``<externalName>:<port>``, so ``externalName:
 localhost`` reaches the webhook on loopback while TLS is still verified
 against ``<service>.<namespace>.svc``, exactly as in a real cluster.
 
-I/O: none, except :func:`wait_for_refusal` and :func:`wait_until_judged`,
-which run the real kubectl through a ``ControlPlane``.
+I/O: none, except :func:`wait_for_refusal`, :func:`wait_until_judged` and
+:func:`registered_for`, which run the real kubectl through a ``ControlPlane``.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import secrets
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final
 
 from tests.cluster import controlplane
@@ -233,3 +234,39 @@ def wait_until_judged(
         probe=probe,
         timeout=timeout,
     )
+
+
+@contextlib.contextmanager
+def registered_for(
+    cp: controlplane.ControlPlane,
+    *,
+    namespace: str,
+    webhook_name: str,
+    validate_url: str,
+    ca_pem: bytes,
+    probe: Mapping[str, Any],
+) -> Iterator[None]:
+    """A webhook configuration of its own for ``namespace`` only, in use until the block ends.
+
+    Registers ``webhook_name`` at ``validate_url`` as the chart registers
+    Bulkhead, narrowed to one namespace, and waits until it refuses ``probe``.
+    """
+    config_name = f"bulkhead-{webhook_name.partition('.')[0]}-{namespace}"
+    only_this_namespace = {
+        "key": "kubernetes.io/metadata.name",
+        "operator": "In",
+        "values": [namespace],
+    }
+    cp.apply(
+        webhook_configuration(
+            name=config_name,
+            webhook_name=webhook_name,
+            client_config=url_client_config(validate_url, ca_pem=ca_pem),
+            selector=namespace_selector(extra_expressions=[only_this_namespace]),
+        )
+    )
+    try:
+        wait_until_judged(cp, namespace=namespace, webhook_name=webhook_name, probe=probe)
+        yield
+    finally:
+        cp.kubectl("delete", "validatingwebhookconfiguration", config_name, "--ignore-not-found")

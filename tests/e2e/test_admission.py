@@ -72,7 +72,7 @@ BAD = [
             "deployment.apps",
             "legacy-api",
             (
-                "[capabilities_baseline] spec.template.spec.containers[0].securityContext"
+                "[pss/capabilities_baseline] spec.template.spec.containers[0].securityContext"
                 ".capabilities.add[0]:",
                 "[literalSecretEnv] spec.template.spec.containers[0].env[0].value:",
                 "[runAsNonRoot] spec.template.spec.initContainers[0].securityContext.runAsUser:",
@@ -87,8 +87,9 @@ BAD = [
             "cronjob.batch",
             "log-shipper",
             (
-                "[hostPathVolumes] spec.jobTemplate.spec.template.spec.volumes[0].hostPath:",
-                "[sysctls] spec.jobTemplate.spec.template.spec.securityContext.sysctls[0].name:",
+                "[pss/hostPathVolumes] spec.jobTemplate.spec.template.spec.volumes[0].hostPath:",
+                "[pss/sysctls] spec.jobTemplate.spec.template.spec.securityContext.sysctls[0]"
+                ".name:",
                 "[resources] spec.jobTemplate.spec.template.spec.containers[0]"
                 ".resources.limits.cpu:",
             ),
@@ -147,7 +148,8 @@ def test_warn_policy_shows_as_kubectl_warning_and_admits(
     warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
     assert warnings, kubectl.show(result)
     assert any(
-        "ClusterContainerPolicy/restricted-preview: [restrictedVolumes] spec.volumes[0].nfs:" in w
+        "ClusterContainerPolicy/restricted-preview: [pss/restrictedVolumes] spec.volumes[0].nfs:"
+        in w
         for w in warnings
     ), warnings
     assert kubectl.stored(control_plane, namespace, "pod", "nfs-user")

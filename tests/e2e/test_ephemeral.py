@@ -74,7 +74,7 @@ def test_raw_ephemeralcontainers_patch_is_denied(
     assert result.returncode != 0, kubectl.show(result)
     assert DENIED in result.stderr, kubectl.show(result)
     assert (
-        "[capabilities_baseline] spec.ephemeralContainers[0].securityContext.capabilities.add"
+        "[pss/capabilities_baseline] spec.ephemeralContainers[0].securityContext.capabilities.add"
         in result.stderr
     )
     assert _ephemeral_names(control_plane, namespace, pod) == []

@@ -59,33 +59,19 @@ def reloading_webhook(
     server = webhookserver.WebhookServer(
         serving=serving_pki, policy_files=[policy_file], log_path=tmp_path / "bulkhead-serve.log"
     )
-    config_name = f"bulkhead-update-{own_namespace}"
-    only_this_namespace = {
-        "key": "kubernetes.io/metadata.name",
-        "operator": "In",
-        "values": [own_namespace],
-    }
-    with server:
-        control_plane.apply(
-            registration.webhook_configuration(
-                name=config_name,
-                webhook_name=WEBHOOK_NAME,
-                client_config=registration.url_client_config(
-                    server.validate_url, ca_pem=serving_pki.ca_pem
-                ),
-                selector=registration.namespace_selector(extra_expressions=[only_this_namespace]),
-            )
-        )
-        try:
-            probe = registration.violating_pod("probe", labels=PROBE_LABELS)
-            registration.wait_until_judged(
-                control_plane, namespace=own_namespace, webhook_name=WEBHOOK_NAME, probe=probe
-            )
-            yield server, policy_file
-        finally:
-            control_plane.kubectl(
-                "delete", "validatingwebhookconfiguration", config_name, "--ignore-not-found"
-            )
+    probe = registration.violating_pod("probe", labels=PROBE_LABELS)
+    with (
+        server,
+        registration.registered_for(
+            control_plane,
+            namespace=own_namespace,
+            webhook_name=WEBHOOK_NAME,
+            validate_url=server.validate_url,
+            ca_pem=serving_pki.ca_pem,
+            probe=probe,
+        ),
+    ):
+        yield server, policy_file
 
 
 def test_relabel_is_allowed_and_image_change_is_judged(

@@ -177,6 +177,9 @@ class Install:
             )
             for account in ("bulkhead-operator", "bulkhead-webhook")
         )
+        self.audit_kubeconfig = token_kubeconfig(
+            cp, namespace=namespace, service_account="bulkhead-audit", directory=directory
+        )
 
     def remove(self) -> None:
         for doc in self._documents:

@@ -421,7 +421,7 @@ VALID: Final[tuple[Case, ...]] = (
                     "groups": ["admins"],
                     "images": ["ghcr.io/acme/debug:*"],
                     "containers": ["debug-*"],
-                    "checks": ["privileged", "hostPathVolumes", "images"],
+                    "checks": ["privileged", "pss/hostPathVolumes", "images"],
                     "reason": "debugging",
                     "expires": "2031-01-31",
                 }

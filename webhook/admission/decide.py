@@ -7,11 +7,20 @@ What is judged:
 * CREATE and UPDATE of the pod-bearing kinds in ``extract.KINDS``, including
   subresources other than Pod Security Admission's skip list (so
   ``pods/ephemeralcontainers`` and any unknown subresource are judged).
-* The UPDATE rule: an update is judged when it changes a pod spec (the Pod's
-  ``spec`` or a controller's template ``spec``, for example a new image or an
-  added ephemeral container); an update that leaves every pod spec as it was
-  (labels, annotations, replicas, status) is allowed, so objects admitted
-  before a policy existed can still be scaled and relabelled.
+* The UPDATE rule: an update is judged when it changes anything a check
+  reads: the pod spec (the Pod's ``spec`` or a controller's template
+  ``spec``, for example a new image or an added ephemeral container) or a
+  pod (template) annotation a Pod Security check reads
+  (``profiles.reads_annotation``: the AppArmor and seccomp annotations).
+  These are exactly the inputs of Pod Security Admission's checks, so every
+  update Pod Security Admission finds significant on a Pod (container count,
+  an image, an added ephemeral container, a seccomp annotation) is judged,
+  and so is an AppArmor annotation added to a template. An update that
+  leaves all of them as they were (labels, other annotations, replicas,
+  status) is allowed, so objects admitted before a policy existed can still
+  be scaled and relabelled. (Pod Security Admission itself re-evaluates
+  every controller update, but only to warn: Bulkhead enforces on
+  controllers, so it re-judges them on the same inputs as Pods.)
 * DELETE and CONNECT are allowed. ``dryRun`` requests are judged like any other.
 
 Every policy that applies is judged on its own: any ``Deny`` violation
@@ -105,9 +114,9 @@ def skip_reason(request: review.Request) -> str | None:
     if request.kind not in extract.TEMPLATE_PATHS:
         return f"kind {request.kind} carries no pod spec"
     if request.operation == "UPDATE" and request.old_object is not None:
-        new_spec = extract.pod_spec(request.kind, request.object)
-        if new_spec == extract.pod_spec(request.kind, request.old_object):
-            return "the update leaves the pod spec unchanged"
+        judged = extract.judged_inputs(request.kind, request.object)
+        if judged == extract.judged_inputs(request.kind, request.old_object):
+            return "the update leaves the pod spec and the annotations checks read unchanged"
     return None
 
 
@@ -182,7 +191,7 @@ def judge_view(
         )
     if not (denied or warned or audited):
         return _CLEAN
-    warnings = tuple(messages.warning(v) for v in warned)
+    warnings = messages.warnings(warned)
     annotations = messages.audit_annotations(audited)
     everything = (*denied, *warned, *audited)
     if denied:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from webhook import profiles
 from webhook.rules import podview
 
 #: kind -> the path (as keys) from the object to its pod template (empty for a Pod itself).
@@ -73,12 +74,31 @@ def pod_view(kind: str, obj: Mapping[str, Any]) -> podview.PodView | None:
     )
 
 
-def pod_spec(kind: str, obj: Mapping[str, Any] | None) -> object:
-    """The raw pod spec of ``obj`` (None when absent); used to tell whether an update changed it."""
+def judged_inputs(kind: str, obj: Mapping[str, Any] | None) -> object:
+    """Everything in ``obj`` a check reads: its raw pod spec and the annotations checks read.
+
+    Used to tell whether an update changed anything that is judged. An object
+    whose template cannot be read gives itself whole, so it always differs.
+    """
     if obj is None:
         return None
     try:
         found = template_of(kind, obj)
     except podview.PodSpecError:
+        return obj
+    if found is None:
         return None
-    return None if found is None else found[0].get("spec")
+    template = found[0]
+    metadata = template.get("metadata")
+    annotations = metadata.get("annotations") if isinstance(metadata, Mapping) else None
+    if annotations is None:
+        read: object = None
+    elif isinstance(annotations, Mapping):
+        read = {
+            key: value
+            for key, value in annotations.items()
+            if not isinstance(key, str) or profiles.reads_annotation(key)
+        }
+    else:
+        read = annotations
+    return template.get("spec"), read

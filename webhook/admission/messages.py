@@ -3,8 +3,13 @@
 A denial names every offending policy, then each container (and the pod
 level) with its path, then one line per violation with the check id, the
 exact field path, what is wrong and the fix. Warnings are one short line per
-violation. No message ever carries a value from the object other than what
-the check put in its finding (checks never echo env values).
+violation. The same finding (same check id, same path) reported by several
+policies is one line: under the first policy that reports it, naming the
+others (``also policy ...``); a warning names them all. Check ids never
+collide across kinds (Pod Security checks are ``pss/<id>``), so two lines
+for one field are two different checks. No message ever carries a value
+from the object other than what the check put in its finding (checks never
+echo env values).
 """
 
 from __future__ import annotations
@@ -39,31 +44,53 @@ def _owner(finding: findings.Finding) -> str:
     return f'container "{finding.container}" ({entry})'
 
 
+def merged(violations: Iterable[Violation]) -> list[tuple[Violation, list[str]]]:
+    """Each distinct (check, path) once, first report first, with every policy reporting it."""
+    by_key: dict[tuple[str, str], tuple[Violation, list[str]]] = {}
+    for v in violations:
+        key = (v.finding.check, v.finding.path)
+        entry = by_key.get(key)
+        if entry is None:
+            by_key[key] = (v, [v.policy])
+        elif v.policy not in entry[1]:
+            entry[1].append(v.policy)
+    return list(by_key.values())
+
+
 def denial(subject: str, violations: Sequence[Violation]) -> str:
     """One message for a refused object, grouped by policy and by container."""
-    count = len(violations)
+    distinct = merged(violations)
+    count = len(distinct)
     lines = [f"Bulkhead denied {subject}: {count} violation{'s' if count != 1 else ''}"]
-    by_policy: dict[str, list[Violation]] = {}
-    for v in violations:
-        by_policy.setdefault(v.policy, []).append(v)
+    by_policy: dict[str, list[tuple[Violation, list[str]]]] = {}
+    for v, policies in distinct:
+        by_policy.setdefault(v.policy, []).append((v, policies))
     for name, group in by_policy.items():
-        profile = group[0].profile
+        profile = group[0][0].profile
         lines.append(f"policy {name}" + (f" (profile {profile})" if profile else "") + ":")
-        by_owner: dict[str, list[findings.Finding]] = {}
-        for v in group:
-            by_owner.setdefault(_owner(v.finding), []).append(v.finding)
+        by_owner: dict[str, list[tuple[findings.Finding, list[str]]]] = {}
+        for v, policies in group:
+            by_owner.setdefault(_owner(v.finding), []).append((v.finding, policies[1:]))
         for owner, found in by_owner.items():
             lines.append(f"  {owner}:")
-            lines.extend(f"    - [{f.check}] {f.path}: {f.message}. Fix: {f.fix}" for f in found)
+            lines.extend(
+                f"    - [{f.check}] {f.path}: {f.message}. Fix: {f.fix}"
+                + (f" (also policy {', '.join(others)})" if others else "")
+                for f, others in found
+            )
     if len(lines) > _MAX_DENIAL_LINES:
         hidden = len(lines) - _MAX_DENIAL_LINES
         lines = [*lines[:_MAX_DENIAL_LINES], f"... and {hidden} more lines"]
     return "\n".join(lines)
 
 
-def warning(violation: Violation) -> str:
-    f = violation.finding
-    return f"{violation.policy}: [{f.check}] {f.path}: {f.message}. Fix: {f.fix}"
+def warnings(violations: Iterable[Violation]) -> tuple[str, ...]:
+    """One short line per distinct finding, naming every policy that reports it."""
+    return tuple(
+        f"{', '.join(policies)}: [{v.finding.check}] {v.finding.path}: "
+        f"{v.finding.message}. Fix: {v.finding.fix}"
+        for v, policies in merged(violations)
+    )
 
 
 def audit_annotations(violations: Iterable[Violation]) -> dict[str, str]:

@@ -323,7 +323,8 @@ def _rule_schemas() -> dict[str, Schema]:
             "description": (
                 f"{rules.RULES['hostPorts'].title}. false: no container port may set a "
                 "hostPort; true: not checked; {allowed: [80, 443]}: only these host ports "
-                "(1-65535; [] forbids them all). Either a boolean or an object, so the "
+                "(1-65535; [] forbids them all). A hostNetwork pod is refused unless the object "
+                "form says allowHostNetwork: true. Either a boolean or an object, so the "
                 "schema leaves it open and the operator reports a bad value in status."
             ),
             **open_value,
@@ -510,7 +511,10 @@ def _exclusion(*, namespaced: bool) -> Schema:
         "usernames": _names("Exempt requests by these users ('*' globs)."),
         "groups": _names("Exempt requests by members of these groups ('*' globs)."),
         "images": _names(
-            "Exempt findings about containers running these images ('*' globs).",
+            "Exempt findings about these images (containers' and image volumes'), matched "
+            "against the normalised reference registry/repository[:tag][@digest]; the pattern "
+            "is normalised the same way (nginx* is docker.io/library/nginx*) and '*' matches "
+            "any run of characters within one '/'-separated segment.",
             pattern=_NO_WHITESPACE,
         ),
         "containers": _names(

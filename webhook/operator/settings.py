@@ -31,7 +31,7 @@ flag                              environment                           default
 --metrics-address                 BULKHEAD_METRICS_ADDRESS              0.0.0.0
 --metrics-port                    BULKHEAD_METRICS_PORT                 9090 (0: off)
 --health-port                     BULKHEAD_HEALTH_PORT                  8081 (0: off)
---pss-latest                      BULKHEAD_PSS_LATEST                   v1.35
+--pss-latest                      BULKHEAD_PSS_LATEST                   v1.37
 --log-level                       BULKHEAD_LOG_LEVEL                    info
 ================================  ====================================  ==========================
 

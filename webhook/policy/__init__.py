@@ -10,13 +10,14 @@ reports on one pod view, exclusions applied.
 """
 
 from webhook.policy import selectors, signatures
-from webhook.policy.compiler import CompileError, compile
+from webhook.policy.compiler import CompileError, compile, unknown_check
 from webhook.policy.judging import judge
 from webhook.policy.matching import applies
 from webhook.policy.model import (
     ACTIONS,
     API_VERSION,
     POD_SECURITY_CHECK_IDS,
+    POD_SECURITY_PREFIX,
     POLICY_KINDS,
     RULE_IDS,
     WORKLOAD_KINDS,
@@ -35,6 +36,7 @@ __all__ = [
     "API_VERSION",
     "NO_EVIDENCE",
     "POD_SECURITY_CHECK_IDS",
+    "POD_SECURITY_PREFIX",
     "POLICY_KINDS",
     "RULE_IDS",
     "WORKLOAD_KINDS",
@@ -52,4 +54,5 @@ __all__ = [
     "judge",
     "selectors",
     "signatures",
+    "unknown_check",
 ]

@@ -322,9 +322,12 @@ class Reflector:
         handler: Handler,
         backoff: Backoff,
         watch_seconds: int = WATCH_SECONDS,
+        slim: Callable[[JsonObject], JsonObject] | None = None,
     ) -> None:
         self._api = api
         self._resource = resource
+        #: Applied to every item as it arrives, so a big list never holds whole objects.
+        self._slim = slim
         self._handler = handler
         self._backoff = backoff
         self._watch_seconds = watch_seconds
@@ -365,7 +368,10 @@ class Reflector:
             page = self._api.request("GET", self._resource.path, query=query)
             found = page.get("items")
             if isinstance(found, list):
-                items.extend(item for item in found if isinstance(item, dict))
+                slim = self._slim
+                items.extend(
+                    (slim(item) if slim else item) for item in found if isinstance(item, dict)
+                )
             metadata = page.get("metadata") if isinstance(page.get("metadata"), dict) else {}
             token = str((metadata or {}).get("continue") or "")
             if not token:
@@ -391,7 +397,9 @@ class Reflector:
                     raise ApiError(int(code or 0), reason, message)
                 version = _resource_version(item) or version
                 if kind in ("ADDED", "MODIFIED", "DELETED"):
-                    self._handler.changed(self._resource, kind, item)
+                    self._handler.changed(
+                        self._resource, kind, self._slim(item) if self._slim else item
+                    )
 
     def _run(self) -> None:
         failures = 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final
 
 from webhook import profiles, rules
@@ -65,6 +65,12 @@ def _dns_label_pattern(what: str) -> patterns.Validator:
 def _image_pattern(pattern: str) -> str | None:
     if any(c.isspace() for c in pattern):
         return "can never match an image: image references contain no whitespace"
+    if "" in pattern.split("/"):
+        return "can never match an image: it has an empty path segment ('//' or a '/' at an end)"
+    _, _, path = patterns.image_pattern(pattern).partition("/")
+    repository = path.rpartition("/")[0] + "/" + path.rpartition("/")[2].split(":")[0]
+    if repository != repository.lower():
+        return "can never match an image: repository paths are lower case"
     return None
 
 
@@ -219,9 +225,10 @@ def _patterns(
     problems: fields.Problems,
     empty: str,
     validate: patterns.Validator | None = None,
+    build: Callable[[Iterable[str]], patterns.Patterns] = patterns.of,
 ) -> patterns.Patterns | None:
     try:
-        return patterns.parse(value, path, empty=empty, validate=validate)
+        return patterns.parse(value, path, empty=empty, validate=validate, build=build)
     except registry.ConfigError as error:
         problems.extend(error.problems)
         return None
@@ -336,6 +343,23 @@ def _end_of(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day + _ONE_DAY, datetime.time(), tzinfo=datetime.UTC)
 
 
+def unknown_check(item: str) -> str | None:
+    """Why ``item`` is no check id (a rule id or ``pss/<Pod Security id>``), or ``None``."""
+    known = set(model.RULE_IDS) | model.POD_SECURITY_CHECK_IDS
+    if item in known:
+        return None
+    upstream = model.POD_SECURITY_PREFIX + item
+    hint = (
+        f"; Pod Security check ids are written with their prefix: {upstream!r}"
+        if upstream in model.POD_SECURITY_CHECK_IDS
+        else fields.suggestion(item, sorted(known))
+    )
+    return (
+        f"unknown check {item!r}: must be a rule id or a Pod Security check id "
+        f"({model.POD_SECURITY_PREFIX}<id>){hint}"
+    )
+
+
 def _checks(value: object, path: str, problems: fields.Problems) -> frozenset[str] | None:
     written = fields.strings(
         value,
@@ -345,17 +369,11 @@ def _checks(value: object, path: str, problems: fields.Problems) -> frozenset[st
     )
     if written is None:
         return None
-    known = set(model.RULE_IDS) | model.POD_SECURITY_CHECK_IDS
     before = len(problems)
     for index, item in enumerate(written):
-        if item not in known:
-            problems.append(
-                registry.Problem(
-                    f"{path}[{index}]",
-                    f"unknown check {item!r}: must be a rule id or a Pod Security check id"
-                    + fields.suggestion(item, sorted(known)),
-                )
-            )
+        reason = unknown_check(item)
+        if reason is not None:
+            problems.append(registry.Problem(f"{path}[{index}]", reason))
     return frozenset(written) if len(problems) == before else None
 
 
@@ -377,7 +395,10 @@ def _exemption(
         return None
 
     def read(
-        key: str, what: str, validate: patterns.Validator | None = None
+        key: str,
+        what: str,
+        validate: patterns.Validator | None = None,
+        build: Callable[[Iterable[str]], patterns.Patterns] = patterns.of,
     ) -> patterns.Patterns | None:
         if entry.get(key) is None:
             return None
@@ -387,6 +408,7 @@ def _exemption(
             problems=problems,
             empty=f"must not be empty: it would match no {what} (leave it out to match any)",
             validate=validate,
+            build=build,
         )
 
     namespaces: patterns.Patterns | None = None
@@ -396,7 +418,7 @@ def _exemption(
         namespaces = read("namespaces", "namespace", _dns_label_pattern("namespace"))
     usernames = read("usernames", "user")
     groups = read("groups", "group")
-    images = read("images", "image", _image_pattern)
+    images = read("images", "image", _image_pattern, patterns.images_of)
     containers = read("containers", "container", _dns_label_pattern("container"))
     checks = (
         None

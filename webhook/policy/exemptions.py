@@ -8,21 +8,21 @@ finding selector cannot match a finding that lacks the field (a pod-level
 finding has no container and no image), so such an entry keeps it.
 Entries are ORed: any one covering a finding drops it.
 
-An ``images`` pattern is compared with the image as written and with its
-normalised form (``nginx`` is ``docker.io/library/nginx:latest``), so
-``docker.io/library/nginx*`` and ``nginx*`` both exempt ``nginx:1.27``.
+An ``images`` pattern is compared with the image's normalised reference
+only (``nginx`` is ``docker.io/library/nginx:latest``), after the pattern is
+normalised the same way, and ``*`` never crosses ``/`` there (the grammar is
+in ``patterns``): ``nginx*`` and ``docker.io/library/nginx*`` both exempt
+``nginx:1.27``, and neither exempts ``nginx.evil.example.com/miner:1``. An
+image that cannot be parsed is exempted by no pattern.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from webhook.policy import model
-from webhook.rules import findings, images
-
-#: The spellings of one image an ``images`` pattern is compared with.
-ImageForms = Callable[[str], tuple[str, ...]]
+from webhook.rules import findings
 
 
 def aware(now: datetime.datetime) -> datetime.datetime:
@@ -50,9 +50,7 @@ def covers_request(
     return entry.groups is None or entry.groups.matches_any(subject.groups)
 
 
-def covers_finding(
-    entry: model.Exemption, finding: findings.Finding, *, image_forms: ImageForms
-) -> bool:
+def covers_finding(entry: model.Exemption, finding: findings.Finding) -> bool:
     """Whether the finding selectors of ``entry`` all match ``finding``."""
     if entry.checks is not None and finding.check not in entry.checks:
         return False
@@ -61,17 +59,8 @@ def covers_finding(
     ):
         return False
     return entry.images is None or (
-        finding.image is not None and entry.images.matches_any(image_forms(finding.image))
+        finding.image is not None and entry.images.matches(finding.image)
     )
-
-
-def written_and_normalized(image: str) -> tuple[str, ...]:
-    """The image as written and, when it parses, its normalised form."""
-    try:
-        normalized = images.parse(image).normalized
-    except images.ImageError:
-        return (image,)
-    return (image,) if normalized == image else (image, normalized)
 
 
 def drop_exempted(
@@ -80,7 +69,6 @@ def drop_exempted(
     *,
     subject: model.Subject,
     now: datetime.datetime,
-    image_forms: ImageForms = written_and_normalized,
 ) -> list[findings.Finding]:
     """``found`` without the findings some live entry covering ``subject`` exempts."""
     relevant: Sequence[model.Exemption] = [
@@ -90,6 +78,4 @@ def drop_exempted(
         return found
     if any(e.whole_request for e in relevant):
         return []
-    return [
-        f for f in found if not any(covers_finding(e, f, image_forms=image_forms) for e in relevant)
-    ]
+    return [f for f in found if not any(covers_finding(e, f) for e in relevant)]

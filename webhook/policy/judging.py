@@ -1,13 +1,15 @@
 """Judging one pod view under one compiled policy. Pure, no I/O.
 
-``judge`` runs the policy's Pod Security profile (if any), then every bound
-rule, and drops the findings a live exclusion entry exempts. It does not ask
+``judge`` runs the policy's Pod Security profile (if any), naming its
+findings ``pss/<upstream check id>`` (``model.POD_SECURITY_PREFIX``), then
+every bound rule, and drops the findings a live exclusion entry exempts. It does not ask
 whether the policy applies to the request at all: that is
 ``matching.applies``, asked once per request before any pod spec is judged.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 
 from webhook.policy import exemptions, model, signatures
@@ -27,9 +29,12 @@ def judge(
     ``evidence`` is what the I/O layer verified about the pod's images, for
     ``imageSignatures``; an image it does not cover fails that check.
     """
-    found: list[findings.Finding] = (
-        compiled.profile.evaluate(pod) if compiled.profile is not None else []
-    )
+    found: list[findings.Finding] = []
+    if compiled.profile is not None:
+        prefix = model.POD_SECURITY_PREFIX
+        found.extend(
+            dataclasses.replace(f, check=prefix + f.check) for f in compiled.profile.evaluate(pod)
+        )
     for check in compiled.checks:
         more = check.run(pod)
         if more:
@@ -38,10 +43,4 @@ def judge(
         found.extend(signatures.check(compiled.image_signatures, pod, evidence))
     if not found or not compiled.exemptions:
         return found
-    return exemptions.drop_exempted(
-        found,
-        compiled.exemptions,
-        subject=subject,
-        now=now,
-        image_forms=exemptions.written_and_normalized,
-    )
+    return exemptions.drop_exempted(found, compiled.exemptions, subject=subject, now=now)

@@ -48,8 +48,14 @@ WORKLOAD_KINDS: Final[tuple[str, ...]] = (
 #: verdict needs evidence verified outside the pure core (``signatures``).
 RULE_IDS: Final[tuple[str, ...]] = tuple(sorted((*rules.RULES, signatures.ID)))
 
+#: Pod Security check ids live in their own namespace of check ids: ``pss/<upstream id>``,
+#: in messages, metrics, audit annotations and ``exclude[].checks``, so none of them can
+#: be mistaken for (or exempted with) a Bulkhead rule id of the same name (``privileged``).
+POD_SECURITY_PREFIX: Final = "pss/"
 #: The Pod Security Standards check ids an exclusion may name under ``checks``.
-POD_SECURITY_CHECK_IDS: Final[frozenset[str]] = frozenset(profiles.CHECKS)
+POD_SECURITY_CHECK_IDS: Final[frozenset[str]] = frozenset(
+    POD_SECURITY_PREFIX + check_id for check_id in profiles.CHECKS
+)
 
 
 _NO_LABELS: Final[Mapping[str, str]] = types.MappingProxyType({})

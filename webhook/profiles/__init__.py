@@ -2,10 +2,12 @@
 
 Pure, no I/O. ``resolve(level, version)`` or ``parse("restricted:v1.30")``
 gives a ``Profile`` whose ``evaluate(pod)`` returns findings whose check ids
-are the upstream Pod Security check ids.
+are the upstream Pod Security check ids. ``reads_annotation(key)`` says
+whether any check reads a pod annotation (the only metadata they read).
 """
 
 from webhook.profiles.catalog import Check, Variant
+from webhook.profiles.confinement import reads_annotation
 from webhook.profiles.levels import (
     CHECKS,
     DEFAULT_LATEST_MINOR,
@@ -27,5 +29,6 @@ __all__ = [
     "Variant",
     "parse",
     "parse_version",
+    "reads_annotation",
     "resolve",
 ]

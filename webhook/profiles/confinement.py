@@ -34,6 +34,15 @@ _APPARMOR_TYPES: Final = frozenset({"RuntimeDefault", "Localhost"})
 _SECCOMP_TYPES: Final = _APPARMOR_TYPES
 _SECCOMP_POD_ANNOTATION: Final = "seccomp.security.alpha.kubernetes.io/pod"
 _SECCOMP_CONTAINER_ANNOTATION: Final = "container.seccomp.security.alpha.kubernetes.io/"
+#: Every pod annotation a check reads is one of these keys or starts with one of these prefixes.
+READ_ANNOTATIONS: Final = (_APPARMOR_PREFIX, _SECCOMP_POD_ANNOTATION, _SECCOMP_CONTAINER_ANNOTATION)
+
+
+def reads_annotation(key: str) -> bool:
+    """Whether some Pod Security check reads the pod annotation ``key`` (at any version)."""
+    return key.startswith(READ_ANNOTATIONS)
+
+
 _SELINUX_TYPES_1_0: Final = frozenset({"", "container_t", "container_init_t", "container_kvm_t"})
 _SELINUX_TYPES_1_31: Final = _SELINUX_TYPES_1_0 | {"container_engine_t"}
 

@@ -2,11 +2,14 @@
 
 ``baseline`` at version V is every baseline check active at V; ``restricted``
 adds every restricted check active at V and leaves out the baseline checks an
-active restricted check overrides; ``privileged`` runs nothing. ``latest``
-means the newest policy version the cluster knows (a setting: by default the
-Kubernetes release Bulkhead targets), and a pinned version above it is clamped
-down to it, as Pod Security Admission does. Messages show the version as it
-was asked for (``restricted:latest``).
+active restricted check overrides; ``privileged`` runs nothing.
+
+Versions: an explicit ``v1.N`` means exactly that version whenever Bulkhead
+implements it (``NEWEST_MINOR``, v1.37); only a version newer than the newest
+Bulkhead knows is clamped down to it, since no check can be newer than the
+code. ``latest`` means the newest version Bulkhead knows unless configured
+otherwise (``--pss-latest``, which moves ``latest`` and nothing else).
+Messages show the version as it was asked for (``restricted:latest``).
 """
 
 from __future__ import annotations
@@ -32,8 +35,8 @@ CHECKS: Final = catalog.build(
 
 #: The newest policy version any check knows about.
 NEWEST_MINOR: Final = max(v.minimum for c in CHECKS.values() for v in c.variants)
-#: What ``latest`` means by default: the Kubernetes release Bulkhead targets (1.35).
-DEFAULT_LATEST_MINOR: Final = 35
+#: What ``latest`` means by default: the newest policy version Bulkhead implements.
+DEFAULT_LATEST_MINOR: Final = NEWEST_MINOR
 
 LevelName = Literal["privileged", "baseline", "restricted"]
 LEVELS: Final[tuple[LevelName, ...]] = ("privileged", "baseline", "restricted")
@@ -99,7 +102,7 @@ def resolve(
     if not 0 <= latest_minor <= NEWEST_MINOR:
         raise ValueError(f"latest must be between v1.0 and v1.{NEWEST_MINOR}")
     pinned = parse_version(version)
-    minor = latest_minor if pinned is None else min(pinned, latest_minor)
+    minor = latest_minor if pinned is None else min(pinned, NEWEST_MINOR)
     name: LevelName = (
         "restricted"
         if level == "restricted"

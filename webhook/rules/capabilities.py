@@ -13,10 +13,45 @@ Policy value (``spec.rules.capabilities``), one or both fields:
   added. Adding ``ALL`` is allowed only when ``ALL`` is listed, and listing
   ``ALL`` allows adding anything.
 
-Names are compared after upper-casing and removing a ``CAP_`` prefix, in the
-policy and in the pod alike (``cap_net_raw`` is ``NET_RAW``). Policy names must
-be Linux capability names or ``ALL``; an unknown name is a config error (in
-the pod, an unknown added name simply is not allowed).
+How names are read: a pod's names are read the way the container runtime
+reads them, asymmetrically, so that no spelling can look safer than it is.
+
+What the runtimes do with ``securityContext.capabilities`` (the kubelet
+passes the strings through unchanged in the CRI ``Capability`` message):
+
+- containerd (``WithCapabilities`` in its CRI plugin's ``opts/spec_linux``):
+  ``ALL`` is looked for in ``add`` and in ``drop`` with a case-insensitive
+  comparison (``strings.EqualFold``), so ``all`` and ``All`` mean ``ALL``.
+  Every other name, in ``add`` and ``drop`` alike, is upper-cased and given
+  a ``CAP_`` prefix unconditionally: ``net_raw`` becomes ``CAP_NET_RAW``,
+  but ``CAP_NET_RAW`` becomes ``CAP_CAP_NET_RAW``, a capability that does
+  not exist, so dropping it drops nothing (and adding it adds nothing).
+  ``CAP_ALL`` is not ``ALL``: it becomes ``CAP_CAP_ALL`` and drops nothing.
+- CRI-O (``setupCapabilities`` in its container factory): ``ALL`` is also
+  compared case-insensitively; a name that does not start with ``cap_`` (in
+  any case) is upper-cased and prefixed with ``CAP_``, while a name that
+  already starts with it is kept as written, so ``CAP_SYS_ADMIN`` in ``add``
+  does add ``SYS_ADMIN`` there. ``CAP_ALL`` is not ``ALL`` either.
+
+So, in the pod:
+
+- a name in ``drop`` counts only in the form both runtimes honour: ``ALL``
+  in any case drops everything; a bare name in any case (``net_raw``)
+  drops that capability; a ``CAP_``-prefixed name (``CAP_NET_RAW``,
+  ``CAP_ALL``) counts as dropping nothing, since containerd drops nothing
+  for it. Names are never trimmed: `` ALL`` is not ``ALL`` to either runtime.
+- a name in ``add`` is read liberally: anything that could add a capability
+  on some runtime counts. It is upper-cased and a ``CAP_`` prefix removed
+  (``cap_sys_admin`` and ``CAP_SYS_ADMIN`` both add ``SYS_ADMIN``; ``all``
+  and ``CAP_ALL`` add ``ALL``). An unknown added name is simply not allowed.
+
+Pod Security Admission's ``capabilities_restricted`` check is stricter still
+and requires the literal ``ALL`` in ``drop``; that check belongs to the
+profiles and is not changed by this reading.
+
+Policy names (``requireDrop``, ``allowedAdd``) state intent, so they are read
+liberally (upper case, ``CAP_`` prefix removed); they must be Linux
+capability names or ``ALL``, and an unknown name is a config error.
 
 Fields read, for containers of all three kinds (capabilities are per
 container): ``securityContext.capabilities.drop`` and ``.add``. A missing
@@ -99,8 +134,25 @@ class Params:
 
 
 def normalize(name: str) -> str:
-    """``cap_net_raw`` -> ``NET_RAW``: upper case, no ``CAP_`` prefix."""
+    """``cap_net_raw`` -> ``NET_RAW``: upper case, no ``CAP_`` prefix.
+
+    The liberal reading, for policy names and for names a pod adds.
+    """
     return name.upper().removeprefix("CAP_")
+
+
+def dropped(name: object) -> str | None:
+    """What a name in ``drop`` drops on every runtime: ``ALL``, a bare name, or nothing.
+
+    ``all`` -> ``ALL``, ``net_raw`` -> ``NET_RAW``; ``CAP_NET_RAW``, ``CAP_ALL``
+    and anything that is not a string -> ``None`` (containerd drops nothing).
+    """
+    if not isinstance(name, str):
+        return None
+    upper = name.upper()
+    if upper.startswith("CAP_"):
+        return None
+    return upper
 
 
 def _names(value: object, path: str, *, problems: config.Problems) -> frozenset[str]:
@@ -151,10 +203,10 @@ def _names_in_pod(container: podview.Container, *, value: Any, key: str) -> Sequ
 
 
 def _missing_drops(required: frozenset[str], drop: Sequence[Any]) -> list[str]:
-    dropped = {normalize(name) for name in drop if isinstance(name, str)}
-    if ALL in dropped:
+    names = {dropped(name) for name in drop}
+    if ALL in names:
         return []
-    return sorted(required - dropped)
+    return sorted(required - names)
 
 
 def _add_finding(

@@ -11,6 +11,7 @@ Policy values:
     hostPorts: false             # no container port may set a hostPort (true: not checked)
     hostPorts:
       allowed: [80, 443]         # only these host ports; [] forbids them all
+      allowHostNetwork: true     # host-network pods allowed (left out: they are findings)
 
 Fields read:
 
@@ -27,6 +28,10 @@ Fields read:
 - ``hostPorts``: ``ports[i].hostPort`` of containers of all three kinds; a
   non-zero value must be in ``allowed`` (ports 1-65535). ``hostNetwork`` pods
   get their ``hostPort`` defaulted by the apiserver, so they are judged too.
+  And ``spec.hostNetwork: true`` is itself a finding at ``spec.hostNetwork``
+  unless the policy says ``allowHostNetwork: true``: a host-network pod can
+  bind any host port without declaring one, so a port allow-list means
+  nothing for it.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ from webhook.rules import config, findings, podview, registry
 NAMESPACES: Final = "hostNamespaces"
 PATH: Final = "hostPath"
 PORTS: Final = "hostPorts"
+#: The fields of the object form of ``hostPorts``.
+PORT_FIELDS: Final = ("allowed", "allowHostNetwork")
 
 _NAMESPACE_FIELDS: Final = (
     ("hostNetwork", "the host's network"),
@@ -214,13 +221,17 @@ def check_path(params: PathParams, pod: podview.PodView) -> list[findings.Findin
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class PortParams:
-    """Host ports containers may use; empty: none."""
+    """Host ports containers may use (empty: none) and whether host networking is allowed."""
 
     allowed: frozenset[int]
+    allow_host_network: bool = False
 
 
 def parse_ports(value: object, path: str) -> PortParams | None:
-    """Validate ``spec.rules.hostPorts``: ``false``, ``true`` (off) or ``{allowed}``."""
+    """Validate ``spec.rules.hostPorts``: ``false``, ``true`` (off) or an object.
+
+    The object: ``allowed`` (required) and ``allowHostNetwork`` (default false).
+    """
     if value is False:
         return PortParams(allowed=frozenset())
     if value is True:
@@ -232,9 +243,14 @@ def parse_ports(value: object, path: str) -> PortParams | None:
             f"not {config.describe(value)}",
         )
     problems: config.Problems = []
-    spec = config.fields(value, path, allowed=("allowed",), problems=problems)
+    spec = config.fields(value, path, allowed=PORT_FIELDS, problems=problems)
     allowed: set[int] = set()
+    allow_host_network = False
     if spec is not None:
+        if "allowHostNetwork" in spec:
+            allow_host_network = config.boolean(
+                spec["allowHostNetwork"], f"{path}.allowHostNetwork", problems=problems
+            )
         ports = spec.get("allowed")
         if not isinstance(ports, list):
             problems.append(
@@ -256,13 +272,26 @@ def parse_ports(value: object, path: str) -> PortParams | None:
                         )
                     )
     config.raise_if_any(problems)
-    return PortParams(allowed=frozenset(allowed))
+    return PortParams(allowed=frozenset(allowed), allow_host_network=allow_host_network)
 
 
 def check_ports(params: PortParams, pod: podview.PodView) -> list[findings.Finding]:
-    """Findings for container ports with a host port that is not allowed."""
+    """Findings for host networking (unless allowed) and host ports that are not allowed."""
     allowed = params.allowed
     out: list[findings.Finding] = []
+    if pod.spec.get("hostNetwork") is True and not params.allow_host_network:
+        out.append(
+            pod.finding(
+                PORTS,
+                "hostNetwork",
+                message=(
+                    "the pod uses the host's network (hostNetwork: true), so it can bind any "
+                    "host port; the policy does not allow host networking"
+                ),
+                fix="Remove hostNetwork from the pod spec, or set hostPorts.allowHostNetwork: "
+                "true in the policy if this pod must use the host's network.",
+            )
+        )
     for container in pod.containers:
         ports = container.spec.get("ports")
         if not ports:
@@ -319,7 +348,10 @@ PATH_RULE: Final[registry.Rule[PathParams]] = registry.Rule(
 PORTS_RULE: Final[registry.Rule[PortParams]] = registry.Rule(
     id=PORTS,
     title="Host ports only from an allowed list",
-    fields=("spec.{initContainers,containers,ephemeralContainers}[*].ports[*].hostPort",),
+    fields=(
+        "spec.hostNetwork",
+        "spec.{initContainers,containers,ephemeralContainers}[*].ports[*].hostPort",
+    ),
     fix=_FIX_PORTS,
     severity="medium",
     parse=parse_ports,

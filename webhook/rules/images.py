@@ -24,8 +24,12 @@ upper case is invalid (runtimes refuse it), so ``Acme/app`` is not an image.
 
 ``Prefix`` is a registry or registry/repository prefix, as policies write
 them in ``allowedRegistries``. It matches on ``/`` boundaries only:
-``ghcr.io/acme`` admits ``ghcr.io/acme/x`` and ``ghcr.io/acme/team/y``, never
-``ghcr.io/acme-evil/x`` nor ``ghcr.io.evil.com/acme/x``.
+``ghcr.io/acme`` admits the repository ``ghcr.io/acme`` itself,
+``ghcr.io/acme/x`` and ``ghcr.io/acme/team/y``, never ``ghcr.io/acme-evil/x``
+nor ``ghcr.io.evil.com/acme/x``. A trailing ``/`` means "below":
+``ghcr.io/acme/`` admits ``ghcr.io/acme/x`` and deeper, never the repository
+``ghcr.io/acme`` itself (``ghcr.io/`` still admits every repository of
+``ghcr.io``, since all of them lie below the registry).
 
 ``parse`` is cached (bounded), since the same images come back pod after pod.
 """
@@ -177,10 +181,15 @@ def parse(text: str) -> Reference:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Prefix:
-    """A registry, or a registry and repository prefix, matched on ``/`` boundaries."""
+    """A registry, or a registry and repository prefix, matched on ``/`` boundaries.
+
+    ``below`` (written with a trailing ``/``) admits only repositories strictly
+    below ``path``, not the repository ``path`` itself.
+    """
 
     registry: str
     path: str
+    below: bool = False
 
     def admits(self, reference: Reference) -> bool:
         """Whether ``reference`` comes from this registry and lies under this path."""
@@ -190,12 +199,14 @@ class Prefix:
         if not path:
             return True
         repository = reference.repository
-        return repository.startswith(path) and (
-            len(repository) == len(path) or repository[len(path)] == "/"
-        )
+        if len(repository) == len(path):
+            return repository == path and not self.below
+        return repository.startswith(path) and repository[len(path)] == "/"
 
     def __str__(self) -> str:
-        return f"{self.registry}/{self.path}" if self.path else self.registry
+        if not self.path:
+            return f"{self.registry}/" if self.below else self.registry
+        return f"{self.registry}/{self.path}" + ("/" if self.below else "")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -211,7 +222,9 @@ class PrefixSet:
         exact: dict[str, set[str]] = {}
         below: dict[str, list[str]] = {}
         for prefix in self.prefixes:
-            exact.setdefault(prefix.registry, set()).add(prefix.path)
+            exact.setdefault(prefix.registry, set())
+            if not prefix.below or not prefix.path:
+                exact[prefix.registry].add(prefix.path)
             below.setdefault(prefix.registry, []).append(f"{prefix.path}/" if prefix.path else "")
         index = {name: (frozenset(exact[name]), tuple(below[name])) for name in exact}
         object.__setattr__(self, "_by_registry", index)
@@ -229,7 +242,7 @@ class PrefixSet:
 
 
 def parse_prefix(text: str) -> Prefix:
-    """Parse ``ghcr.io/acme/`` (a trailing ``/`` is optional); ``ImageError`` when unusable."""
+    """Parse ``ghcr.io/acme`` or ``ghcr.io/acme/`` (below only); ``ImageError`` when unusable."""
     stripped = text.rstrip("/")
     if not stripped:
         raise ImageError(text, "is empty")
@@ -249,4 +262,4 @@ def parse_prefix(text: str) -> Prefix:
     registry = _registry(text, first)
     if path:
         _check_path(text, path)
-    return Prefix(registry=registry, path=path)
+    return Prefix(registry=registry, path=path, below=text.endswith("/"))

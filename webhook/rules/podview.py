@@ -9,6 +9,9 @@ own (a bad value at either level denies) and lets only a few pod-level
 values flow down to containers that leave the field unset. ``inherited``
 answers that question for one field.
 
+``image_sources`` lists every field of the pod spec that makes the node pull
+an image (``IMAGE_FIELDS``), so image checks never miss one.
+
 Structurally broken specs (a container list that is not a list, a container
 that is not an object) raise ``PodSpecError`` naming the field, so a caller
 can refuse the object instead of judging half of it.
@@ -27,6 +30,18 @@ CONTAINER_KINDS: Final[tuple[ContainerKind, ...]] = (
     "initContainers",
     "containers",
     "ephemeralContainers",
+)
+
+#: Every field of a pod spec that makes the node pull an image: the image of
+#: each container of the three kinds, and the reference of each image volume
+#: (``volumes[i].image``, on by default from Kubernetes 1.35), which the
+#: kubelet pulls and mounts like a container image. Nothing else in a pod spec
+#: names an image the node pulls (the sandbox image is node configuration).
+IMAGE_FIELDS: Final = (
+    "spec.initContainers[*].image",
+    "spec.containers[*].image",
+    "spec.ephemeralContainers[*].image",
+    "spec.volumes[*].image.reference",
 )
 
 _EMPTY: Final[Mapping[str, Any]] = {}
@@ -83,6 +98,26 @@ class Container(NamedTuple):
         return f'{_KIND_LABELS[self.kind]} "{self.name}"'
 
 
+class ImageSource(NamedTuple):
+    """One image the node pulls for the pod: where it is written and what names it.
+
+    ``label`` names the owner for messages (``container "app"``, ``image
+    volume "models"``) and ``noun`` the field (``image``, ``reference``);
+    ``container`` is the container's name (``None`` for an image volume);
+    ``image`` is the reference as written (``""`` when missing or not a string).
+    """
+
+    path: str
+    image: str
+    label: str
+    noun: str
+    container: str | None
+
+    def finding(self, check: str, *, message: str, fix: str) -> findings.Finding:
+        """A finding at this image's field, naming the image (and container) for exclusions."""
+        return findings.Finding(check, self.path, message, fix, self.container, self.image)
+
+
 class PodView(NamedTuple):
     """The pod spec with its containers, paths and the facts several checks need (immutable)."""
 
@@ -108,6 +143,39 @@ class PodView(NamedTuple):
     def finding_at(self, check: str, path: str, *, message: str, fix: str) -> findings.Finding:
         """A pod-level finding at ``path``, e.g. an ``annotation_path``."""
         return findings.Finding(check, path, message, fix)
+
+    def image_sources(self) -> list[ImageSource]:
+        """Every image the node pulls for this pod, in ``IMAGE_FIELDS`` order.
+
+        Raises ``PodSpecError`` when ``volumes`` or an image volume is not an object.
+        """
+        out = [
+            ImageSource(f"{c.path}.image", c.image, c.label, "image", c.name)
+            for c in self.containers
+        ]
+        volumes = self.spec.get("volumes")
+        if not volumes:
+            return out
+        for index, volume in enumerate(objects(volumes, self, "volumes")):
+            source = volume.get("image")
+            if source is None:
+                continue
+            path = f"{self.spec_path}.volumes[{index}].image"
+            if type(source) is not dict and not isinstance(source, Mapping):
+                raise PodSpecError(path, f"must be an object, not {type(source).__name__}")
+            reference = source.get("reference")
+            name = volume.get("name")
+            shown = name if type(name) is str else ""
+            out.append(
+                ImageSource(
+                    f"{path}.reference",
+                    reference if type(reference) is str else "",
+                    f'image volume "{shown}"',
+                    "reference",
+                    None,
+                )
+            )
+        return out
 
     def pod_security_field(self, key: str) -> str:
         """The full path of a pod-level ``securityContext`` field."""

@@ -8,8 +8,16 @@ that every image reference is valid):
       requireDigest: true     # every image pinned by digest (image@sha256:...)
       forbidLatest: true      # no :latest, written or implied, unless pinned by digest
 
-Field read: ``image`` of containers of all three kinds, parsed and normalised
-by ``images`` (``nginx`` is ``docker.io/library/nginx:latest``).
+Fields read: every field of a pod spec that makes the node pull an image
+(``podview.IMAGE_FIELDS``), each parsed and normalised by ``images``
+(``nginx`` is ``docker.io/library/nginx:latest``):
+
+- ``spec.initContainers[*].image``
+- ``spec.containers[*].image``
+- ``spec.ephemeralContainers[*].image``
+- ``spec.volumes[*].image.reference`` (image volumes: the kubelet pulls the
+  image and mounts it, so it is judged exactly like a container image; an
+  image volume with no reference is a finding while the rule is on)
 
 - An empty or invalid reference is always a finding while the rule is on.
 - ``allowedRegistries``: entries are registries or registry/repository
@@ -20,7 +28,8 @@ by ``images`` (``nginx`` is ``docker.io/library/nginx:latest``).
 - ``forbidLatest``: a reference with no digest and no tag, or the tag
   ``latest``, is a finding; with a digest the tag does not matter.
 
-One finding per container image, listing every reason, at ``...image``.
+One finding per image, listing every reason, at its field (``...image`` or
+``spec.volumes[i].image.reference``).
 Messages show the image as written and normalised: images are not secrets.
 """
 
@@ -98,7 +107,7 @@ def parse(value: object, path: str) -> Params:
 
 
 def _judge(
-    container: podview.Container, *, reference: images.Reference, params: Params
+    source: podview.ImageSource, *, reference: images.Reference, params: Params
 ) -> findings.Finding | None:
     from_allowed = params.allows(reference)
     missing_digest = params.require_digest and reference.digest is None
@@ -120,11 +129,10 @@ def _judge(
         )
         if not missing_digest:
             fixes.append("Use a version tag or a digest instead of latest.")
-    return container.finding(
+    return source.finding(
         ID,
-        "image",
         message=(
-            f'{container.label} image "{container.image}" ({reference.normalized}) '
+            f'{source.label} {source.noun} "{source.image}" ({reference.normalized}) '
             + "; ".join(reasons)
         ),
         fix=" ".join(fixes),
@@ -137,22 +145,22 @@ def check(params: Params, pod: podview.PodView) -> list[findings.Finding]:
     allowed = params.allowed
     require_digest = params.require_digest
     forbid_latest = params.forbid_latest
-    for container in pod.containers:
+    for source in pod.image_sources():
         try:
-            reference = images.parse(container.image)
+            reference = images.parse(source.image)
         except images.ImageError as error:
-            if container.image:
+            if source.image:
                 message = (
-                    f'{container.label} image "{container.image}" is not valid: {error.reason}'
+                    f'{source.label} {source.noun} "{source.image}" is not valid: {error.reason}'
                 )
             else:
-                message = f"{container.label} has no image"
+                message = f"{source.label} has no {source.noun}"
             out.append(
-                container.finding(
+                source.finding(
                     ID,
-                    "image",
                     message=message,
-                    fix="Set image to a valid reference, e.g. ghcr.io/acme/app@sha256:<digest>.",
+                    fix=f"Set {source.noun} to a valid reference, "
+                    "e.g. ghcr.io/acme/app@sha256:<digest>.",
                 )
             )
             continue
@@ -162,7 +170,7 @@ def check(params: Params, pod: podview.PodView) -> list[findings.Finding]:
             and not (forbid_latest and reference.latest)
         ):
             continue
-        finding = _judge(container, reference=reference, params=params)
+        finding = _judge(source, reference=reference, params=params)
         if finding is not None:
             out.append(finding)
     return out
@@ -171,7 +179,7 @@ def check(params: Params, pod: podview.PodView) -> list[findings.Finding]:
 RULE: Final[registry.Rule[Params]] = registry.Rule(
     id=ID,
     title="Images from allowed registries, pinned, never latest",
-    fields=("spec.{initContainers,containers,ephemeralContainers}[*].image",),
+    fields=podview.IMAGE_FIELDS,
     fix=_FIX,
     severity="medium",
     parse=parse,

@@ -10,8 +10,20 @@ kinds. An entry is a finding at ``...env[i].value`` when it sets a non-empty
 literal ``value`` (not ``valueFrom``) and either
 
 - its name looks like a secret, or
-- its value is a URL with a password in it (``postgres://app:pw@db/app``),
-  whatever the name (``DATABASE_URL``).
+- its value carries credentials in a URL, whatever the name
+  (``DATABASE_URL``, ``JAVA_OPTS``), anywhere in the value:
+
+  * ``scheme://user:password@`` with any scheme, including JDBC's
+    two-part ones (``jdbc:postgresql://app:pw@db/app``) and an empty user
+    (``redis://:pw@cache``), after leading whitespace or other text;
+  * JDBC's Oracle form ``jdbc:oracle:thin:user/password@host``;
+  * a password or token as a URL parameter: ``?password=``, ``&pwd=``,
+    ``;password=`` (JDBC SQL Server), likewise ``passwd``, ``pass``,
+    ``secret``, ``token``, ``access_token``, ``apikey``, ``api_key``,
+    with a non-empty value.
+
+  The value is scanned in time linear in its length (every pattern is
+  anchored at a literal and stops at a delimiter), whatever its size.
 
 Messages name the variable, never its value.
 
@@ -52,7 +64,15 @@ ID: Final = "literalSecretEnv"
 
 _CACHE_SIZE: Final = 4096
 _WORDS: Final = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
-_URL_WITH_PASSWORD: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/@:\s]*:[^/@\s]+@")
+#: What follows ``://`` when the URL carries a password: ``user:password@`` (user may be empty).
+_USERINFO_WITH_PASSWORD: Final = re.compile(r"[^/@:\s]*:[^/@\s]+@")
+#: JDBC Oracle thin/oci URLs: ``jdbc:oracle:thin:user/password@``.
+_ORACLE_CREDENTIALS: Final = re.compile(r"jdbc:oracle:[a-z0-9]+:[^/@:\s]+/[^/@\s]+@", re.IGNORECASE)
+#: A credential passed as a URL parameter (query string or JDBC ``;key=value``).
+_CREDENTIAL_PARAMETER: Final = re.compile(
+    r"[?&;](?:password|passwd|pass|pwd|secret|token|access_token|apikey|api_key)=[^&;#\s]",
+    re.IGNORECASE,
+)
 _REFERENCE: Final = re.compile(r"\$\([A-Za-z_][A-Za-z0-9_.-]*\)")
 _SECRET_ENDINGS: Final = (
     "password",
@@ -199,10 +219,25 @@ def _harmless(value: str) -> bool:
     )
 
 
+def url_credentials(value: str) -> bool:
+    """Whether ``value`` carries credentials in a URL anywhere in it (linear time)."""
+    start = value.find("://")
+    while start >= 0:
+        if _USERINFO_WITH_PASSWORD.match(value, start + 3):
+            return True
+        start = value.find("://", start + 3)
+    lowered = value.lower()
+    if "jdbc:oracle:" in lowered and _ORACLE_CREDENTIALS.search(value):
+        return True
+    return ("://" in value or "jdbc:" in lowered) and _CREDENTIAL_PARAMETER.search(
+        value
+    ) is not None
+
+
 def _reason(name: Any, value: str) -> str | None:
     """Why a literal value is a secret (never quoting it), or ``None`` when it is not one."""
-    if "://" in value and _URL_WITH_PASSWORD.match(value):
-        return "to a URL with a password in it"
+    if url_credentials(value):
+        return "to a URL with credentials in it"
     if type(name) is str and looks_secret(name) and not _harmless(value):
         return "to a literal value, and its name says it holds a secret"
     return None
@@ -224,7 +259,11 @@ def check(params: bool, pod: podview.PodView) -> list[findings.Finding]:
             if not value or type(value) is not str:
                 continue
             name = variable.get("name")
-            if "://" not in value and (type(name) is not str or not looks_secret(name)):
+            if (
+                "://" not in value
+                and ":" not in value
+                and (type(name) is not str or not looks_secret(name))
+            ):
                 continue
             reason = _reason(name, value)
             if reason is None:

@@ -18,7 +18,7 @@ flag                         environment                         default
 --policy-file (repeatable)   BULKHEAD_POLICY_FILES (comma list)  none
 --profile (repeatable)       BULKHEAD_PROFILES (comma list)      none
 --kubeconfig                 BULKHEAD_KUBECONFIG                 in-cluster account
---pss-latest                 BULKHEAD_PSS_LATEST                 v1.35
+--pss-latest                 BULKHEAD_PSS_LATEST                 v1.37
 --address                    BULKHEAD_ADDRESS                    0.0.0.0
 --port                       BULKHEAD_PORT                       8443
 --reload-interval            BULKHEAD_RELOAD_INTERVAL            1.0 s

@@ -31,6 +31,7 @@ names.
 {{/* The Deployments (and their PDB, NetworkPolicies and ServiceMonitors). */}}
 {{- define "bulkhead.webhookDeploymentName" -}}bulkhead-webhook{{- end -}}
 {{- define "bulkhead.operatorDeploymentName" -}}bulkhead-operator{{- end -}}
+{{- define "bulkhead.auditDeploymentName" -}}bulkhead-audit{{- end -}}
 
 {{/* The chart label value: name-version. */}}
 {{- define "bulkhead.chart" -}}

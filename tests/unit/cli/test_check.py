@@ -29,7 +29,7 @@ def test_good_examples_pass() -> None:
         ),
         (
             "hostpath-cronjob.yaml",
-            "[hostPathVolumes] spec.jobTemplate.spec.template.spec.volumes[0].hostPath",
+            "[pss/hostPathVolumes] spec.jobTemplate.spec.template.spec.volumes[0].hostPath",
         ),
     ],
     ids=["pod", "deployment", "cronjob"],
@@ -78,7 +78,7 @@ def test_json_output() -> None:
     (only,) = report["results"]
     assert (only["kind"], only["name"], only["allowed"]) == ("Pod", "root-shell", False)
     checks = {(v["check"], v["path"]) for v in only["violations"]}
-    assert ("privileged", "spec.initContainers[0].securityContext.privileged") in checks
+    assert ("pss/privileged", "spec.initContainers[0].securityContext.privileged") in checks
     assert all(
         v["policy"] == "ClusterContainerPolicy/profile-restricted" for v in only["violations"]
     )
@@ -137,7 +137,7 @@ def test_warn_policy_warns_but_passes(tmp_path: pathlib.Path) -> None:
     )
     assert result.returncode == 0
     assert result.stdout.startswith("WARN")
-    assert "warning: ClusterContainerPolicy/restricted-preview: [privileged]" in result.stdout
+    assert "warning: ClusterContainerPolicy/restricted-preview: [pss/privileged]" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -312,7 +312,7 @@ def test_same_finding_from_two_policies_is_one_entry(tmp_path: pathlib.Path) -> 
         "ClusterContainerPolicy/hardening",
         "ClusterContainerPolicy/profile-baseline",
     ]
-    assert merged["checks"] == ["privileged"]
+    assert merged["checks"] == ["privileged", "pss/privileged"]  # two checks, two ids
     assert len(only["findings"]) == len({v["path"] for v in only["violations"]})
 
 
@@ -331,4 +331,4 @@ def test_warning_already_denied_is_not_repeated(tmp_path: pathlib.Path) -> None:
     privileged = "spec.initContainers[0].securityContext.privileged"
     assert sum(privileged in line for line in result.stdout.splitlines()) == 1
     # what only the Warn policy reports is still a warning
-    assert "warning: ClusterContainerPolicy/restricted-preview: [runAsNonRoot]" in result.stdout
+    assert "warning: ClusterContainerPolicy/restricted-preview: [pss/runAsNonRoot]" in result.stdout

@@ -15,7 +15,7 @@ import pytest
 
 from tests.unit.cli import console
 
-SUBCOMMANDS = ("check", "test", "serve", "operator", "version", "completion")
+SUBCOMMANDS = ("check", "test", "serve", "operator", "audit", "version", "completion")
 
 
 def script(shell: str) -> str:

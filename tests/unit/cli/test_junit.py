@@ -32,7 +32,9 @@ def test_examples_one_case_per_object_failures_for_denials() -> None:
     assert failure is not None
     assert failure.attrib["message"] == "denied"
     assert failure.text is not None
-    assert "[privileged] spec.containers[0].securityContext.privileged" in failure.text
+    assert (
+        "[pss/privileged, privileged] spec.containers[0].securityContext.privileged" in failure.text
+    )
     # one line per field path, every policy that reported it named on it
     privileged = [line for line in failure.text.splitlines() if ".privileged:" in line]
     assert len(privileged) == 1

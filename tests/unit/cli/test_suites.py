@@ -81,7 +81,7 @@ def test_junit_output_and_every_suite_below_the_directory(tmp_path: pathlib.Path
         (
             [{"resource": "Pod/root-shell", "check": "privilegd", "result": "fail"}],
             {},
-            "results[0].check: unknown check id 'privilegd'",
+            "results[0].check: unknown check 'privilegd'",
         ),
         (
             [{"resource": "Pod/other", "result": "fail"}],

@@ -401,6 +401,16 @@ INVALID: list[tuple[str, Any, list[str]]] = [
         ["spec.exclude[0].images[0]"],
     ),
     (
+        "exclude-image-upper-case-repository",
+        cluster({**RESTRICTED, "exclude": [{"images": ["ok/x:*", "ghcr.io/Acme/*"]}]}),
+        ["spec.exclude[0].images[1]"],
+    ),
+    (
+        "exclude-image-empty-segment",
+        cluster({**RESTRICTED, "exclude": [{"images": ["ghcr.io//x:*", "ghcr.io/x/"]}]}),
+        ["spec.exclude[0].images[0]", "spec.exclude[0].images[1]"],
+    ),
+    (
         "exclude-namespaces-in-namespaced",
         namespaced({**RESTRICTED, "exclude": [{"namespaces": ["team-a"]}]}),
         ["spec.exclude[0].namespaces"],

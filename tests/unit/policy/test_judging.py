@@ -52,7 +52,7 @@ SUBJECT = policy.Subject(
     groups=("system:authenticated",),
 )
 
-HOST = ("hostNamespaces", "hostNetwork")
+HOST = ("pss/hostNamespaces", "hostNetwork")
 POD_ROOT = ("runAsNonRoot", "securityContext.runAsUser")
 ROFS_SETUP = ("readOnlyRootFilesystem", "initContainers[0].securityContext.readOnlyRootFilesystem")
 ROFS_APP = ("readOnlyRootFilesystem", "containers[0].securityContext.readOnlyRootFilesystem")
@@ -113,7 +113,8 @@ CASES: list[tuple[str, list[dict[str, Any]], list[tuple[str, str]]]] = [
         [{"checks": ["readOnlyRootFilesystem"]}],
         without(ROFS_SETUP, ROFS_APP, ROFS_PROXY),
     ),
-    ("check-pod-security-id", [{"checks": ["hostNamespaces"]}], without(HOST)),
+    ("check-pod-security-id", [{"checks": ["pss/hostNamespaces"]}], without(HOST)),
+    ("rule-id-never-exempts-the-profile-check", [{"checks": ["hostNamespaces"]}], EVERYTHING),
     (
         "check-id-shared-by-rule-and-pod-level-finding",
         [{"checks": ["runAsNonRoot"]}],
@@ -148,9 +149,16 @@ CASES: list[tuple[str, list[dict[str, Any]], list[tuple[str, str]]]] = [
     ("image-short-form", [{"images": ["busybox*"]}], without(ROFS_SETUP, ROOT_SETUP)),
     ("image-other-registry", [{"images": ["quay.io/*"]}], EVERYTHING),
     ("image-prefix-is-anchored", [{"images": ["acme/*"]}], EVERYTHING),
+    ("image-star-stays-in-its-segment", [{"images": ["ghcr.io/*"]}], EVERYTHING),
+    ("image-lookalike-registry", [{"images": ["ghcr*"]}], EVERYTHING),
     (
         "image-never-matches-pod-level-findings",
-        [{"images": ["*"], "checks": ["hostNamespaces", "runAsNonRoot"]}],
+        [
+            {
+                "images": ["*", "docker.io/*/*", "ghcr.io/*/*"],
+                "checks": ["pss/hostNamespaces", "runAsNonRoot"],
+            }
+        ],
         without(ROOT_SETUP, ROOT_APP, ROOT_PROXY),
     ),
     (
@@ -161,31 +169,35 @@ CASES: list[tuple[str, list[dict[str, Any]], list[tuple[str, str]]]] = [
     # entries are ORed
     (
         "two-entries",
-        [{"containers": ["app"], "checks": ["runAsNonRoot"]}, {"checks": ["hostNamespaces"]}],
+        [{"containers": ["app"], "checks": ["runAsNonRoot"]}, {"checks": ["pss/hostNamespaces"]}],
         without(ROOT_APP, HOST),
     ),
     # request selectors on a finding-level entry
-    ("user-matches", [{"usernames": ["alice"], "checks": ["hostNamespaces"]}], without(HOST)),
-    ("user-differs", [{"usernames": ["bob"], "checks": ["hostNamespaces"]}], EVERYTHING),
+    ("user-matches", [{"usernames": ["alice"], "checks": ["pss/hostNamespaces"]}], without(HOST)),
+    ("user-differs", [{"usernames": ["bob"], "checks": ["pss/hostNamespaces"]}], EVERYTHING),
     (
         "namespace-matches",
         [{"namespaces": ["team-*"], "containers": ["app"]}],
         without(ROFS_APP, ROOT_APP),
     ),
     ("namespace-differs", [{"namespaces": ["kube-system"], "containers": ["app"]}], EVERYTHING),
-    ("group-matches", [{"groups": ["system:auth*"], "checks": ["hostNamespaces"]}], without(HOST)),
+    (
+        "group-matches",
+        [{"groups": ["system:auth*"], "checks": ["pss/hostNamespaces"]}],
+        without(HOST),
+    ),
     # a whole-request entry drops everything
     ("whole-request", [{"usernames": ["alice"]}], []),
     # expiry (NOW is 2027-01-31T12:00Z)
     (
         "live-through-its-date",
-        [{"checks": ["hostNamespaces"], "expires": "2027-01-31"}],
+        [{"checks": ["pss/hostNamespaces"], "expires": "2027-01-31"}],
         without(HOST),
     ),
-    ("expired-date", [{"checks": ["hostNamespaces"], "expires": "2027-01-30"}], EVERYTHING),
+    ("expired-date", [{"checks": ["pss/hostNamespaces"], "expires": "2027-01-30"}], EVERYTHING),
     (
         "expired-timestamp",
-        [{"checks": ["hostNamespaces"], "expires": "2027-01-31T11:59:59Z"}],
+        [{"checks": ["pss/hostNamespaces"], "expires": "2027-01-31T11:59:59Z"}],
         EVERYTHING,
     ),
     (
@@ -214,7 +226,7 @@ def test_profile_only_and_rules_only() -> None:
         }
     )
     assert [f.check for f in policy.judge(profile_only, POD, SUBJECT, now=NOW)] == [
-        "hostNamespaces"
+        "pss/hostNamespaces"
     ]
     rules_only = policy.compile(
         {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from webhook.policy import patterns
@@ -49,11 +51,79 @@ def test_matches_any_is_true_when_one_value_matches() -> None:
     assert not compiled.matches_any([])
 
 
-def test_exact_patterns_need_no_regex() -> None:
+def test_exact_patterns_are_kept_apart() -> None:
     compiled = patterns.of(["a", "b*", "b*"])
     assert compiled.exact == frozenset({"a"})
     assert len(compiled.globs) == 1
     assert str(compiled) == "a, b*, b*"
+
+
+SHA = "sha256:" + "a" * 64
+
+IMAGE_MATCHES = [
+    # id, pattern, image as written in the pod, expected
+    ("hub-short-glob", "nginx*", "nginx:1.27", True),
+    ("hub-short-glob-not-other-registry", "nginx*", "nginx.evil.example.com/cryptominer:1", False),
+    ("hub-short-glob-not-registry-port", "nginx*", "nginx:5000/miner:1", False),
+    ("hub-full-glob", "docker.io/library/nginx*", "nginx:1.27", True),
+    ("hub-index-alias", "index.docker.io/library/nginx:*", "nginx:1.27", True),
+    ("exact-implies-latest", "nginx", "nginx", True),
+    ("exact-implies-latest-not-other-tag", "nginx", "nginx:1.27", False),
+    ("exact-written-tag", "nginx:1.27", "docker.io/library/nginx:1.27", True),
+    ("written-form-is-not-compared", "acme/app:1", "docker.io/acme/app:1", True),
+    ("star-within-segment", "ghcr.io/acme/*", "ghcr.io/acme/app:1", True),
+    ("star-crosses-at-and-colon", "ghcr.io/acme/*", f"ghcr.io/acme/app@{SHA}", True),
+    ("star-never-crosses-slash", "ghcr.io/acme/*", "ghcr.io/acme/team/app:1", False),
+    ("star-per-segment", "ghcr.io/acme/*/*", "ghcr.io/acme/team/app:1", True),
+    ("registry-glob", "*.acme.io/app:*", "eu.acme.io/app:1", True),
+    ("registry-glob-not-deeper", "*.acme.io/app:*", "eu.acme.io/x/app:1", False),
+    ("registry-case-folded", "GHCR.IO/acme/*", "ghcr.io/acme/app:1", True),
+    ("tag-glob", "ghcr.io/acme/app:v1.*", "ghcr.io/acme/app:v1.2", True),
+    ("tag-glob-other-repo", "ghcr.io/acme/app:v1.*", "ghcr.io/acme/app2:v1.2", False),
+    ("lone-star-is-hub-official", "*", "nginx:1", True),
+    ("lone-star-not-elsewhere", "*", "ghcr.io/acme/app:1", False),
+    ("unparseable-image-matches-nothing", "*", "Not An Image", False),
+    ("localhost-registry", "localhost:5000/*", "localhost:5000/app:1", True),
+]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "image", "expected"),
+    [pytest.param(p, v, e, id=i) for i, p, v, e in IMAGE_MATCHES],
+)
+def test_image_patterns_match_the_normalised_reference(
+    pattern: str, image: str, expected: bool
+) -> None:
+    assert patterns.images_of([pattern]).matches(image) is expected
+
+
+def test_glob_matching_is_linear_not_backtracking() -> None:
+    # Backtracking regex engines take cubic time here (15 s and more for 7 KB).
+    hostile = "ghcr.io/" + "a/" * 3500 + "b"
+    names = patterns.of(["ghcr.io/*/*/*:*", "*a*a*a*a*a*a*a*a*c"])
+    image_globs = patterns.images_of(["ghcr.io/*/*/*:*"])
+    started = time.perf_counter()
+    for _ in range(20):
+        assert not names.matches(hostile)
+        assert not image_globs.matches(hostile)
+    assert time.perf_counter() - started < 5  # a generous bound: linear takes milliseconds
+
+
+@pytest.mark.parametrize(
+    ("pieces", "value", "expected"),
+    [
+        (["a", "b", "c"], "abc", True),
+        (["a", "b", "c"], "aXbYc", True),
+        (["a", "b", "c"], "ac", False),
+        (["ab", "ba"], "aba", False),
+        (["ab", "ba"], "abba", True),
+        (["", "x", ""], "x", True),
+        (["", "x", "x", ""], "x", False),
+    ],
+    ids=str,
+)
+def test_glob_pieces(pieces: list[str], value: str, expected: bool) -> None:
+    assert patterns.Glob(tuple(pieces)).matches(value) is expected
 
 
 INVALID = [

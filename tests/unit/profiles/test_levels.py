@@ -21,9 +21,11 @@ from webhook import profiles
         ("restricted", "v1.34", 34, {"procMount", "hostProbesAndHostLifecycle"}, set()),
         ("restricted", "v1.35", 35, {"procMount_restricted"}, {"procMount"}),
         ("baseline", "v1.35", 35, {"procMount"}, {"procMount_restricted"}),
-        ("restricted", "latest", 35, {"procMount_restricted"}, {"procMount"}),
-        ("restricted", "v1.99", 35, {"runAsUser"}, set()),
-        ("privileged", "latest", 35, set(), {"privileged", "hostNamespaces"}),
+        ("restricted", "v1.36", 36, {"procMount_restricted"}, {"procMount"}),
+        ("restricted", "v1.37", 37, {"procMount_restricted"}, {"procMount"}),
+        ("restricted", "latest", 37, {"procMount_restricted"}, {"procMount"}),
+        ("restricted", "v1.99", 37, {"runAsUser"}, set()),
+        ("privileged", "latest", 37, set(), {"privileged", "hostNamespaces"}),
     ],
     ids=str,
 )
@@ -46,15 +48,26 @@ def test_report_order_is_baseline_then_restricted_each_sorted() -> None:
     assert list(ids[cut:]) == sorted(ids[cut:])
 
 
-def test_latest_is_a_setting() -> None:
-    newest = pods.pod(
-        lambda s: s["securityContext"].update(
-            sysctls=[{"name": "net.ipv4.tcp_slow_start_after_idle", "value": "0"}]
-        )
+NEWEST_SYSCTL = pods.pod(
+    lambda s: s["securityContext"].update(
+        sysctls=[{"name": "net.ipv4.tcp_slow_start_after_idle", "value": "0"}]
     )
-    assert profiles.resolve("baseline", "latest").evaluate(newest)
-    assert not profiles.resolve("baseline", "latest", latest_minor=37).evaluate(newest)
-    assert profiles.parse("baseline:v1.37").minor == 35
+)
+
+
+def test_latest_is_a_setting_that_moves_only_latest() -> None:
+    assert not profiles.resolve("baseline", "latest").evaluate(NEWEST_SYSCTL)
+    assert profiles.resolve("baseline", "latest", latest_minor=35).evaluate(NEWEST_SYSCTL)
+    assert profiles.resolve("baseline", "v1.35").evaluate(NEWEST_SYSCTL)
+    pinned = profiles.resolve("baseline", "v1.37", latest_minor=35)
+    assert pinned.minor == 37
+    assert not pinned.evaluate(NEWEST_SYSCTL)
+
+
+def test_only_versions_newer_than_bulkhead_knows_are_clamped() -> None:
+    assert profiles.parse("baseline:v1.37").minor == 37
+    assert profiles.parse("baseline:v1.36").minor == 36
+    assert profiles.parse("baseline:v1.38").minor == profiles.NEWEST_MINOR == 37
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,52 @@ def caps(
 
 CASES = [
     pytest.param(STANDARD, ps.pod(caps(drop=["ALL"])), False, [], id="drop-all"),
+    pytest.param(STANDARD, ps.pod(caps(drop=["All"])), False, [], id="drop-all-any-case"),
+    pytest.param(
+        STANDARD,
+        ps.pod(caps(drop=["CAP_ALL"])),
+        False,
+        [f"{C0}.drop"],
+        id="drop-CAP_ALL-is-nothing",
+    ),
+    pytest.param(
+        STANDARD,
+        ps.pod(caps(drop=["cap_all"])),
+        False,
+        [f"{C0}.drop"],
+        id="drop-cap_all-is-nothing",
+    ),
+    pytest.param(
+        STANDARD, ps.pod(caps(drop=[" ALL"])), False, [f"{C0}.drop"], id="drop-ALL-not-trimmed"
+    ),
+    pytest.param(
+        {"requireDrop": ["NET_RAW"]},
+        ps.pod(caps(drop=["CAP_NET_RAW"])),
+        False,
+        [f"{C0}.drop"],
+        id="drop-CAP_-prefixed-drops-nothing",
+    ),
+    pytest.param(
+        {"requireDrop": ["CAP_NET_RAW"]},
+        ps.pod(caps(drop=["NET_RAW"])),
+        False,
+        [],
+        id="policy-names-read-liberally",
+    ),
+    pytest.param(
+        STANDARD,
+        ps.pod(caps(drop=["ALL"], add=["CAP_SYS_ADMIN", "all", "CAP_ALL"])),
+        False,
+        [f"{C0}.add[0]", f"{C0}.add[1]", f"{C0}.add[2]"],
+        id="add-read-liberally",
+    ),
+    pytest.param(
+        {"allowedAdd": ["SYS_ADMIN"]},
+        ps.pod(caps(add=["CAP_SYS_ADMIN", "sys_admin"])),
+        False,
+        [],
+        id="add-prefixed-is-the-capability",
+    ),
     pytest.param(
         STANDARD,
         ps.pod(caps(drop=["ALL"], add=["NET_BIND_SERVICE"])),
@@ -52,9 +98,7 @@ CASES = [
     ),
     pytest.param(
         {"requireDrop": ["NET_RAW"]},
-        ps.pod(
-            caps("a", drop=["NET_RAW"]), caps("b", drop=["ALL"]), caps("c", drop=["CAP_NET_RAW"])
-        ),
+        ps.pod(caps("a", drop=["NET_RAW"]), caps("b", drop=["ALL"]), caps("c", drop=["net_raw"])),
         False,
         [],
         id="require-one-satisfied-by-it-or-ALL",

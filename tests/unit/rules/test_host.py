@@ -210,8 +210,50 @@ HOST_PORTS = [
         False,
         ps.pod(ps.container(ports=ports(80)), hostNetwork=True),
         False,
-        ["spec.containers[0].ports[0].hostPort"],
+        ["spec.hostNetwork", "spec.containers[0].ports[0].hostPort"],
         id="host-network-pods-too",
+    ),
+    pytest.param(
+        WEB,
+        ps.pod(ps.container(), hostNetwork=True),
+        False,
+        ["spec.hostNetwork"],
+        id="allow-list-host-network-without-ports",
+    ),
+    pytest.param(
+        False,
+        ps.pod(ps.container(), hostNetwork=True),
+        False,
+        ["spec.hostNetwork"],
+        id="false-host-network-without-ports",
+    ),
+    pytest.param(
+        {**WEB, "allowHostNetwork": True},
+        ps.pod(ps.container(ports=ports(443)), hostNetwork=True),
+        False,
+        [],
+        id="host-network-explicitly-allowed",
+    ),
+    pytest.param(
+        {**WEB, "allowHostNetwork": True},
+        ps.pod(ps.container(ports=ports(22)), hostNetwork=True),
+        False,
+        ["spec.containers[0].ports[0].hostPort"],
+        id="allowed-host-network-still-judges-ports",
+    ),
+    pytest.param(
+        WEB,
+        ps.pod(ps.container(), hostNetwork=False),
+        False,
+        [],
+        id="host-network-false",
+    ),
+    pytest.param(
+        WEB,
+        ps.pod(ps.container(), hostNetwork=True),
+        True,
+        ["spec.template.spec.hostNetwork"],
+        id="template-host-network",
     ),
     pytest.param(
         WEB,
@@ -253,6 +295,11 @@ HOST_PORTS_CONFIG = [
             "spec.rules.hostPorts.allowed[4]",
         ],
         id="every-bad-port-reported",
+    ),
+    pytest.param(
+        {"allowed": [], "allowHostNetwork": "yes"},
+        ["spec.rules.hostPorts.allowHostNetwork"],
+        id="allow-host-network-not-boolean",
     ),
 ]
 

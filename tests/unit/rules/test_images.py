@@ -180,7 +180,7 @@ PREFIXES = [
     pytest.param("ghcr.io/acme/", "ghcr.io/acme/x", True, id="below-prefix"),
     pytest.param("ghcr.io/acme", "ghcr.io/acme/x", True, id="without-trailing-slash"),
     pytest.param("ghcr.io/acme/", "ghcr.io/acme/team/y:1", True, id="nested"),
-    pytest.param("ghcr.io/acme/", "ghcr.io/acme", True, id="exact-repository"),
+    pytest.param("ghcr.io/acme", "ghcr.io/acme", True, id="exact-repository"),
     pytest.param("ghcr.io/acme/", "ghcr.io/acme-evil/x", False, id="evil-sibling"),
     pytest.param("ghcr.io/acme/", "ghcr.io/acmex", False, id="longer-name"),
     pytest.param("ghcr.io/acme/", "ghcr.io.evil.com/acme/x", False, id="evil-registry-suffix"),
@@ -197,6 +197,13 @@ PREFIXES = [
     pytest.param("index.docker.io/bitnami", "bitnami/redis", True, id="index-docker-io-prefix"),
     pytest.param("localhost:5000", "localhost:5000/app", True, id="registry-with-port"),
     pytest.param("localhost:5000", "localhost/app", False, id="port-matters"),
+    pytest.param("ghcr.io/acme", "ghcr.io/acme:1", True, id="no-slash-admits-repository-itself"),
+    pytest.param("ghcr.io/acme/", "ghcr.io/acme:1", False, id="trailing-slash-not-repository"),
+    pytest.param("ghcr.io/acme/", "ghcr.io/acme/app:1", True, id="trailing-slash-admits-below"),
+    pytest.param("ghcr.io/acme/", "ghcr.io/acme/t/app", True, id="trailing-slash-admits-deeper"),
+    pytest.param("ghcr.io/acme/", "ghcr.io/acmex/app", False, id="trailing-slash-boundary"),
+    pytest.param("ghcr.io/", "ghcr.io/app", True, id="registry-slash-admits-all"),
+    pytest.param("docker.io/library/", "nginx", True, id="library-slash-admits-official"),
 ]
 
 
@@ -216,6 +223,17 @@ def test_prefix_set_matches_any_member() -> None:
     assert allowed.admits(images.parse("ghcr.io/acme/app"))
     assert not allowed.admits(images.parse("ghcr.io/other/app"))
     assert str(allowed) == "ghcr.io/acme, docker.io/library"
+
+
+def test_prefix_set_mixes_repository_and_below_prefixes() -> None:
+    allowed = images.PrefixSet(
+        (images.parse_prefix("ghcr.io/acme/"), images.parse_prefix("ghcr.io/tools"))
+    )
+    assert not allowed.admits(images.parse("ghcr.io/acme:1"))
+    assert allowed.admits(images.parse("ghcr.io/acme/app:1"))
+    assert allowed.admits(images.parse("ghcr.io/tools:1"))
+    assert allowed.admits(images.parse("ghcr.io/tools/x:1"))
+    assert str(allowed) == "ghcr.io/acme/, ghcr.io/tools"
 
 
 BAD_PREFIXES = [

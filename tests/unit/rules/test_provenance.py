@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 
 from tests.unit.rules import podspecs as ps
+from webhook import rules
+from webhook.rules import podview
 
 ID = "images"
 SHA = ps.DIGEST
@@ -98,7 +100,7 @@ def test_one_finding_lists_every_reason_and_shows_both_forms() -> None:
     [finding] = ps.run(ID, STRICT, spec=pod_of("nginx"))
     assert '"nginx"' in finding.message
     assert "docker.io/library/nginx:latest" in finding.message
-    assert "not from an allowed registry (ghcr.io/acme)" in finding.message
+    assert "not from an allowed registry (ghcr.io/acme/)" in finding.message
     assert "not pinned by a digest" in finding.message
     assert "latest" in finding.message
     assert "ghcr.io/acme" in finding.fix
@@ -152,3 +154,92 @@ def test_config(value: object, expected: list[str]) -> None:
 
 def test_config_reason_for_hub_org_without_registry() -> None:
     assert "docker.io/acme" in ps.reasons(ID, {"allowedRegistries": ["acme"]})
+
+
+# -- every field that makes the node pull an image -------------------------------------
+
+
+def image_volume(ref: Any, name: str = "models") -> dict[str, Any]:
+    return {"name": name, "image": {"reference": ref, "pullPolicy": "IfNotPresent"}}
+
+
+PINNED = f"ghcr.io/acme/app@{SHA}"
+
+IMAGE_FIELDS = [
+    pytest.param(
+        ps.pod(image("nginx:latest", "c")), "spec.containers[0].image", "c", id="containers"
+    ),
+    pytest.param(
+        ps.pod(image(PINNED), init=[image("nginx:latest", "setup")]),
+        "spec.initContainers[0].image",
+        "setup",
+        id="initContainers",
+    ),
+    pytest.param(
+        ps.pod(image(PINNED), ephemeral=[image("nginx:latest", "debug")]),
+        "spec.ephemeralContainers[0].image",
+        "debug",
+        id="ephemeralContainers",
+    ),
+    pytest.param(
+        ps.pod(image(PINNED), volumes=[{"name": "tmp", "emptyDir": {}}, image_volume("nginx")]),
+        "spec.volumes[1].image.reference",
+        None,
+        id="volumes-image-reference",
+    ),
+]
+
+
+@pytest.mark.parametrize(("spec", "path", "container"), IMAGE_FIELDS)
+def test_every_image_bearing_field_is_judged(
+    spec: dict[str, Any], path: str, container: str | None
+) -> None:
+    found = ps.run(ID, STRICT, spec=spec)
+    assert ps.paths(found) == [path]
+    [finding] = found
+    assert finding.container == container
+    assert "not from an allowed registry" in finding.message
+    assert "not pinned by a digest" in finding.message
+    assert "latest" in finding.message
+    [templated] = ps.run(ID, STRICT, spec=spec, template=True)
+    assert templated.path == path.replace("spec.", "spec.template.spec.", 1)
+
+
+def test_image_volume_message_names_the_volume_and_the_image() -> None:
+    spec = ps.pod(image(PINNED), volumes=[image_volume("nginx")])
+    [finding] = ps.run(ID, STRICT, spec=spec)
+    assert finding.message.startswith(
+        'image volume "models" reference "nginx" (docker.io/library/nginx:latest)'
+    )
+    assert (finding.container, finding.image) == (None, "nginx")
+
+
+@pytest.mark.parametrize(
+    ("volume", "message"),
+    [
+        pytest.param({"name": "m", "image": {}}, "has no reference", id="no-reference"),
+        pytest.param({"name": "m", "image": {"reference": 7}}, "has no reference", id="not-text"),
+        pytest.param(
+            {"name": "m", "image": {"reference": "Acme/App"}}, "is not valid", id="invalid"
+        ),
+    ],
+)
+def test_image_volume_without_a_valid_reference(volume: dict[str, Any], message: str) -> None:
+    [finding] = ps.run(ID, {}, spec=ps.pod(image(PINNED), volumes=[volume]))
+    assert finding.path == "spec.volumes[0].image.reference"
+    assert message in finding.message
+
+
+def test_image_volume_that_is_not_an_object_names_the_field() -> None:
+    with pytest.raises(podview.PodSpecError) as caught:
+        ps.run(ID, {}, spec=ps.pod(image(PINNED), volumes=[{"name": "m", "image": "nginx"}]))
+    assert caught.value.path == "spec.volumes[0].image"
+
+
+def test_compliant_image_volume_passes() -> None:
+    assert ps.run(ID, STRICT, spec=ps.pod(image(PINNED), volumes=[image_volume(PINNED)])) == []
+
+
+def test_rule_lists_every_image_field() -> None:
+    assert set(podview.IMAGE_FIELDS) <= set(rules.RULES[ID].fields)
+    assert "spec.volumes[*].image.reference" in podview.IMAGE_FIELDS

@@ -127,6 +127,32 @@ CASES = [
         ["spec.containers[0].env[1].value"],
         id="url-without-and-with-password",
     ),
+    *(
+        pytest.param(
+            ps.pod(env(var("SETTING", value))),
+            False,
+            ["spec.containers[0].env[0].value"] if found else [],
+            id=case_id,
+        )
+        for case_id, value, found in [
+            ("url-leading-whitespace", "  postgres://app:hunter2@db/app", True),
+            ("url-after-newline", "\nmysql://root:hunter2@db/app", True),
+            ("url-inside-options", "-Ddb=postgres://app:hunter2@db/app -Xmx1g", True),
+            ("jdbc-postgresql", "jdbc:postgresql://app:hunter2@db:5432/app", True),
+            ("jdbc-mysql-userinfo", "jdbc:mysql://root:hunter2@db/app", True),
+            ("jdbc-oracle-thin", "jdbc:oracle:thin:scott/tiger@db:1521:orcl", True),
+            ("jdbc-sqlserver-param", "jdbc:sqlserver://db:1433;user=sa;password=hunter2", True),
+            ("query-password", "https://api.example.com/v1?user=a&password=hunter2", True),
+            ("query-token", "https://hooks.example.com/x?token=abc123", True),
+            ("url-password-with-at", "amqp://u:p@ss@broker/", True),
+            ("jdbc-without-credentials", "jdbc:postgresql://db:5432/app", False),
+            ("jdbc-empty-password-param", "jdbc:sqlserver://db;password=;user=sa", False),
+            ("url-user-only", "ssh://git@github.com/acme/app", False),
+            ("url-port-not-password", "http://db:5432/app", False),
+            ("time-value", "12:30:00", False),
+            ("second-url-has-credentials", "http://a/x https://u:pw@b/", True),
+        ]
+    ),
     pytest.param(
         ps.pod(
             env(var("A", "x")),
@@ -159,11 +185,12 @@ def test_message_names_the_variable_never_the_value() -> None:
         env(
             var("DB_PASSWORD"),
             var("DATABASE_URL", f"postgres://app:{SECRET_VALUE}@db/app"),
+            var("JDBC", f" jdbc:oracle:thin:scott/{SECRET_VALUE}@db:1521:orcl"),
             name="web",
         )
     )
     found = ps.run(ID, False, spec=spec)
-    assert len(found) == 2
+    assert len(found) == 3
     for finding in found:
         assert SECRET_VALUE not in finding.message
         assert SECRET_VALUE not in finding.fix
@@ -171,6 +198,13 @@ def test_message_names_the_variable_never_the_value() -> None:
         assert "secretKeyRef" in finding.fix
     assert "DB_PASSWORD" in found[0].message
     assert "DATABASE_URL" in found[1].message
+    assert "JDBC" in found[2].message
+
+
+def test_a_huge_hostile_value_is_judged_without_a_finding() -> None:
+    hostile = "jdbc:oracle:thin:a/" + "b" * 200_000 + "://" * 50_000 + ";password" * 20_000
+    spec = ps.pod(env(var("SETTING", hostile)))
+    assert ps.run(ID, False, spec=spec) == []
 
 
 def test_true_turns_the_rule_off() -> None:

@@ -1,0 +1,214 @@
+"""The UPDATE rule: which updates are judged, as Pod Security Admission reads its inputs."""
+
+from __future__ import annotations
+
+import copy
+import datetime
+from typing import Any
+
+import pytest
+
+from webhook import admission, policy
+
+NOW = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+APPARMOR = "container.apparmor.security.beta.kubernetes.io/app"
+SECCOMP_POD = "seccomp.security.alpha.kubernetes.io/pod"
+SECCOMP_APP = "container.seccomp.security.alpha.kubernetes.io/app"
+
+RESTRICTED = policy.compile(
+    {
+        "apiVersion": "bulkhead.dev/v1alpha1",
+        "kind": "ClusterContainerPolicy",
+        "metadata": {"name": "restricted"},
+        "spec": {"action": "Deny", "profile": {"level": "restricted", "version": "v1.18"}},
+    }
+)
+COMPLIANT_SPEC: dict[str, Any] = {
+    "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+    "containers": [
+        {
+            "name": "app",
+            "image": "registry.k8s.io/pause",
+            "securityContext": {
+                "allowPrivilegeEscalation": False,
+                "capabilities": {"drop": ["ALL"]},
+            },
+        }
+    ],
+}
+
+
+def deployment(annotations: dict[str, str] | None = None, **labels: str) -> dict[str, Any]:
+    template: dict[str, Any] = {"metadata": {"labels": {"app": "web"}}, "spec": COMPLIANT_SPEC}
+    if annotations is not None:
+        template["metadata"]["annotations"] = annotations
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "team-a", "labels": labels},
+        "spec": {"replicas": 1, "template": copy.deepcopy(template)},
+    }
+
+
+def pod(annotations: dict[str, str] | None = None) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": "web", "namespace": "team-a"}
+    if annotations is not None:
+        metadata["annotations"] = annotations
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": COMPLIANT_SPEC}
+
+
+def submit(
+    new: dict[str, Any],
+    *,
+    old: dict[str, Any] | None = None,
+    policies: list[policy.CompiledPolicy] | None = None,
+) -> admission.Decision:
+    """Judge a CREATE (no ``old``) or an UPDATE of ``new`` (restricted v1.18 by default)."""
+    kind = new["kind"]
+    group = "apps" if kind == "Deployment" else ""
+    request: dict[str, Any] = {
+        "uid": "1",
+        "kind": {"group": group, "version": "v1", "kind": kind},
+        "resource": {"group": group, "version": "v1", "resource": kind.lower() + "s"},
+        "namespace": "team-a",
+        "operation": "CREATE" if old is None else "UPDATE",
+        "userInfo": {"username": "alice"},
+        "object": new,
+    }
+    if old is not None:
+        request["oldObject"] = old
+    body = {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request}
+    return admission.decide(
+        admission.parse(body), policies or [RESTRICTED], namespace_labels={}, now=NOW
+    )
+
+
+def update(new: dict[str, Any], old: dict[str, Any]) -> admission.Decision:
+    return submit(new, old=old)
+
+
+@pytest.mark.parametrize("make", [deployment, pod], ids=["deployment-template", "pod"])
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        pytest.param(None, {APPARMOR: "unconfined"}, id="apparmor-added"),
+        pytest.param(
+            {APPARMOR: "runtime/default"}, {APPARMOR: "unconfined"}, id="apparmor-changed"
+        ),
+        pytest.param(None, {SECCOMP_POD: "unconfined"}, id="seccomp-pod-added"),
+        pytest.param({"x": "y"}, {"x": "y", SECCOMP_APP: "unconfined"}, id="seccomp-container"),
+    ],
+)
+def test_update_of_an_annotation_a_check_reads_is_judged(
+    make: Any, before: dict[str, str] | None, after: dict[str, str]
+) -> None:
+    decision = update(make(after), make(before))
+    assert decision.judged
+    assert not decision.allowed
+    assert "annotations[" in decision.message
+
+
+@pytest.mark.parametrize("make", [deployment, pod], ids=["deployment-template", "pod"])
+def test_update_of_other_annotations_is_not_judged(make: Any) -> None:
+    violating = {APPARMOR: "unconfined"}
+    decision = update(make({**violating, "owner": "team-b"}), make(violating))
+    assert decision.allowed
+    assert not decision.judged
+
+
+def test_relabel_and_scale_are_not_judged() -> None:
+    old = deployment({APPARMOR: "unconfined"})
+    new = deployment({APPARMOR: "unconfined"}, tier="legacy")
+    new["spec"]["replicas"] = 5
+    decision = update(new, old)
+    assert decision.allowed
+    assert not decision.judged
+
+
+def test_the_same_update_is_denied_like_a_create() -> None:
+    new = deployment({APPARMOR: "unconfined"})
+    decision = update(new, deployment())
+    assert not decision.allowed
+    assert "spec.template.metadata.annotations[" + APPARMOR + "]" in decision.message
+
+
+# -- one check, one id; one finding, one line ------------------------------------------
+
+
+def cluster_policy(name: str, spec: dict[str, Any]) -> policy.CompiledPolicy:
+    return policy.compile(
+        {
+            "apiVersion": "bulkhead.dev/v1alpha1",
+            "kind": "ClusterContainerPolicy",
+            "metadata": {"name": name},
+            "spec": spec,
+        }
+    )
+
+
+PRIVILEGED_POD = {
+    "apiVersion": "v1",
+    "kind": "Pod",
+    "metadata": {"name": "root", "namespace": "team-a"},
+    "spec": {
+        "containers": [
+            {"name": "app", "image": "ghcr.io/acme/app:1", "securityContext": {"privileged": True}}
+        ]
+    },
+}
+
+
+def create(obj: dict[str, Any], policies: list[policy.CompiledPolicy]) -> admission.Decision:
+    return submit(obj, policies=policies)
+
+
+PRIVILEGED_FIELD = "spec.containers[0].securityContext.privileged"
+
+
+def test_profile_and_rule_findings_have_distinct_ids() -> None:
+    both = cluster_policy(
+        "both", {"profile": {"level": "baseline"}, "rules": {"privileged": False}}
+    )
+    decision = create(PRIVILEGED_POD, [both])
+    ids = sorted(v.finding.check for v in decision.violations)
+    assert ids == ["privileged", "pss/privileged"]
+    assert f"[pss/privileged] {PRIVILEGED_FIELD}:" in decision.message
+    assert f"[privileged] {PRIVILEGED_FIELD}:" in decision.message
+
+
+def test_excluding_the_rule_id_keeps_the_profile_check() -> None:
+    spec = {
+        "profile": {"level": "baseline"},
+        "rules": {"privileged": False},
+        "exclude": [{"checks": ["privileged"]}],
+    }
+    decision = create(PRIVILEGED_POD, [cluster_policy("p", spec)])
+    assert not decision.allowed
+    assert [v.finding.check for v in decision.violations] == ["pss/privileged"]
+
+
+def test_the_same_finding_from_two_policies_is_one_line() -> None:
+    first = cluster_policy("first", {"profile": {"level": "baseline"}})
+    second = cluster_policy("second", {"profile": {"level": "restricted"}})
+    decision = create(PRIVILEGED_POD, [first, second])
+    assert decision.message.count(f"[pss/privileged] {PRIVILEGED_FIELD}:") == 1
+    line = next(
+        x for x in decision.message.splitlines() if f"[pss/privileged] {PRIVILEGED_FIELD}" in x
+    )
+    assert line.endswith("(also policy ClusterContainerPolicy/second)")
+
+
+def test_the_same_warning_from_two_policies_is_one_line() -> None:
+    first = cluster_policy("first", {"action": "Warn", "profile": {"level": "baseline"}})
+    second = cluster_policy("second", {"action": "Warn", "rules": {"privileged": False}})
+    third = cluster_policy("third", {"action": "Warn", "profile": {"level": "baseline"}})
+    decision = create(PRIVILEGED_POD, [first, second, third])
+    assert decision.allowed
+    merged = [w for w in decision.warnings if "[pss/privileged]" in w]
+    assert merged == [
+        next(w for w in decision.warnings if w.startswith("ClusterContainerPolicy/first, "))
+    ]
+    assert merged[0].startswith(
+        "ClusterContainerPolicy/first, ClusterContainerPolicy/third: [pss/privileged]"
+    )
+    assert sum("[privileged]" in w for w in decision.warnings) == 1

@@ -27,7 +27,7 @@ import pathlib
 import subprocess
 import time
 import types
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final, Self
 
 import yaml
@@ -41,6 +41,55 @@ TLS_SECRET: Final = "bulkhead-webhook-tls"
 CONFIGURATION: Final = "bulkhead"
 WEBHOOK: Final = "validate.bulkhead.dev"
 SERVICE_DNS: Final = f"bulkhead.{NAMESPACE}.svc"
+
+
+#: Kinds of other projects the chart can render: (group, version, kind, plural).
+STAND_INS: Final = (
+    ("cert-manager.io", "v1", "Certificate", "certificates"),
+    ("cert-manager.io", "v1", "Issuer", "issuers"),
+    ("monitoring.coreos.com", "v1", "ServiceMonitor", "servicemonitors"),
+)
+
+
+def _stand_in(group: str, version: str, kind: str, plural: str) -> dict[str, Any]:
+    """A namespaced CRD serving ``kind`` that accepts any fields."""
+    schema = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.{group}"},
+        "spec": {
+            "group": group,
+            "scope": "Namespaced",
+            "names": {"kind": kind, "plural": plural, "singular": kind.lower()},
+            "versions": [
+                {
+                    "name": version,
+                    "served": True,
+                    "storage": True,
+                    "schema": {"openAPIV3Schema": schema},
+                }
+            ],
+        },
+    }
+
+
+def wait_established(cp: controlplane.ControlPlane, *crds: str) -> None:
+    cp.kubectl("wait", "--for=condition=Established", "--timeout=60s", *(f"crd/{n}" for n in crds))
+
+
+@contextlib.contextmanager
+def stand_in_crds(cp: controlplane.ControlPlane) -> Iterator[None]:
+    """cert-manager's and the Prometheus Operator's kinds served (neither runs here)."""
+    crds = [_stand_in(*spec) for spec in STAND_INS]
+    listed = {"apiVersion": "v1", "kind": "List", "items": crds}
+    cp.kubectl("apply", "--server-side", "-f", "-", input_text=json.dumps(listed))
+    try:
+        wait_established(cp, *(crd["metadata"]["name"] for crd in crds))
+        yield
+    finally:
+        for crd in crds:
+            cp.kubectl("delete", "crd", crd["metadata"]["name"], "--ignore-not-found")
 
 
 def loopback_values(port: int, **overrides: Any) -> dict[str, Any]:

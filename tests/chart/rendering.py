@@ -30,10 +30,14 @@ RELEASE: Final = "bulkhead"
 NAMESPACE: Final = "bulkhead-system"
 #: A well-formed digest to render with (nothing is ever pulled in these tests).
 DIGEST: Final = "sha256:" + "ab" * 32
-#: The least a render needs: the chart refuses to run an image without a digest.
+#: The values most tests render with: a digest, as a release would run.
 BASE: Final[Mapping[str, Any]] = {"image": {"digest": DIGEST}}
 #: Lets ServiceMonitors render without the Prometheus Operator's CRDs installed.
 MONITORING_API: Final = ("--api-versions", "monitoring.coreos.com/v1/ServiceMonitor")
+#: Lets the cert-manager mode render without cert-manager's CRDs installed.
+CERT_MANAGER_API: Final = ("--api-versions", "cert-manager.io/v1/Certificate")
+#: Both: every optional object can render.
+OPTIONAL_APIS: Final = (*MONITORING_API, *CERT_MANAGER_API)
 
 
 @functools.cache

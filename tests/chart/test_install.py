@@ -13,12 +13,15 @@ run on loopback, with the chart's own arguments, see ``installing``):
 * kubectl-applied Pods and Deployments are judged by the chart's policies
   (baseline Deny, restricted Warn), the exempt namespace is not judged, and
   the ``helm test`` script, run as the hook's ServiceAccount with its RBAC,
-  passes;
+  passes; both processes log JSON lines of one shape and never the key;
 * ``helm upgrade`` (restricted -> Deny) keeps the caBundle and keeps
   enforcing, now the stricter policy too;
 * ``helm uninstall`` leaves no ValidatingWebhookConfiguration, an operator
   with full rights running on does not recreate one, and Pods are admitted
   with the webhook stopped;
+* with ``certManager.enabled`` (cert-manager's kinds served by stand-in
+  CRDs), the Certificate and the cainjector annotation are stored and the
+  operator keeps policy status but writes no Secret and no caBundle;
 * ``manifests/install.yaml`` applies cleanly to a fresh apiserver with the
   documented commands and deletes cleanly.
 
@@ -33,6 +36,7 @@ import pathlib
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from typing import Any, Final
 
@@ -133,6 +137,37 @@ def installed(
         control_plane.helm("uninstall", installing.RELEASE, "--namespace", NS, check=False)
 
 
+def _wait_chart_policies_ready(cp: controlplane.ControlPlane) -> None:
+    """Until the operator has marked both of the chart's policies Ready."""
+    for name in ("bulkhead-baseline", "bulkhead-restricted"):
+        _wait(
+            lambda name=name: (harness.ready_condition(
+                harness.get_json(cp, harness.policy_path("ClusterContainerPolicy", name))
+            ) or {}).get("status") == "True",
+            timeout=60,
+            what=f"{name} Ready (status written by the operator)",
+        )  # fmt: skip
+
+
+def _json_lines(path: pathlib.Path, *, secret: str) -> list[dict[str, Any]]:
+    """Every line of a process's log, each one JSON object with the common keys."""
+    text = path.read_text(encoding="utf-8")
+    assert text.strip(), f"{path.name} is empty"
+    body = "".join(secret.splitlines()[1:-1])
+    assert "PRIVATE KEY" not in text, f"{path.name} leaks the key"
+    assert body[:40] not in text, f"{path.name} leaks the key"
+    lines = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        try:
+            line = json.loads(raw)
+        except json.JSONDecodeError:
+            raise AssertionError(f"{path.name}:{number} is not JSON: {raw!r}") from None
+        assert isinstance(line, dict), f"{path.name}:{number}: {raw!r}"
+        assert {"time", "level", "logger", "msg"} <= line.keys(), f"{path.name}:{number}: {raw!r}"
+        lines.append(line)
+    return lines
+
+
 def _apply_pod(
     cp: controlplane.ControlPlane, namespace: str, name: str, spec: dict[str, Any]
 ) -> Any:
@@ -190,14 +225,18 @@ def test_install_enforce_upgrade_uninstall(
     installed.start_webhook(docs)
     assert (installed.directory / "tls" / "ca.crt").read_bytes() in ca
 
-    for name in ("bulkhead-baseline", "bulkhead-restricted"):
-        _wait(
-            lambda name=name: (harness.ready_condition(
-                harness.get_json(cp, harness.policy_path("ClusterContainerPolicy", name))
-            ) or {}).get("status") == "True",
-            timeout=60,
-            what=f"{name} Ready (status written by the operator)",
-        )  # fmt: skip
+    _wait_chart_policies_ready(cp)
+
+    # Both processes log JSON lines of one shape, and no key material.
+    key = (installed.directory / "tls" / "tls.key").read_bytes().decode()
+    operator_lines = _json_lines(installed.directory / "operator.log", secret=key)
+    webhook_lines = _json_lines(installed.directory / "webhook.log", secret=key)
+    assert any(
+        line["logger"] == "bulkhead.operator.policies"
+        and "bulkhead-baseline is Ready" in line["msg"]
+        for line in operator_lines
+    ), operator_lines
+    assert any(line["logger"].startswith("bulkhead.") for line in webhook_lines)
 
     with cp.namespace() as ns:
         registration.wait_for_refusal(cp, namespace=ns, expected=DENIED, timeout=60)
@@ -308,3 +347,39 @@ def test_install_yaml_applies_to_a_fresh_cluster_and_deletes(tmp_path: pathlib.P
             cp.kubectl("get", "validatingwebhookconfigurations", "-o", "json").stdout
         )
         assert listed["items"] == []
+
+
+def test_cert_manager_mode_leaves_certificates_to_cert_manager(
+    control_plane: controlplane.ControlPlane, installed: Installed
+) -> None:
+    """certManager.enabled: the chart stores the Certificate; the operator only keeps status."""
+    cp = control_plane
+    # An earlier release's operator Secrets outlive it (on purpose): start without them.
+    cp.kubectl("delete", "secret", "bulkhead-webhook-ca", installing.TLS_SECRET, "-n", NS,
+               "--ignore-not-found")  # fmt: skip
+    with installing.stand_in_crds(cp):
+        values = installing.loopback_values(installed.port, certManager={"enabled": True})
+        result = installed.release.install(values)
+        assert "STATUS: deployed" in result.stdout, result.stdout + result.stderr
+        docs = installed.release.manifest()
+        cp.kubectl("get", "certificate", "bulkhead-webhook", "-n", NS)
+        configuration = json.loads(
+            cp.kubectl("get", "validatingwebhookconfiguration", "bulkhead", "-o", "json").stdout
+        )
+        assert configuration["metadata"]["annotations"]["cert-manager.io/inject-ca-from"] == (
+            f"{NS}/bulkhead-webhook"
+        )
+        installed.start_operator(docs)
+        assert installed.operator is not None
+        _wait_chart_policies_ready(cp)
+        # The operator runs no TLS loop: its liveness report has no TLS probe, and
+        # (policy status written, so it is well past start-up) it wrote no Secret and
+        # no caBundle: those are cert-manager's.
+        url = f"http://127.0.0.1:{installed.operator.health_port}/healthz"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            assert "tls" not in json.loads(response.read()), "a TLS loop runs"
+        assert installing.secret_data(cp, "bulkhead-webhook-ca") is None
+        assert installing.secret_data(cp, installing.TLS_SECRET) is None
+        assert installing.ca_bundle(cp) is None
+        installed.stop()
+        assert installed.release.uninstall().returncode == 0

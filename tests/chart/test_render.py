@@ -334,6 +334,148 @@ def test_service_monitors_are_opt_in(docs: list[dict[str, Any]]) -> None:
     rendering.find(monitored, "Service", "bulkhead-operator-metrics")
 
 
+# -- values users expect --------------------------------------------------------------
+
+
+def test_pod_labels_never_break_the_selector() -> None:
+    docs = rendering.render(
+        {"webhook": {"podLabels": {"app.kubernetes.io/component": "x", "team": "a"}}}
+    )
+    webhook = rendering.find(docs, "Deployment", "bulkhead-webhook")
+    labels = webhook["spec"]["template"]["metadata"]["labels"]
+    assert labels["team"] == "a"
+    for key, value in webhook["spec"]["selector"]["matchLabels"].items():
+        assert labels[key] == value
+
+
+def test_spread_constraints_select_the_components_own_pods() -> None:
+    spread = {
+        "maxSkew": 1,
+        "topologyKey": "topology.kubernetes.io/zone",
+        "whenUnsatisfiable": "DoNotSchedule",
+    }
+    own = {"matchLabels": {"team": "a"}}
+    docs = rendering.render(
+        {
+            "webhook": {"topologySpreadConstraints": [spread, {**spread, "labelSelector": own}]},
+            "operator": {"topologySpreadConstraints": [spread]},
+        }
+    )
+    for name, component in (("bulkhead-webhook", "webhook"), ("bulkhead-operator", "operator")):
+        spec = rendering.pod_spec(rendering.find(docs, "Deployment", name))
+        selector = spec["topologySpreadConstraints"][0]["labelSelector"]["matchLabels"]
+        assert selector["app.kubernetes.io/component"] == component
+    webhook = rendering.pod_spec(rendering.find(docs, "Deployment", "bulkhead-webhook"))
+    assert webhook["topologySpreadConstraints"][1]["labelSelector"] == own
+
+
+def _webhook_affinity(affinity: Mapping[str, Any]) -> dict[str, Any]:
+    docs = rendering.render({"webhook": {"affinity": affinity}})
+    spec = rendering.pod_spec(rendering.find(docs, "Deployment", "bulkhead-webhook"))
+    rendered: dict[str, Any] = spec["affinity"]
+    return rendered
+
+
+def test_affinity_keeps_the_anti_affinity_unless_it_brings_its_own() -> None:
+    node = {
+        "requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [
+                {"matchExpressions": [{"key": "pool", "operator": "In", "values": ["sys"]}]}
+            ]
+        }
+    }
+    affinity = _webhook_affinity({"nodeAffinity": node})
+    assert affinity["nodeAffinity"] == node
+    assert "preferredDuringSchedulingIgnoredDuringExecution" in affinity["podAntiAffinity"]
+    mine = {"requiredDuringSchedulingIgnoredDuringExecution": [{"topologyKey": "zone"}]}
+    assert _webhook_affinity({"podAntiAffinity": mine})["podAntiAffinity"] == mine
+
+
+def test_webhook_selectors_narrow_but_never_lift_the_exemptions() -> None:
+    mine = {"key": "tier", "operator": "NotIn", "values": ["legacy"]}
+    docs = rendering.render(
+        {
+            "webhook": {
+                "namespaceSelector": {
+                    "matchLabels": {"judged": "true"},
+                    "matchExpressions": [mine],
+                },
+                "objectSelector": {"matchLabels": {"judged": "true"}},
+            }
+        }
+    )
+    webhook = _webhook(docs)
+    expressions = webhook["namespaceSelector"]["matchExpressions"]
+    assert expressions[0]["key"] == "kubernetes.io/metadata.name"
+    assert NS in expressions[0]["values"]
+    assert expressions[1] == mine
+    assert webhook["namespaceSelector"]["matchLabels"] == {"judged": "true"}
+    assert webhook["objectSelector"] == {"matchLabels": {"judged": "true"}}
+
+
+def test_no_cpu_limit_by_default(docs: list[dict[str, Any]]) -> None:
+    for name in ("bulkhead-webhook", "bulkhead-operator"):
+        (container,) = rendering.pod_spec(rendering.find(docs, "Deployment", name))["containers"]
+        assert "cpu" not in container["resources"]["limits"]
+        assert container["resources"]["limits"]["memory"]
+        assert container["resources"]["requests"]["cpu"]
+
+
+def test_service_account_annotations_land_on_the_right_account() -> None:
+    docs = rendering.render({"operator": {"serviceAccount": {"annotations": {"role": "op"}}}})
+    assert rendering.find(docs, "ServiceAccount", "bulkhead-operator")["metadata"][
+        "annotations"
+    ] == {"role": "op"}
+    assert (
+        "annotations" not in rendering.find(docs, "ServiceAccount", "bulkhead-webhook")["metadata"]
+    )
+
+
+# -- cert-manager mode -----------------------------------------------------------------
+
+
+def _cert_manager(values: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return rendering.render(
+        {"certManager": {"enabled": True, **values}}, extra=rendering.CERT_MANAGER_API
+    )
+
+
+def test_cert_manager_issues_the_secret_the_webhook_mounts(docs: list[dict[str, Any]]) -> None:
+    assert not [d for d in docs if d["apiVersion"].startswith("cert-manager.io/")]
+    managed = _cert_manager({})
+    certificate = rendering.find(managed, "Certificate", "bulkhead-webhook")["spec"]
+    mounted = rendering.pod_spec(rendering.find(managed, "Deployment", "bulkhead-webhook"))[
+        "volumes"
+    ][0]
+    assert certificate["secretName"] == mounted["secret"]["secretName"]
+    assert f"bulkhead.{NS}.svc" in certificate["dnsNames"]
+    assert certificate["issuerRef"] == {
+        "name": "bulkhead-selfsigned",
+        "kind": "Issuer",
+        "group": "cert-manager.io",
+    }
+    assert rendering.find(managed, "Issuer", "bulkhead-selfsigned")["spec"] == {"selfSigned": {}}
+    annotations = rendering.find(managed, "ValidatingWebhookConfiguration", "bulkhead")["metadata"][
+        "annotations"
+    ]
+    assert annotations == {"cert-manager.io/inject-ca-from": f"{NS}/bulkhead-webhook"}
+
+
+def test_cert_manager_mode_keeps_the_operator_off_the_certificates() -> None:
+    args = _container(_cert_manager({}), "Deployment", "bulkhead-operator")["args"]
+    assert "--certificates=external" in args
+    assert not [
+        a for a in args if a.startswith(("--tls-secret", "--ca-secret", "--webhook-configuration"))
+    ]
+
+
+def test_cert_manager_with_your_issuer() -> None:
+    managed = _cert_manager({"issuerRef": {"name": "corp-ca", "kind": "ClusterIssuer"}})
+    assert not [d for d in managed if d["kind"] == "Issuer"]
+    issuer = rendering.find(managed, "Certificate", "bulkhead-webhook")["spec"]["issuerRef"]
+    assert issuer == {"name": "corp-ca", "kind": "ClusterIssuer", "group": "cert-manager.io"}
+
+
 # -- policies and the helm test ----------------------------------------------------
 
 

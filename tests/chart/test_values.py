@@ -59,14 +59,22 @@ def test_every_object_in_the_schema_is_closed() -> None:
             assert extra.get("type"), f"{path}: a free-form map must type its values"
 
 
-def _schema_keys(node: Mapping[str, Any], root: Mapping[str, Any], prefix: str = "") -> set[str]:
+def _schema_keys(
+    node: Mapping[str, Any], root: Mapping[str, Any], values: Any, prefix: str = ""
+) -> set[str]:
+    """Dotted keys of the schema, down to where values.yaml holds a leaf.
+
+    A key whose default is an empty map (``affinity: {}``) is one leaf: the
+    schema below it describes what a user may put there, not more keys.
+    """
     node = _resolve(node, root)
     properties = node.get("properties")
-    if not isinstance(properties, Mapping):
+    descend = isinstance(values, Mapping) and (values or not prefix)
+    if not isinstance(properties, Mapping) or not descend:
         return {prefix.rstrip(".")} if prefix else set()
     out: set[str] = set()
     for key, child in properties.items():
-        out |= _schema_keys(child, root, f"{prefix}{key}.")
+        out |= _schema_keys(child, root, values.get(key), f"{prefix}{key}.")
     return out
 
 
@@ -82,8 +90,9 @@ def _value_keys(values: Mapping[str, Any], prefix: str = "") -> set[str]:
 
 def test_schema_and_values_have_the_same_keys() -> None:
     root = rendering.schema()
-    schema_keys = _schema_keys(root, root)
-    value_keys = _value_keys(rendering.default_values())
+    defaults = rendering.default_values()
+    schema_keys = _schema_keys(root, root, defaults)
+    value_keys = _value_keys(defaults)
     # requests/limits are closed objects in the schema, inline maps in values.yaml.
     schema_keys = {re.sub(r"\.(requests|limits)\.(cpu|memory)$", r".\1", k) for k in schema_keys}
     assert schema_keys == value_keys, (
@@ -110,8 +119,8 @@ def test_every_key_has_a_one_line_comment_above_it() -> None:
     assert keys > 40
 
 
-def test_defaults_pass_the_schema_once_a_digest_is_given() -> None:
-    assert rendering.render()
+def test_defaults_pass_the_schema() -> None:
+    assert rendering.template().returncode == 0
 
 
 BAD_VALUES: Final[list[tuple[str, dict[str, Any], str]]] = [
@@ -127,6 +136,16 @@ BAD_VALUES: Final[list[tuple[str, dict[str, Any], str]]] = [
     ("duration", {"operator": {"certLifetime": "30 days"}}, "/operator/certLifetime"),
     ("memory quantity", {"webhook": {"resources": {"limits": {"memory": "lots"}}}}, "memory"),
     ("label values", {"serviceMonitor": {"labels": {"release": 1}}}, "/serviceMonitor/labels"),
+    ("pull secrets as names", {"imagePullSecrets": ["regcred"]}, "/imagePullSecrets/0"),
+    ("extra argument", {"webhook": {"extraArgs": ["debug"]}}, "/webhook/extraArgs/0"),
+    ("extra env name", {"operator": {"extraEnv": [{"name": "A B"}]}}, "/operator/extraEnv/0"),
+    (
+        "selector operator",
+        {"webhook": {"objectSelector": {"matchExpressions": [{"key": "a", "operator": "Is"}]}}},
+        "operator",
+    ),
+    ("spread", {"webhook": {"topologySpreadConstraints": [{"maxSkew": 1}]}}, "topologyKey"),
+    ("cert-manager duration", {"certManager": {"duration": "30d"}}, "/certManager/duration"),
     ("excluded namespace", {"webhook": {"excludeNamespaces": ["Team_A"]}}, "excludeNamespaces"),
 ]
 
@@ -142,19 +161,6 @@ def test_schema_refuses(values: dict[str, Any], expected: str) -> None:
 
 
 CONTRADICTIONS: Final[list[tuple[str, dict[str, Any], str, str]]] = [
-    ("no digest", {"image": {"digest": ""}}, "bulkhead-system", "image.digest is required"),
-    (
-        "allowTag without a tag",
-        {"image": {"digest": "", "allowTag": True}},
-        "bulkhead-system",
-        "image.tag is empty",
-    ),
-    (
-        "digest and tag",
-        {"image": {"tag": "0.1.0"}},
-        "bulkhead-system",
-        "image.digest and image.tag are both set",
-    ),
     (
         "grace period shorter than the drain",
         {"webhook": {"terminationGracePeriodSeconds": 30}},
@@ -198,6 +204,18 @@ CONTRADICTIONS: Final[list[tuple[str, dict[str, Any], str, str]]] = [
         'not "default"',
     ),
     (
+        "cert-manager mode without cert-manager",
+        {"certManager": {"enabled": True}},
+        "bulkhead-system",
+        "certManager.enabled needs cert-manager",
+    ),
+    (
+        "extra argument the chart owns",
+        {"operator": {"extraArgs": ["--namespace=elsewhere"]}},
+        "bulkhead-system",
+        "operator.extraArgs: --namespace is set by the chart",
+    ),
+    (
         "probe port is the webhook port",
         {"webhook": {"probePort": 8443}},
         "bulkhead-system",
@@ -235,28 +253,90 @@ def test_contradictions_fail(values: dict[str, Any], namespace: str, expected: s
     assert expected in result.stderr, result.stderr
 
 
-def test_a_tag_renders_only_when_allowed() -> None:
-    docs = rendering.render({"image": {"digest": "", "tag": "0.1.0", "allowTag": True}})
-    webhook = rendering.find(docs, "Deployment", "bulkhead-webhook")
-    image = rendering.pod_spec(webhook)["containers"][0]["image"]
-    assert image == "ghcr.io/bulkhead-dev/bulkhead:0.1.0"
+IMAGES: Final[list[tuple[str, dict[str, Any], str]]] = [
+    ("defaults: the appVersion tag", {"digest": ""}, "ghcr.io/bulkhead-dev/bulkhead:0.1.0"),
+    ("a tag", {"digest": "", "tag": "0.2.0"}, "ghcr.io/bulkhead-dev/bulkhead:0.2.0"),
+    ("a digest", {}, f"ghcr.io/bulkhead-dev/bulkhead@{rendering.DIGEST}"),
+    (
+        "a digest wins over a tag",
+        {"tag": "0.2.0"},
+        f"ghcr.io/bulkhead-dev/bulkhead@{rendering.DIGEST}",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("image", "expected"), [(v, e) for _, v, e in IMAGES], ids=[i for i, _, _ in IMAGES]
+)
+def test_image_reference(image: dict[str, Any], expected: str) -> None:
+    docs = rendering.render({"image": image})
+    for name in ("bulkhead-webhook", "bulkhead-operator"):
+        workload = rendering.find(docs, "Deployment", name)
+        assert rendering.pod_spec(workload)["containers"][0]["image"] == expected
+
+
+def test_defaults_render_and_lint_with_no_values_at_all() -> None:
+    """What a newcomer runs first: no --set, no values file."""
+    result = rendering.helm("template", "bulkhead", str(rendering.CHART), "-n", "bulkhead-system")
+    assert result.returncode == 0, result.stderr
+    lint = rendering.helm("lint", "--strict", str(rendering.CHART), "-n", "bulkhead-system")
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    assert "0 chart(s) failed" in lint.stdout, lint.stdout
 
 
 # -- every value is used -----------------------------------------------------------
 
 _SM_ON: Final = {"serviceMonitor": {"enabled": True}}
-_TAGGED: Final = {"image": {"digest": "", "tag": "0.1.0"}}
+_CM_ON: Final = {"certManager": {"enabled": True}}
 _TOLERATION: Final = [{"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}]
+_AFFINITY: Final = {
+    "nodeAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [
+                {
+                    "matchExpressions": [
+                        {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]}
+                    ]
+                }
+            ]
+        }
+    }
+}
+_SPREAD: Final = [
+    {
+        "maxSkew": 1,
+        "topologyKey": "topology.kubernetes.io/zone",
+        "whenUnsatisfiable": "ScheduleAnyway",
+    }
+]
+_ENV: Final = [{"name": "TZ", "value": "UTC"}]
+_SELECTOR: Final = {"matchExpressions": [{"key": "bulkhead.dev/skip", "operator": "DoesNotExist"}]}
+
+
+def _pod_values(component: str) -> dict[str, tuple[Any, dict[str, Any]]]:
+    """The Pod-level values both components have."""
+    return {
+        f"{component}.podAnnotations": ({"example.com/owner": "platform"}, {}),
+        f"{component}.podLabels": ({"team": "platform"}, {}),
+        f"{component}.nodeSelector": ({"kubernetes.io/os": "linux"}, {}),
+        f"{component}.tolerations": (_TOLERATION, {}),
+        f"{component}.affinity": (_AFFINITY, {}),
+        f"{component}.topologySpreadConstraints": (_SPREAD, {}),
+        f"{component}.priorityClassName": ("system-cluster-critical", {}),
+        f"{component}.extraArgs": (["--log-level=debug"], {}),
+        f"{component}.extraEnv": (_ENV, {}),
+        f"{component}.serviceAccount.annotations": ({"example.com/role": "bulkhead"}, {}),
+    }
+
 
 #: Each leaf of values.yaml -> (another valid value, values it only matters with).
 _AUDIT_ON: Final = {"audit": {"enabled": True}}
 CHANGES: Final[dict[str, tuple[Any, dict[str, Any]]]] = {
     "image.repository": ("registry.example.com/platform/bulkhead", {}),
     "image.digest": ("sha256:" + "cd" * 32, {}),
-    "image.tag": ("0.1.1", {"image": {"digest": "", "tag": "0.1.0", "allowTag": True}}),
-    "image.allowTag": (True, _TAGGED),
+    "image.tag": ("0.1.1", {"image": {"digest": ""}}),
     "image.pullPolicy": ("Always", {}),
-    "image.pullSecrets": (["registry-credentials"], {}),
+    "imagePullSecrets": ([{"name": "registry-credentials"}], {}),
     "webhook.replicas": (3, {}),
     "webhook.failurePolicy": ("Ignore", {}),
     "webhook.timeoutSeconds": (10, {}),
@@ -281,9 +361,9 @@ CHANGES: Final[dict[str, tuple[Any, dict[str, Any]]]] = {
     "webhook.podDisruptionBudget.minAvailable": (2, {"webhook": {"replicas": 3}}),
     "webhook.service.port": (8443, {}),
     "webhook.service.externalName": ("localhost", {}),
-    "webhook.nodeSelector": ({"kubernetes.io/os": "linux"}, {}),
-    "webhook.tolerations": (_TOLERATION, {}),
-    "webhook.priorityClassName": ("system-cluster-critical", {}),
+    **_pod_values("webhook"),
+    "webhook.namespaceSelector": ({"matchLabels": {"bulkhead.dev/judged": "true"}}, {}),
+    "webhook.objectSelector": (_SELECTOR, {}),
     "operator.logLevel": ("debug", {}),
     "operator.caLifetime": ("730d", {}),
     "operator.certLifetime": ("7d", {}),
@@ -293,9 +373,7 @@ CHANGES: Final[dict[str, tuple[Any, dict[str, Any]]]] = {
     "operator.healthPort": (8181, {}),
     "operator.resources.requests": ({"cpu": "100m", "memory": "128Mi"}, {}),
     "operator.resources.limits": ({"cpu": "500m", "memory": "512Mi"}, {}),
-    "operator.nodeSelector": ({"kubernetes.io/os": "linux"}, {}),
-    "operator.tolerations": (_TOLERATION, {}),
-    "operator.priorityClassName": ("system-cluster-critical", {}),
+    **_pod_values("operator"),
     "audit.enabled": (True, {}),
     "audit.installReportCRDs": (False, _AUDIT_ON),
     "audit.batchSeconds": (5, _AUDIT_ON),
@@ -316,6 +394,17 @@ CHANGES: Final[dict[str, tuple[Any, dict[str, Any]]]] = {
     "serviceMonitor.enabled": (True, {}),
     "serviceMonitor.interval": ("60s", _SM_ON),
     "serviceMonitor.labels": ({"release": "prometheus"}, _SM_ON),
+    "certManager.enabled": (True, {}),
+    "certManager.duration": ("2160h", _CM_ON),
+    "certManager.issuerRef.name": ("platform-ca", _CM_ON),
+    "certManager.issuerRef.kind": (
+        "ClusterIssuer",
+        {"certManager": {"enabled": True, "issuerRef": {"name": "platform-ca"}}},
+    ),
+    "certManager.issuerRef.group": (
+        "issuers.example.com",
+        {"certManager": {"enabled": True, "issuerRef": {"name": "platform-ca"}}},
+    ),
     "test.namespace": ("apps", {}),
 }
 
@@ -335,7 +424,7 @@ def test_the_change_table_covers_exactly_the_values() -> None:
 
 
 def _output(values: Mapping[str, Any]) -> tuple[int, str]:
-    result = rendering.template(values, extra=rendering.MONITORING_API)
+    result = rendering.template(values, extra=rendering.OPTIONAL_APIS)
     return result.returncode, result.stdout if result.returncode == 0 else result.stderr
 
 

@@ -10,7 +10,8 @@
   operator needs no cluster-wide read of CRDs or Namespaces); handler logs
   are not posted as Events (the handlers post their own on transitions);
 * ``certificates.run``: the CA, serving certificate and caBundle loop,
-  started and stopped by kopf's startup and cleanup activities;
+  started and stopped by kopf's startup and cleanup activities (not with
+  ``--certificates external``, where cert-manager issues them);
 * ``/metrics`` (Prometheus, ``metrics``) and kopf's liveness endpoint
   ``/healthz``, whose ``tls`` probe reports the last TLS pass.
 
@@ -38,7 +39,7 @@ import kopf
 import kubernetes.client
 from kopf._core.engines import peering as kopf_peering
 
-from webhook import settingsources
+from webhook import jsonlogs, settingsources
 from webhook.operator import certificates, handlers, metrics, settings
 from webhook.policy import cache
 
@@ -122,9 +123,10 @@ def build_registry(
             await task
 
     kopf.on.login(id="credentials", registry=registry)(login)
-    kopf.on.probe(id="tls", registry=registry)(tls)
-    kopf.on.startup(id="tls-start", registry=registry)(start_tls)
-    kopf.on.cleanup(id="tls-stop", registry=registry)(stop_tls)
+    if config.certificates == "operator":
+        kopf.on.probe(id="tls", registry=registry)(tls)
+        kopf.on.startup(id="tls-start", registry=registry)(start_tls)
+        kopf.on.cleanup(id="tls-stop", registry=registry)(stop_tls)
     handlers.register(registry, latest_minor=config.pss_latest_minor)
     return registry
 
@@ -166,13 +168,10 @@ async def operate(
 
 
 def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    """JSON lines on stderr for every logger (kopf's and the clients' too), as the webhook logs."""
+    jsonlogs.configure(level, name="")
     # kopf is chatty at INFO about every handler it runs.
-    logging.getLogger("kopf").setLevel(max(logging.WARNING, getattr(logging, level.upper())))
+    logging.getLogger("kopf").setLevel(max(logging.WARNING, jsonlogs.LEVELS[level]))
 
 
 def main(flags: Mapping[str, object], environ: Mapping[str, str]) -> int:

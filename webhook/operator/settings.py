@@ -20,6 +20,7 @@ flag                              environment                           default
 --tls-secret                      BULKHEAD_TLS_SECRET                   bulkhead-webhook-tls
 --ca-secret                       BULKHEAD_CA_SECRET                    bulkhead-webhook-ca
 --webhook-configuration           BULKHEAD_WEBHOOK_CONFIGURATION        bulkhead
+--certificates                    BULKHEAD_CERTIFICATES                 operator
 --extra-san (repeatable)          BULKHEAD_EXTRA_SANS (comma list)      none
 --ca-lifetime                     BULKHEAD_CA_LIFETIME                  365d
 --cert-lifetime                   BULKHEAD_CERT_LIFETIME                30d
@@ -34,6 +35,9 @@ flag                              environment                           default
 --log-level                       BULKHEAD_LOG_LEVEL                    info
 ================================  ====================================  ==========================
 
+``--certificates external`` leaves the TLS Secrets and the caBundle to
+another issuer (cert-manager and its cainjector): the operator then runs no
+TLS loop and only keeps policy status; the certificate flags are unused.
 ``--probe-endpoint none`` turns probing off: an old CA then leaves the
 bundle once the new serving certificate has been out for the overlap.
 The skew is capped at a tenth of the serving certificate's lifetime, and
@@ -55,6 +59,8 @@ from webhook import profiles, settingsources
 
 _DURATION: Final = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)?$")
 _UNITS: Final = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+#: Who issues the webhook's certificate and caBundle: this operator, or someone else.
+CERTIFICATE_SOURCES: Final = ("operator", "external")
 _DNS_LABEL: Final = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _DNS_NAME: Final = re.compile(
     r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
@@ -71,6 +77,7 @@ class Settings:
     tls_secret: str = "bulkhead-webhook-tls"  # noqa: S105 - a Secret name
     ca_secret: str = "bulkhead-webhook-ca"  # noqa: S105 - a Secret name
     webhook_configuration: str = "bulkhead"
+    certificates: str = "operator"
     extra_dns_names: tuple[str, ...] = ()
     extra_ip_addresses: tuple[str, ...] = ()
     ca_lifetime: datetime.timedelta = datetime.timedelta(days=365)
@@ -146,6 +153,12 @@ def _name(text: str) -> str:
     return text
 
 
+def _certificates(text: str) -> str:
+    if text not in CERTIFICATE_SOURCES:
+        raise ValueError(f"must be one of {', '.join(CERTIFICATE_SOURCES)}, not {text!r}")
+    return text
+
+
 def _address(text: str) -> str:
     ipaddress.ip_address(text)
     return text
@@ -202,6 +215,9 @@ def resolve(flags: Mapping[str, object], environ: Mapping[str, str]) -> Settings
         ca_secret=settingsources.pick("ca_secret", flags, environ, _name, defaults.ca_secret),
         webhook_configuration=settingsources.pick(
             "webhook_configuration", flags, environ, _name, defaults.webhook_configuration
+        ),
+        certificates=settingsources.pick(
+            "certificates", flags, environ, _certificates, defaults.certificates
         ),
         extra_dns_names=names,
         extra_ip_addresses=addresses,
@@ -260,6 +276,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--webhook-configuration",
         metavar="NAME",
         help="ValidatingWebhookConfiguration to inject caBundle into",
+    )
+    parser.add_argument(
+        "--certificates",
+        choices=CERTIFICATE_SOURCES,
+        help="who issues the serving certificate and caBundle (operator; external: cert-manager)",
     )
     parser.add_argument(
         "--extra-san",

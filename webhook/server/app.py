@@ -22,6 +22,7 @@ from typing import Any
 import flask
 import werkzeug.exceptions
 
+from webhook import jsonlogs
 from webhook.server import health, logs, metrics, reviews, runtime, settings, state
 
 
@@ -60,7 +61,9 @@ def _http_error(err: werkzeug.exceptions.HTTPException) -> flask.Response:
 
 
 def _unexpected(err: Exception) -> flask.Response:
-    runtime.current().log.error("unexpected error", extra=logs.fields(exception=type(err).__name__))
+    runtime.current().log.error(
+        "unexpected error", extra=jsonlogs.fields(exception=type(err).__name__)
+    )
     return _refusal(500, "internal error")
 
 
@@ -74,7 +77,7 @@ def create_app(settings: settings.Settings, state: state.State) -> WebhookApp:
         settings=settings,
         state=state,
         metrics=metrics.Recorder(),
-        log=logs.logger("server"),
+        log=jsonlogs.logger("server"),
         review_log=logs.ReviewLog(level=settings.log_level),
     )
     app.register_blueprint(health.blueprint)

@@ -52,10 +52,11 @@ from typing import Any, Final
 
 import httptools
 
+from webhook import jsonlogs
 from webhook.admission import review
-from webhook.server import frames, logs
+from webhook.server import frames
 
-_LOG: Final = logs.logger("front")
+_LOG: Final = jsonlogs.logger("front")
 _STATUS_LINES: Final = {
     200: "200 OK",
     400: "400 Bad Request",
@@ -322,7 +323,7 @@ class _Connection(asyncio.Protocol):
         try:
             secured = await securing
         except (OSError, ssl.SSLError, TimeoutError, ConnectionError, RuntimeError) as err:
-            _LOG.debug("TLS handshake failed", extra=logs.fields(error=repr(err)))
+            _LOG.debug("TLS handshake failed", extra=jsonlogs.fields(error=repr(err)))
             raw.abort()
             self._closed()
             return

@@ -38,9 +38,10 @@ import typing
 from collections.abc import Callable, Sequence
 from typing import Final
 
-from webhook.server import frames, logs
+from webhook import jsonlogs
+from webhook.server import frames
 
-_LOG: Final = logs.logger("pool")
+_LOG: Final = jsonlogs.logger("pool")
 _PR_SET_PDEATHSIG: Final = 1
 _RESPAWN_PAUSE: Final = 0.5
 #: Requests that may wait in a busy worker's socket, and for how long its current one may
@@ -110,14 +111,14 @@ class _Worker(asyncio.Protocol):
         try:
             messages = self.reader.feed(data)
         except frames.FrameError as err:
-            _LOG.error("a worker sent a broken message", extra=logs.fields(error=str(err)))
+            _LOG.error("a worker sent a broken message", extra=jsonlogs.fields(error=str(err)))
             self.pool.retire(self)
             return
         for payload in messages:
             try:
                 reply = frames.decode_reply(payload)
             except frames.FrameError as err:
-                _LOG.error("a worker sent a broken message", extra=logs.fields(error=str(err)))
+                _LOG.error("a worker sent a broken message", extra=jsonlogs.fields(error=str(err)))
                 self.pool.retire(self)
                 return
             if reply == frames.RETIRE:
@@ -196,7 +197,9 @@ class Pool:
             return
         _LOG.info(
             "worker ready",
-            extra=logs.fields(slot=worker.slot, pid=worker.process.pid if worker.process else None),
+            extra=jsonlogs.fields(
+                slot=worker.slot, pid=worker.process.pid if worker.process else None
+            ),
         )
         if all(w is not None and w.ready for w in self.workers):
             self._all_ready.set()
@@ -205,7 +208,9 @@ class Pool:
     def worker_retiring(self, worker: _Worker) -> None:
         """``worker`` asked to be replaced (its memory): no new work; replaced once idle."""
         worker.retiring = True
-        _LOG.info("replacing a worker over its memory share", extra=logs.fields(slot=worker.slot))
+        _LOG.info(
+            "replacing a worker over its memory share", extra=jsonlogs.fields(slot=worker.slot)
+        )
         if not worker.jobs:
             self._replace_idle(worker)
 
@@ -256,7 +261,7 @@ class Pool:
         if outcome is Outcome.LOST:
             _LOG.error(
                 "a worker exited; starting another",
-                extra=logs.fields(slot=worker.slot, status=process.poll() if process else None),
+                extra=jsonlogs.fields(slot=worker.slot, status=process.poll() if process else None),
             )
         loop = asyncio.get_running_loop()
         pause = max(0.0, self._last_start.get(worker.slot, 0.0) + _RESPAWN_PAUSE - loop.time())
@@ -268,7 +273,7 @@ class Pool:
         try:
             await self._spawn(slot)
         except OSError as err:
-            _LOG.error("a worker cannot be started", extra=logs.fields(error=str(err)))
+            _LOG.error("a worker cannot be started", extra=jsonlogs.fields(error=str(err)))
             asyncio.get_running_loop().call_later(_RESPAWN_PAUSE, self._start_respawn, slot)
 
     def _start_respawn(self, slot: int) -> None:
@@ -385,7 +390,7 @@ class Pool:
             return
         _LOG.error(
             "a review took longer than the decision deadline; replacing its worker",
-            extra=logs.fields(slot=worker.slot, deadlineSeconds=self.decision_timeout),
+            extra=jsonlogs.fields(slot=worker.slot, deadlineSeconds=self.decision_timeout),
         )
         self.retire(worker, outcome=Outcome.TIMEOUT)
 

@@ -34,10 +34,10 @@ import time
 from collections.abc import Mapping
 from typing import Any, Final
 
-from webhook import admission
+from webhook import admission, jsonlogs
 from webhook.admission import review
 from webhook.rules import podview
-from webhook.server import bounds, decoding, logs, runtime, settings
+from webhook.server import bounds, decoding, runtime, settings
 
 #: An HTTP answer: status line, headers, body.
 Answer = tuple[str, list[tuple[str, str]], bytes]
@@ -84,7 +84,7 @@ def refuse(
     rt.metrics.refused(status)
     rt.log.warning(
         "request refused",
-        extra=logs.fields(code=status, uid=uid, reason=message, path=environ.get("PATH_INFO")),
+        extra=jsonlogs.fields(code=status, uid=uid, reason=message, path=environ.get("PATH_INFO")),
     )
     if len(uid) > MAX_UID_CHARS:
         uid = ""  # never a uid as long as the body: the answer stays small
@@ -132,7 +132,7 @@ def _decide(rt: runtime.Runtime, request: admission.Request) -> admission.Decisi
     except Exception as err:
         rt.log.error(
             "decision failed",
-            extra=logs.fields(uid=request.uid, kind=request.kind, exception=type(err).__name__),
+            extra=jsonlogs.fields(uid=request.uid, kind=request.kind, exception=type(err).__name__),
         )
         return admission.Decision(
             allowed=False,
@@ -185,5 +185,5 @@ def answer(rt: runtime.Runtime, environ: Mapping[str, Any], *, judge: bool) -> A
     try:
         return _review(rt, environ, judge=judge)
     except Exception as err:
-        rt.log.error("unexpected error", extra=logs.fields(exception=type(err).__name__))
+        rt.log.error("unexpected error", extra=jsonlogs.fields(exception=type(err).__name__))
         return refuse(rt, environ, 500, "internal error")

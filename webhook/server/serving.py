@@ -49,11 +49,11 @@ import typing
 from collections.abc import Callable, Coroutine
 from typing import Any, Final
 
-from webhook import policyfiles
+from webhook import jsonlogs, policyfiles
 from webhook.admission import review
-from webhook.server import frames, front, logs, metrics, pool, settings, tls, worker
+from webhook.server import frames, front, metrics, pool, settings, tls, worker
 
-_LOG: Final = logs.logger("serve")
+_LOG: Final = jsonlogs.logger("serve")
 _STARTUP_TIMEOUT: Final = 60.0
 EXIT_OK: Final = 0
 MIB: Final = 1024 * 1024
@@ -234,14 +234,14 @@ async def _reload_certificates(
         except tls.TlsError as err:
             _LOG.warning(
                 "certificate reload failed; the previous certificate stays in use",
-                extra=logs.fields(error=str(err)),
+                extra=jsonlogs.fields(error=str(err)),
             )
             continue
         contexts.use(context)
         server.not_after = facts.not_after
         _LOG.info(
             "certificate reloaded",
-            extra=logs.fields(subject=facts.subject, notAfter=facts.not_after.isoformat()),
+            extra=jsonlogs.fields(subject=facts.subject, notAfter=facts.not_after.isoformat()),
         )
 
 
@@ -281,7 +281,7 @@ async def _run(
     host, port = listener.getsockname()[:2]
     _LOG.info(
         "serving",
-        extra=logs.fields(
+        extra=jsonlogs.fields(
             address=host,
             port=port,
             probePort=probe_listener.getsockname()[1],
@@ -291,7 +291,9 @@ async def _run(
     )
     await stop.wait()
     why = reason[0] if reason else "stop"
-    _LOG.info("shutting down", extra=logs.fields(reason=why, open=len(server.front.connections)))
+    _LOG.info(
+        "shutting down", extra=jsonlogs.fields(reason=why, open=len(server.front.connections))
+    )
     server.front.stop_accepting()
     reloader.cancel()
     if not await server.front.drained(config.shutdown_timeout):
@@ -345,7 +347,7 @@ def _refuse_no_policies(config: settings.Settings) -> None:
 
 def serve(config: settings.Settings) -> int:
     """Run until SIGTERM/SIGINT; the exit status (0: clean shutdown)."""
-    logs.configure(config.log_level)
+    jsonlogs.configure(config.log_level)
     seen = tls.fingerprint(_tls_files(config))
     try:
         context = _context(config)

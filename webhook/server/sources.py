@@ -23,8 +23,8 @@ import pathlib
 import threading
 from collections.abc import Callable, Iterator, Sequence
 
-from webhook import documents, policyfiles
-from webhook.server import logs, settings, state, tls
+from webhook import documents, jsonlogs, policyfiles
+from webhook.server import settings, state, tls
 
 
 def _policy_files(paths: Sequence[str]) -> Iterator[pathlib.Path | str]:
@@ -64,7 +64,7 @@ class PolicySource:
         self._settings = config
         self._state = into
         self._seen: str | None = None
-        self._log = logs.logger("policies")
+        self._log = jsonlogs.logger("policies")
 
     def poll(self) -> None:
         current = policy_fingerprint(self._settings.policy_files)
@@ -91,13 +91,13 @@ class PolicySource:
             else:
                 message = "policies cannot be loaded; not ready"
             self._log.warning(
-                message, extra=logs.fields(error=str(err), inForce=len(kept.policies))
+                message, extra=jsonlogs.fields(error=str(err), inForce=len(kept.policies))
             )
             return
         self._state.policies_loaded(loaded, at=_now())
         self._log.info(
             "policies loaded",
-            extra=logs.fields(count=len(loaded), policies=[p.key for p in loaded]),
+            extra=jsonlogs.fields(count=len(loaded), policies=[p.key for p in loaded]),
         )
 
 
@@ -108,7 +108,7 @@ class CertificateSource:
         self._settings = config
         self._state = into
         self._seen: str | None = None
-        self._log = logs.logger("tls")
+        self._log = jsonlogs.logger("tls")
 
     def _files(self) -> tuple[str, str, str | None]:
         s = self._settings
@@ -125,12 +125,12 @@ class CertificateSource:
             facts = tls.describe(cert)
         except tls.TlsError as err:
             self._state.tls_failed(str(err))
-            self._log.warning("certificate check failed", extra=logs.fields(error=str(err)))
+            self._log.warning("certificate check failed", extra=jsonlogs.fields(error=str(err)))
             return
         self._state.tls_loaded(not_after=facts.not_after, subject=facts.subject, at=_now())
         self._log.info(
             "certificate loaded",
-            extra=logs.fields(subject=facts.subject, notAfter=facts.not_after.isoformat()),
+            extra=jsonlogs.fields(subject=facts.subject, notAfter=facts.not_after.isoformat()),
         )
 
 
@@ -142,7 +142,7 @@ class Watcher:
         self._polls = tuple(polls)
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="bulkhead-watcher", daemon=True)
-        self._log = logs.logger("watcher")
+        self._log = jsonlogs.logger("watcher")
 
     def start(self) -> None:
         self._thread.start()
@@ -158,4 +158,6 @@ class Watcher:
                 try:
                     poll()
                 except Exception as err:
-                    self._log.error("poll failed", extra=logs.fields(exception=type(err).__name__))
+                    self._log.error(
+                        "poll failed", extra=jsonlogs.fields(exception=type(err).__name__)
+                    )

@@ -34,7 +34,8 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
-from webhook.server import app, frames, logs, runtime, settings, sources, state
+from webhook import jsonlogs
+from webhook.server import app, frames, runtime, settings, sources, state
 
 if TYPE_CHECKING:
     from webhook.policy import cache
@@ -186,9 +187,9 @@ def serve_socket(webhook: app.WebhookApp, sock: socket.socket, *, memory_limit_m
         sock.sendall(frames.encode_reply(reply))
         if not retiring and _peak_kib() > memory_limit_mib * 1024:
             retiring = True
-            logs.logger("worker").info(
+            jsonlogs.logger("worker").info(
                 "worker memory above its share; asking to be replaced",
-                extra=logs.fields(peakMiB=_peak_kib() // 1024, limitMiB=memory_limit_mib),
+                extra=jsonlogs.fields(peakMiB=_peak_kib() // 1024, limitMiB=memory_limit_mib),
             )
             sock.sendall(frames.encode_retire())
 
@@ -196,14 +197,16 @@ def serve_socket(webhook: app.WebhookApp, sock: socket.socket, *, memory_limit_m
 def main() -> None:
     """The worker process's entry point (see the module docstring)."""
     config = settings.Settings.from_json(os.environ[SETTINGS_ENV])
-    logs.configure(config.log_level)
+    jsonlogs.configure(config.log_level)
     sock = socket.socket(fileno=int(os.environ[FD_ENV]))
     built, watcher = build(config)
     watcher.start()
     try:
         serve_socket(built, sock, memory_limit_mib=config.worker_memory_mib)
     except (OSError, frames.FrameError) as err:
-        logs.logger("worker").error("front connection lost", extra=logs.fields(error=str(err)))
+        jsonlogs.logger("worker").error(
+            "front connection lost", extra=jsonlogs.fields(error=str(err))
+        )
     finally:
         watcher.stop()
         sock.close()

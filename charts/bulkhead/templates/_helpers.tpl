@@ -20,6 +20,10 @@ names.
 {{- define "bulkhead.tlsSecretName" -}}bulkhead-webhook-tls{{- end -}}
 {{- define "bulkhead.caSecretName" -}}bulkhead-webhook-ca{{- end -}}
 
+{{/* With certManager.enabled: the Certificate for the Service, and the self-signed Issuer. */}}
+{{- define "bulkhead.certificateName" -}}bulkhead-webhook{{- end -}}
+{{- define "bulkhead.selfSignedIssuerName" -}}bulkhead-selfsigned{{- end -}}
+
 {{/* ServiceAccounts, as named in files/rbac. */}}
 {{- define "bulkhead.webhookServiceAccountName" -}}bulkhead-webhook{{- end -}}
 {{- define "bulkhead.operatorServiceAccountName" -}}bulkhead-operator{{- end -}}
@@ -57,14 +61,77 @@ app.kubernetes.io/component: {{ .component }}
 app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
-{{/* The image reference: by digest, or by tag only where image.allowTag says so. */}}
+{{/* The image reference: by digest when one is given, else by tag (default: the appVersion). */}}
 {{- define "bulkhead.image" -}}
 {{- $image := .Values.image -}}
 {{- if $image.digest -}}
 {{- printf "%s@%s" $image.repository $image.digest -}}
 {{- else -}}
-{{- printf "%s:%s" $image.repository $image.tag -}}
+{{- printf "%s:%s" $image.repository ($image.tag | default .Chart.AppVersion) -}}
 {{- end -}}
+{{- end -}}
+
+{{/*
+Pod metadata a component's values add: call with (dict "root" $ "component"
+"webhook" "values" .Values.webhook). The chart's labels win over podLabels,
+so the Deployment's selector always matches.
+*/}}
+{{- define "bulkhead.podMetadata" -}}
+{{- $labels := merge (include "bulkhead.componentLabels" (dict "root" .root "component" .component) | fromYaml) (deepCopy .values.podLabels) -}}
+labels:
+  {{- toYaml $labels | nindent 2 }}
+{{- with .values.podAnnotations }}
+annotations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/*
+Where a component's Pods may run, from its values: priority class, pull
+secrets, node selector, tolerations, affinity (given in "affinity", already
+merged with any defaults) and topology spread (a constraint without
+labelSelector selects the component's own Pods). Same arguments as
+bulkhead.podMetadata plus "affinity".
+*/}}
+{{- define "bulkhead.podPlacement" -}}
+{{- with .values.priorityClassName }}
+priorityClassName: {{ . | quote }}
+{{- end }}
+{{- with .root.Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .values.topologySpreadConstraints }}
+{{- $selector := dict "matchLabels" (include "bulkhead.selectorLabels" (dict "root" $.root "component" $.component) | fromYaml) }}
+topologySpreadConstraints:
+{{- range . }}
+{{- $constraint := deepCopy . }}
+{{- if not (hasKey $constraint "labelSelector") }}
+{{- $_ := set $constraint "labelSelector" $selector }}
+{{- end }}
+  - {{- toYaml $constraint | nindent 4 }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Extra environment variables of a component's container (its values' extraEnv). */}}
+{{- define "bulkhead.extraEnv" -}}
+{{- with .extraEnv }}
+env:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
 {{- end -}}
 
 {{/* Namespaces the webhook is never called for: kube-system, the release namespace, extras. */}}
@@ -155,15 +222,6 @@ worker, its base and the largest review it may decode at once (176).
 
 {{- define "bulkhead.validate" -}}
 {{- $v := .Values -}}
-{{- if and (not $v.image.digest) (not $v.image.allowTag) -}}
-{{- fail "image.digest is required (sha256:<64 hex digits>): Bulkhead's images are run by digest. To run a tag instead, set image.tag and image.allowTag=true." -}}
-{{- end -}}
-{{- if and (not $v.image.digest) (not $v.image.tag) -}}
-{{- fail "image.allowTag is true but image.tag is empty: give image.tag or image.digest." -}}
-{{- end -}}
-{{- if and $v.image.digest $v.image.tag -}}
-{{- fail "image.digest and image.tag are both set: the digest alone decides what runs, so give one of them." -}}
-{{- end -}}
 {{- $stop := add $v.webhook.preStopSleepSeconds $v.webhook.shutdownTimeoutSeconds -}}
 {{- if le (int $v.webhook.terminationGracePeriodSeconds) (int $stop) -}}
 {{- fail (printf "webhook.terminationGracePeriodSeconds (%d) must exceed webhook.preStopSleepSeconds + webhook.shutdownTimeoutSeconds (%d), or in-flight reviews are killed." (int $v.webhook.terminationGracePeriodSeconds) (int $stop)) -}}
@@ -190,13 +248,24 @@ worker, its base and the largest review it may decode at once (176).
 {{- if eq (int $v.operator.metricsPort) (int $v.operator.healthPort) -}}
 {{- fail (printf "operator.metricsPort and operator.healthPort are both %d: give them different ports." (int $v.operator.metricsPort)) -}}
 {{- end -}}
+{{- if has .Release.Namespace (list "default" "kube-system" "kube-public" "kube-node-lease") -}}
+{{- fail (printf "install Bulkhead into a namespace of its own, not %q (helm install/template -n bulkhead-system): the release namespace is exempt from the webhook." .Release.Namespace) -}}
+{{- end -}}
 {{- if has $v.test.namespace (fromJsonArray (include "bulkhead.exemptNamespaces" .)) -}}
 {{- fail (printf "test.namespace %q is exempt from the webhook (kube-system, the release namespace and webhook.excludeNamespaces are), so helm test could never see a verdict there." $v.test.namespace) -}}
 {{- end -}}
-{{- if has .Release.Namespace (list "default" "kube-system" "kube-public" "kube-node-lease") -}}
-{{- fail (printf "install Bulkhead into a namespace of its own (e.g. bulkhead-system), not %q: the release namespace is exempt from the webhook." .Release.Namespace) -}}
-{{- end -}}
 {{- if and $v.serviceMonitor.enabled (not (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1/ServiceMonitor")) -}}
 {{- fail "serviceMonitor.enabled needs the Prometheus Operator's CRDs (monitoring.coreos.com/v1 ServiceMonitor); with helm template pass --api-versions monitoring.coreos.com/v1/ServiceMonitor." -}}
+{{- end -}}
+{{- if and $v.certManager.enabled (not (.Capabilities.APIVersions.Has "cert-manager.io/v1/Certificate")) -}}
+{{- fail "certManager.enabled needs cert-manager (its cert-manager.io/v1 CRDs); with helm template pass --api-versions cert-manager.io/v1/Certificate." -}}
+{{- end -}}
+{{- range $name := list "webhook" "operator" -}}
+{{- range (index $v $name).extraArgs -}}
+{{- $flag := regexReplaceAll "=.*" . "" -}}
+{{- if has $flag (list "--tls-cert-file" "--tls-private-key-file" "--namespace" "--certificates") -}}
+{{- fail (printf "%s.extraArgs: %s is set by the chart (it must match the objects the chart installs); use the chart's values instead." $name $flag) -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}

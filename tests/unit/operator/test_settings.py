@@ -77,3 +77,12 @@ def test_errors_name_the_setting(flags: dict[str, object], match: str) -> None:
 def test_skew_is_capped_by_the_certificate_lifetime() -> None:
     config = settings.resolve({"cert_lifetime": "60s", "rotation_overlap": "5s"}, {})
     assert config.effective_skew == datetime.timedelta(seconds=6)
+
+
+def test_certificates_are_the_operators_unless_external() -> None:
+    assert settings.resolve({}, {}).certificates == "operator"
+    assert settings.resolve({}, {"BULKHEAD_CERTIFICATES": "external"}).certificates == "external"
+    with pytest.raises(
+        settingsources.SettingsError, match="--certificates / BULKHEAD_CERTIFICATES"
+    ):
+        settings.resolve({"certificates": "cert-manager"}, {})

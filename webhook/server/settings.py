@@ -62,7 +62,7 @@ from typing import Any, Final
 
 from webhook import profiles, settingsources
 
-#: The largest AdmissionReview body accepted (the brief's 7 MiB).
+#: The largest AdmissionReview body accepted: 7 MiB.
 MAX_BODY_BYTES: Final = 7 * 1024 * 1024
 #: The deepest JSON nesting accepted in a review.
 MAX_JSON_DEPTH: Final = 100

@@ -316,10 +316,11 @@ def _judge(
         return None
     metadata = _metadata(body)
     name = str(metadata.get("name") or metadata.get("generateName") or "")
-    namespace = str(metadata.get("namespace") or default_namespace)
-    label = f'{kind} "{namespace}/{name}"'
+    cluster_scoped = kind in admission.CLUSTER_KINDS
+    namespace = "" if cluster_scoped else str(metadata.get("namespace") or default_namespace)
+    label = f'{kind} "{name}"' if cluster_scoped else f'{kind} "{namespace}/{name}"'
     try:
-        view = admission.pod_view(kind, body)
+        view = admission.view(kind, body)
     except podview.PodSpecError as err:
         raise UsageError(f"{doc.where}: {label}: {err}") from err
     result: dict[str, Any] = {
@@ -344,8 +345,8 @@ def _judge(
     )
     subject = policy.Subject(
         kind=kind,
-        namespace=namespace,
-        namespace_labels=known.labels,
+        namespace=None if cluster_scoped else namespace,
+        namespace_labels={} if cluster_scoped else known.labels,
         object_labels=labels if isinstance(labels, Mapping) else {},
         username="",
         groups=(),
@@ -386,7 +387,7 @@ def _nothing_to_judge(paths: Sequence[str], docs: Sequence[documents.Document]) 
     kinds = sorted({str(d.body.get("kind")) for d in docs})
     found = f"{len(docs)} objects ({', '.join(kinds)})" if docs else "no objects"
     return UsageError(
-        f"nothing to judge in {read}: {found}, none of a kind with a pod spec "
+        f"nothing to judge in {read}: {found}, none of a kind Bulkhead judges "
         f"({', '.join(sorted(admission.KINDS))})"
     )
 

@@ -1,12 +1,14 @@
 """AdmissionReview in, verdict out: pod-spec extraction, decisions and messages. Pure, no I/O."""
 
 from webhook.admission.decide import SKIPPED_SUBRESOURCES, Decision, decide, judge_view
-from webhook.admission.extract import KINDS, pod_view
+from webhook.admission.extract import CLUSTER_KINDS, KINDS, POD_KINDS, pod_view, view
 from webhook.admission.messages import Violation
 from webhook.admission.review import Request, ReviewError, parse, response, uid_of
 
 __all__ = [
+    "CLUSTER_KINDS",
     "KINDS",
+    "POD_KINDS",
     "SKIPPED_SUBRESOURCES",
     "Decision",
     "Request",
@@ -18,4 +20,5 @@ __all__ = [
     "pod_view",
     "response",
     "uid_of",
+    "view",
 ]

@@ -4,9 +4,12 @@ Pure, no I/O; the server only decodes, calls ``decide`` and replies.
 
 What is judged:
 
-* CREATE and UPDATE of the pod-bearing kinds in ``extract.KINDS``, including
+* CREATE and UPDATE of the kinds in ``extract.KINDS``, including
   subresources other than Pod Security Admission's skip list (so
-  ``pods/ephemeralcontainers`` and any unknown subresource are judged).
+  ``pods/ephemeralcontainers`` and any unknown subresource are judged): the
+  pod-bearing kinds by their pod spec, and the kinds of the object rules
+  (Service, Ingress, RBAC objects) whole. An update of one of those is judged
+  when anything but its status or its metadata other than annotations changed.
 * The UPDATE rule: an update is judged when it changes anything a check
   reads: the pod spec (the Pod's ``spec`` or a controller's template
   ``spec``, for example a new image or an added ephemeral container) or a
@@ -39,7 +42,7 @@ from typing import Any, Final
 
 from webhook import policy
 from webhook.admission import extract, messages, namespaces, review
-from webhook.rules import podview
+from webhook.rules import objectview, podview
 
 #: Pod subresources Pod Security Admission never evaluates; every other one is judged.
 SKIPPED_SUBRESOURCES: Final = frozenset(
@@ -111,8 +114,8 @@ def skip_reason(request: review.Request) -> str | None:
         return f"{request.operation} is not judged"
     if request.subresource in SKIPPED_SUBRESOURCES:
         return f"subresource {request.subresource} is not judged"
-    if request.kind not in extract.TEMPLATE_PATHS:
-        return f"kind {request.kind} carries no pod spec"
+    if request.kind not in extract.KINDS:
+        return f"kind {request.kind} is not judged"
     if request.operation == "UPDATE" and request.old_object is not None:
         judged = extract.judged_inputs(request.kind, request.object)
         if judged == extract.judged_inputs(request.kind, request.old_object):
@@ -141,7 +144,7 @@ def decide(
         return _skip(reason)
     obj = request.object or {}
     try:
-        view = extract.pod_view(request.kind, obj)
+        view = extract.view(request.kind, obj)
     except podview.PodSpecError as err:
         return Decision(
             allowed=False,
@@ -188,14 +191,14 @@ def _with_undecided(
 
 def judge_view(
     label: str,
-    view: podview.PodView,
+    view: podview.PodView | objectview.ObjectView,
     subject: policy.Subject,
     policies: Sequence[policy.CompiledPolicy],
     *,
     now: datetime.datetime,
     evidence: policy.EvidenceMap = policy.NO_EVIDENCE,
 ) -> Decision:
-    """Judge one pod view for ``subject``; shared by admission and ``bulkhead check``.
+    """Judge one view for ``subject``; shared by admission and ``bulkhead check``.
 
     ``evidence`` carries the image verifications ``imageSignatures`` needs.
     """

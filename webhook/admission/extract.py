@@ -6,8 +6,10 @@
 * CronJob: ``spec.jobTemplate.spec.template.spec``
 * PodTemplate: ``template.spec``
 
-A controller with no template carries no pod spec and yields nothing. A kind
-not in the table carries no pod spec Bulkhead knows how to judge.
+A controller with no template carries no pod spec and yields nothing. The
+kinds the object rules judge (``rules.OBJECT_KINDS``: Service, Ingress, Role,
+ClusterRole and their bindings) are judged whole, as an ``ObjectView``; any
+other kind is not judged.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from webhook import profiles
+from webhook import profiles, rules
 from webhook.admission import shapes
-from webhook.rules import podview
+from webhook.rules import objectview, podview
 
 #: kind -> the path (as keys) from the object to its pod template (empty for a Pod itself).
 TEMPLATE_PATHS: Final[Mapping[str, tuple[str, ...]]] = {
@@ -31,7 +33,13 @@ TEMPLATE_PATHS: Final[Mapping[str, tuple[str, ...]]] = {
     "CronJob": ("spec", "jobTemplate", "spec", "template"),
     "PodTemplate": ("template",),
 }
-KINDS: Final = tuple(TEMPLATE_PATHS)
+#: The kinds that carry a pod spec.
+POD_KINDS: Final = tuple(TEMPLATE_PATHS)
+#: Every kind Bulkhead judges: the pod-bearing kinds, then those of the object rules.
+KINDS: Final = (*POD_KINDS, *rules.OBJECT_KINDS)
+_OBJECT_KINDS: Final = frozenset(rules.OBJECT_KINDS)
+#: The judged kinds that live outside namespaces.
+CLUSTER_KINDS: Final = frozenset({"ClusterRole", "ClusterRoleBinding"})
 
 
 #: kind -> (spec path, metadata path) of its pod template, computed once.
@@ -83,14 +91,35 @@ def pod_view(kind: str, obj: Mapping[str, Any]) -> podview.PodView | None:
     )
 
 
+def view(
+    kind: str, obj: Mapping[str, Any]
+) -> podview.PodView | objectview.ObjectView | None:
+    """The view the rules judge: ``pod_view``, or the whole object for an object rule's kind.
+
+    Raises ``podview.PodSpecError`` naming the field when the metadata has a
+    field of the wrong type.
+    """
+    if kind in _OBJECT_KINDS:
+        shapes.metadata(obj.get("metadata"), "metadata")
+        return objectview.ObjectView(kind, obj)
+    return pod_view(kind, obj)
+
+
 def judged_inputs(kind: str, obj: Mapping[str, Any] | None) -> object:
     """Everything in ``obj`` a check reads: its raw pod spec and the annotations checks read.
+
+    For an object rule's kind: everything but its ``status`` and its metadata
+    other than annotations.
 
     Used to tell whether an update changed anything that is judged. An object
     whose template cannot be read gives itself whole, so it always differs.
     """
     if obj is None:
         return None
+    if kind in _OBJECT_KINDS:
+        metadata = obj.get("metadata")
+        annotations = metadata.get("annotations") if isinstance(metadata, Mapping) else None
+        return {k: v for k, v in obj.items() if k not in ("metadata", "status")}, annotations
     try:
         found = template_of(kind, obj)
     except podview.PodSpecError:

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from typing import Final
 
 from webhook import policy
-from webhook.rules import podview
+from webhook.rules import objectview, podview
 
 #: The label the API server puts on every namespace: its name.
 NAME_LABEL: Final = "kubernetes.io/metadata.name"
@@ -70,7 +70,7 @@ class Undecided:
 def split(
     policies: Sequence[policy.CompiledPolicy],
     subject: policy.Subject,
-    view: podview.PodView,
+    view: podview.PodView | objectview.ObjectView,
     *,
     complete: bool,
     now: datetime.datetime,

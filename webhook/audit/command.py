@@ -94,7 +94,7 @@ def audit_files(
     held.set_policies(policies, invalid={})
     for doc in documents.read(args.filename, stdin=stdin):
         kind = doc.body.get("kind")
-        if not isinstance(kind, str) or kind not in admission.KINDS:
+        if not isinstance(kind, str) or kind not in admission.POD_KINDS:
             continue
         body = dict(doc.body)
         metadata = dict(body.get("metadata") or {})

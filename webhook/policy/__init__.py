@@ -16,6 +16,7 @@ from webhook.policy.matching import applies
 from webhook.policy.model import (
     ACTIONS,
     API_VERSION,
+    MATCH_KINDS,
     POD_SECURITY_CHECK_IDS,
     POD_SECURITY_PREFIX,
     POLICY_KINDS,
@@ -35,6 +36,7 @@ __all__ = [
     "ACTIONS",
     "API_VERSION",
     "NO_EVIDENCE",
+    "MATCH_KINDS",
     "POD_SECURITY_CHECK_IDS",
     "POD_SECURITY_PREFIX",
     "POLICY_KINDS",

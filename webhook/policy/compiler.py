@@ -9,6 +9,7 @@ already parsed from YAML or JSON; nothing here reads files.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -189,13 +190,20 @@ def _profile(
     return profile if len(problems) == before else None
 
 
-def _rules(
-    value: object, problems: fields.Problems
-) -> tuple[tuple[registry.BoundCheck, ...], signatures.Settings | None]:
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Rules:
+    """What ``spec.rules`` enables: pod checks, object checks and image signatures."""
+
+    checks: tuple[registry.BoundCheck, ...] = ()
+    object_checks: tuple[registry.BoundObjectCheck, ...] = ()
+    image_signatures: signatures.Settings | None = None
+
+
+def _rules(value: object, problems: fields.Problems) -> _Rules:
     path = "spec.rules"
     spec = fields.mapping(value, path=path, problems=problems, allowed=model.RULE_IDS)
     if spec is None:
-        return (), None
+        return _Rules()
     image_signatures: signatures.Settings | None = None
     if spec.get(signatures.ID) is not None:
         try:
@@ -205,6 +213,7 @@ def _rules(
         except registry.ConfigError as error:
             problems.extend(error.problems)
     bound: list[registry.BoundCheck] = []
+    bound_objects: list[registry.BoundObjectCheck] = []
     for rule_id, rule in rules.RULES.items():
         if rule_id not in spec:
             continue
@@ -213,9 +222,11 @@ def _rules(
         except registry.ConfigError as error:
             problems.extend(error.problems)
             continue
-        if check is not None:
+        if isinstance(check, registry.BoundCheck):
             bound.append(check)
-    return tuple(bound), image_signatures
+        elif check is not None:
+            bound_objects.append(check)
+    return _Rules(tuple(bound), tuple(bound_objects), image_signatures)
 
 
 def _patterns(
@@ -268,13 +279,13 @@ def _match(
         )
         if written is not None:
             for index, item in enumerate(written):
-                if item not in model.WORKLOAD_KINDS:
+                if item not in model.MATCH_KINDS:
                     problems.append(
                         registry.Problem(
                             f"{at}[{index}]",
                             f"unknown kind {item!r}: must be one of "
-                            f"{', '.join(model.WORKLOAD_KINDS)}"
-                            + fields.suggestion(item, model.WORKLOAD_KINDS),
+                            f"{', '.join(model.MATCH_KINDS)}"
+                            + fields.suggestion(item, model.MATCH_KINDS),
                         )
                     )
             kinds = frozenset(written)
@@ -500,8 +511,7 @@ def compile(
         spec = fields.mapping(document["spec"], path="spec", problems=problems, allowed=SPEC_FIELDS)
     action: model.Action = model.DEFAULT_ACTION
     profile: profiles.Profile | None = None
-    checks: tuple[registry.BoundCheck, ...] = ()
-    image_signatures: signatures.Settings | None = None
+    enabled = _Rules()
     match = model.MATCH_EVERYTHING
     exemptions: tuple[model.Exemption, ...] = ()
     if spec is not None:
@@ -510,11 +520,12 @@ def compile(
         if spec.get("profile") is not None:
             profile = _profile(spec["profile"], latest_minor=latest_minor, problems=problems)
         if spec.get("rules") is not None:
-            checks, image_signatures = _rules(spec["rules"], problems)
+            enabled = _rules(spec["rules"], problems)
         runs_nothing = (
             (profile is None or profile.level == "privileged")
-            and not checks
-            and image_signatures is None
+            and not enabled.checks
+            and not enabled.object_checks
+            and enabled.image_signatures is None
         )
         if runs_nothing and len(problems) == before:
             problems.append(
@@ -536,8 +547,9 @@ def compile(
         namespace=namespace,
         action=action,
         profile=profile,
-        checks=checks,
-        image_signatures=image_signatures,
+        checks=enabled.checks,
+        object_checks=enabled.object_checks,
+        image_signatures=enabled.image_signatures,
         generation=generation,
         match=match,
         exemptions=exemptions,

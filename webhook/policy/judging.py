@@ -2,7 +2,9 @@
 
 ``judge`` runs the policy's Pod Security profile (if any), naming its
 findings ``pss/<upstream check id>`` (``model.POD_SECURITY_PREFIX``), then
-every bound rule, and drops the findings a live exclusion entry exempts. It does not ask
+every bound rule, and drops the findings a live exclusion entry exempts. An
+object view (a Service, an Ingress, an RBAC object) gets the policy's object
+rules that judge its kind instead. It does not ask
 whether the policy applies to the request at all: that is
 ``matching.applies``, asked once per request before any pod spec is judged.
 """
@@ -13,12 +15,12 @@ import dataclasses
 import datetime
 
 from webhook.policy import exemptions, model, signatures
-from webhook.rules import findings, podview
+from webhook.rules import findings, objectview, podview
 
 
 def judge(
     compiled: model.CompiledPolicy,
-    pod: podview.PodView,
+    pod: podview.PodView | objectview.ObjectView,
     subject: model.Subject,
     *,
     now: datetime.datetime,
@@ -30,6 +32,13 @@ def judge(
     ``imageSignatures``; an image it does not cover fails that check.
     """
     found: list[findings.Finding] = []
+    if isinstance(pod, objectview.ObjectView):
+        for object_check in compiled.object_checks:
+            if pod.kind in object_check.kinds:
+                found.extend(object_check.run(pod))
+        if not found or not compiled.exemptions:
+            return found
+        return exemptions.drop_exempted(found, compiled.exemptions, subject=subject, now=now)
     if compiled.profile is not None:
         prefix = model.POD_SECURITY_PREFIX
         found.extend(

@@ -44,6 +44,10 @@ WORKLOAD_KINDS: Final[tuple[str, ...]] = (
     "PodTemplate",
 )
 
+#: Every kind ``spec.match.kinds`` may name: the pod-bearing kinds, then those
+#: only the object rules judge (``rules.OBJECT_KINDS``: Service, Ingress, RBAC).
+MATCH_KINDS: Final[tuple[str, ...]] = (*WORKLOAD_KINDS, *rules.OBJECT_KINDS)
+
 #: The keys of ``spec.rules``: Bulkhead's own checks, and ``imageSignatures``, whose
 #: verdict needs evidence verified outside the pure core (``signatures``).
 RULE_IDS: Final[tuple[str, ...]] = tuple(sorted((*rules.RULES, signatures.ID)))
@@ -123,8 +127,8 @@ class CompiledPolicy:
     """A valid policy, ready to match requests and judge pod views.
 
     ``profile`` is the built-in Pod Security Standard (``None`` when the
-    policy sets none), ``checks`` the enabled rules of ``spec.rules`` in rule
-    id order, ``generation`` the document's ``metadata.generation`` when it
+    policy sets none), ``checks`` the enabled pod rules of ``spec.rules`` in rule
+    id order, ``object_checks`` the enabled object rules (Service, Ingress, RBAC), ``generation`` the document's ``metadata.generation`` when it
     has one (the operator reports it as ``observedGeneration``).
     """
 
@@ -134,6 +138,7 @@ class CompiledPolicy:
     action: Action
     profile: profiles.Profile | None
     checks: tuple[registry.BoundCheck, ...]
+    object_checks: tuple[registry.BoundObjectCheck, ...] = ()
     image_signatures: signatures.Settings | None = None
     generation: int | None = None
     match: Match = MATCH_EVERYTHING
@@ -148,4 +153,4 @@ class CompiledPolicy:
 
     @property
     def rule_ids(self) -> tuple[str, ...]:
-        return tuple(check.id for check in self.checks)
+        return tuple(sorted((*(c.id for c in self.checks), *(c.id for c in self.object_checks))))

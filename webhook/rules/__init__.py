@@ -9,13 +9,21 @@
     hostPath: {allowedPrefixes: [/var/log]}   # or false: no hostPath at all; true: off
     hostPorts: {allowed: [80, 443]}        # or false: no host ports; true: off
     images: {allowedRegistries: [ghcr.io/acme/], requireDigest: true, forbidLatest: true}
+    ingressTLS: true                       # or {allowedClasses: [nginx]}; false: off (Ingress)
     literalSecretEnv: false                # true: off
     privileged: false                      # true: off
+    rbac: {allowedSubjects: [Group:admins], exemptRoles: [system:*]}  # or true; false: off
     probes: [liveness, readiness]          # also startup; []: off; Jobs are never judged
     readOnlyRootFilesystem: true           # false: off
     resources: {requireLimits: [cpu, memory], requireRequests: [memory], maxLimits: {memory: 4Gi}}
     runAsNonRoot: true                     # false: off
     seccomp: RuntimeDefault                # or RuntimeDefaultOrLocalhost
+    secretsAsEnv: false                    # true: off
+    services: {allowedTypes: [ClusterIP], externalIPs: false, requireLoadBalancerSourceRanges: true}
+
+``services``, ``ingressTLS`` and ``rbac`` judge the kinds they name
+(``OBJECT_KINDS``: Service, Ingress, Role, ClusterRole and their bindings);
+every other rule judges the pod spec of every pod-bearing kind.
 
 Each check module's docstring states the fields it reads and the values it allows.
 """
@@ -23,7 +31,7 @@ Each check module's docstring states the fields it reads and the values it allow
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Final
 
 from webhook.rules import (
     capabilities,
@@ -32,21 +40,27 @@ from webhook.rules import (
     findings,
     host,
     images,
+    ingress_tls,
     nonroot,
+    objectview,
     podview,
     privilege,
     probes,
     provenance,
     quantity,
+    rbac,
     registry,
     resources,
     rootfs,
     seccomp,
     secretenv,
+    secrets_as_env,
     serviceaccount,
+    services,
 )
 
 __all__ = [
+    "OBJECT_KINDS",
     "RULES",
     "capabilities",
     "config",
@@ -54,21 +68,26 @@ __all__ = [
     "findings",
     "host",
     "images",
+    "ingress_tls",
     "nonroot",
+    "objectview",
     "podview",
     "privilege",
     "probes",
     "provenance",
     "quantity",
+    "rbac",
     "registry",
     "resources",
     "rootfs",
     "seccomp",
     "secretenv",
+    "secrets_as_env",
     "serviceaccount",
+    "services",
 ]
 
-RULES: Final[Mapping[str, registry.Rule[Any]]] = registry.build(
+RULES: Final[Mapping[str, registry.AnyRule]] = registry.build(
     [
         nonroot.RULE,
         privilege.PRIVILEGED_RULE,
@@ -84,5 +103,16 @@ RULES: Final[Mapping[str, registry.Rule[Any]]] = registry.build(
         resources.RULE,
         probes.RULE,
         secretenv.RULE,
+        secrets_as_env.RULE,
+        services.RULE,
+        ingress_tls.RULE,
+        rbac.RULE,
     ]
+)
+
+#: The kinds the object rules judge, beside the pod-bearing ones.
+OBJECT_KINDS: Final[tuple[str, ...]] = tuple(
+    sorted(
+        {kind for rule in RULES.values() if isinstance(rule, registry.ObjectRule) for kind in rule.kinds}
+    )
 )

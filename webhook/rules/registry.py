@@ -5,7 +5,9 @@ docs and metrics, and the name of its test table. ``parse`` turns the value an
 admin wrote under ``spec.rules.<id>`` into the rule's parameters (or ``None``
 when the value switches the rule off, such as ``privileged: true``); it raises
 ``ConfigError`` naming the exact field. ``check`` is a small pure function from
-those parameters and a pod view to findings. ``severity`` (high, medium, low)
+those parameters and a pod view to findings. A ``Rule`` judges the pod spec of
+every pod-bearing kind; an ``ObjectRule`` names the other kinds it judges
+(``Service``, ``ClusterRole``) and gets a view of the whole object instead. ``severity`` (high, medium, low)
 says how much a violation weakens the cluster's isolation: high when it
 opens a way to the node or to secrets (privileged, host namespaces and
 paths, privilege escalation, literal secrets), medium when it widens what a
@@ -22,7 +24,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final, Generic, Literal, TypeVar
 
-from webhook.rules import findings, podview
+from webhook.rules import findings, objectview, podview
 
 Params = TypeVar("Params")
 
@@ -90,9 +92,51 @@ class Rule(Generic[Params]):
         return BoundCheck(id=self.id, run=run)
 
 
-def build(rules: Iterable[Rule[Any]]) -> Mapping[str, Rule[Any]]:
-    """The registry by id; refuses duplicate or malformed ids and rules with no fix or fields."""
-    registry: dict[str, Rule[Any]] = {}
+@dataclasses.dataclass(frozen=True, slots=True)
+class BoundObjectCheck:
+    """An object rule with its parameters fixed: ready to run on views of its ``kinds``."""
+
+    id: str
+    kinds: frozenset[str]
+    run: Callable[[objectview.ObjectView], list[findings.Finding]]
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ObjectRule(Generic[Params]):
+    """A check of objects that carry no pod spec, keyed by ``id`` under ``spec.rules``.
+
+    ``kinds`` are the kinds it judges; ``fields`` are paths within such an object.
+    """
+
+    id: str
+    title: str
+    kinds: tuple[str, ...]
+    fields: tuple[str, ...]
+    fix: str
+    severity: Severity
+    parse: Callable[[object, str], Params | None]
+    check: Callable[[Params, objectview.ObjectView], list[findings.Finding]]
+
+    def bind(self, value: object, path: str) -> BoundObjectCheck | None:
+        """Parse ``value`` (found at ``path``); ``None`` when the value switches the rule off."""
+        params = self.parse(value, path)
+        if params is None:
+            return None
+        run: Callable[[objectview.ObjectView], list[findings.Finding]] = functools.partial(
+            self.check, params
+        )
+        return BoundObjectCheck(id=self.id, kinds=frozenset(self.kinds), run=run)
+
+
+AnyRule = Rule[Any] | ObjectRule[Any]
+
+
+def build(rules: Iterable[AnyRule]) -> Mapping[str, AnyRule]:
+    """The registry by id; refuses duplicate or malformed ids and rules with no fix or fields.
+
+    An object rule must name the kinds it judges.
+    """
+    registry: dict[str, AnyRule] = {}
     for rule in rules:
         if not _ID_RE.match(rule.id):
             raise ValueError(f"rule id {rule.id!r} is not camelCase")
@@ -102,5 +146,7 @@ def build(rules: Iterable[Rule[Any]]) -> Mapping[str, Rule[Any]]:
             raise ValueError(f"rule {rule.id!r} needs a title, fields and a fix")
         if rule.severity not in SEVERITIES:
             raise ValueError(f"rule {rule.id!r} has unknown severity {rule.severity!r}")
+        if isinstance(rule, ObjectRule) and not rule.kinds:
+            raise ValueError(f"rule {rule.id!r} judges no kind")
         registry[rule.id] = rule
     return dict(sorted(registry.items()))

@@ -401,7 +401,7 @@ def _verify_images(
     wanted: set[str] = set()
     for doc in docs:
         kind = doc.body.get("kind")
-        if not isinstance(kind, str) or kind not in admission.KINDS:
+        if not isinstance(kind, str) or kind not in admission.POD_KINDS:
             continue
         try:
             view = admission.pod_view(kind, doc.body)

@@ -186,9 +186,9 @@ INVALID: Final[tuple[Case, ...]] = (
     ),
     Case("rules-unknown-rule", _rules(noRoot=True), message='unknown field "spec.rules.noRoot"'),
     Case(
-        "match-kind-service",
-        _with(match={"kinds": ["Service"]}),
-        message='spec.match.kinds[0]: Unsupported value: "Service"',
+        "match-kind-configmap",
+        _with(match={"kinds": ["ConfigMap"]}),
+        message='spec.match.kinds[0]: Unsupported value: "ConfigMap"',
     ),
     Case(
         "match-kinds-empty", _with(match={"kinds": []}), message="spec.match.kinds: Invalid value"

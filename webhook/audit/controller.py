@@ -5,7 +5,7 @@ Inputs, each through the project's one list/watch (``policy.cache``):
 * a ``cache.PolicyCache`` for the policies and namespace labels, compiled
   exactly as the webhook compiles them (this controller is its ``Sink``);
 * one ``cache.Reflector`` per workload kind: Pods and the eight pod-bearing
-  kinds of ``admission.KINDS``, cluster-wide.
+  kinds of ``admission.POD_KINDS``, cluster-wide.
 
 One worker thread wakes at most every ``batch_seconds``: it judges what
 changed since its last pass (``store.Store``), renders the report of every
@@ -61,7 +61,7 @@ PATHS: Final[Mapping[str, str]] = {
     "Job": "/apis/batch/v1/jobs",
     "CronJob": "/apis/batch/v1/cronjobs",
 }
-assert set(PATHS) == set(admission.KINDS)
+assert set(PATHS) == set(admission.POD_KINDS)
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

@@ -31,7 +31,7 @@ from typing import Any, Final
 
 from webhook import policy, profiles, rules
 from webhook.policy import compiler, model, selectors
-from webhook.rules import capabilities
+from webhook.rules import capabilities, services
 
 Schema = dict[str, Any]
 
@@ -347,6 +347,16 @@ def _rule_schemas() -> dict[str, Schema]:
                 ),
             },
         ),
+        "ingressTLS": {
+            "description": (
+                f"{rules.RULES['ingressTLS'].title}. true: every spec.rules[].host of an "
+                "Ingress is covered by a spec.tls entry; false: not checked; "
+                "{allowedClasses: [nginx]}: also only these ingress classes. Either a boolean "
+                "or an object, so the schema leaves it open and the operator reports a bad "
+                "value in status."
+            ),
+            **open_value,
+        },
         "literalSecretEnv": _switch(
             "literalSecretEnv",
             on=False,
@@ -357,6 +367,17 @@ def _rule_schemas() -> dict[str, Schema]:
             on=False,
             meaning="no container sets securityContext.privileged: true",
         ),
+        "rbac": {
+            "description": (
+                f"{rules.RULES['rbac'].title}. true: no cluster-admin binding, no wildcard "
+                "verb or resource, no escalate, bind or impersonate, no ClusterRole reading "
+                "every Secret; false: not checked; {allowedSubjects: [Group:admins, "
+                "ServiceAccount:ns/name, User:name], exemptRoles: [system:*]}: with these "
+                "exceptions (a trailing * matches any rest). Either a boolean or an object, so "
+                "the schema leaves it open and the operator reports a bad value in status."
+            ),
+            **open_value,
+        },
         "probes": _list(
             f"{rules.RULES['probes'].title}: the probes every regular container must set "
             "(liveness, readiness, startup). Pods with restartPolicy Never or OnFailure "
@@ -430,6 +451,31 @@ def _rule_schemas() -> dict[str, Schema]:
             },
             required=("keys",),
         ),
+        "secretsAsEnv": _switch(
+            "secretsAsEnv",
+            on=False,
+            meaning="no container reads a Secret through env[].valueFrom.secretKeyRef or "
+            "envFrom[].secretRef (mount it as a volume)",
+        ),
+        "services": _object(
+            f"{rules.RULES['services'].title}. Judges Service objects; {{}} forbids only "
+            "externalIPs and LoadBalancers open to every address.",
+            {
+                "allowedTypes": _list(
+                    "The Service types allowed (left out: every type).",
+                    _string("A Service type.", enum=list(services.TYPES)),
+                ),
+                "externalIPs": _boolean(
+                    "true: spec.externalIPs allowed; false (default): refused, since such a "
+                    "Service can intercept traffic to those addresses (CVE-2020-8554)."
+                ),
+                "requireLoadBalancerSourceRanges": _boolean(
+                    "true (default): a LoadBalancer Service must set "
+                    "spec.loadBalancerSourceRanges (or the "
+                    "service.beta.kubernetes.io/load-balancer-source-ranges annotation)."
+                ),
+            },
+        ),
         "seccomp": _string(
             f"{rules.RULES['seccomp'].title}: RuntimeDefault, or RuntimeDefaultOrLocalhost "
             "to also allow profiles on the node. Leave it out to not check seccomp.",
@@ -467,7 +513,7 @@ def _match(*, namespaced: bool) -> Schema:
             {
                 "kinds": _list(
                     "Kinds of submitted objects to judge (left out: every kind with a pod spec).",
-                    _string("A workload kind.", enum=list(policy.WORKLOAD_KINDS)),
+                    _string("A kind Bulkhead judges.", enum=list(policy.MATCH_KINDS)),
                 ),
                 "namespaces": _names(
                     "Namespaces to judge; '*' matches any run of characters." + namespace_note,

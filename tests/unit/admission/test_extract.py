@@ -97,4 +97,4 @@ def test_all_three_container_kinds_in_order() -> None:
 
 
 def test_every_kind_a_policy_can_match_is_extracted() -> None:
-    assert set(extract.KINDS) == set(policy.WORKLOAD_KINDS)
+    assert set(extract.KINDS) == set(policy.MATCH_KINDS)

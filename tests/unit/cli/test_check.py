@@ -260,9 +260,9 @@ def test_fail_on_warn_fails_the_build_on_warnings(tmp_path: pathlib.Path) -> Non
     [
         ({}, "empty", "nothing to judge in empty: no objects"),
         (
-            {"empty/cm.yaml": "kind: ConfigMap\nmetadata: {name: c}\n---\nkind: Service\n"},
+            {"empty/cm.yaml": "kind: ConfigMap\nmetadata: {name: c}\n---\nkind: Secret\n"},
             "empty",
-            "nothing to judge in empty: 2 objects (ConfigMap, Service), none of a kind with",
+            "nothing to judge in empty: 2 objects (ConfigMap, Secret), none of a kind Bulkhead",
         ),
         ({"empty/notes.txt": "kind: Pod\n"}, "empty", "nothing to judge in empty: no objects"),
         (

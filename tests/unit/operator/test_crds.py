@@ -51,7 +51,7 @@ def test_field_tables_match(spec: dict[str, Any]) -> None:
 def test_enums_come_from_the_vocabulary(spec: dict[str, Any]) -> None:
     props = spec["properties"]
     assert props["action"]["enum"] == list(policy.ACTIONS)
-    assert props["match"]["properties"]["kinds"]["items"]["enum"] == list(policy.WORKLOAD_KINDS)
+    assert props["match"]["properties"]["kinds"]["items"]["enum"] == list(policy.MATCH_KINDS)
     checks = props["exclude"]["items"]["properties"]["checks"]["items"]["enum"]
     assert set(checks) == set(policy.RULE_IDS) | policy.POD_SECURITY_CHECK_IDS
 

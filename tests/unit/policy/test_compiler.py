@@ -311,8 +311,8 @@ INVALID: list[tuple[str, Any, list[str]]] = [
         ["spec.match.kinds[1]"],
     ),
     (
-        "match-kind-not-pod-bearing",
-        cluster({**RESTRICTED, "match": {"kinds": ["Service"]}}),
+        "match-kind-not-judged",
+        cluster({**RESTRICTED, "match": {"kinds": ["ConfigMap"]}}),
         ["spec.match.kinds[0]"],
     ),
     ("match-kinds-empty", cluster({**RESTRICTED, "match": {"kinds": []}}), ["spec.match.kinds"]),

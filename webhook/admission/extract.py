@@ -91,9 +91,7 @@ def pod_view(kind: str, obj: Mapping[str, Any]) -> podview.PodView | None:
     )
 
 
-def view(
-    kind: str, obj: Mapping[str, Any]
-) -> podview.PodView | objectview.ObjectView | None:
+def view(kind: str, obj: Mapping[str, Any]) -> podview.PodView | objectview.ObjectView | None:
     """The view the rules judge: ``pod_view``, or the whole object for an object rule's kind.
 
     Raises ``podview.PodSpecError`` naming the field when the metadata has a

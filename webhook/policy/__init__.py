@@ -35,8 +35,8 @@ from webhook.policy.summary import describe
 __all__ = [
     "ACTIONS",
     "API_VERSION",
-    "NO_EVIDENCE",
     "MATCH_KINDS",
+    "NO_EVIDENCE",
     "POD_SECURITY_CHECK_IDS",
     "POD_SECURITY_PREFIX",
     "POLICY_KINDS",

@@ -128,8 +128,9 @@ class CompiledPolicy:
 
     ``profile`` is the built-in Pod Security Standard (``None`` when the
     policy sets none), ``checks`` the enabled pod rules of ``spec.rules`` in rule
-    id order, ``object_checks`` the enabled object rules (Service, Ingress, RBAC), ``generation`` the document's ``metadata.generation`` when it
-    has one (the operator reports it as ``observedGeneration``).
+    id order, ``object_checks`` the enabled object rules (Service, Ingress,
+    RBAC), ``generation`` the document's ``metadata.generation`` when it has
+    one (the operator reports it as ``observedGeneration``).
     """
 
     kind: PolicyKind

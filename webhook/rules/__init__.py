@@ -113,6 +113,11 @@ RULES: Final[Mapping[str, registry.AnyRule]] = registry.build(
 #: The kinds the object rules judge, beside the pod-bearing ones.
 OBJECT_KINDS: Final[tuple[str, ...]] = tuple(
     sorted(
-        {kind for rule in RULES.values() if isinstance(rule, registry.ObjectRule) for kind in rule.kinds}
+        {
+            kind
+            for rule in RULES.values()
+            if isinstance(rule, registry.ObjectRule)
+            for kind in rule.kinds
+        }
     )
 )

@@ -10,7 +10,7 @@ Policy value (``spec.rules.rbac``):
 
 Kinds judged: ``Role``, ``ClusterRole``, ``RoleBinding``, ``ClusterRoleBinding``.
 
-Bindings (``roleRef``, ``subjects``): binding the ClusterRole ``cluster-admin``,
+Fields read, in bindings (``roleRef``, ``subjects``): binding the ClusterRole ``cluster-admin``,
 which grants every verb on every resource, is a finding at each subject
 (``subjects[i]``) not in ``allowedSubjects``. A subject is written
 ``ServiceAccount:<namespace>/<name>``, ``Group:<name>`` or ``User:<name>``;
@@ -18,7 +18,7 @@ an entry ending in ``*`` matches every subject that starts with the rest.
 A binding names its role, it does not carry it, so a role of another name
 that also grants ``*`` on ``*`` is caught when that role is written (below).
 
-Roles (``rules[i]``), unless the role's name is in ``exemptRoles`` (same
+Fields read, in roles (``rules[i]``), unless the role's name is in ``exemptRoles`` (same
 ``*`` suffix form):
 
 - a ``*`` verb (``rules[i].verbs[j]``) or a ``*`` resource, or ``*/<sub>``
@@ -90,9 +90,7 @@ def parse(value: object, path: str) -> Params | None:
     if value is False:
         return None
     problems: config.Problems = []
-    spec = config.fields(
-        value, path, allowed=("allowedSubjects", "exemptRoles"), problems=problems
-    )
+    spec = config.fields(value, path, allowed=("allowedSubjects", "exemptRoles"), problems=problems)
     subjects: list[tuple[str, str]] = []
     roles: list[tuple[str, str]] = []
     if spec is not None:
@@ -193,9 +191,7 @@ def _role(params: Params, role: objectview.ObjectView) -> list[findings.Finding]
                 message = f"{role.label} reads every Secret of the cluster when bound cluster-wide"
             else:
                 continue
-            out.append(
-                role.finding(ID, f"{at}.resources[{position}]", message=message, fix=_FIX)
-            )
+            out.append(role.finding(ID, f"{at}.resources[{position}]", message=message, fix=_FIX))
     return out
 
 

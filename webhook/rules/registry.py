@@ -7,13 +7,14 @@ when the value switches the rule off, such as ``privileged: true``); it raises
 ``ConfigError`` naming the exact field. ``check`` is a small pure function from
 those parameters and a pod view to findings. A ``Rule`` judges the pod spec of
 every pod-bearing kind; an ``ObjectRule`` names the other kinds it judges
-(``Service``, ``ClusterRole``) and gets a view of the whole object instead. ``severity`` (high, medium, low)
-says how much a violation weakens the cluster's isolation: high when it
-opens a way to the node or to secrets (privileged, host namespaces and
-paths, privilege escalation, literal secrets), medium when it widens what a
-compromised container can do, low for hygiene (probes, limits, a writable
-root filesystem). Reports use it (SARIF ``security-severity``); it never
-changes a verdict, which is the policy's ``action``.
+(``Service``, ``ClusterRole``) and gets a view of the whole object instead.
+``severity`` (high, medium, low) says how much a violation weakens the
+cluster's isolation: high when it opens a way to the node or to secrets
+(privileged, host namespaces and paths, privilege escalation, literal
+secrets), medium when it widens what a compromised container can do, low for
+hygiene (probes, limits, a writable root filesystem). Reports use it (SARIF
+``security-severity``); it never changes a verdict, which is the policy's
+``action``.
 """
 
 from __future__ import annotations

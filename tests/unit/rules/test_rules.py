@@ -8,9 +8,9 @@ import sys
 import pytest
 
 from webhook import rules
-from webhook.rules import findings, podview
+from webhook.rules import findings, objectview, podview, registry
 
-EXPECTED_IDS = {
+POD_IDS = {
     "allowPrivilegeEscalation",
     "automountServiceAccountToken",
     "capabilities",
@@ -25,7 +25,10 @@ EXPECTED_IDS = {
     "resources",
     "runAsNonRoot",
     "seccomp",
+    "secretsAsEnv",
 }
+OBJECT_IDS = {"ingressTLS", "rbac", "services"}
+EXPECTED_IDS = POD_IDS | OBJECT_IDS
 HERE = pathlib.Path(__file__).parent
 
 
@@ -40,7 +43,11 @@ def test_rule_is_documented(rule_id: str) -> None:
     assert rule.title
     assert rule.fix
     assert rule.fields
-    assert all(field.startswith("spec.") for field in rule.fields)
+    if rule_id in POD_IDS:
+        assert all(field.startswith("spec.") for field in rule.fields)
+    else:
+        assert isinstance(rule, registry.ObjectRule)
+        assert set(rule.kinds) <= set(rules.OBJECT_KINDS)
 
 
 def rule_modules() -> set[str]:
@@ -74,7 +81,10 @@ BAD_POD = {
             "image": "nginx",
             "securityContext": {"privileged": True, "capabilities": {"add": ["SYS_ADMIN"]}},
             "ports": [{"containerPort": 80, "hostPort": 80}],
-            "env": [{"name": "DB_PASSWORD", "value": "x"}],
+            "env": [
+                {"name": "DB_PASSWORD", "value": "x"},
+                {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "t", "key": "t"}}},
+            ],
         }
     ],
 }
@@ -93,14 +103,15 @@ EVERYTHING_ON = {
     "resources": {"requireLimits": ["memory"]},
     "runAsNonRoot": True,
     "seccomp": "RuntimeDefault",
+    "secretsAsEnv": False,
 }
 
 
 def test_example_policy_covers_every_rule() -> None:
-    assert set(EVERYTHING_ON) == EXPECTED_IDS
+    assert set(EVERYTHING_ON) == POD_IDS
 
 
-@pytest.mark.parametrize("rule_id", sorted(EXPECTED_IDS))
+@pytest.mark.parametrize("rule_id", sorted(POD_IDS))
 def test_every_rule_reports_on_a_bad_pod(rule_id: str) -> None:
     bound = rules.RULES[rule_id].bind(EVERYTHING_ON[rule_id], f"spec.rules.{rule_id}")
     assert bound is not None
@@ -118,7 +129,7 @@ def test_every_rule_reports_on_a_bad_pod(rule_id: str) -> None:
             assert finding.container is None
 
 
-@pytest.mark.parametrize("rule_id", sorted(EXPECTED_IDS))
+@pytest.mark.parametrize("rule_id", sorted(POD_IDS))
 def test_every_rule_is_silent_on_an_empty_pod_when_it_has_nothing_to_judge(rule_id: str) -> None:
     # A pod with no containers and no pod-level fields: only pod-level requirements report.
     bound = rules.RULES[rule_id].bind(EVERYTHING_ON[rule_id], f"spec.rules.{rule_id}")
@@ -126,3 +137,54 @@ def test_every_rule_is_silent_on_an_empty_pod_when_it_has_nothing_to_judge(rule_
     found = bound.run(podview.read({"containers": []}))
     pod_level = {"automountServiceAccountToken"}
     assert bool(found) is (rule_id in pod_level)
+
+
+# One object per kind the object rules judge, each breaking its rule.
+BAD_OBJECTS = {
+    "Service": {"spec": {"type": "LoadBalancer", "externalIPs": ["203.0.113.7"]}},
+    "Ingress": {"spec": {"rules": [{"host": "shop.example.com"}]}},
+    "Role": {"rules": [{"apiGroups": [""], "verbs": ["*"], "resources": ["pods"]}]},
+    "ClusterRole": {"rules": [{"apiGroups": [""], "verbs": ["list"], "resources": ["secrets"]}]},
+    "RoleBinding": {
+        "roleRef": {"kind": "ClusterRole", "name": "cluster-admin"},
+        "subjects": [{"kind": "Group", "name": "devs"}],
+    },
+    "ClusterRoleBinding": {
+        "roleRef": {"kind": "ClusterRole", "name": "cluster-admin"},
+        "subjects": [{"kind": "ServiceAccount", "name": "ci", "namespace": "team"}],
+    },
+}
+OBJECTS_ON = {"ingressTLS": True, "rbac": True, "services": {"allowedTypes": ["ClusterIP"]}}
+
+
+def test_every_object_kind_has_a_bad_example() -> None:
+    assert set(BAD_OBJECTS) == set(rules.OBJECT_KINDS)
+    assert set(OBJECTS_ON) == OBJECT_IDS
+
+
+def _object_cases() -> list[tuple[str, str]]:
+    return [
+        (rule_id, kind)
+        for rule_id in sorted(OBJECT_IDS)
+        for kind in getattr(rules.RULES[rule_id], "kinds", ())
+    ]
+
+
+@pytest.mark.parametrize(("rule_id", "kind"), _object_cases())
+def test_every_object_rule_reports_on_a_bad_object_and_not_on_an_empty_one(
+    rule_id: str, kind: str
+) -> None:
+    bound = rules.RULES[rule_id].bind(OBJECTS_ON[rule_id], f"spec.rules.{rule_id}")
+    assert isinstance(bound, registry.BoundObjectCheck)
+    bad = objectview.ObjectView(
+        kind, {"kind": kind, "metadata": {"name": "x"}, **BAD_OBJECTS[kind]}
+    )
+    found = bound.run(bad)
+    assert found
+    for finding in found:
+        assert finding.check == rule_id
+        assert finding.message.startswith(f'{kind} "x" ')
+        assert finding.fix
+        assert finding.container is None
+    empty = objectview.ObjectView(kind, {"kind": kind, "metadata": {"name": "x"}})
+    assert bound.run(empty) == []

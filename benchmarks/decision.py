@@ -3,7 +3,10 @@
 Judges a realistic ~3.5 KB Deployment (an init container and two containers)
 against the ``restricted`` profile plus a policy that turns on every Bulkhead
 rule, then pods with 10, 20 and 40 containers to show the cost is linear in
-the container count. Run: ``make bench`` or ``.venv/bin/python benchmarks/decision.py``.
+the container count. Then a Service, an Ingress and a ClusterRole under the
+same policies (the object rules ``services``, ``ingressTLS`` and ``rbac``):
+the webhook's share of what registering those kinds costs (docs/rules.md).
+Run: ``make bench`` or ``.venv/bin/python benchmarks/decision.py``.
 """
 
 from __future__ import annotations
@@ -43,6 +46,10 @@ ALL_RULES: dict[str, Any] = {
     },
     "probes": ["liveness", "readiness"],
     "literalSecretEnv": False,
+    "secretsAsEnv": False,
+    "services": {"allowedTypes": ["ClusterIP", "LoadBalancer"]},
+    "ingressTLS": {"allowedClasses": ["nginx"]},
+    "rbac": {"allowedSubjects": ["Group:platform-admins"], "exemptRoles": ["system:*"]},
 }
 
 
@@ -74,7 +81,7 @@ def _container(name: str) -> dict[str, Any]:
         "env": [
             {"name": "LOG_LEVEL", "value": "info"},
             {"name": "REGION", "value": "eu-west-1"},
-            {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "pw"}}},
+            {"name": "DB_PASSWORD_FILE", "value": "/var/run/secrets/db/password"},
             {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
         ],
         "resources": {
@@ -129,15 +136,77 @@ def deployment(containers: int) -> dict[str, Any]:
     }
 
 
+#: kind -> (API group, resource) of every kind measured here.
+RESOURCES = {
+    "Deployment": ("apps", "deployments"),
+    "Service": ("", "services"),
+    "Ingress": ("networking.k8s.io", "ingresses"),
+    "ClusterRole": ("rbac.authorization.k8s.io", "clusterroles"),
+}
+
+#: A Service, an Ingress and a ClusterRole as teams write them (every one allowed).
+OBJECTS: dict[str, dict[str, Any]] = {
+    "Service": {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "web", "namespace": "team-a", "labels": {"app": "web"}},
+        "spec": {
+            "type": "ClusterIP",
+            "selector": {"app": "web"},
+            "ports": [{"name": "http", "port": 80, "targetPort": 8080}],
+        },
+    },
+    "Ingress": {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {"name": "web", "namespace": "team-a"},
+        "spec": {
+            "ingressClassName": "nginx",
+            "tls": [{"hosts": ["web.example.com", "*.api.example.com"], "secretName": "web"}],
+            "rules": [
+                {
+                    "host": host,
+                    "http": {
+                        "paths": [
+                            {
+                                "path": "/",
+                                "pathType": "Prefix",
+                                "backend": {"service": {"name": "web", "port": {"number": 80}}},
+                            }
+                        ]
+                    },
+                }
+                for host in ("web.example.com", "v1.api.example.com")
+            ],
+        },
+    },
+    "ClusterRole": {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": "web-reader"},
+        "rules": [
+            {
+                "apiGroups": [""],
+                "resources": ["pods", "services", "configmaps"],
+                "verbs": ["get", "list", "watch"],
+            },
+            {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list"]},
+        ],
+    },
+}
+
+
 def review(obj: dict[str, Any]) -> dict[str, Any]:
+    group, resource = RESOURCES[obj["kind"]]
+    namespace = obj["metadata"].get("namespace")
     return {
         "apiVersion": "admission.k8s.io/v1",
         "kind": "AdmissionReview",
         "request": {
             "uid": "b0c7d1b2-6a8e-4f5e-9d65-1f0e4c1b2a3d",
-            "kind": {"group": "apps", "version": "v1", "kind": "Deployment"},
-            "resource": {"group": "apps", "version": "v1", "resource": "deployments"},
-            "namespace": "team-a",
+            "kind": {"group": group, "version": "v1", "kind": obj["kind"]},
+            "resource": {"group": group, "version": "v1", "resource": resource},
+            **({"namespace": namespace} if namespace else {}),
             "operation": "CREATE",
             "userInfo": {"username": "alice", "groups": ["system:authenticated"]},
             "object": obj,
@@ -146,13 +215,18 @@ def review(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def measure(containers: int, policies: list[policy.CompiledPolicy]) -> tuple[float, int, str]:
-    body = review(deployment(containers))
+    return measure_object(deployment(containers), policies, loops=max(200, 20000 // containers))
+
+
+def measure_object(
+    obj: dict[str, Any], policies: list[policy.CompiledPolicy], *, loops: int = 20000
+) -> tuple[float, int, str]:
+    body = review(obj)
     size = len(json.dumps(body))
     request = admission.parse(copy.deepcopy(body))
     labels = {"kubernetes.io/metadata.name": "team-a"}
     decision = admission.decide(request, policies, namespace_labels=labels, now=NOW)
     rounds = []
-    loops = max(200, 20000 // max(containers, 1))
     for _ in range(7):
         start = time.perf_counter()
         for _ in range(loops):
@@ -172,6 +246,12 @@ def main() -> None:
         micros, size, outcome = measure(containers, policies)
         per = micros / (containers + 1)
         print(f"{containers + 1:>10} {size:>12} {outcome:>8} {micros:>12.1f} {per:>13.2f}")
+    print()
+    print("object kinds under the same policies (services, ingressTLS, rbac)")
+    print(f"{'kind':>12} {'review bytes':>12} {'outcome':>8} {'us/decision':>12}")
+    for kind, obj in OBJECTS.items():
+        micros, size, outcome = measure_object(obj, policies)
+        print(f"{kind:>12} {size:>12} {outcome:>8} {micros:>12.1f}")
 
 
 if __name__ == "__main__":

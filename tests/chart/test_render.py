@@ -17,7 +17,7 @@ import pytest
 
 from tests.chart import rendering
 from tests.cluster import registration
-from webhook import admission
+from webhook import admission, rules
 
 NS: Final = rendering.NAMESPACE
 #: kind -> (API group, resource) as a webhook rule names it.
@@ -31,6 +31,15 @@ RESOURCES: Final = {
     "DaemonSet": ("apps", "daemonsets"),
     "Job": ("batch", "jobs"),
     "CronJob": ("batch", "cronjobs"),
+}
+#: The resource of each kind the object rules judge.
+OBJECT_RESOURCES: Final = {
+    "Service": "services",
+    "Ingress": "ingresses",
+    "Role": "roles",
+    "RoleBinding": "rolebindings",
+    "ClusterRole": "clusterroles",
+    "ClusterRoleBinding": "clusterrolebindings",
 }
 CLUSTER_SCOPED: Final = {
     "ClusterRole",
@@ -81,15 +90,38 @@ def test_registration_fails_closed_with_the_documented_settings(docs: list[dict[
     }, "no caBundle: the operator injects it, and Helm must never own or clear it"
 
 
-def test_registration_covers_every_kind_bulkhead_judges(docs: list[dict[str, Any]]) -> None:
+def test_registration_covers_every_pod_bearing_kind(docs: list[dict[str, Any]]) -> None:
     rules = _webhook(docs)["rules"]
     registered = {(g, r) for rule in rules for g in rule["apiGroups"] for r in rule["resources"]}
-    assert set(admission.KINDS) == set(RESOURCES)
+    assert set(admission.POD_KINDS) == set(RESOURCES)
     assert registered == {*RESOURCES.values(), ("", "pods/ephemeralcontainers")}
     for rule in rules:
         assert rule["operations"] == ["CREATE", "UPDATE"]
         assert rule["apiVersions"] == ["v1"]
         assert rule["scope"] == "Namespaced"
+
+
+@pytest.mark.parametrize(
+    ("switches", "kinds"),
+    [
+        ({"services": True}, {"Service"}),
+        ({"ingressTLS": True}, {"Ingress"}),
+        ({"rbac": True}, {"Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"}),
+        ({"services": True, "ingressTLS": True, "rbac": True}, set(rules.OBJECT_KINDS)),
+    ],
+    ids=["services", "ingressTLS", "rbac", "all"],
+)
+def test_object_rules_register_their_kinds_only_when_turned_on(
+    docs: list[dict[str, Any]], switches: dict[str, bool], kinds: set[str]
+) -> None:
+    on = _webhook(rendering.render({"webhook": {"objectRules": switches}}))["rules"]
+    added = [rule for rule in on if rule not in _webhook(docs)["rules"]]
+    expected = [
+        registration.OBJECT_RULES[name] for name in registration.OBJECT_RULES if name in switches
+    ]
+    assert added == expected
+    registered = {r for rule in added for r in rule["resources"]}
+    assert registered == {OBJECT_RESOURCES[kind] for kind in kinds}
 
 
 def test_registration_is_the_one_the_end_to_end_tests_prove(docs: list[dict[str, Any]]) -> None:

@@ -72,6 +72,33 @@ RULES: Final[tuple[Mapping[str, Any], ...]] = (
 )
 
 
+#: The resources of the object rules (``services``, ``ingressTLS``, ``rbac``), as the chart
+#: registers them when ``webhook.objectRules`` turns each on; cluster-scoped RBAC included.
+OBJECT_RULES: Final[Mapping[str, Mapping[str, Any]]] = {
+    "services": {
+        "apiGroups": [""],
+        "apiVersions": ["v1"],
+        "operations": _OPERATIONS,
+        "resources": ["services"],
+        "scope": "Namespaced",
+    },
+    "ingressTLS": {
+        "apiGroups": ["networking.k8s.io"],
+        "apiVersions": ["v1"],
+        "operations": _OPERATIONS,
+        "resources": ["ingresses"],
+        "scope": "Namespaced",
+    },
+    "rbac": {
+        "apiGroups": ["rbac.authorization.k8s.io"],
+        "apiVersions": ["v1"],
+        "operations": _OPERATIONS,
+        "resources": ["roles", "rolebindings", "clusterroles", "clusterrolebindings"],
+        "scope": "*",
+    },
+}
+
+
 def url_client_config(url: str, *, ca_pem: bytes) -> dict[str, Any]:
     """``clientConfig`` calling the webhook at a URL (loopback in tests)."""
     return {"url": url, "caBundle": base64.b64encode(ca_pem).decode()}
@@ -134,8 +161,10 @@ def webhook_configuration(
     selector: Mapping[str, Any] | None = None,
     failure_policy: str = "Fail",
     timeout_seconds: int = 10,
+    rules: Sequence[Mapping[str, Any]] = RULES,
+    object_selector: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The ``ValidatingWebhookConfiguration`` that registers Bulkhead."""
+    """The ``ValidatingWebhookConfiguration`` that registers Bulkhead (``rules``: what for)."""
     return {
         "apiVersion": "admissionregistration.k8s.io/v1",
         "kind": "ValidatingWebhookConfiguration",
@@ -144,8 +173,9 @@ def webhook_configuration(
             {
                 "name": webhook_name,
                 "clientConfig": dict(client_config),
-                "rules": [dict(rule) for rule in RULES],
+                "rules": [dict(rule) for rule in rules],
                 "namespaceSelector": dict(selector or namespace_selector()),
+                **({"objectSelector": dict(object_selector)} if object_selector else {}),
                 "matchPolicy": "Equivalent",
                 "failurePolicy": failure_policy,
                 "sideEffects": "None",

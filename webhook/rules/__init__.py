@@ -12,8 +12,8 @@
     ingressTLS: true                       # or {allowedClasses: [nginx]}; false: off (Ingress)
     literalSecretEnv: false                # true: off
     privileged: false                      # true: off
-    rbac: {allowedSubjects: [Group:admins], exemptRoles: [system:*]}  # or true; false: off
     probes: [liveness, readiness]          # also startup; []: off; Jobs are never judged
+    rbac: {allowedSubjects: [Group:admins], exemptRoles: [system:*]}  # or true; false: off
     readOnlyRootFilesystem: true           # false: off
     resources: {requireLimits: [cpu, memory], requireRequests: [memory], maxLimits: {memory: 4Gi}}
     runAsNonRoot: true                     # false: off
@@ -25,7 +25,15 @@
 (``OBJECT_KINDS``: Service, Ingress, Role, ClusterRole and their bindings);
 every other rule judges the pod spec of every pod-bearing kind.
 
-Each check module's docstring states the fields it reads and the values it allows.
+One rule per module, and the module's name is the rule's id in snake_case
+(``runAsNonRoot`` lives in ``run_as_non_root``, ``hostPath`` in
+``host_path``); each exports ``ID`` and ``RULE``, and its docstring states
+the fields it reads and the values it allows. The other modules own what
+rules share and are named for it: ``registry`` (what a rule is), ``config``
+(reading policy values), ``podview`` (the normalised pod), ``objectview``
+(a Service, Ingress or RBAC object as the object rules read it), ``findings``,
+``image_references`` (image reference parsing), ``quantity`` (resource
+quantities) and ``safe_booleans`` (fields that must be set to their safe value).
 """
 
 from __future__ import annotations
@@ -34,75 +42,81 @@ from collections.abc import Mapping
 from typing import Final
 
 from webhook.rules import (
+    allow_privilege_escalation,
+    automount_service_account_token,
     capabilities,
     config,
-    explicit,
     findings,
-    host,
+    host_namespaces,
+    host_path,
+    host_ports,
+    image_references,
     images,
     ingress_tls,
-    nonroot,
+    literal_secret_env,
     objectview,
     podview,
-    privilege,
+    privileged,
     probes,
-    provenance,
     quantity,
     rbac,
+    read_only_root_filesystem,
     registry,
     resources,
-    rootfs,
+    run_as_non_root,
+    safe_booleans,
     seccomp,
-    secretenv,
     secrets_as_env,
-    serviceaccount,
     services,
 )
 
 __all__ = [
     "OBJECT_KINDS",
     "RULES",
+    "allow_privilege_escalation",
+    "automount_service_account_token",
     "capabilities",
     "config",
-    "explicit",
     "findings",
-    "host",
+    "host_namespaces",
+    "host_path",
+    "host_ports",
+    "image_references",
     "images",
     "ingress_tls",
-    "nonroot",
+    "literal_secret_env",
     "objectview",
     "podview",
-    "privilege",
+    "privileged",
     "probes",
-    "provenance",
     "quantity",
     "rbac",
+    "read_only_root_filesystem",
     "registry",
     "resources",
-    "rootfs",
+    "run_as_non_root",
+    "safe_booleans",
     "seccomp",
-    "secretenv",
     "secrets_as_env",
-    "serviceaccount",
     "services",
 ]
 
 RULES: Final[Mapping[str, registry.AnyRule]] = registry.build(
     [
-        nonroot.RULE,
-        privilege.PRIVILEGED_RULE,
-        privilege.ESCALATION_RULE,
-        rootfs.RULE,
-        host.NAMESPACES_RULE,
-        host.PATH_RULE,
-        host.PORTS_RULE,
-        seccomp.RULE,
-        serviceaccount.RULE,
+        allow_privilege_escalation.RULE,
+        automount_service_account_token.RULE,
         capabilities.RULE,
-        provenance.RULE,
-        resources.RULE,
+        host_namespaces.RULE,
+        host_path.RULE,
+        host_ports.RULE,
+        images.RULE,
+        literal_secret_env.RULE,
+        privileged.RULE,
         probes.RULE,
-        secretenv.RULE,
+        read_only_root_filesystem.RULE,
+        resources.RULE,
+        run_as_non_root.RULE,
+        seccomp.RULE,
         secrets_as_env.RULE,
         services.RULE,
         ingress_tls.RULE,

@@ -55,7 +55,7 @@ def text(results: Sequence[verdicts.Result], *, skipped: int) -> str:
     lines.append(
         f"{len(results)} objects judged: {passed} passed, {warned_objects} warned, "
         f"{denied} denied{f', {undecided} undecided' if undecided else ''}; "
-        f"{skipped} without a pod spec skipped"
+        f"{skipped} of other kinds skipped"
     )
     return "\n".join(lines) + "\n"
 

@@ -123,7 +123,7 @@ def test_lists_and_multi_documents_like_helm_template(tmp_path: pathlib.Path) ->
     result = console.run("check", "-f", str(tmp_path), "--profile", "restricted")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3 objects judged: 3 passed" in result.stdout
-    assert "1 without a pod spec skipped" in result.stdout
+    assert "1 of other kinds skipped" in result.stdout
 
 
 def test_warn_policy_warns_but_passes(tmp_path: pathlib.Path) -> None:

@@ -260,4 +260,4 @@ def test_namespace_labels_from_a_file_or_the_input_decide_it(tmp_path: pathlib.P
     )
     in_input = _select(tmp_path, PROD % "dev" + "---\n" + host_pid)
     assert in_input.returncode == 0, in_input.stdout + in_input.stderr
-    assert "1 without a pod spec skipped" in in_input.stdout
+    assert "1 of other kinds skipped" in in_input.stdout

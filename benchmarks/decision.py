@@ -5,7 +5,7 @@ against the ``restricted`` profile plus a policy that turns on every Bulkhead
 rule, then pods with 10, 20 and 40 containers to show the cost is linear in
 the container count. Then a Service, an Ingress and a ClusterRole under the
 same policies (the object rules ``services``, ``ingressTLS`` and ``rbac``):
-the webhook's share of what registering those kinds costs (docs/rules.md).
+the webhook's share of what registering those kinds costs (docs/network-and-access.md).
 Run: ``make bench`` or ``.venv/bin/python benchmarks/decision.py``.
 """
 

@@ -275,11 +275,15 @@ def registered_for(
     validate_url: str,
     ca_pem: bytes,
     probe: Mapping[str, Any],
+    rules: Sequence[Mapping[str, Any]] = RULES,
+    object_selector: Mapping[str, Any] | None = None,
 ) -> Iterator[None]:
     """A webhook configuration of its own for ``namespace`` only, in use until the block ends.
 
     Registers ``webhook_name`` at ``validate_url`` as the chart registers
-    Bulkhead, narrowed to one namespace, and waits until it refuses ``probe``.
+    Bulkhead (for ``rules``), narrowed to one namespace (cluster-scoped objects
+    have none: ``object_selector`` narrows those), and waits until it refuses
+    ``probe``.
     """
     config_name = f"bulkhead-{webhook_name.partition('.')[0]}-{namespace}"
     only_this_namespace = {
@@ -293,6 +297,8 @@ def registered_for(
             webhook_name=webhook_name,
             client_config=url_client_config(validate_url, ca_pem=ca_pem),
             selector=namespace_selector(extra_expressions=[only_this_namespace]),
+            rules=rules,
+            object_selector=object_selector,
         )
     )
     try:

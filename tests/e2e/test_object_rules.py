@@ -48,33 +48,21 @@ def object_webhook(
     server = webhookserver.WebhookServer(
         serving=serving_pki, policy_files=[policy_dir], log_path=tmp_path / "serve.log"
     )
-    name = f"objects-{own_namespace}"
     [probe] = [c for c in object_rules.CASES if c.id == "service-node-port"]
-    with server:
-        control_plane.apply(
-            registration.webhook_configuration(
-                name=name,
-                webhook_name=WEBHOOK,
-                client_config=registration.url_client_config(
-                    server.validate_url, ca_pem=serving_pki.ca_pem
-                ),
-                selector={"matchLabels": {"kubernetes.io/metadata.name": own_namespace}},
-                rules=[registration.RULES[0], *registration.OBJECT_RULES.values()],
-                object_selector=object_rules.SELECTOR,
-            )
-        )
-        try:
-            registration.wait_until_judged(
-                control_plane,
-                namespace=own_namespace,
-                webhook_name=WEBHOOK,
-                probe=object_rules.object_(probe, own_namespace),
-            )
-            yield server
-        finally:
-            control_plane.kubectl(
-                "delete", "validatingwebhookconfiguration", name, "--ignore-not-found"
-            )
+    with (
+        server,
+        registration.registered_for(
+            control_plane,
+            namespace=own_namespace,
+            webhook_name=WEBHOOK,
+            validate_url=server.validate_url,
+            ca_pem=serving_pki.ca_pem,
+            probe=object_rules.object_(probe, own_namespace),
+            rules=[registration.RULES[0], *registration.OBJECT_RULES.values()],
+            object_selector=object_rules.SELECTOR,
+        ),
+    ):
+        yield server
 
 
 def _offline(tmp_path: pathlib.Path, policy_dir: pathlib.Path, namespace: str) -> dict[str, Any]:

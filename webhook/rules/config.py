@@ -100,6 +100,29 @@ def fields(
     return value
 
 
+def switch_or_fields(
+    value: object, path: str, *, allowed: Collection[str], enforces: str, problems: Problems
+) -> Mapping[str, Any] | bool | None:
+    """A rule value that is ``true`` (enforce with defaults), ``false`` (off) or an object.
+
+    Returns the boolean, or the object as ``fields`` reads it; anything else is a
+    problem at ``path`` naming all three forms (``enforces`` says what true does),
+    and ``None``.
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, Mapping):
+        return fields(value, path, allowed=allowed, problems=problems)
+    problems.append(
+        registry.Problem(
+            path,
+            f"must be true ({enforces}), false (not checked) or an object with "
+            f"{', '.join(allowed)}, not {describe(value)}",
+        )
+    )
+    return None
+
+
 def strings(value: object, path: str, *, problems: Problems) -> list[tuple[str, str]]:
     """The non-empty strings of a list, each with its path; anything else is a problem."""
     if not isinstance(value, list):

@@ -24,7 +24,7 @@ Kind judged: ``Ingress``. Fields read:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 from webhook.rules import config, findings, objectview, registry
@@ -46,24 +46,23 @@ class Params:
 
 def parse(value: object, path: str) -> Params | None:
     """Read ``spec.rules.ingressTLS``: true, false (off) or ``{allowedClasses: [...]}``."""
-    if value is True:
-        return Params()
-    if value is False:
-        return None
     problems: config.Problems = []
-    spec = config.fields(value, path, allowed=("allowedClasses",), problems=problems)
+    spec = config.switch_or_fields(
+        value,
+        path,
+        allowed=("allowedClasses",),
+        enforces="TLS for every host",
+        problems=problems,
+    )
+    if spec is False:
+        return None
     classes: frozenset[str] | None = None
-    if spec is not None and "allowedClasses" in spec:
+    if isinstance(spec, Mapping) and "allowedClasses" in spec:
         at = config.child(path, "allowedClasses")
         written = config.strings(spec["allowedClasses"], at, problems=problems)
         if isinstance(spec["allowedClasses"], list) and not spec["allowedClasses"]:
             problems.append(registry.Problem(at, "must name at least one ingress class"))
         classes = frozenset(item for _, item in written)
-    if problems:
-        problems[0] = registry.Problem(
-            problems[0].path,
-            problems[0].reason + " (or true: TLS for every host; false: not checked)",
-        )
     config.raise_if_any(problems)
     return Params(allowed_classes=classes)
 

@@ -85,35 +85,33 @@ class Params:
 
 def parse(value: object, path: str) -> Params | None:
     """Read ``spec.rules.rbac``: true, false (off) or an object with the allow-lists."""
-    if value is True:
-        return Params()
-    if value is False:
-        return None
     problems: config.Problems = []
-    spec = config.fields(value, path, allowed=("allowedSubjects", "exemptRoles"), problems=problems)
+    spec = config.switch_or_fields(
+        value,
+        path,
+        allowed=("allowedSubjects", "exemptRoles"),
+        enforces="no exceptions",
+        problems=problems,
+    )
+    if spec is False:
+        return None
     subjects: list[tuple[str, str]] = []
     roles: list[tuple[str, str]] = []
-    if spec is not None:
-        if "allowedSubjects" in spec:
-            at = config.child(path, "allowedSubjects")
-            subjects = config.strings(spec["allowedSubjects"], at, problems=problems)
-            for item_path, item in subjects:
-                if item.partition(":")[0] not in _SUBJECT_KINDS or ":" not in item:
-                    problems.append(
-                        registry.Problem(
-                            item_path,
-                            f"{item!r} must be ServiceAccount:<namespace>/<name>, "
-                            "Group:<name> or User:<name>",
-                        )
+    if isinstance(spec, Mapping) and "allowedSubjects" in spec:
+        at = config.child(path, "allowedSubjects")
+        subjects = config.strings(spec["allowedSubjects"], at, problems=problems)
+        for item_path, item in subjects:
+            if item.partition(":")[0] not in _SUBJECT_KINDS or ":" not in item:
+                problems.append(
+                    registry.Problem(
+                        item_path,
+                        f"{item!r} must be ServiceAccount:<namespace>/<name>, "
+                        "Group:<name> or User:<name>",
                     )
-        if "exemptRoles" in spec:
-            roles = config.strings(
-                spec["exemptRoles"], config.child(path, "exemptRoles"), problems=problems
-            )
-    else:
-        problems[-1] = registry.Problem(
-            path, problems[-1].reason + " (or true: no exceptions; false: not checked)"
-        )
+                )
+    if isinstance(spec, Mapping) and "exemptRoles" in spec:
+        at = config.child(path, "exemptRoles")
+        roles = config.strings(spec["exemptRoles"], at, problems=problems)
     config.raise_if_any(problems)
     return Params(allowed_subjects=_patterns(subjects), exempt_roles=_patterns(roles))
 

@@ -177,4 +177,4 @@ def test_bad_values_are_config_errors(value: object, paths: list[str]) -> None:
 
 
 def test_bad_value_says_the_booleans_too() -> None:
-    assert "or true: TLS for every host" in ps.reasons(ID, "yes")
+    assert "must be true (TLS for every host), false (not checked)" in ps.reasons(ID, "yes")

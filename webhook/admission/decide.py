@@ -29,7 +29,8 @@ What is judged:
 Every policy that applies is judged on its own: any ``Deny`` violation
 refuses the object (403), ``Warn`` violations become warnings, ``Audit``
 violations become audit annotations. A pod spec that cannot be read is
-refused with 400 naming the field.
+refused with 400 naming the field, and so is a field an object rule reads
+(a Service's ``spec.externalIPs`` that is no list).
 """
 
 from __future__ import annotations
@@ -108,6 +109,10 @@ def _labels(obj: Mapping[str, Any] | None) -> Mapping[str, str]:
     return labels if isinstance(labels, Mapping) else {}
 
 
+def _unreadable(label: str, err: podview.PodSpecError) -> Decision:
+    return Decision(allowed=False, code=400, message=f"Bulkhead cannot read {label}: {err}")
+
+
 def skip_reason(request: review.Request) -> str | None:
     """Why ``request`` is not judged at all, or None when it is."""
     if request.operation not in ("CREATE", "UPDATE"):
@@ -146,11 +151,7 @@ def decide(
     try:
         view = extract.view(request.kind, obj)
     except podview.PodSpecError as err:
-        return Decision(
-            allowed=False,
-            code=400,
-            message=f"Bulkhead cannot read {request.label}: {err}",
-        )
+        return _unreadable(request.label, err)
     if view is None:
         return _skip(f"{request.kind} has no pod template")
     subject = policy.Subject(
@@ -161,10 +162,13 @@ def decide(
         username=request.username,
         groups=request.groups,
     )
-    decided, undecided = namespaces.split(
-        policies, subject, view, complete=namespace_complete, now=now
-    )
-    decision = judge_view(request.label, view, subject, decided, now=now)
+    try:
+        decided, undecided = namespaces.split(
+            policies, subject, view, complete=namespace_complete, now=now
+        )
+        decision = judge_view(request.label, view, subject, decided, now=now)
+    except podview.PodSpecError as err:  # an object rule found a field it cannot read
+        return _unreadable(request.label, err)
     return _with_undecided(request.label, decision, undecided) if undecided else decision
 
 

@@ -238,7 +238,9 @@ def judge_view(
         return Decision(
             allowed=False,
             code=403,
-            message=messages.denial(label, denied),
+            message=messages.denial(
+                label, denied, whole=view.kind if isinstance(view, objectview.ObjectView) else "pod"
+            ),
             warnings=warnings,
             audit_annotations=annotations,
             violations=everything,

@@ -34,9 +34,9 @@ class Violation:
     finding: findings.Finding
 
 
-def _owner(finding: findings.Finding) -> str:
+def _owner(finding: findings.Finding, whole: str) -> str:
     if finding.container is None:
-        return "pod"
+        return whole
     # the container entry is the path up to and including "...Containers[i]"
     path = finding.path
     cut = path.find("]", max(path.find("ontainers["), 0))
@@ -57,8 +57,12 @@ def merged(violations: Iterable[Violation]) -> list[tuple[Violation, list[str]]]
     return list(by_key.values())
 
 
-def denial(subject: str, violations: Sequence[Violation]) -> str:
-    """One message for a refused object, grouped by policy and by container."""
+def denial(subject: str, violations: Sequence[Violation], *, whole: str = "pod") -> str:
+    """One message for a refused object, grouped by policy and by container.
+
+    ``whole`` heads the findings that belong to no container: ``pod``, or the
+    kind of an object the object rules judge (``Service``).
+    """
     distinct = merged(violations)
     count = len(distinct)
     lines = [f"Bulkhead denied {subject}: {count} violation{'s' if count != 1 else ''}"]
@@ -70,7 +74,7 @@ def denial(subject: str, violations: Sequence[Violation]) -> str:
         lines.append(f"policy {name}" + (f" (profile {profile})" if profile else "") + ":")
         by_owner: dict[str, list[tuple[findings.Finding, list[str]]]] = {}
         for v, policies in group:
-            by_owner.setdefault(_owner(v.finding), []).append((v.finding, policies[1:]))
+            by_owner.setdefault(_owner(v.finding, whole), []).append((v.finding, policies[1:]))
         for owner, found in by_owner.items():
             lines.append(f"  {owner}:")
             lines.extend(

@@ -68,6 +68,9 @@ def test_create_is_judged_by_the_rules_of_its_kind(item: object_rules.Case) -> N
         assert decision.code == 403
         assert decision.message.startswith(f"Bulkhead denied {item.kind} ")
         assert "policy ClusterContainerPolicy/network-and-access:" in decision.message
+        owner = 'container "app"' if item.kind == "Pod" else f"{item.kind}:"
+        assert f"\n  {owner}" in decision.message
+        assert "pod:" not in decision.message
 
 
 def test_an_update_of_labels_or_status_only_is_not_judged() -> None:

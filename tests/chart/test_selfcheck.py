@@ -1,4 +1,4 @@
-"""Bulkhead judges its own chart: every Pod it installs passes everything Bulkhead enforces.
+"""Bulkhead judges its own chart: every Pod, Service and RBAC object it installs passes.
 
 Owns: ``helm template charts/bulkhead ... | bulkhead check -f - --profile
 restricted --policy-file <a policy enabling every Bulkhead rule, the chart's
@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from tests.chart import rendering
-from webhook import rules
+from webhook import admission, rules
 
 REGISTRY: Final = "ghcr.io/bulkhead-dev/"
 #: One setting per Bulkhead rule, each the strictest that makes sense.
@@ -46,6 +46,10 @@ EVERY_RULE: Final[Mapping[str, Any]] = {
     },
     "probes": ["liveness", "readiness"],
     "literalSecretEnv": False,
+    "secretsAsEnv": False,
+    "services": {"allowedTypes": ["ClusterIP"]},
+    "ingressTLS": True,
+    "rbac": True,
 }
 #: Every optional part on, and the scheduling knobs set.
 EVERYTHING_ON: Final[Mapping[str, Any]] = {
@@ -113,8 +117,14 @@ def test_every_pod_the_chart_installs_passes_restricted_and_every_rule(
 ) -> None:
     result = _bulkhead_check(_manifest(values, extra), policy_file)
     report = json.loads(result.stdout)
-    judged = sorted((r["kind"], r["name"]) for r in report["results"])
+    judged = sorted(
+        (r["kind"], r["name"]) for r in report["results"] if r["kind"] in admission.POD_KINDS
+    )
     audit = [("Deployment", "bulkhead-audit")] if values.get("audit") else []
+    # the chart's own Services and RBAC pass services and rbac too
+    assert {r["kind"] for r in report["results"]} - set(admission.POD_KINDS) == {
+        "Service", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"
+    }  # fmt: skip
     assert judged == [
         *audit,
         ("Deployment", "bulkhead-operator"),

@@ -8,13 +8,15 @@ from collections.abc import Awaitable, Callable
 
 import uvloop
 
-from webhook.server import frames, pool
+from webhook.server import frames
+from webhook.server.front import pool
 
 #: A stand-in worker: says hello, then answers each request after sleeping the
 #: seconds its path names (``/sleep/0.5``); ``/exit`` makes it exit.
 STAND_IN = """
 import os, socket, time
-from webhook.server import frames, worker
+from webhook.server import frames
+from webhook.server.app import worker
 sock = socket.socket(fileno=int(os.environ["FD"]))
 sock.sendall(frames.encode_hello())
 while True:

@@ -27,6 +27,10 @@ from typing import Any, Final
 _LENGTH: Final = struct.Struct("!I")
 #: No message is larger: a request body is at most 7 MiB, an answer at most 256 KiB.
 MAX_FRAME_BYTES: Final = 16 * 1024 * 1024
+#: Where the front puts the resolved settings for a worker it starts (JSON).
+SETTINGS_ENV: Final = "BULKHEAD_INTERNAL_WORKER_SETTINGS"
+#: The file descriptor of the worker's end of its socket pair.
+FD_ENV: Final = "BULKHEAD_INTERNAL_WORKER_FD"
 HELLO: Final = "hello"
 RETIRE: Final = "retire"
 

@@ -2,8 +2,8 @@
 
 The front (``pool``) starts each worker as ``python -c 'from webhook.server.app
 import worker; worker.main()'`` with one end of a Unix socket pair as file
-descriptor ``FD_ENV`` and the settings the front resolved as JSON in
-``SETTINGS_ENV`` (the worker never re-reads flags or ``BULKHEAD_*``
+descriptor ``frames.FD_ENV`` and the settings the front resolved as JSON in
+``frames.SETTINGS_ENV`` (the worker never re-reads flags or ``BULKHEAD_*``
 variables, so both processes agree). ``main`` loads the policies and checks
 the certificate, starts the file watcher, builds ``create_app(settings,
 state)``, says hello and then answers one ``frames.Request`` at a time
@@ -37,10 +37,6 @@ from webhook import jsonlogs
 from webhook.server import frames, reloading, reviews, settings
 from webhook.server.app import factory
 
-#: Where the front puts the resolved settings for its workers.
-SETTINGS_ENV: Final = "BULKHEAD_INTERNAL_WORKER_SETTINGS"
-#: The file descriptor of the worker's end of its socket pair.
-FD_ENV: Final = "BULKHEAD_INTERNAL_WORKER_FD"
 _LENGTH_BYTES: Final = 4
 
 
@@ -163,9 +159,9 @@ def serve_socket(
 
 def main() -> None:
     """The worker process's entry point (see the module docstring)."""
-    config = settings.Settings.from_json(os.environ[SETTINGS_ENV])
+    config = settings.Settings.from_json(os.environ[frames.SETTINGS_ENV])
     jsonlogs.configure(config.log_level)
-    sock = socket.socket(fileno=int(os.environ[FD_ENV]))
+    sock = socket.socket(fileno=int(os.environ[frames.FD_ENV]))
     built, watcher = build(config)
     watcher.start()
     try:

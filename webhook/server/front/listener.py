@@ -93,7 +93,6 @@ class Front:
         )
         self._servers.append(server)
 
-
     def admit(self, client: connection.Connection) -> bool:
         if self.stopping:
             return False
@@ -129,7 +128,6 @@ class Front:
     def refused(self, status: int) -> None:
         if self.on_refused is not None:
             self.on_refused(status)
-
 
     def stop_accepting(self) -> None:
         """Close the listeners; idle connections get ``drain_grace`` before they are closed.

@@ -38,8 +38,7 @@ from typing import Final
 from webhook import jsonlogs
 from webhook.admission import review
 from webhook.server import frames, loaded, logs, metrics, reviews, settings
-from webhook.server.app import worker
-from webhook.server.front import answers, connection, listener, pool
+from webhook.server.front import answers, connection, listener, pool, workers
 
 MIB: Final = 1024 * 1024
 #: Reviews up to this size are judged in the front's event loop; larger ones by a worker.
@@ -119,11 +118,11 @@ class Server:
             on_evicted=self.metrics.evicted.inc,
         )
         env = dict(os.environ)
-        env[worker.SETTINGS_ENV] = config.to_json()
+        env[frames.SETTINGS_ENV] = config.to_json()
         self.pool = pool.Pool(
             command=_WORKER_COMMAND,
             env=env,
-            fd_env=worker.FD_ENV,
+            fd_env=frames.FD_ENV,
             size=config.workers,
             decision_timeout=config.decision_timeout,
             on_reply=self._replied,
@@ -194,10 +193,10 @@ class Server:
         uid = uid_in(request.body) if review_path else ""
         frame = frames.encode_request(request)  # the frame is the only copy of the body kept
 
-        def done(outcome: pool.Outcome, reply: frames.Reply | None) -> None:
+        def done(outcome: workers.Outcome, reply: frames.Reply | None) -> None:
             if reply is not None:
                 client.respond(reply.status, reply.headers, reply.body)
-            elif outcome is pool.Outcome.TIMEOUT and review_path:
+            elif outcome is workers.Outcome.TIMEOUT and review_path:
                 self.metrics.apply(
                     (("review", "error", "other", self.config.decision_timeout, ()),)
                 )

@@ -94,31 +94,6 @@ async def _reload_certificates(
 
 async def _run(
     config: settings.Settings,
-    *,
-    webhook_socket: socket.socket,
-    probe_socket: socket.socket,
-    context: ssl.SSLContext,
-    not_after: datetime.datetime,
-    seen: str,
-) -> int:
-    held, watcher = reloading.load(config)
-    watcher.start()
-    try:
-        return await _serve(
-            config,
-            held,
-            webhook_socket=webhook_socket,
-            probe_socket=probe_socket,
-            context=context,
-            not_after=not_after,
-            seen=seen,
-        )
-    finally:
-        watcher.stop()
-
-
-async def _serve(
-    config: settings.Settings,
     held: loaded.State,
     *,
     webhook_socket: socket.socket,
@@ -234,10 +209,13 @@ def serve(config: settings.Settings) -> int:
         _check_cluster_credentials(config)
     webhook_socket = _listening_socket(config.address, config.port)
     probe_socket = _listening_socket(config.address, config.probe_port)
+    held, watcher = reloading.load(config)  # what the front judges small reviews with
+    watcher.start()
     try:
         return _event_loop_runner()(
             _run(
                 config,
+                held,
                 webhook_socket=webhook_socket,
                 probe_socket=probe_socket,
                 context=context,
@@ -246,5 +224,6 @@ def serve(config: settings.Settings) -> int:
             )
         )
     finally:
+        watcher.stop()
         webhook_socket.close()
         probe_socket.close()

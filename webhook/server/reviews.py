@@ -1,7 +1,10 @@
 """``POST /validate``: decode the AdmissionReview, delegate to ``admission.decide``, reply.
 
-No I/O beyond reading the request body. The endpoint is thin on purpose:
-bytes checks live in ``decoding``, the verdict in ``admission``. Contract:
+No I/O beyond reading a WSGI request's body and writing the review's log
+line; the front (reviews up to ``routes.INLINE_MAX_BYTES``) and the workers'
+app (the rest) answer with this same code, each with its own ``Runtime``.
+The endpoint is thin on purpose: bytes checks live in ``decoding``, the
+verdict in ``admission``. Contract:
 
 * every answer is an ``admission.k8s.io/v1`` AdmissionReview echoing the
   request uid (``""`` when the body has none), never a patch, and never
@@ -10,18 +13,19 @@ bytes checks live in ``decoding``, the verdict in ``admission``. Contract:
 * an unusable body is refused with its HTTP status (400, 405, 413, 415) and
   a JSON AdmissionReview body that does not allow anything;
 * a failure inside the decision is a denial with code 500 that still
-  echoes the uid; the worker lives on and the log names only the exception
+  echoes the uid; the process lives on and the log names only the exception
   type (its text might quote the object).
 
 ``POST /noop`` (only when ``enable_noop_endpoint`` is set) does everything
 ``/validate`` does except judging, so a benchmark can tell the decision's
 cost from the server's.
 
-These two paths are answered straight from the WSGI environ (``answer``),
-not through Flask's request and response objects, which cost more than the
-decision itself; ``app.WebhookApp`` routes them here and every other path
-through Flask. ``refuse`` is shared by both, so a refusal looks, counts and
-logs the same whichever way it came.
+``answer`` takes a request already read whole (``frames.Request``);
+``answer_wsgi`` reads one from a WSGI environ first. In the workers'
+app these two paths skip Flask's request and response objects, which cost
+more than the decision itself (``factory.WebhookApp`` routes them here and
+every other path through Flask). ``refuse`` is shared by all, so a refusal
+looks, counts and logs the same whichever way it came.
 """
 
 from __future__ import annotations

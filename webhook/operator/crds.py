@@ -4,7 +4,7 @@
 ``ClusterContainerPolicy`` (cluster-scoped, ``ccp``) and ``ContainerPolicy``
 (namespaced, ``cp``), group ``bulkhead.dev``, version ``v1alpha1``. The
 schema is assembled from the same tables the compiler reads
-(``compiler.SPEC_FIELDS``, ``MATCH_FIELDS``, ``EXEMPTION_FIELDS``,
+(``compiler.SPEC_FIELDS``, ``MATCH_FIELDS``, ``EXCLUSION_FIELDS``,
 ``PROFILE_FIELDS``, ``selectors.FIELDS``, ``rules.RULES`` and the policy
 vocabulary in ``model``): building fails when a table names a field this
 module does not describe, or the other way round, so the CRD and the
@@ -110,7 +110,7 @@ def _list(description: str, items: Schema, *, min_items: int = 1, **extra: Any) 
 
 
 def _names(description: str, *, pattern: str | None = None) -> Schema:
-    """A non-empty list of non-empty strings (``fields.strings``)."""
+    """A non-empty list of non-empty strings (``config.strings``)."""
     item: Schema = {"type": "string", "minLength": 1}
     if pattern is not None:
         item["pattern"] = pattern
@@ -485,7 +485,7 @@ def _match(*, namespaced: bool) -> Schema:
 
 
 def _exclusion(*, namespaced: bool) -> Schema:
-    selectors_ = compiler.EXEMPTION_SELECTORS
+    selectors_ = compiler.EXCLUSION_SELECTORS
     any_selector = " || ".join(f"has(self.{name})" for name in selectors_)
     entry_checks = [
         _rule(
@@ -536,7 +536,7 @@ def _exclusion(*, namespaced: bool) -> Schema:
         "An exclusion: it exempts what every selector it gives matches. With only "
         "namespaces, usernames or groups it exempts whole requests; with images, "
         "containers or checks it exempts those findings.",
-        _checked("spec.exclude[]", built, compiler.EXEMPTION_FIELDS),
+        _checked("spec.exclude[]", built, compiler.EXCLUSION_FIELDS),
         validations=entry_checks,
     )
 

@@ -33,7 +33,7 @@ import types
 from collections.abc import Mapping
 from typing import Final
 
-from webhook.policy import fields, patterns
+from webhook.policy import patterns
 from webhook.rules import config, findings, image_references, podview, registry
 
 ID: Final = "imageSignatures"
@@ -119,7 +119,7 @@ def repository(reference: image_references.Reference) -> str:
     return f"{reference.registry}/{reference.repository}"
 
 
-def _key(text: str, path: str, problems: fields.Problems) -> TrustedKey | None:
+def _key(text: str, path: str, problems: config.Problems) -> TrustedKey | None:
     found = _PEM.fullmatch(text.strip())
     if found is None:
         problems.append(
@@ -144,15 +144,15 @@ def _key(text: str, path: str, problems: fields.Problems) -> TrustedKey | None:
 
 def parse(value: object, path: str) -> Settings:
     """Read ``spec.rules.imageSignatures``; ``registry.ConfigError`` lists every problem."""
-    problems: fields.Problems = []
-    spec = config.fields(value, path, allowed=FIELDS, problems=problems)
+    problems: config.Problems = []
+    spec = config.mapping(value, path=path, allowed=FIELDS, problems=problems)
     if spec is None:
         raise registry.ConfigError(problems)
     keys: list[TrustedKey] = []
     if spec.get("keys") is None:
         problems.append(registry.Problem(f"{path}.keys", "required: at least one PEM public key"))
     else:
-        texts = fields.strings(
+        texts = config.strings(
             spec["keys"],
             path=f"{path}.keys",
             problems=problems,

@@ -157,7 +157,7 @@ def dropped(name: object) -> str | None:
 
 def _names(value: object, path: str, *, problems: config.Problems) -> frozenset[str]:
     names: set[str] = set()
-    for item_path, text in config.strings(value, path, problems=problems):
+    for item_path, text in config.string_items(value, path=path, problems=problems):
         name = normalize(text)
         if name == ALL or name in KNOWN:
             names.add(name)
@@ -177,7 +177,7 @@ def _names(value: object, path: str, *, problems: config.Problems) -> frozenset[
 def parse(value: object, path: str) -> Params:
     """Validate ``spec.rules.capabilities``; every bad name is reported at its index."""
     problems: config.Problems = []
-    spec = config.fields(value, path, allowed=_FIELDS, problems=problems)
+    spec = config.mapping(value, path=path, allowed=_FIELDS, problems=problems)
     require_drop: frozenset[str] = frozenset()
     allowed_add: frozenset[str] | None = None
     if spec is not None:

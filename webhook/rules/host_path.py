@@ -84,7 +84,7 @@ def parse(value: object, path: str) -> Params | None:
             "must be false (no hostPath volumes), true (not checked) or an object with "
             f"allowedPrefixes, not {config.describe(value)}",
         )
-    spec = config.fields(value, path, allowed=("allowedPrefixes",), problems=problems)
+    spec = config.mapping(value, path=path, allowed=("allowedPrefixes",), problems=problems)
     prefixes: list[str] = []
     if spec is not None:
         if "allowedPrefixes" not in spec:
@@ -95,8 +95,8 @@ def parse(value: object, path: str) -> Params | None:
                 )
             )
         else:
-            items = config.strings(
-                spec["allowedPrefixes"], f"{path}.allowedPrefixes", problems=problems
+            items = config.string_items(
+                spec["allowedPrefixes"], path=f"{path}.allowedPrefixes", problems=problems
             )
             for item_path, text in items:
                 normalized = normalize(text)

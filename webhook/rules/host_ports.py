@@ -57,7 +57,7 @@ def parse(value: object, path: str) -> Params | None:
             f"not {config.describe(value)}",
         )
     problems: config.Problems = []
-    spec = config.fields(value, path, allowed=PORT_FIELDS, problems=problems)
+    spec = config.mapping(value, path=path, allowed=PORT_FIELDS, problems=problems)
     allowed: set[int] = set()
     allow_host_network = False
     if spec is not None:

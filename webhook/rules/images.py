@@ -64,7 +64,7 @@ class Params:
 
 
 def _prefixes(value: object, path: str, *, problems: config.Problems) -> image_references.PrefixSet:
-    items = config.strings(value, path, problems=problems)
+    items = config.string_items(value, path=path, problems=problems)
     if isinstance(value, list) and not value:
         problems.append(
             registry.Problem(
@@ -86,7 +86,7 @@ def _prefixes(value: object, path: str, *, problems: config.Problems) -> image_r
 def parse(value: object, path: str) -> Params:
     """Validate ``spec.rules.images``."""
     problems: config.Problems = []
-    spec = config.fields(value, path, allowed=_FIELDS, problems=problems)
+    spec = config.mapping(value, path=path, allowed=_FIELDS, problems=problems)
     allowed: image_references.PrefixSet | None = None
     require_digest = forbid_latest = False
     if isinstance(spec, Mapping):

@@ -39,7 +39,7 @@ def parse(value: object, path: str) -> tuple[str, ...] | None:
     """The probe names the policy requires, in policy order; ``None`` for ``[]``."""
     problems: config.Problems = []
     names: dict[str, None] = {}
-    for item_path, name in config.strings(value, path, problems=problems):
+    for item_path, name in config.string_items(value, path=path, problems=problems):
         if name in _FIELDS:
             names[name] = None
             continue

@@ -120,7 +120,7 @@ def resource_problem(name: str) -> str | None:
 
 def _names(value: object, path: str, *, problems: config.Problems) -> tuple[str, ...]:
     names: dict[str, None] = {}
-    for item_path, name in config.strings(value, path, problems=problems):
+    for item_path, name in config.string_items(value, path=path, problems=problems):
         reason = resource_problem(name)
         if reason is not None:
             problems.append(registry.Problem(item_path, reason))
@@ -171,7 +171,7 @@ def _maximums(value: object, path: str, *, problems: config.Problems) -> tuple[M
 def parse(value: object, path: str) -> Params:
     """Validate ``spec.rules.resources``."""
     problems: config.Problems = []
-    spec = config.fields(value, path, allowed=_FIELDS, problems=problems)
+    spec = config.mapping(value, path=path, allowed=_FIELDS, problems=problems)
     require_limits: tuple[str, ...] = ()
     require_requests: tuple[str, ...] = ()
     max_limits: tuple[Maximum, ...] = ()

@@ -41,7 +41,7 @@ def test_field_tables_match(spec: dict[str, Any]) -> None:
     assert list(props["rules"]["properties"]) == list(policy.RULE_IDS)
     assert list(props["match"]["properties"]) == list(compiler.MATCH_FIELDS)
     entry = props["exclude"]["items"]
-    assert list(entry["properties"]) == list(compiler.EXEMPTION_FIELDS)
+    assert list(entry["properties"]) == list(compiler.EXCLUSION_FIELDS)
     selector = props["match"]["properties"]["namespaceSelector"]
     assert list(selector["properties"]) == list(selectors.FIELDS)
     expression = selector["properties"]["matchExpressions"]["items"]

@@ -24,8 +24,8 @@ from typing import Any, Final
 
 import kopf
 
-from webhook.operator import crds, status
-from webhook.policy import cache
+from webhook.operator import status
+from webhook.policy import cache, crds
 
 _LOG: Final = logging.getLogger("bulkhead.operator.policies")
 GROUP: Final = crds.GROUP

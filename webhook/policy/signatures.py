@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from webhook.policy import patterns
-from webhook.rules import config, findings, image_references, podview, registry
+from webhook.rules import config, findings, image_references, openapi, podview, registry
 
 ID: Final = "imageSignatures"
 FIELDS: Final = ("keys", "repositories", "required")
@@ -112,6 +112,33 @@ class Evidence:
 EvidenceMap = Mapping[str, Evidence]
 #: No image verified (what the webhook passes until it verifies images itself).
 NO_EVIDENCE: Final[EvidenceMap] = types.MappingProxyType({})
+
+
+#: The OpenAPI schema of ``spec.rules.imageSignatures``.
+SCHEMA: Final = openapi.obj(
+    "Images must carry cosign signatures by trusted keys, verified against their "
+    "registry for the image's digest (a tag is resolved to its current digest). "
+    "Key-based signatures only; keyless (Fulcio/Rekor) is not verified.",
+    {
+        "keys": openapi.names(
+            "Trusted public keys, each one PEM block (-----BEGIN PUBLIC KEY----- "
+            "... -----END PUBLIC KEY-----, as in cosign.pub)."
+        ),
+        "repositories": openapi.names(
+            "Image repositories (registry/path, nginx is docker.io/library/nginx) "
+            "the check applies to; '*' matches any run of characters. Left out: "
+            "every image.",
+            pattern=openapi.NO_WHITESPACE,
+        ),
+        "required": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "Valid signatures by distinct trusted keys each image "
+            "needs (default 1).",
+        },
+    },
+    required=("keys",),
+)
 
 
 def repository(reference: image_references.Reference) -> str:

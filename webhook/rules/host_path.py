@@ -23,7 +23,7 @@ import functools
 from collections.abc import Mapping
 from typing import Any, Final
 
-from webhook.rules import config, findings, podview, registry
+from webhook.rules import config, findings, openapi, podview, registry
 
 ID: Final = "hostPath"
 
@@ -167,6 +167,13 @@ RULE: Final[registry.Rule[Params]] = registry.Rule(
     fields=("spec.volumes[*].hostPath.path",),
     fix=_FIX_PATH,
     severity="high",
+    schema=openapi.either(
+        "false: no hostPath volumes; true: not checked; {allowedPrefixes: [/var/log, ...]}: "
+        "hostPath volumes only below these absolute paths ([] forbids them all). Either a "
+        "boolean or an object, so the schema leaves it open and the operator reports a bad "
+        "value in status."
+    ),
+    doc=__doc__,
     parse=parse,
     check=check,
 )

@@ -95,7 +95,6 @@ class Rule(Generic[Params]):
         params = self.parse(value, path)
         if params is None:
             return None
-        # a C-level partial: no extra Python frame per rule per review
         run: Callable[[podview.PodView], list[findings.Finding]] = functools.partial(
             self.check, params
         )

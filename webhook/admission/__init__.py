@@ -1,6 +1,6 @@
 """AdmissionReview in, verdict out: pod-spec extraction, decisions and messages. Pure, no I/O."""
 
-from webhook.admission.decide import SKIPPED_SUBRESOURCES, Decision, decide, judge_view
+from webhook.admission.decide import SKIPPED, SKIPPED_SUBRESOURCES, Decision, decide, judge_view
 from webhook.admission.extract import CLUSTER_KINDS, KINDS, POD_KINDS, pod_view, view
 from webhook.admission.messages import Violation
 from webhook.admission.review import Request, ReviewError, parse, response, uid_of
@@ -9,6 +9,7 @@ __all__ = [
     "CLUSTER_KINDS",
     "KINDS",
     "POD_KINDS",
+    "SKIPPED",
     "SKIPPED_SUBRESOURCES",
     "Decision",
     "Request",

@@ -4,9 +4,9 @@
 findings ``pss/<upstream check id>`` (``model.POD_SECURITY_PREFIX``), then
 every bound rule, and drops the findings a live exclusion entry exempts. An
 object view (a Service, an Ingress, an RBAC object) gets the policy's object
-rules that judge its kind instead. It does not ask
-whether the policy applies to the request at all: that is
-``matching.applies``, asked once per request before any pod spec is judged.
+rules that judge its kind instead. It does not ask whether the policy
+applies to the request at all: that is ``matching.applies``, asked once per
+request before any pod spec is judged.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 
-from webhook.policy import exemptions, model, signatures
+from webhook.policy import exclusions, model, signatures
 from webhook.rules import findings, objectview, podview
 
 
@@ -36,20 +36,19 @@ def judge(
         for object_check in compiled.object_checks:
             if pod.kind in object_check.kinds:
                 found.extend(object_check.run(pod))
-        if not found or not compiled.exemptions:
-            return found
-        return exemptions.drop_exempted(found, compiled.exemptions, subject=subject, now=now)
-    if compiled.profile is not None:
-        prefix = model.POD_SECURITY_PREFIX
-        found.extend(
-            dataclasses.replace(f, check=prefix + f.check) for f in compiled.profile.evaluate(pod)
-        )
-    for check in compiled.checks:
-        more = check.run(pod)
-        if more:
-            found.extend(more)
-    if compiled.image_signatures is not None:
-        found.extend(signatures.check(compiled.image_signatures, pod, evidence))
-    if not found or not compiled.exemptions:
+    else:
+        if compiled.profile is not None:
+            prefix = model.POD_SECURITY_PREFIX
+            found.extend(
+                dataclasses.replace(f, check=prefix + f.check)
+                for f in compiled.profile.evaluate(pod)
+            )
+        for check in compiled.checks:
+            more = check.run(pod)
+            if more:
+                found.extend(more)
+        if compiled.image_signatures is not None:
+            found.extend(signatures.check(compiled.image_signatures, pod, evidence))
+    if not found or not compiled.exclusions:
         return found
-    return exemptions.drop_exempted(found, compiled.exemptions, subject=subject, now=now)
+    return exclusions.drop_excluded(found, compiled.exclusions, subject=subject, now=now)

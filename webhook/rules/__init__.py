@@ -27,13 +27,17 @@ every other rule judges the pod spec of every pod-bearing kind.
 
 One rule per module, and the module's name is the rule's id in snake_case
 (``runAsNonRoot`` lives in ``run_as_non_root``, ``hostPath`` in
-``host_path``); each exports ``ID`` and ``RULE``, and its docstring states
-the fields it reads and the values it allows. The other modules own what
-rules share and are named for it: ``registry`` (what a rule is), ``config``
-(reading policy values), ``podview`` (the normalised pod), ``objectview``
-(a Service, Ingress or RBAC object as the object rules read it), ``findings``,
-``image_references`` (image reference parsing), ``quantity`` (resource
-quantities) and ``safe_booleans`` (fields that must be set to their safe value).
+``host_path``); each exports ``ID`` and ``RULE``, and its docstring (the
+rule's ``doc``) states the values it allows and the fields it reads. The
+``RULE`` carries the rest of what describes it: title, fields, fix,
+severity and the OpenAPI schema of its value, from which the CRDs and
+``docs/rules.md`` are generated. The other modules own what rules share and
+are named for it: ``registry`` (what a rule is), ``config`` (reading policy
+values), ``openapi`` (schema fragments), ``podview`` (the normalised pod),
+``objectview`` (a Service, Ingress or RBAC object as the object rules read
+it), ``findings``, ``image_references`` (image reference parsing), ``quantity``
+(resource quantities) and ``safe_booleans`` (fields that must be set to
+their safe value).
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ from webhook.rules import (
     ingress_tls,
     literal_secret_env,
     objectview,
+    openapi,
     podview,
     privileged,
     probes,
@@ -86,6 +91,7 @@ __all__ = [
     "ingress_tls",
     "literal_secret_env",
     "objectview",
+    "openapi",
     "podview",
     "privileged",
     "probes",

@@ -27,7 +27,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Final
 
-from webhook.rules import config, findings, objectview, registry
+from webhook.rules import config, findings, objectview, openapi, registry
 
 ID: Final = "ingressTLS"
 CLASS_ANNOTATION: Final = "kubernetes.io/ingress.class"
@@ -49,7 +49,7 @@ def parse(value: object, path: str) -> Params | None:
     problems: config.Problems = []
     spec = config.switch_or_fields(
         value,
-        path,
+        path=path,
         allowed=("allowedClasses",),
         enforces="TLS for every host",
         problems=problems,
@@ -59,7 +59,7 @@ def parse(value: object, path: str) -> Params | None:
     classes: frozenset[str] | None = None
     if isinstance(spec, Mapping) and "allowedClasses" in spec:
         at = config.child(path, "allowedClasses")
-        written = config.strings(spec["allowedClasses"], at, problems=problems)
+        written = config.string_items(spec["allowedClasses"], path=at, problems=problems)
         if isinstance(spec["allowedClasses"], list) and not spec["allowedClasses"]:
             problems.append(registry.Problem(at, "must name at least one ingress class"))
         classes = frozenset(item for _, item in written)
@@ -169,6 +169,13 @@ RULE: Final[registry.ObjectRule[Params]] = registry.ObjectRule(
     ),
     fix=_FIX,
     severity="medium",
+    schema=openapi.either(
+        "true: every spec.rules[].host of an Ingress is covered by a spec.tls entry; false: "
+        "not checked; {allowedClasses: [nginx]}: also only these ingress classes. Either a "
+        "boolean or an object, so the schema leaves it open and the operator reports a bad "
+        "value in status."
+    ),
+    doc=__doc__,
     parse=parse,
     check=check,
 )

@@ -40,7 +40,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, Final
 
-from webhook.rules import config, findings, objectview, registry
+from webhook.rules import config, findings, objectview, openapi, registry
 
 ID: Final = "rbac"
 ADMIN_ROLE: Final = "cluster-admin"
@@ -88,7 +88,7 @@ def parse(value: object, path: str) -> Params | None:
     problems: config.Problems = []
     spec = config.switch_or_fields(
         value,
-        path,
+        path=path,
         allowed=("allowedSubjects", "exemptRoles"),
         enforces="no exceptions",
         problems=problems,
@@ -99,7 +99,7 @@ def parse(value: object, path: str) -> Params | None:
     roles: list[tuple[str, str]] = []
     if isinstance(spec, Mapping) and "allowedSubjects" in spec:
         at = config.child(path, "allowedSubjects")
-        subjects = config.strings(spec["allowedSubjects"], at, problems=problems)
+        subjects = config.string_items(spec["allowedSubjects"], path=at, problems=problems)
         for item_path, item in subjects:
             if item.partition(":")[0] not in _SUBJECT_KINDS or ":" not in item:
                 problems.append(
@@ -111,7 +111,7 @@ def parse(value: object, path: str) -> Params | None:
                 )
     if isinstance(spec, Mapping) and "exemptRoles" in spec:
         at = config.child(path, "exemptRoles")
-        roles = config.strings(spec["exemptRoles"], at, problems=problems)
+        roles = config.string_items(spec["exemptRoles"], path=at, problems=problems)
     config.raise_if_any(problems)
     return Params(allowed_subjects=_patterns(subjects), exempt_roles=_patterns(roles))
 
@@ -214,6 +214,15 @@ RULE: Final[registry.ObjectRule[Params]] = registry.ObjectRule(
     ),
     fix=_FIX,
     severity="high",
+    schema=openapi.either(
+        "true: no cluster-admin binding, no wildcard verb or resource, no escalate, bind or "
+        "impersonate, no ClusterRole reading every Secret; false: not checked; "
+        "{allowedSubjects: [Group:admins, ServiceAccount:ns/name, User:name], exemptRoles: "
+        "[system:*]}: with these exceptions (a trailing * matches any rest). Either a boolean "
+        "or an object, so the schema leaves it open and the operator reports a bad value in "
+        "status."
+    ),
+    doc=__doc__,
     parse=parse,
     check=check,
 )

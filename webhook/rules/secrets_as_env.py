@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from webhook.rules import config, findings, podview, registry
+from webhook.rules import config, findings, openapi, podview, registry
 
 ID: Final = "secretsAsEnv"
 
@@ -86,6 +86,12 @@ RULE: Final[registry.Rule[bool]] = registry.Rule(
     ),
     fix=_FIX,
     severity="medium",
+    schema=openapi.switch(
+        on=False,
+        meaning="no container reads a Secret through env[].valueFrom.secretKeyRef or "
+        "envFrom[].secretRef (mount it as a volume)",
+    ),
+    doc=__doc__,
     parse=config.switch(on=False, enforces="no Secret may reach a container through its env"),
     check=check,
 )

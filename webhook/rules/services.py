@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Final
 
-from webhook.rules import config, findings, objectview, registry
+from webhook.rules import config, findings, objectview, openapi, registry
 
 ID: Final = "services"
 TYPES: Final = ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName")
@@ -51,14 +51,14 @@ class Params:
 def parse(value: object, path: str) -> Params:
     """Read ``spec.rules.services``; every problem is reported with its path."""
     problems: config.Problems = []
-    spec = config.fields(value, path, allowed=_FIELDS, problems=problems)
+    spec = config.mapping(value, path=path, allowed=_FIELDS, problems=problems)
     if spec is None:
         config.raise_if_any(problems)
         return Params()
     allowed = frozenset(TYPES)
     if "allowedTypes" in spec:
         at = config.child(path, "allowedTypes")
-        written = config.strings(spec["allowedTypes"], at, problems=problems)
+        written = config.string_items(spec["allowedTypes"], path=at, problems=problems)
         for item_path, item in written:
             if item not in TYPES:
                 problems.append(
@@ -141,6 +141,26 @@ RULE: Final[registry.ObjectRule[Params]] = registry.ObjectRule(
     ),
     fix=_FIX,
     severity="high",
+    schema=openapi.obj(
+        "Judges Service objects; {} forbids only externalIPs and LoadBalancers open to every "
+        "address.",
+        {
+            "allowedTypes": openapi.array(
+                "The Service types allowed (left out: every type).",
+                openapi.string("A Service type.", enum=list(TYPES)),
+            ),
+            "externalIPs": openapi.boolean(
+                "true: spec.externalIPs allowed; false (default): refused, since such a "
+                "Service can intercept traffic to those addresses (CVE-2020-8554)."
+            ),
+            "requireLoadBalancerSourceRanges": openapi.boolean(
+                "true (default): a LoadBalancer Service must set "
+                "spec.loadBalancerSourceRanges (or the "
+                "service.beta.kubernetes.io/load-balancer-source-ranges annotation)."
+            ),
+        },
+    ),
+    doc=__doc__,
     parse=parse,
     check=check,
 )

@@ -18,7 +18,7 @@ import inspect
 import pathlib
 import sys
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Final
 
 import yaml
 
@@ -49,13 +49,13 @@ def _anchor(rule_id: str) -> str:
     return rule_id.lower()
 
 
-def _doc_body(rule: registry.Rule[Any]) -> str:
+def _doc_body(rule: registry.AnyRule) -> str:
     """The module docstring without its summary line, dedented, in Markdown's code spans."""
     lines = inspect.cleandoc(rule.doc or "").splitlines()
     return "\n".join(lines[1:]).strip().replace("``", "`")
 
 
-def _section(rule: registry.Rule[Any]) -> str:
+def _section(rule: registry.AnyRule) -> str:
     module = rule.check.__module__.replace(".", "/") + ".py"
     fields = "\n".join(f"- `{field}`" for field in rule.fields)
     schema = yaml.safe_dump(rule.value_schema(), sort_keys=False, width=100, allow_unicode=True)

@@ -3,10 +3,17 @@
 ``compile(document)`` turns a ``ClusterContainerPolicy`` or
 ``ContainerPolicy`` (group ``bulkhead.dev``, version ``v1alpha1``), already
 parsed from YAML or JSON, into a ``CompiledPolicy`` or raises
-``CompileError`` listing every problem with its field path.
+``CompileError`` listing every problem with its field path;
+``compile_object`` answers ``None`` and those problems instead of raising
+(the webhook's cache and the operator's status both use it), and
+``policy_key(document)`` names a document as ``CompiledPolicy.key`` names
+the policy it compiles to.
 ``applies(compiled, subject, now=...)`` says whether a policy judges a
 request; ``judge(compiled, pod, subject, now=...)`` returns the findings it
 reports on one pod view, exclusions applied.
+
+``cache`` (imported on its own, never from here) is the one module that does
+I/O: it lists and watches the cluster's policies through ``webhook.kube``.
 """
 
 from webhook.policy import selectors, signatures

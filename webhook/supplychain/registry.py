@@ -24,6 +24,7 @@ import json
 import re
 import socket
 import ssl
+import threading
 import urllib.parse
 from collections.abc import Mapping
 from typing import Any, Final
@@ -43,6 +44,8 @@ DEFAULT_MAX_MANIFEST: Final = 4 * 1024 * 1024
 #: Docker Hub's API lives at another name than its references use.
 _API_HOSTS: Final = {images.DOCKER_HUB: "registry-1.docker.io"}
 _MAX_REDIRECTS: Final = 3
+#: Kept-alive connections held per host (about the number of images verified at once).
+MAX_IDLE_CONNECTIONS: Final = 8
 _MAX_TOKEN: Final = 64 * 1024
 _CHALLENGE_PARAM: Final = re.compile(r'(\w+)="([^"]*)"')
 
@@ -118,7 +121,12 @@ def _check_digest(expected: str, body: bytes, what: str) -> str:
 
 
 class Client:
-    """Reads manifests and blobs of one registry host (``host[:port]``)."""
+    """Reads manifests and blobs of one registry host (``host[:port]``).
+
+    Safe to share between threads. Connections are kept alive and reused
+    (at most ``MAX_IDLE_CONNECTIONS`` idle per host), so a verification costs
+    round trips, not TLS handshakes; ``close`` drops the idle ones.
+    """
 
     def __init__(self, host: str, settings: Settings) -> None:
         self.host = host
@@ -126,6 +134,8 @@ class Client:
         self._settings = settings
         self._context = ssl.create_default_context(cafile=settings.ca_file)
         self._tokens: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._idle: dict[str, list[http.client.HTTPSConnection]] = {}
 
     # -- the API ---------------------------------------------------------
 
@@ -257,35 +267,85 @@ class Client:
     def _once(
         self, host: str, path: str, *, headers: Mapping[str, str], limit: int, what: str
     ) -> _Response:
-        connection = http.client.HTTPSConnection(
-            host, timeout=self._settings.timeout, context=self._context
-        )
+        connection, reused = self._connection(host)
         try:
-            connection.request("GET", path, headers=dict(headers))
-            raw = connection.getresponse()
+            try:
+                raw = self._send(connection, path, headers)
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                if not reused:
+                    raise
+                # The registry closed an idle kept-alive connection: one fresh try.
+                connection.close()
+                connection = self._new_connection(host)
+                raw = self._send(connection, path, headers)
             length = raw.getheader("content-length")
             if length is not None and length.isdigit() and int(length) > limit:
                 raise RegistryError(f"{what}: {length} bytes is over the limit of {limit}")
             body = raw.read(limit + 1)
             if len(body) > limit:
                 raise RegistryError(f"{what}: more than the limit of {limit} bytes")
-            return _Response(
+            response = _Response(
                 status=raw.status,
                 headers={k.lower(): v for k, v in raw.getheaders()},
                 body=body,
             )
         except ssl.SSLCertVerificationError as err:
+            connection.close()
             raise RegistryError(
                 f"{what}: the TLS certificate of {host} is not trusted ({err.verify_message}); "
                 "set the registry CA bundle for a private registry"
             ) from err
         except TimeoutError as err:
+            connection.close()
             raise RegistryError(
                 f"{what}: {host} did not answer within {self._settings.timeout:g}s"
             ) from err
         except (OSError, http.client.HTTPException) as err:
+            connection.close()
             raise RegistryError(f"{what}: registry {host} unreachable ({_reason(err)})") from err
-        finally:
+        except BaseException:
+            connection.close()
+            raise
+        if raw.isclosed() and not raw.will_close:
+            self._keep(host, connection)
+        else:
+            connection.close()
+        return response
+
+    @staticmethod
+    def _send(
+        connection: http.client.HTTPSConnection, path: str, headers: Mapping[str, str]
+    ) -> http.client.HTTPResponse:
+        connection.request("GET", path, headers=dict(headers))
+        return connection.getresponse()
+
+    def _new_connection(self, host: str) -> http.client.HTTPSConnection:
+        return http.client.HTTPSConnection(
+            host, timeout=self._settings.timeout, context=self._context
+        )
+
+    def _connection(self, host: str) -> tuple[http.client.HTTPSConnection, bool]:
+        """An idle kept-alive connection to ``host`` (and ``True``), or a new one."""
+        with self._lock:
+            idle = self._idle.get(host)
+            if idle:
+                return idle.pop(), True
+        return self._new_connection(host), False
+
+    def _keep(self, host: str, connection: http.client.HTTPSConnection) -> None:
+        with self._lock:
+            idle = self._idle.setdefault(host, [])
+            if len(idle) < MAX_IDLE_CONNECTIONS:
+                idle.append(connection)
+                return
+        connection.close()
+
+    def close(self) -> None:
+        """Close every idle connection (the client stays usable)."""
+        with self._lock:
+            idle = [c for connections in self._idle.values() for c in connections]
+            self._idle.clear()
+        for connection in idle:
             connection.close()
 
     def _authenticate(self, response: _Response, *, scope: str, what: str) -> None:

@@ -260,6 +260,17 @@ def _serve_parser(commands: Any) -> None:
     serve.add_argument(
         "--decision-timeout", metavar="SECONDS", help="deny a review not judged in time (4)"
     )
+    serve.add_argument(
+        "--registry-timeout",
+        metavar="SECONDS",
+        help="imageSignatures: limit for verifying one review's images, below "
+        "--decision-timeout (half of it)",
+    )
+    serve.add_argument(
+        "--registry-ca-file",
+        metavar="FILE",
+        help="imageSignatures: PEM CA bundle trusted for registries (default: the system store)",
+    )
     serve.add_argument("--handshake-timeout", metavar="SECONDS", help="TLS handshake limit (10)")
     serve.add_argument("--header-timeout", metavar="SECONDS", help="request headers limit (10)")
     serve.add_argument("--body-timeout", metavar="SECONDS", help="request body limit (10)")

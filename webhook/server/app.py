@@ -23,7 +23,7 @@ import flask
 import werkzeug.exceptions
 
 from webhook import jsonlogs
-from webhook.server import health, logs, metrics, reviews, runtime, settings, state
+from webhook.server import health, logs, metrics, reviews, runtime, settings, state, verification
 
 
 class WebhookApp(flask.Flask):
@@ -79,6 +79,7 @@ def create_app(settings: settings.Settings, state: state.State) -> WebhookApp:
         metrics=metrics.Recorder(),
         log=jsonlogs.logger("server"),
         review_log=logs.ReviewLog(level=settings.log_level),
+        verifier=verification.make_verifier(settings),
     )
     app.register_blueprint(health.blueprint)
     app.register_error_handler(werkzeug.exceptions.HTTPException, _http_error)

@@ -37,7 +37,7 @@ from typing import Any, Final
 from webhook import admission, jsonlogs
 from webhook.admission import review
 from webhook.rules import podview
-from webhook.server import bounds, decoding, runtime, settings
+from webhook.server import bounds, decoding, runtime, settings, verification
 
 #: An HTTP answer: status line, headers, body.
 Answer = tuple[str, list[tuple[str, str]], bytes]
@@ -118,12 +118,23 @@ def _decide(rt: runtime.Runtime, request: admission.Request) -> admission.Decisi
         )
     try:
         namespace = rt.state.namespace(request.namespace)
+        now = datetime.datetime.now(datetime.UTC)
+        evidence = verification.evidence(
+            rt.verifier,
+            rt.metrics,
+            request,
+            policies.policies,
+            namespace_labels=namespace.labels,
+            now=now,
+            timeout=rt.settings.registry_timeout,
+        )
         return admission.decide(
             request,
             policies.policies,
             namespace_labels=namespace.labels,
             namespace_complete=namespace.complete,
-            now=datetime.datetime.now(datetime.UTC),
+            now=now,
+            evidence=evidence,
         )
     except podview.PodSpecError as err:  # a field the checks read, found unreadable while judging
         return admission.Decision(

@@ -15,6 +15,7 @@ from typing import Final
 import flask
 
 from webhook.server import logs, metrics, settings, state
+from webhook.supplychain import verifier
 
 EXTENSION: Final = "bulkhead"
 
@@ -26,6 +27,8 @@ class Runtime:
     metrics: metrics.Recorder
     log: logging.Logger
     review_log: logs.ReviewLog
+    #: Verifies images for ``imageSignatures`` (``server.verification``); kept between reviews.
+    verifier: verifier.Verifier
 
 
 def current() -> Runtime:

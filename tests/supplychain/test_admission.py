@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import pathlib
 import re
 import secrets
 import urllib.request
@@ -71,7 +70,8 @@ class Admission:
         admitted, stderr = self.create(*images)
         assert not admitted, f"{images} was admitted"
         assert f'admission webhook "{WEBHOOK}" denied the request' in stderr, stderr
-        assert POLICY in stderr and "imageSignatures" in stderr, stderr
+        assert POLICY in stderr, stderr
+        assert "imageSignatures" in stderr, stderr
         return stderr
 
     def signed(self, repository: str, *, key: conftest.KeyPair | None = None) -> str:
@@ -99,12 +99,11 @@ def admission(
     registry: harness.Registry,
     cosign: harness.Cosign,
     keys: conftest.Keys,
-    bin_dir: pathlib.Path,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Admission]:
     workdir = tmp_path_factory.mktemp("admission")
     (workdir / "flaky").mkdir()
-    flaky = harness.Registry(bin_dir=bin_dir, workdir=workdir / "flaky")
+    flaky = harness.Registry(bin_dir=harness.binaries(), workdir=workdir / "flaky")
     bundle = workdir / "registries-ca.pem"
     bundle.write_bytes(registry.ca_file.read_bytes() + flaky.ca_file.read_bytes())
     policy = {
@@ -133,16 +132,19 @@ def admission(
         extra_args=("--workers", "1", "--registry-ca-file", str(bundle)),
     )
     unsigned = registry.push_image("acme/probe", "v1", content="probe")
-    with server, control_plane.namespace() as namespace:
-        with registration.registered_for(
+    with (
+        server,
+        control_plane.namespace() as namespace,
+        registration.registered_for(
             control_plane,
             namespace=namespace,
             webhook_name=WEBHOOK,
             validate_url=server.validate_url,
             ca_pem=server.serving.ca_pem,
             probe=_pod(f"{registry.host}/acme/probe@{unsigned}"),
-        ):
-            yield Admission(control_plane, namespace, server, registry, flaky, cosign, keys)
+        ),
+    ):
+        yield Admission(control_plane, namespace, server, registry, flaky, cosign, keys)
 
 
 def test_signed_images_are_admitted_by_digest_and_by_tag(admission: Admission) -> None:

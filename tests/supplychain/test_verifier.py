@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import pathlib
 import secrets
 import threading
 from collections.abc import Iterator
@@ -144,3 +145,22 @@ def test_an_image_not_verified_in_time_is_evidence_of_failure(
     found = checker.verify([image], setup.policies, timeout=0.000001)
     assert _results(found) == ["error"]
     assert "did not complete the verification within" in found.evidence[image].failure
+
+
+def test_a_kept_connection_the_registry_dropped_is_replaced(
+    setup: Setup, tmp_path: pathlib.Path
+) -> None:
+    own = harness.Registry(bin_dir=harness.binaries(), workdir=tmp_path)
+    checker = verifier.Verifier(
+        supplychain.registry.Settings(ca_file=str(own.ca_file), timeout=10.0), cache_size=0
+    )
+    try:
+        with own:
+            digest = own.push_image("acme/restarted", "v1", content="restarted")
+            image = f"{own.host}/acme/restarted@{digest}"
+            setup.cosign.sign(image, key=setup.keys.trusted.private, ca_file=own.ca_file)
+            assert _results(checker.verify([image], setup.policies)) == ["signed"]
+        with own:  # the same registry again: every kept connection is now closed
+            assert _results(checker.verify([image], setup.policies)) == ["signed"]
+    finally:
+        checker.close()

@@ -1,7 +1,8 @@
 """A minimal, defensive client of the OCI distribution API. Does network I/O.
 
 Owns talking to registries: HTTPS only, with the system trust store or a
-configured CA bundle; anonymous access, or the registry's bearer-token flow
+configured CA bundle, over kept-alive connections (``connections``);
+anonymous access, or the registry's bearer-token flow
 (``WWW-Authenticate: Bearer realm=...``) with optional credentials; every
 request under a timeout; redirects followed only to the same host (or hosts
 configured as allowed); responses read up to a size limit; and every digest
@@ -24,12 +25,12 @@ import json
 import re
 import socket
 import ssl
-import threading
 import urllib.parse
 from collections.abc import Mapping
 from typing import Any, Final
 
 from webhook.rules import images
+from webhook.supplychain import connections
 
 #: Manifest media types a tag may point at, most specific first (the Accept header).
 MANIFEST_TYPES: Final = (
@@ -44,8 +45,6 @@ DEFAULT_MAX_MANIFEST: Final = 4 * 1024 * 1024
 #: Docker Hub's API lives at another name than its references use.
 _API_HOSTS: Final = {images.DOCKER_HUB: "registry-1.docker.io"}
 _MAX_REDIRECTS: Final = 3
-#: Kept-alive connections held per host (about the number of images verified at once).
-MAX_IDLE_CONNECTIONS: Final = 8
 _MAX_TOKEN: Final = 64 * 1024
 _CHALLENGE_PARAM: Final = re.compile(r'(\w+)="([^"]*)"')
 
@@ -124,18 +123,18 @@ class Client:
     """Reads manifests and blobs of one registry host (``host[:port]``).
 
     Safe to share between threads. Connections are kept alive and reused
-    (at most ``MAX_IDLE_CONNECTIONS`` idle per host), so a verification costs
-    round trips, not TLS handshakes; ``close`` drops the idle ones.
+    (``connections.Pool``), so a verification costs round trips, not TLS
+    handshakes; ``close`` drops the idle ones.
     """
 
     def __init__(self, host: str, settings: Settings) -> None:
         self.host = host
         self._api_host = _API_HOSTS.get(host, host)
         self._settings = settings
-        self._context = ssl.create_default_context(cafile=settings.ca_file)
         self._tokens: dict[str, str] = {}
-        self._lock = threading.Lock()
-        self._idle: dict[str, list[http.client.HTTPSConnection]] = {}
+        self._connections = connections.Pool(
+            context=ssl.create_default_context(cafile=settings.ca_file), timeout=settings.timeout
+        )
 
     # -- the API ---------------------------------------------------------
 
@@ -267,7 +266,7 @@ class Client:
     def _once(
         self, host: str, path: str, *, headers: Mapping[str, str], limit: int, what: str
     ) -> _Response:
-        connection, reused = self._connection(host)
+        connection, reused = self._connections.take(host)
         try:
             try:
                 raw = self._send(connection, path, headers)
@@ -276,7 +275,7 @@ class Client:
                     raise
                 # The registry closed an idle kept-alive connection: one fresh try.
                 connection.close()
-                connection = self._new_connection(host)
+                connection = self._connections.new(host)
                 raw = self._send(connection, path, headers)
             length = raw.getheader("content-length")
             if length is not None and length.isdigit() and int(length) > limit:
@@ -306,10 +305,7 @@ class Client:
         except BaseException:
             connection.close()
             raise
-        if raw.isclosed() and not raw.will_close:
-            self._keep(host, connection)
-        else:
-            connection.close()
+        self._connections.give_back(host, connection, raw)
         return response
 
     @staticmethod
@@ -319,34 +315,9 @@ class Client:
         connection.request("GET", path, headers=dict(headers))
         return connection.getresponse()
 
-    def _new_connection(self, host: str) -> http.client.HTTPSConnection:
-        return http.client.HTTPSConnection(
-            host, timeout=self._settings.timeout, context=self._context
-        )
-
-    def _connection(self, host: str) -> tuple[http.client.HTTPSConnection, bool]:
-        """An idle kept-alive connection to ``host`` (and ``True``), or a new one."""
-        with self._lock:
-            idle = self._idle.get(host)
-            if idle:
-                return idle.pop(), True
-        return self._new_connection(host), False
-
-    def _keep(self, host: str, connection: http.client.HTTPSConnection) -> None:
-        with self._lock:
-            idle = self._idle.setdefault(host, [])
-            if len(idle) < MAX_IDLE_CONNECTIONS:
-                idle.append(connection)
-                return
-        connection.close()
-
     def close(self) -> None:
         """Close every idle connection (the client stays usable)."""
-        with self._lock:
-            idle = [c for connections in self._idle.values() for c in connections]
-            self._idle.clear()
-        for connection in idle:
-            connection.close()
+        self._connections.close()
 
     def _authenticate(self, response: _Response, *, scope: str, what: str) -> None:
         challenge = response.headers.get("www-authenticate", "")

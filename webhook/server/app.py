@@ -73,13 +73,14 @@ def create_app(settings: settings.Settings, state: state.State) -> WebhookApp:
     if settings.enable_noop_endpoint:
         paths["/noop"] = False
     app = WebhookApp("webhook.server", review_paths=paths)
+    log = jsonlogs.logger("server")
     app.extensions[runtime.EXTENSION] = runtime.Runtime(
         settings=settings,
         state=state,
         metrics=metrics.Recorder(),
-        log=jsonlogs.logger("server"),
+        log=log,
         review_log=logs.ReviewLog(level=settings.log_level),
-        verifier=verification.make_verifier(settings),
+        verifier=verification.make_verifier(settings, log),
     )
     app.register_blueprint(health.blueprint)
     app.register_error_handler(werkzeug.exceptions.HTTPException, _http_error)

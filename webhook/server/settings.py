@@ -30,6 +30,7 @@ flag                         environment                         default
 --decision-timeout           BULKHEAD_DECISION_TIMEOUT           4.0 s
 --registry-timeout           BULKHEAD_REGISTRY_TIMEOUT           decision / 2
 --registry-ca-file           BULKHEAD_REGISTRY_CA_FILE           system store
+--registry-credentials-file  BULKHEAD_REGISTRY_CREDENTIALS_FILE  none (anonymous)
 --handshake-timeout          BULKHEAD_HANDSHAKE_TIMEOUT          10 s
 --header-timeout             BULKHEAD_HEADER_TIMEOUT             10 s
 --body-timeout               BULKHEAD_BODY_TIMEOUT               10 s
@@ -47,7 +48,9 @@ takes too long is denied clearly before the apiserver gives up.
 ``--registry-timeout`` bounds the verification of one review's images
 (``imageSignatures``) and must be below ``--decision-timeout``; an image not
 verified in time is denied. ``--registry-ca-file`` replaces the system trust
-store for registries (a private registry's CA).
+store for registries (a private registry's CA); ``--registry-credentials-file``
+is a Docker config file (a mounted ``kubernetes.io/dockerconfigjson`` Secret)
+with the credentials for registries' token services.
 
 With no ``--policy-file`` and no ``--profile``, the server enforces the
 cluster's ``ClusterContainerPolicy``/``ContainerPolicy`` objects instead,
@@ -100,6 +103,7 @@ class Settings:
     decision_timeout: float = 4.0
     registry_timeout: float = 2.0
     registry_ca_file: str | None = None
+    registry_credentials_file: str | None = None
     handshake_timeout: float = 10.0
     header_timeout: float = 10.0
     body_timeout: float = 10.0
@@ -213,6 +217,7 @@ def resolve(flags: Mapping[str, object], environ: Mapping[str, str]) -> Settings
             f"below --decision-timeout {decision_timeout:g}s, so a slow registry is a clear denial"
         )
     registry_ca = settingsources.pick("registry_ca_file", flags, environ, str, "")
+    registry_credentials = settingsources.pick("registry_credentials_file", flags, environ, str, "")
     return Settings(
         tls_cert_file=_required("tls_cert_file", flags, environ),
         tls_private_key_file=_required("tls_private_key_file", flags, environ),
@@ -237,6 +242,7 @@ def resolve(flags: Mapping[str, object], environ: Mapping[str, str]) -> Settings
         decision_timeout=decision_timeout,
         registry_timeout=registry_timeout,
         registry_ca_file=registry_ca or None,
+        registry_credentials_file=registry_credentials or None,
         handshake_timeout=settingsources.pick(
             "handshake_timeout", flags, environ, _positive_float, 10.0
         ),

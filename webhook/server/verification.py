@@ -13,19 +13,35 @@ exception, never an allowed image.
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Mapping, Sequence
 
-from webhook import admission, policy, supplychain
+from webhook import admission, jsonlogs, policy, supplychain
 from webhook.policy import signatures
 from webhook.server import metrics, settings
 from webhook.supplychain import cosign, verifier
 
 
-def make_verifier(config: settings.Settings) -> verifier.Verifier:
-    """The app's verifier: registries reached with ``config``'s CA bundle and timeout."""
+def make_verifier(config: settings.Settings, log: logging.Logger) -> verifier.Verifier:
+    """The app's verifier: registries reached with ``config``'s CA bundle, credentials, timeout.
+
+    A credentials file that cannot be used is logged (never its content) and
+    the verifier goes anonymous: registries that need credentials then deny.
+    """
+    credentials: dict[str, supplychain.registry.Credential] = {}
+    if config.registry_credentials_file:
+        try:
+            credentials = supplychain.dockerconfig.load(config.registry_credentials_file)
+        except supplychain.dockerconfig.DockerConfigError as err:
+            log.error(
+                "registry credentials unusable; registries are reached anonymously",
+                extra=jsonlogs.fields(error=str(err)),
+            )
     return verifier.Verifier(
         supplychain.registry.Settings(
-            ca_file=config.registry_ca_file, timeout=config.registry_timeout
+            ca_file=config.registry_ca_file,
+            timeout=config.registry_timeout,
+            credentials=credentials,
         )
     )
 

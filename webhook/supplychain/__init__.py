@@ -7,7 +7,8 @@ pure decision (``policy.judge``) counts (``bulkhead check``). The webhook
 keeps one ``verifier.Verifier`` instead, which adds connection reuse, a
 cache of positive results and a deadline per review.
 
-``registry`` is the OCI distribution client, ``cosign`` the signature format.
+``registry`` is the OCI distribution client, ``cosign`` the signature format,
+``dockerconfig`` the credentials file.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from webhook import policy
-from webhook.supplychain import cosign, registry, verifier
+from webhook.supplychain import cosign, dockerconfig, registry, verifier
 
-__all__ = ["cosign", "registry", "verifier", "verify"]
+__all__ = ["cosign", "dockerconfig", "registry", "verifier", "verify"]
 
 
 def verify(

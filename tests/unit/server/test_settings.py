@@ -47,11 +47,14 @@ def test_registry_settings_default_to_half_the_decision_time_and_the_system_stor
     resolved = settings.resolve(_flags(decision_timeout="3"), {})
     assert resolved.registry_timeout == 1.5
     assert resolved.registry_ca_file is None
+    assert resolved.registry_credentials_file is None
     given = settings.resolve(
-        _flags(registry_timeout="2.5"), {"BULKHEAD_REGISTRY_CA_FILE": "/etc/registry-ca.pem"}
+        _flags(registry_timeout="2.5", registry_credentials_file="/run/pull/.dockerconfigjson"),
+        {"BULKHEAD_REGISTRY_CA_FILE": "/etc/registry-ca.pem"},
     )
     assert given.registry_timeout == 2.5
     assert given.registry_ca_file == "/etc/registry-ca.pem"
+    assert given.registry_credentials_file == "/run/pull/.dockerconfigjson"
 
 
 def test_flags_win_over_the_environment() -> None:

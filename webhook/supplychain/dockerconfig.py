@@ -21,7 +21,7 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import Final
 
-from webhook.rules import images
+from webhook.rules import image_references
 from webhook.supplychain import registry
 
 #: Names Docker Hub's credentials are stored under, all meaning ``docker.io`` references.
@@ -36,7 +36,7 @@ def _host(key: str) -> str:
     text = key.strip()
     netloc = urllib.parse.urlsplit(text).netloc if "://" in text else text.split("/")[0]
     netloc = netloc.lower()
-    return images.DOCKER_HUB if netloc in _DOCKER_HUB_HOSTS else netloc
+    return image_references.DOCKER_HUB if netloc in _DOCKER_HUB_HOSTS else netloc
 
 
 def _credential(host: str, entry: object) -> registry.Credential:

@@ -33,7 +33,7 @@ from typing import Final
 
 from webhook import policy
 from webhook.policy import signatures
-from webhook.rules import images
+from webhook.rules import image_references
 from webhook.supplychain import cosign, registry
 
 #: Images verified at once (each is a few round trips to a registry).
@@ -221,8 +221,8 @@ class Verifier:
     def _pinned_hit(self, image: str, key_ids: frozenset[str]) -> signatures.Evidence | None:
         """The cached evidence of an image pinned by digest, without any request."""
         try:
-            reference = images.parse(image)
-        except images.ImageError:
+            reference = image_references.parse(image)
+        except image_references.ImageError:
             return None
         if reference.digest is None:
             return None
@@ -240,8 +240,8 @@ class Verifier:
         self, image: str, keys: dict[str, cosign.PublicKey], key_ids: frozenset[str]
     ) -> tuple[signatures.Evidence, str]:
         try:
-            reference = images.parse(image)
-        except images.ImageError as err:
+            reference = image_references.parse(image)
+        except image_references.ImageError as err:
             return signatures.Evidence(image=image, digest=None, failure=err.reason), ERROR
         client = self._client(reference.registry)
         try:

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.cluster import pki
-from webhook.rules import images
+from webhook.rules import image_references
 from webhook.supplychain import dockerconfig, registry
 
 MANIFEST = b'{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}'
@@ -107,7 +107,7 @@ def _credentials(served: tuple[str, str]) -> dict[str, registry.Credential]:
 
 def test_bearer_token_flow_resolves_a_tag(served: tuple[str, str]) -> None:
     client = _client(served, credentials=_credentials(served))
-    reference = images.parse(f"{served[0]}/acme/app:v1")
+    reference = image_references.parse(f"{served[0]}/acme/app:v1")
     assert client.resolve(reference) == DIGEST
 
 
@@ -155,4 +155,4 @@ def test_credentials_from_a_docker_config_file_get_the_token(
     auth = base64.b64encode(f"ci:{PASSWORD}".encode()).decode()
     config.write_text(json.dumps({"auths": {f"https://{served[0]}/v2/": {"auth": auth}}}))
     client = _client(served, credentials=dockerconfig.load(str(config)))
-    assert client.resolve(images.parse(f"{served[0]}/acme/app:v1")) == DIGEST
+    assert client.resolve(image_references.parse(f"{served[0]}/acme/app:v1")) == DIGEST

@@ -5,8 +5,9 @@ the worker asks ``admission.images_to_verify`` which images an applicable
 policy's ``imageSignatures`` covers and has the app's long-lived
 ``supplychain.verifier.Verifier`` verify them, in parallel and within
 ``--registry-timeout``. Each image's result is recorded for the metrics.
-Every failure (a registry down, a trusted key that cannot be loaded) becomes
-evidence that says so, which the check turns into a denial: never an
+Every failure (a registry down, a trusted key that cannot be loaded, a
+process with no verifier: the front, which leaves such reviews to a worker)
+becomes evidence that says so, which the check turns into a denial: never an
 exception, never an allowed image.
 """
 
@@ -47,7 +48,7 @@ def make_verifier(config: settings.Settings, log: logging.Logger) -> verifier.Ve
 
 
 def evidence(
-    checker: verifier.Verifier,
+    checker: verifier.Verifier | None,
     recorder: metrics.Recorder,
     request: admission.Request,
     policies: Sequence[policy.CompiledPolicy],
@@ -63,6 +64,8 @@ def evidence(
     if not wanted:
         return policy.NO_EVIDENCE
     try:
+        if checker is None:
+            raise cosign.UnusableKeyError("this process does not verify images")
         found = checker.verify(wanted, policies, timeout=timeout)
     except cosign.UnusableKeyError as err:
         for _ in wanted:

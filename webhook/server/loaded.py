@@ -50,6 +50,11 @@ class PolicySet:
     def loaded(self) -> bool:
         return self.loaded_at is not None
 
+    @property
+    def verifies_images(self) -> bool:
+        """Whether a policy in force has ``imageSignatures`` (judging may wait on registries)."""
+        return any(p.image_signatures is not None for p in self.policies)
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class TlsMaterial:
@@ -111,6 +116,11 @@ class State:
         if labels is None and look_up is not None and self._selects_namespaces():
             labels = look_up(name)
         return namespaces.assumed(name) if labels is None else namespaces.known(name, labels)
+
+    @property
+    def may_look_up(self) -> bool:
+        """Whether ``namespace`` may call the look-up (a blocking API call) for some name."""
+        return self._look_up is not None and self._selects_namespaces()
 
     def _selects_namespaces(self) -> bool:
         return any(p.match.namespace_selector is not None for p in self._policies.policies)

@@ -1,8 +1,13 @@
-"""Image verification metrics: what a worker records is what the front serves."""
+"""Image verification at admission: what is recorded, and what a process with no verifier does."""
 
 from __future__ import annotations
 
-from webhook.server import metrics
+import base64
+import datetime
+
+from tests.server import reviews
+from webhook import admission, policy
+from webhook.server import metrics, verification
 from webhook.supplychain import verifier
 
 
@@ -34,3 +39,30 @@ def test_verifications_are_counted_by_result_with_their_latency() -> None:
     assert 'bulkhead_image_verifications_total{result="error"} 1.0' in lines
     assert "bulkhead_image_verification_duration_seconds_count 3.0" in lines
     assert 'bulkhead_image_verification_duration_seconds_bucket{le="0.0001"} 1.0' in lines
+
+
+def test_a_process_without_a_verifier_denies_what_needs_verifying() -> None:
+    der = bytes.fromhex("3059301306072a8648ce3d020106082a8648ce3d030107034200") + bytes(65)
+    pem = f"-----BEGIN PUBLIC KEY-----\n{base64.b64encode(der).decode()}\n-----END PUBLIC KEY-----"
+    signing = policy.compile(
+        {
+            "apiVersion": "bulkhead.dev/v1alpha1",
+            "kind": "ClusterContainerPolicy",
+            "metadata": {"name": "signed"},
+            "spec": {"rules": {"imageSignatures": {"keys": [pem]}}},
+        }
+    )
+    request = admission.parse(reviews.pod_review(namespace="team", privileged=False))
+    recorder = metrics.Recorder()
+    found = verification.evidence(
+        None,
+        recorder,
+        request,
+        [signing],
+        namespace_labels={},
+        now=datetime.datetime.now(datetime.UTC),
+        timeout=1.0,
+    )
+    assert found
+    assert all("does not verify images" in e.failure for e in found.values())
+    assert [event[1] for event in recorder.take()] == ["error"] * len(found)

@@ -1,6 +1,7 @@
 """AdmissionReview in, verdict out: pod-spec extraction, decisions and messages. Pure, no I/O."""
 
 from webhook.admission.decide import (
+    SKIPPED,
     SKIPPED_SUBRESOURCES,
     Decision,
     decide,
@@ -13,6 +14,7 @@ from webhook.admission.review import Request, ReviewError, parse, response, uid_
 
 __all__ = [
     "KINDS",
+    "SKIPPED",
     "SKIPPED_SUBRESOURCES",
     "Decision",
     "Request",

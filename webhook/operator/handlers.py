@@ -1,4 +1,4 @@
-"""kopf handlers that keep each policy's status. No I/O of its own (kopf patches and posts).
+"""kopf handlers that keep each policy's status. kopf patches; Events are posted by ``events``.
 
 ``register(registry, latest_minor=...)`` adds one ``@kopf.on.event``
 handler per policy kind to an explicit ``kopf.OperatorRegistry`` (nothing
@@ -13,23 +13,62 @@ annotations, no finalizers), so a restarted operator simply recomputes.
 Handler logs are not posted as Events (kopf's posting level is ERROR); a
 transition posts one Kubernetes Event on the policy: ``Compiled``
 (Normal) when it becomes Ready, ``Invalid`` (Warning) with the problems
-when it stops being enforceable.
+when it stops being enforceable. They are posted with ``webhook.events``,
+not kopf (which files the Events of a cluster-scoped object under the
+operator's namespace, where ``kubectl describe`` never looks), on a worker
+thread so the handler's loop is not held.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import logging
+import threading
 from typing import Any, Final
 
 import kopf
 
+from webhook import events
 from webhook.operator import crds, status
 from webhook.policy import cache
 
 _LOG: Final = logging.getLogger("bulkhead.operator.policies")
 GROUP: Final = crds.GROUP
 VERSION: Final = crds.VERSION
+COMPONENT: Final = "bulkhead-operator"
+
+
+class Transitions:
+    """Posts the Event of each policy transition, one at a time, off the event loop."""
+
+    def __init__(self, api: cache.Api) -> None:
+        self._poster = events.Poster(api, component=COMPONENT)
+        self._lock = threading.Lock()
+
+    def _post(self, note: events.Note) -> None:
+        with self._lock:
+            try:
+                self._poster.post(note)
+            except cache.ApiError as err:
+                _LOG.info("could not post event %s: %s", note.reason, err)
+
+    async def post(self, body: kopf.Body, *, reason: str, kind: str, message: str) -> None:
+        metadata = body.metadata
+        note = events.Note(
+            involved=events.Involved(
+                api_version=str(body.get("apiVersion") or f"{GROUP}/{VERSION}"),
+                kind=str(body.get("kind") or ""),
+                name=str(metadata.name or ""),
+                namespace=metadata.namespace or None,
+                uid=metadata.uid or None,
+            ),
+            key=f"{reason}\0{metadata.get('generation')}",
+            reason=reason,
+            message=message,
+            type=kind,
+        )
+        await asyncio.to_thread(self._post, note)
 
 
 async def policy_event(
@@ -44,7 +83,7 @@ async def policy_event(
     if type == "DELETED" or body.metadata.get("deletionTimestamp"):
         return
     document = dict(body)
-    latest_minor = int(param)
+    latest_minor, transitions = param
     outcome = status.desired(
         document, latest_minor=latest_minor, now=datetime.datetime.now(datetime.UTC)
     )
@@ -56,13 +95,19 @@ async def policy_event(
         key = cache.policy_key(document)
         if outcome.ready:
             _LOG.info("%s is Ready: %s", key, outcome.message)
-            kopf.event(body, type="Normal", reason=status.COMPILED, message=outcome.message)
+            await transitions.post(
+                body, kind="Normal", reason=status.COMPILED, message=outcome.message
+            )
         else:
             _LOG.warning("%s is Invalid: %s", key, outcome.message.replace("\n", "; "))
-            kopf.event(body, type="Warning", reason=status.INVALID, message=outcome.message)
+            await transitions.post(
+                body, kind="Warning", reason=status.INVALID, message=outcome.message
+            )
 
 
-def register(registry: kopf.OperatorRegistry, *, latest_minor: int) -> None:
+def register(
+    registry: kopf.OperatorRegistry, *, latest_minor: int, transitions: Transitions
+) -> None:
     """Add the status handlers for both policy kinds to ``registry``."""
     for kind, plural in crds.PLURALS.items():
         kopf.on.event(
@@ -70,6 +115,6 @@ def register(registry: kopf.OperatorRegistry, *, latest_minor: int) -> None:
             VERSION,
             plural,
             id=f"status-{kind}",
-            param=latest_minor,
+            param=(latest_minor, transitions),
             registry=registry,
         )(policy_event)

@@ -94,6 +94,7 @@ def build_registry(
     config: settings.Settings,
     *,
     configuration: kubernetes.client.Configuration,
+    api: cache.Api,
     manager: certificates.Manager,
     gauges: metrics.Metrics,
 ) -> kopf.OperatorRegistry:
@@ -127,7 +128,11 @@ def build_registry(
         kopf.on.probe(id="tls", registry=registry)(tls)
         kopf.on.startup(id="tls-start", registry=registry)(start_tls)
         kopf.on.cleanup(id="tls-stop", registry=registry)(stop_tls)
-    handlers.register(registry, latest_minor=config.pss_latest_minor)
+    handlers.register(
+        registry,
+        latest_minor=config.pss_latest_minor,
+        transitions=handlers.Transitions(api),
+    )
     return registry
 
 
@@ -142,7 +147,9 @@ async def operate(
     api = cache.Api(configuration)
     gauges = metrics.Metrics()
     manager = certificates.Manager(api=api, config=config, metrics_=gauges)
-    registry = build_registry(config, configuration=configuration, manager=manager, gauges=gauges)
+    registry = build_registry(
+        config, configuration=configuration, api=api, manager=manager, gauges=gauges
+    )
     if config.metrics_port:
         port = gauges.serve(address=config.metrics_address, port=config.metrics_port)
         _LOG.info("metrics on http://%s:%d/metrics", config.metrics_address, port)

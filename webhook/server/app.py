@@ -17,13 +17,16 @@ back to the front, which serves ``/metrics`` and ``/healthz`` itself.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import flask
 import werkzeug.exceptions
 
 from webhook import jsonlogs
 from webhook.server import health, logs, metrics, reviews, runtime, settings, state
+
+if TYPE_CHECKING:  # the Kubernetes client is imported only by a webhook watching the cluster
+    from webhook.server import events
 
 
 class WebhookApp(flask.Flask):
@@ -67,8 +70,13 @@ def _unexpected(err: Exception) -> flask.Response:
     return _refusal(500, "internal error")
 
 
-def create_app(settings: settings.Settings, state: state.State) -> WebhookApp:
-    """A WSGI app answering AdmissionReviews with the policies ``state`` holds."""
+def create_app(
+    settings: settings.Settings, state: state.State, *, events: events.Emitter | None = None
+) -> WebhookApp:
+    """A WSGI app answering AdmissionReviews with the policies ``state`` holds.
+
+    ``events``, when given, is told about every Warn and Audit decision.
+    """
     paths = {"/validate": True}
     if settings.enable_noop_endpoint:
         paths["/noop"] = False
@@ -79,6 +87,7 @@ def create_app(settings: settings.Settings, state: state.State) -> WebhookApp:
         metrics=metrics.Recorder(),
         log=jsonlogs.logger("server"),
         review_log=logs.ReviewLog(level=settings.log_level),
+        events=events,
     )
     app.register_blueprint(health.blueprint)
     app.register_error_handler(werkzeug.exceptions.HTTPException, _http_error)

@@ -170,6 +170,8 @@ def _review(rt: runtime.Runtime, environ: Mapping[str, Any], *, judge: bool) -> 
     rt.metrics.review(
         outcome=outcome, kind=request.kind, seconds=seconds, violations=decision.violations
     )
+    if rt.events is not None and judge:
+        rt.events.offer(request, decision, rt.state.policies.policies)
     rt.review_log.write(
         request,
         outcome=outcome,

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import flask
 
 from webhook.server import logs, metrics, settings, state
+
+if TYPE_CHECKING:  # the Kubernetes client is imported only by a webhook watching the cluster
+    from webhook.server import events
 
 EXTENSION: Final = "bulkhead"
 
@@ -26,6 +29,8 @@ class Runtime:
     metrics: metrics.Recorder
     log: logging.Logger
     review_log: logs.ReviewLog
+    #: posts PolicyViolation Events (only when watching the cluster)
+    events: events.Emitter | None = None
 
 
 def current() -> Runtime:

@@ -39,6 +39,7 @@ from webhook.server import app, frames, runtime, settings, sources, state
 
 if TYPE_CHECKING:
     from webhook.policy import cache
+    from webhook.server import events
 
 #: Where the front puts the resolved settings for its workers.
 SETTINGS_ENV: Final = "BULKHEAD_INTERNAL_WORKER_SETTINGS"
@@ -47,19 +48,26 @@ FD_ENV: Final = "BULKHEAD_INTERNAL_WORKER_FD"
 _LENGTH_BYTES: Final = 4
 
 
-def watch_cluster(config: settings.Settings, into: state.State) -> cache.PolicyCache:
+def watch_cluster(
+    config: settings.Settings, into: state.State
+) -> tuple[cache.PolicyCache, events.Emitter]:
     """Start feeding ``into`` from the cluster's policy objects (``watch_cluster`` mode).
 
-    The cache is imported here, not at the top: it brings in the Kubernetes
-    client (about 15 MB of the worker's memory), which only this mode needs.
+    Also starts the emitter of PolicyViolation Events, which posts with the
+    same credentials. The cache is imported here, not at the top: it brings
+    in the Kubernetes client (about 15 MB of the worker's memory), which
+    only this mode needs.
     """
     from webhook.policy import cache  # noqa: PLC0415 - see above
+    from webhook.server import events  # noqa: PLC0415 - it imports the cache
 
     api = cache.Api(cache.client_configuration(kubeconfig=config.kubeconfig))
     feed = cache.PolicyCache(api=api, sink=into, latest_minor=config.pss_latest_minor)
     into.look_up_namespaces_with(feed.look_up_namespace)
     feed.start()
-    return feed
+    emitter = events.Emitter(api)
+    emitter.start()
+    return feed, emitter
 
 
 def build(config: settings.Settings) -> tuple[app.WebhookApp, sources.Watcher]:
@@ -71,15 +79,16 @@ def build(config: settings.Settings) -> tuple[app.WebhookApp, sources.Watcher]:
     held = state.State()
     certificate = sources.CertificateSource(config=config, into=held)
     polls: list[Callable[[], None]] = [certificate.poll]
+    emitter = None
     if config.watch_cluster:
-        watch_cluster(config, held)
+        _, emitter = watch_cluster(config, held)
     else:
         policies = sources.PolicySource(config=config, into=held)
         policies.poll()
         polls.insert(0, policies.poll)
     certificate.poll()
     watcher = sources.Watcher(interval=config.reload_interval, polls=polls)
-    return app.create_app(config, held), watcher
+    return app.create_app(config, held, events=emitter), watcher
 
 
 def environ(request: frames.Request) -> dict[str, Any]:

@@ -33,6 +33,7 @@ WINDOW_SECONDS: Final = 600.0
 #: Events remembered for counting; the oldest are forgotten beyond this.
 _REMEMBERED: Final = 10_000
 _MESSAGE_CHARS: Final = 1024
+_COUNT_ATTEMPTS: Final = 3
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -104,19 +105,18 @@ class Poster:
     def post(self, note: Note) -> None:
         """Write ``note``: a new Event, or one more on its count. ``cache.ApiError`` on refusal."""
         where = (note.namespace, note.name)
-        count = self._posted.get(where, (0, 0.0))[0] + 1
-        self._write(note, count=count)
+        count = self._write(note, known=where in self._posted)
         if where not in self._posted and len(self._posted) >= _REMEMBERED:
             self._posted.pop(next(iter(self._posted)))
         self._posted[where] = (count, self._monotonic())
 
-    def _write(self, note: Note, *, count: int) -> None:
+    def _write(self, note: Note, *, known: bool) -> int:
+        """Post or count ``note``'s Event; its count now."""
         now = _timestamp(self._clock())
         path = f"/api/v1/namespaces/{note.namespace}/events"
-        if count > 1:
+        if known:
             try:
-                self._count(f"{path}/{note.name}", count=count, now=now)
-                return
+                return self._count(f"{path}/{note.name}", now=now)
             except cache.ApiError as err:
                 if err.status != 404:  # expired (Events live an hour): post it afresh
                     raise
@@ -125,16 +125,40 @@ class Poster:
         except cache.ApiError as err:
             if err.status != 409:
                 raise
-            # posted before this process started: count on it
-            self._count(f"{path}/{note.name}", count=max(count, 2), now=now)
+            # posted by another process (or before a restart): count on it
+            return self._count(f"{path}/{note.name}", now=now)
+        return 1
 
-    def _count(self, path: str, *, count: int, now: str) -> None:
-        self._api.request(
-            "PATCH",
-            path,
-            body={"count": count, "lastTimestamp": now},
-            content_type="application/merge-patch+json",
-        )
+    def _count(self, path: str, *, now: str) -> int:
+        """One more on the Event at ``path``, read and written with its resourceVersion.
+
+        Several processes (the webhook's workers) count on the same Events,
+        so the count is read, not remembered; a write that lost a race is
+        retried on the newer count.
+        """
+        attempt = 1
+        while True:
+            current = self._api.request("GET", path)
+            previous = current.get("count")
+            count = (previous if isinstance(previous, int) and previous > 0 else 1) + 1
+            version = current.get("metadata", {}).get("resourceVersion")
+            try:
+                self._api.request(
+                    "PATCH",
+                    path,
+                    body={
+                        "metadata": {"resourceVersion": version},
+                        "count": count,
+                        "lastTimestamp": now,
+                    },
+                    content_type="application/merge-patch+json",
+                )
+            except cache.ApiError as err:
+                if err.status != 409 or attempt >= _COUNT_ATTEMPTS:
+                    raise
+                attempt += 1
+                continue
+            return count
 
     def _body(self, note: Note, *, now: str) -> dict[str, Any]:
         ref = note.involved

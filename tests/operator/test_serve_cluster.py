@@ -249,8 +249,8 @@ def test_warn_decisions_post_counted_events_describe_shows(
         assert event["message"].startswith(f"ClusterContainerPolicy/{name} (Warn): [privileged]")
         assert "spec.containers[0].securityContext.privileged" in event["message"]
         assert _events(cp, pod_events, "probe") == []
-        # the same violation again (an update of the Pod) counts on the same Event
-        cp.kubectl("label", "pod", "warned", "-n", namespace, "touched=yes")
+        # the same violation again (the Pod's spec updated) counts on the same Event
+        cp.kubectl("set", "image", "pod/warned", "-n", namespace, "app=registry.invalid/app:1.1")
         harness.wait_for(
             lambda: [e["count"] for e in _events(cp, pod_events, "warned")] == [2],
             timeout=15,

@@ -633,7 +633,42 @@ def _status() -> Schema:
                 "x-kubernetes-list-type": "map",
                 "x-kubernetes-list-map-keys": ["type"],
             },
+            "exemptions": _object(
+                "Dated spec.exclude entries to act on: those expiring within the "
+                "operator's window (--exemption-window, 14 days by default) and those "
+                "already expired (no longer applied).",
+                {
+                    "expiring": _list(
+                        "Entries expiring within the window, soonest first.",
+                        _expiry_entry(),
+                        min_items=0,
+                        maxItems=MAX_ITEMS,
+                    ),
+                    "expired": _list(
+                        "Entries past their expires instant, oldest first.",
+                        _expiry_entry(),
+                        min_items=0,
+                        maxItems=MAX_ITEMS,
+                    ),
+                },
+            ),
         },
+    )
+
+
+def _expiry_entry() -> Schema:
+    return _object(
+        "One spec.exclude entry with an expires instant.",
+        {
+            "index": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Its position in spec.exclude.",
+            },
+            "expires": _string("When it stops (stopped) applying.", format="date-time"),
+            "reason": _string("Its reason, as written."),
+        },
+        required=("index", "expires"),
     )
 
 

@@ -22,6 +22,7 @@ thread so the handler's loop is not held.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime
 import logging
 import threading
@@ -30,7 +31,7 @@ from typing import Any, Final
 import kopf
 
 from webhook import events
-from webhook.operator import crds, status
+from webhook.operator import crds, expiry, status
 from webhook.policy import cache
 
 _LOG: Final = logging.getLogger("bulkhead.operator.policies")
@@ -71,6 +72,16 @@ class Transitions:
         await asyncio.to_thread(self._post, note)
 
 
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Context:
+    """What the handlers need besides the object."""
+
+    latest_minor: int
+    expiry_window: datetime.timedelta
+    transitions: Transitions
+    gauge: expiry.Gauge
+
+
 async def policy_event(
     *,
     type: str | None,  # kopf passes the event type by this name
@@ -80,34 +91,38 @@ async def policy_event(
     **_: Any,
 ) -> None:
     """Write the status ``status.desired`` computes, if it differs from the current one."""
-    if type == "DELETED" or body.metadata.get("deletionTimestamp"):
-        return
+    context: Context = param
     document = dict(body)
-    latest_minor, transitions = param
+    key = cache.policy_key(document)
+    if type == "DELETED" or body.metadata.get("deletionTimestamp"):
+        context.gauge.forget(key)
+        return
     outcome = status.desired(
-        document, latest_minor=latest_minor, now=datetime.datetime.now(datetime.UTC)
+        document,
+        latest_minor=context.latest_minor,
+        now=datetime.datetime.now(datetime.UTC),
+        expiry_window=context.expiry_window,
     )
+    context.gauge.observe(key, outcome.earliest_expiry)
     if not status.needs_patch(document.get("status"), outcome):
         return
     patch.status["observedGeneration"] = outcome.status.get("observedGeneration")
     patch.status["conditions"] = outcome.status["conditions"]
+    patch.status["exemptions"] = outcome.status.get("exemptions")  # None removes it
     if outcome.transitioned:
-        key = cache.policy_key(document)
         if outcome.ready:
             _LOG.info("%s is Ready: %s", key, outcome.message)
-            await transitions.post(
+            await context.transitions.post(
                 body, kind="Normal", reason=status.COMPILED, message=outcome.message
             )
         else:
             _LOG.warning("%s is Invalid: %s", key, outcome.message.replace("\n", "; "))
-            await transitions.post(
+            await context.transitions.post(
                 body, kind="Warning", reason=status.INVALID, message=outcome.message
             )
 
 
-def register(
-    registry: kopf.OperatorRegistry, *, latest_minor: int, transitions: Transitions
-) -> None:
+def register(registry: kopf.OperatorRegistry, *, context: Context) -> None:
     """Add the status handlers for both policy kinds to ``registry``."""
     for kind, plural in crds.PLURALS.items():
         kopf.on.event(
@@ -115,6 +130,6 @@ def register(
             VERSION,
             plural,
             id=f"status-{kind}",
-            param=(latest_minor, transitions),
+            param=context,
             registry=registry,
         )(policy_event)

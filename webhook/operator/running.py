@@ -40,7 +40,7 @@ import kubernetes.client
 from kopf._core.engines import peering as kopf_peering
 
 from webhook import jsonlogs, settingsources
-from webhook.operator import certificates, handlers, metrics, settings
+from webhook.operator import certificates, expiry, handlers, metrics, settings
 from webhook.policy import cache
 
 _LOG: Final = logging.getLogger("bulkhead.operator")
@@ -100,9 +100,9 @@ def build_registry(
 ) -> kopf.OperatorRegistry:
     """Every handler this operator runs, in a registry of its own.
 
-    The TLS loop starts as a kopf startup activity and is stopped and awaited
-    by a cleanup activity, so kopf's shutdown waits for it instead of
-    treating it as a hung task.
+    The TLS loop and the exemption expiry sweep start as kopf startup
+    activities and are stopped and awaited by one cleanup activity, so
+    kopf's shutdown waits for them instead of treating them as hung tasks.
     """
     registry = kopf.OperatorRegistry()
     stop = asyncio.Event()
@@ -118,7 +118,7 @@ def build_registry(
         loop = certificates.run(manager, interval=config.check_interval, stop=stop, metrics_=gauges)
         running.append(asyncio.create_task(loop, name="bulkhead-tls"))
 
-    async def stop_tls(**_: Any) -> None:
+    async def stop_loops(**_: Any) -> None:
         stop.set()
         for task in running:
             await task
@@ -127,12 +127,30 @@ def build_registry(
     if config.certificates == "operator":
         kopf.on.probe(id="tls", registry=registry)(tls)
         kopf.on.startup(id="tls-start", registry=registry)(start_tls)
-        kopf.on.cleanup(id="tls-stop", registry=registry)(stop_tls)
+    gauge = expiry.Gauge(gauges.registry)
     handlers.register(
         registry,
-        latest_minor=config.pss_latest_minor,
-        transitions=handlers.Transitions(api),
+        context=handlers.Context(
+            latest_minor=config.pss_latest_minor,
+            expiry_window=config.exemption_window,
+            transitions=handlers.Transitions(api),
+            gauge=gauge,
+        ),
     )
+
+    async def start_sweep(**_: Any) -> None:
+        loop = expiry.run(
+            api,
+            gauge,
+            latest_minor=config.pss_latest_minor,
+            window=config.exemption_window,
+            interval=config.check_interval,
+            stop=stop,
+        )
+        running.append(asyncio.create_task(loop, name="bulkhead-exemption-expiry"))
+
+    kopf.on.startup(id="expiry-start", registry=registry)(start_sweep)
+    kopf.on.cleanup(id="loops-stop", registry=registry)(stop_loops)
     return registry
 
 

@@ -140,7 +140,7 @@ def test_expiring_exemptions_listed_in_status_as_time_passes(
             "exclude": [
                 {"namespaces": ["legacy"], "reason": "migration", "expires": later},
                 {"namespaces": ["batch"], "reason": "ticket 42", "expires": soon},
-                {"namespaces": ["old"], "expires": "2020-01-01"},
+                {"namespaces": ["old"], "expires": "2020-01-01"},  # through that day
                 {"namespaces": ["kube-system"]},
             ],
         },
@@ -150,7 +150,7 @@ def test_expiring_exemptions_listed_in_status_as_time_passes(
         found = _settled(install, document, ready="True")
         assert found["status"]["exemptions"] == {
             "expiring": [{"index": 1, "expires": soon, "reason": "ticket 42"}],
-            "expired": [{"index": 2, "expires": "2020-01-01T00:00:00Z"}],
+            "expired": [{"index": 2, "expires": "2020-01-02T00:00:00Z"}],
         }
         # time passes, no edit: the sweep moves entry 1 to expired
         harness.wait_for(
@@ -158,7 +158,7 @@ def test_expiring_exemptions_listed_in_status_as_time_passes(
                 (_status(install, document) or {}).get("status", {}).get("exemptions")
                 == {
                     "expired": [
-                        {"index": 2, "expires": "2020-01-01T00:00:00Z"},
+                        {"index": 2, "expires": "2020-01-02T00:00:00Z"},
                         {"index": 1, "expires": soon, "reason": "ticket 42"},
                     ]
                 }
@@ -171,7 +171,7 @@ def test_expiring_exemptions_listed_in_status_as_time_passes(
             "bulkhead_exemption_earliest_expiry_timestamp_seconds",
             policy=f"ClusterContainerPolicy/{name}",
         )
-        assert earliest == datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC).timestamp()
+        assert earliest == datetime.datetime(2020, 1, 2, tzinfo=datetime.UTC).timestamp()
     finally:
         install.cp.kubectl("delete", "ccp", name)
     harness.wait_for(

@@ -77,9 +77,15 @@ def sweep(
     """Bring every policy's ``exemptions`` status and metric up to ``now``; patches written."""
     patched = 0
     seen: set[str] = set()
-    for plural in crds.PLURALS.values():
-        listed = api.request("GET", f"/apis/{crds.GROUP}/{crds.VERSION}/{plural}")
-        for item in listed.get("items") or ():
+    api_version = f"{crds.GROUP}/{crds.VERSION}"
+    for kind, plural in crds.PLURALS.items():
+        listed = api.request("GET", f"/apis/{api_version}/{plural}")
+        for listed_item in listed.get("items") or ():
+            item = {
+                **listed_item,
+                "apiVersion": api_version,
+                "kind": kind,
+            }  # a List's items omit them
             key = cache.policy_key(item)
             seen.add(key)
             outcome = status.desired(item, latest_minor=latest_minor, now=now, expiry_window=window)
@@ -91,7 +97,7 @@ def sweep(
             api.request(
                 "PATCH",
                 _path(item, plural),
-                body={"status": {"exemptions": wanted}},
+                body={"status": {"exemptions": status.exemptions_patch(outcome)}},
                 content_type="application/merge-patch+json",
             )
             patched += 1
@@ -109,9 +115,10 @@ async def run(
     stop: asyncio.Event,
 ) -> None:
     """Sweep every ``interval`` seconds until ``stop`` is set; a failed sweep is logged."""
+    _LOG.info("exemption expiry: within %s listed, swept every %.1fs", window, interval)
     while not stop.is_set():
         try:
-            await asyncio.to_thread(
+            patched = await asyncio.to_thread(
                 sweep,
                 api,
                 gauge,
@@ -119,7 +126,14 @@ async def run(
                 window=window,
                 now=datetime.datetime.now(datetime.UTC),
             )
+            _LOG.log(
+                logging.INFO if patched else logging.DEBUG,
+                "exemption expiry: %d policy statuses updated",
+                patched,
+            )
         except cache.ApiError as err:
             _LOG.warning("exemption expiry sweep failed: %s", err)
+        except Exception:  # a bug must not stop the sweep silently
+            _LOG.exception("exemption expiry sweep failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval)

@@ -108,7 +108,7 @@ async def policy_event(
         return
     patch.status["observedGeneration"] = outcome.status.get("observedGeneration")
     patch.status["conditions"] = outcome.status["conditions"]
-    patch.status["exemptions"] = outcome.status.get("exemptions")  # None removes it
+    patch.status["exemptions"] = status.exemptions_patch(outcome)
     if outcome.transitioned:
         if outcome.ready:
             _LOG.info("%s is Ready: %s", key, outcome.message)

@@ -97,6 +97,14 @@ def exemptions(
     return {k: v for k, v in block.items() if v} or None
 
 
+def exemptions_patch(outcome: Outcome) -> dict[str, list[dict[str, Any]] | None] | None:
+    """``status.exemptions`` as a merge patch: a list that is now empty is removed (``None``)."""
+    block = outcome.status.get("exemptions")
+    if block is None:
+        return None
+    return {name: block.get(name) for name in ("expiring", "expired")}
+
+
 def earliest_expiry(compiled: policy.CompiledPolicy) -> datetime.datetime | None:
     """When the policy's first exemption expires (or expired); ``None`` if none ever does."""
     return min((e.expires for e in compiled.exemptions if e.expires is not None), default=None)

@@ -133,7 +133,7 @@ class Server:
         self.metrics = metrics.Metrics(
             policies=lambda: float(self.policies),
             reload_failing=lambda: 1.0 if self.reload_failing else 0.0,
-            certificate_seconds_left=self._seconds_left,
+            certificate_expiry=self._expiry,
             open_connections=lambda: float(len(self.front.connections)),
             busy_workers=lambda: float(self.pool.busy),
         )
@@ -155,10 +155,8 @@ class Server:
             on_timeout=self.metrics.timeouts.inc,
         )
 
-    def _seconds_left(self) -> float:
-        if self.not_after is None:
-            return float("nan")
-        return (self.not_after - datetime.datetime.now(datetime.UTC)).total_seconds()
+    def _expiry(self) -> float:
+        return float("nan") if self.not_after is None else self.not_after.timestamp()
 
     def _replied(self, reply: frames.Reply) -> None:
         self.metrics.apply(reply.events)

@@ -7,7 +7,7 @@ not each replica), so ``kubectl describe`` and event-based alerting show it.
 Findings already there when the audit starts are the reports' business: a
 restart posts nothing.
 
-Deduplicated by ``webhook.events``: one Event per object, policy, check and
+Deduplicated by ``webhook.kube.events``: one Event per object, policy, check and
 field path, counted when the finding appears again, and not written more
 than once per ``window`` seconds. Rate-limited: at most ``per_pass`` Events
 per audit pass; the rest are counted in a log line (the reports hold every
@@ -22,9 +22,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Final
 
-from webhook import events
+from webhook import kube
 from webhook.audit import workloads
-from webhook.policy import cache
+from webhook.kube import events
 from webhook.rules import findings
 
 _LOG: Final = logging.getLogger("bulkhead.audit.events")
@@ -59,7 +59,7 @@ class Recorder:
 
     def __init__(
         self,
-        api: cache.Api,
+        api: kube.Api,
         *,
         per_pass: int = PER_PASS,
         window: float = events.WINDOW_SECONDS,
@@ -87,7 +87,7 @@ class Recorder:
             budget -= 1
             try:
                 self._poster.post(event)
-            except cache.ApiError as err:
+            except kube.ApiError as err:
                 _LOG.info("could not post event %s/%s: %s", event.namespace, event.name, err)
                 continue
             self.posted += 1

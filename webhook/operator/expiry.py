@@ -23,8 +23,8 @@ from typing import Any, Final
 
 import prometheus_client
 
+from webhook import kube, policy
 from webhook.operator import crds, status
-from webhook.policy import cache
 
 _LOG: Final = logging.getLogger("bulkhead.operator.expiry")
 
@@ -67,7 +67,7 @@ def _path(item: Mapping[str, Any], plural: str) -> str:
 
 
 def sweep(
-    api: cache.Api,
+    api: kube.Api,
     gauge: Gauge,
     *,
     latest_minor: int,
@@ -86,7 +86,7 @@ def sweep(
                 "apiVersion": api_version,
                 "kind": kind,
             }  # a List's items omit them
-            key = cache.policy_key(item)
+            key = policy.policy_key(item)
             seen.add(key)
             outcome = status.desired(item, latest_minor=latest_minor, now=now, expiry_window=window)
             gauge.observe(key, outcome.earliest_expiry)
@@ -106,7 +106,7 @@ def sweep(
 
 
 async def run(
-    api: cache.Api,
+    api: kube.Api,
     gauge: Gauge,
     *,
     latest_minor: int,
@@ -131,7 +131,7 @@ async def run(
                 "exemption expiry: %d policy statuses updated",
                 patched,
             )
-        except cache.ApiError as err:
+        except kube.ApiError as err:
             _LOG.warning("exemption expiry sweep failed: %s", err)
         except Exception:  # a bug must not stop the sweep silently
             _LOG.exception("exemption expiry sweep failed")

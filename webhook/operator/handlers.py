@@ -13,7 +13,7 @@ annotations, no finalizers), so a restarted operator simply recomputes.
 Handler logs are not posted as Events (kopf's posting level is ERROR); a
 transition posts one Kubernetes Event on the policy: ``Compiled``
 (Normal) when it becomes Ready, ``Invalid`` (Warning) with the problems
-when it stops being enforceable. They are posted with ``webhook.events``,
+when it stops being enforceable. They are posted with ``webhook.kube.events``,
 not kopf (which files the Events of a cluster-scoped object under the
 operator's namespace, where ``kubectl describe`` never looks), on a worker
 thread so the handler's loop is not held.
@@ -30,9 +30,9 @@ from typing import Any, Final
 
 import kopf
 
-from webhook import events
+from webhook import kube, policy
+from webhook.kube import events
 from webhook.operator import crds, expiry, status
-from webhook.policy import cache
 
 _LOG: Final = logging.getLogger("bulkhead.operator.policies")
 GROUP: Final = crds.GROUP
@@ -43,7 +43,7 @@ COMPONENT: Final = "bulkhead-operator"
 class Transitions:
     """Posts the Event of each policy transition, one at a time, off the event loop."""
 
-    def __init__(self, api: cache.Api) -> None:
+    def __init__(self, api: kube.Api) -> None:
         self._poster = events.Poster(api, component=COMPONENT)
         self._lock = threading.Lock()
 
@@ -51,7 +51,7 @@ class Transitions:
         with self._lock:
             try:
                 self._poster.post(note)
-            except cache.ApiError as err:
+            except kube.ApiError as err:
                 _LOG.info("could not post event %s: %s", note.reason, err)
 
     async def post(self, body: kopf.Body, *, reason: str, kind: str, message: str) -> None:
@@ -93,7 +93,7 @@ async def policy_event(
     """Write the status ``status.desired`` computes, if it differs from the current one."""
     context: Context = param
     document = dict(body)
-    key = cache.policy_key(document)
+    key = policy.policy_key(document)
     if type == "DELETED" or body.metadata.get("deletionTimestamp"):
         context.gauge.forget(key)
         return

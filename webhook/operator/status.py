@@ -1,7 +1,7 @@
 """A policy object's status, from the one compile step. Pure, no I/O.
 
 ``desired(document, latest_minor=..., now=...)`` compiles the object with
-``policy.compile`` (through ``cache.compile_object``, exactly as the webhook
+``policy.compile`` (through ``policy.compile_object``, exactly as the webhook
 does) and returns the status it should carry:
 
 * ``observedGeneration``: the ``metadata.generation`` that was compiled;
@@ -29,7 +29,6 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from webhook import policy
-from webhook.policy import cache
 
 READY: Final = "Ready"
 COMPILED: Final = "Compiled"
@@ -118,7 +117,7 @@ def desired(
     expiry_window: datetime.timedelta = EXPIRY_WINDOW,
 ) -> Outcome:
     """The status ``document`` should carry, judged by the same compile the webhook runs."""
-    compiled, problems = cache.compile_object(document, latest_minor=latest_minor)
+    compiled, problems = policy.compile_object(document, latest_minor=latest_minor)
     observed = generation(document)
     if compiled is not None:
         ready, reason, message = True, COMPILED, policy.describe(compiled)

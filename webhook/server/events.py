@@ -7,7 +7,7 @@ bounded queue and returns; when the queue is full the offer is dropped and
 counted. Everything else happens on the emitter's daemon thread:
 
 * a Warning Event, reason ``PolicyViolation``, on the reviewed object, one
-  per object, policy, check and field path (``webhook.events``): the same
+  per object, policy, check and field path (``webhook.kube.events``): the same
   violation again (the object updated) adds to that Event's ``count``;
 * for a ``ClusterContainerPolicy``, an Event on the policy too (in
   ``default``, where ``kubectl describe clustercontainerpolicy`` finds it),
@@ -29,9 +29,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Final
 
-from webhook import admission, events, jsonlogs, policy
+from webhook import admission, jsonlogs, kube, policy
 from webhook.admission import messages, review
-from webhook.policy import cache
+from webhook.kube import events
 
 REASON: Final = "PolicyViolation"
 COMPONENT: Final = "bulkhead-webhook"
@@ -127,7 +127,7 @@ class Emitter:
 
     def __init__(
         self,
-        api: cache.Api,
+        api: kube.Api,
         *,
         rate: float = RATE,
         burst: int = BURST,
@@ -196,7 +196,7 @@ class Emitter:
                 tokens -= 1.0
                 try:
                     self._poster.post(note)
-                except cache.ApiError as err:
+                except kube.ApiError as err:
                     self.failed += 1
                     _LOG.info(
                         "could not post a policy violation event",

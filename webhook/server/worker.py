@@ -54,14 +54,15 @@ def watch_cluster(
     """Start feeding ``into`` from the cluster's policy objects (``watch_cluster`` mode).
 
     Also starts the emitter of PolicyViolation Events, which posts with the
-    same credentials. The cache is imported here, not at the top: it brings
-    in the Kubernetes client (about 15 MB of the worker's memory), which
-    only this mode needs.
+    same credentials. The cache and ``webhook.kube`` are imported here, not
+    at the top: they bring in the Kubernetes client (about 15 MB of the
+    worker's memory), which only this mode needs.
     """
+    from webhook import kube  # noqa: PLC0415 - see above
     from webhook.policy import cache  # noqa: PLC0415 - see above
-    from webhook.server import events  # noqa: PLC0415 - it imports the cache
+    from webhook.server import events  # noqa: PLC0415 - it imports webhook.kube
 
-    api = cache.Api(cache.client_configuration(kubeconfig=config.kubeconfig))
+    api = kube.Api(kube.client_configuration(kubeconfig=config.kubeconfig))
     feed = cache.PolicyCache(api=api, sink=into, latest_minor=config.pss_latest_minor)
     into.look_up_namespaces_with(feed.look_up_namespace)
     feed.start()

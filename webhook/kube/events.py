@@ -1,4 +1,4 @@
-"""Kubernetes Events Bulkhead posts: named, deduplicated, counted. Network I/O (``cache.Api``).
+"""Kubernetes Events Bulkhead posts: named, deduplicated, counted. Network I/O (``transport.Api``).
 
 A ``Note`` is one thing to tell about one object. Its Event has a fixed name
 per object and ``key`` (what happened: policy, check, path), so the same
@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Final
 
-from webhook.policy import cache
+from webhook.kube import transport
 
 #: The namespace of the Events of cluster-scoped objects.
 CLUSTER_EVENTS_NAMESPACE: Final = "default"
@@ -82,7 +82,7 @@ class Poster:
 
     def __init__(
         self,
-        api: cache.Api,
+        api: transport.Api,
         *,
         component: str,
         window: float = WINDOW_SECONDS,
@@ -103,7 +103,7 @@ class Poster:
         return self._monotonic() - last >= self._window
 
     def post(self, note: Note) -> None:
-        """Write ``note``: a new Event, or one more on its count. ``cache.ApiError`` on refusal."""
+        """Write ``note``: a new Event, or one more on its count. ``ApiError`` on refusal."""
         where = (note.namespace, note.name)
         count = self._write(note, known=where in self._posted)
         if where not in self._posted and len(self._posted) >= _REMEMBERED:
@@ -117,12 +117,12 @@ class Poster:
         if known:
             try:
                 return self._count(f"{path}/{note.name}", now=now)
-            except cache.ApiError as err:
+            except transport.ApiError as err:
                 if err.status != 404:  # expired (Events live an hour): post it afresh
                     raise
         try:
             self._api.request("POST", path, body=self._body(note, now=now))
-        except cache.ApiError as err:
+        except transport.ApiError as err:
             if err.status != 409:
                 raise
             # posted by another process (or before a restart): count on it
@@ -153,7 +153,7 @@ class Poster:
                     },
                     content_type="application/merge-patch+json",
                 )
-            except cache.ApiError as err:
+            except transport.ApiError as err:
                 if err.status != 409 or attempt >= _COUNT_ATTEMPTS:
                     raise
                 attempt += 1

@@ -147,6 +147,12 @@ class Emitter:
         self.dropped = 0
         self.failed = 0
 
+    @property
+    def pending(self) -> int:
+        """Reviews queued and not yet told."""
+        with self._ready:
+            return len(self._queue)
+
     def start(self) -> None:
         self._thread.start()
 

@@ -2,9 +2,9 @@
 
 The review path only calls ``Emitter.offer(request, decision, policies)``:
 when the decision holds violations of Warn or Audit policies (a Deny is
-answered to the requester; a dry run changes nothing) it appends them to a
-bounded queue and returns; when the queue is full the offer is dropped and
-counted. Everything else happens on the emitter's daemon thread:
+answered to the requester; a dry run changes nothing) it puts them on a
+bounded queue and returns; when the queue is full the review's Events are
+dropped and counted. Everything else happens on the emitter's daemon thread:
 
 * a Warning Event, reason ``PolicyViolation``, on the reviewed object, one
   per object, policy, check and field path (``webhook.kube.events``): the same
@@ -17,17 +17,19 @@ counted. Everything else happens on the emitter's daemon thread:
 * at most ``rate`` Events per second (a burst of ``burst``): a storm of
   Pods all breaking one Warn policy costs the apiserver a bounded trickle.
 
+Events still queued when the worker process ends are not posted.
+
 Only a webhook that watches the cluster posts (it has the credentials); a
 webhook serving policy files has no cluster to tell.
 """
 
 from __future__ import annotations
 
-import collections
+import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Final
+from typing import Final, NamedTuple
 
 from webhook import admission, jsonlogs, kube, policy
 from webhook.admission import messages, review
@@ -42,49 +44,69 @@ BURST: Final = 50
 QUEUE: Final = 1000
 _LOG: Final = jsonlogs.logger("events")
 
+
+class Facts(NamedTuple):
+    """What the thread needs of the reviewed object (a tuple: cheap on the review path)."""
+
+    api_version: str
+    kind: str
+    name: str
+    namespace: str | None
+    uid: str | None
+    #: ``Kind ns/name`` of its controller when it has one, else of itself
+    origin: str
+
+
 #: What the thread needs of one review: the object, and the violations to tell.
-_Offer = tuple[
-    events.Involved, str, tuple[messages.Violation, ...], tuple[policy.CompiledPolicy, ...]
-]
+_Offer = tuple[Facts, tuple[messages.Violation, ...], tuple[policy.CompiledPolicy, ...]]
 
 
-def involved(request: review.Request) -> events.Involved | None:
-    """The reviewed object as an Event names it (``None`` when it has no name yet)."""
+def facts(request: review.Request) -> Facts | None:
+    """The reviewed object's ``Facts`` (``None`` when it has no name yet)."""
     if not request.name:
         return None
     metadata = (request.object or {}).get("metadata")
-    uid = metadata.get("uid") if isinstance(metadata, dict) else None
-    return events.Involved(
-        api_version=f"{request.group}/v1" if request.group else "v1",  # every pod-bearing kind
-        kind=request.kind,
-        name=request.name,
-        namespace=request.namespace,
-        uid=uid if isinstance(uid, str) and uid else None,
-    )
-
-
-def origin(request: review.Request) -> str:
-    """``Kind ns/name`` of the object's controller when it has one, else of the object."""
-    metadata = (request.object or {}).get("metadata")
-    owners = metadata.get("ownerReferences") if isinstance(metadata, dict) else None
+    if not isinstance(metadata, dict):
+        metadata = {}
+    uid = metadata.get("uid")
     kind, name = request.kind, request.name
+    owners = metadata.get("ownerReferences")
     for owner in owners if isinstance(owners, list) else ():
         if isinstance(owner, dict) and owner.get("controller") is True:
             kind, name = str(owner.get("kind")), str(owner.get("name"))
             break
-    return f"{kind} {request.namespace}/{name}" if request.namespace else f"{kind} {name}"
+    where = f"{request.namespace}/{name}" if request.namespace else name
+    return Facts(
+        f"{request.group}/v1" if request.group else "v1",  # every pod-bearing kind is v1
+        request.kind,
+        request.name,
+        request.namespace,
+        uid if isinstance(uid, str) and uid else None,
+        f"{kind} {where}",
+    )
+
+
+def involved(found: Facts) -> events.Involved:
+    """The reviewed object as its Events name it."""
+    return events.Involved(
+        api_version=found.api_version,
+        kind=found.kind,
+        name=found.name,
+        namespace=found.namespace,
+        uid=found.uid,
+    )
 
 
 def notes(
-    target: events.Involved,
-    label: str,
+    found: Facts,
     violations: Sequence[messages.Violation],
     policies: Sequence[policy.CompiledPolicy],
 ) -> list[events.Note]:
-    """The Events for ``violations`` of ``target``: on it, and on each cluster policy broken.
+    """The Events for ``violations`` of the object: on it, and on each cluster policy broken.
 
-    ``label`` names the object (or its controller) in the cluster policy's Events.
+    The cluster policy's Events name the object's controller when it has one.
     """
+    target, label = involved(found), found.origin
     by_key = {p.key: p for p in policies}
     out: list[events.Note] = []
     for violation in violations:
@@ -131,17 +153,15 @@ class Emitter:
         *,
         rate: float = RATE,
         burst: int = BURST,
-        queue: int = QUEUE,
+        limit: int = QUEUE,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._poster = events.Poster(api, component=COMPONENT, monotonic=monotonic)
         self._rate = rate
         self._burst = float(burst)
         self._monotonic = monotonic
-        self._queue: collections.deque[_Offer] = collections.deque()
-        self._limit = queue
-        self._ready = threading.Condition()
-        self._stopped = False
+        self._queue: queue.SimpleQueue[_Offer] = queue.SimpleQueue()
+        self._limit = limit
         self._thread = threading.Thread(target=self._run, name="bulkhead-events", daemon=True)
         self.posted = 0
         self.dropped = 0
@@ -150,18 +170,11 @@ class Emitter:
     @property
     def pending(self) -> int:
         """Reviews queued and not yet told."""
-        with self._ready:
-            return len(self._queue)
+        return self._queue.qsize()
 
     def start(self) -> None:
+        """Start posting, on a daemon thread that ends with the process."""
         self._thread.start()
-
-    def stop(self) -> None:
-        with self._ready:
-            self._stopped = True
-            self._ready.notify()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
 
     def offer(
         self,
@@ -170,29 +183,23 @@ class Emitter:
         policies: tuple[policy.CompiledPolicy, ...],
     ) -> None:
         """Queue the Events ``decision`` calls for; never blocks, never raises."""
+        if not decision.violations or not decision.allowed or request.dry_run:
+            return
         told = tuple(v for v in decision.violations if v.action in ACTIONS)
-        if not told or not decision.allowed or request.dry_run:
+        if not told:
             return
-        target = involved(request)
-        if target is None:
+        found = facts(request)
+        if found is None:
             return
-        with self._ready:
-            if len(self._queue) >= self._limit:
-                self.dropped += len(told)
-                return
-            self._queue.append((target, origin(request), told, policies))
-            self._ready.notify()
-
-    def _take(self) -> _Offer | None:
-        with self._ready:
-            while not self._queue and not self._stopped:
-                self._ready.wait()
-            return None if self._stopped else self._queue.popleft()
+        if self._queue.qsize() >= self._limit:
+            self.dropped += 1
+            return
+        self._queue.put((found, told, policies))
 
     def _run(self) -> None:
         tokens, last = self._burst, self._monotonic()
-        while (offer := self._take()) is not None:
-            for note in notes(*offer):
+        while True:
+            for note in notes(*self._queue.get()):
                 now = self._monotonic()
                 tokens = min(self._burst, tokens + (now - last) * self._rate)
                 last = now

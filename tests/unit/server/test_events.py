@@ -59,11 +59,13 @@ def _judged(
 
 def test_a_warn_cluster_policy_tells_the_object_and_the_policy_by_controller() -> None:
     request, decision = _judged(_pod(owner="web-7d4b9"), (WARN, AUDIT))
-    target = events.involved(request)
+    found = events.facts(request)
+    assert found is not None
+    target = events.involved(found)
     assert target == kube.events.Involved(
         api_version="v1", kind="Pod", name="web-7d4b9-x2k", namespace="apps", uid="u-pod"
     )
-    notes = events.notes(target, events.origin(request), decision.violations, (WARN, AUDIT))
+    notes = events.notes(found, decision.violations, (WARN, AUDIT))
     on_object = [n for n in notes if n.involved == target]
     on_policy = [n for n in notes if n.involved != target]
     assert {n.message.split(" (")[0] for n in on_object} == {
@@ -87,9 +89,9 @@ def test_a_warn_cluster_policy_tells_the_object_and_the_policy_by_controller() -
     other = _pod(owner="web-7d4b9")
     other["metadata"]["name"] = "web-7d4b9-q8z"
     request2, decision2 = _judged(other, (WARN,))
-    target2 = events.involved(request2)
-    assert target2 is not None
-    [_, told2] = events.notes(target2, events.origin(request2), decision2.violations, (WARN,))
+    found2 = events.facts(request2)
+    assert found2 is not None
+    [_, told2] = events.notes(found2, decision2.violations, (WARN,))
     assert told2.name == told.name
     assert [n.reason for n in notes] == ["PolicyViolation"] * 3
     assert all(n.type == "Warning" for n in notes)
@@ -100,7 +102,7 @@ class _NoApi:
 
 
 def _emitter(limit: int = 1000) -> events.Emitter:
-    return events.Emitter(cast(kube.Api, _NoApi()), queue=limit)
+    return events.Emitter(cast(kube.Api, _NoApi()), limit=limit)
 
 
 @pytest.mark.parametrize(

@@ -294,6 +294,7 @@ def test_defaults_render_and_lint_with_no_values_at_all() -> None:
 
 _SM_ON: Final = {"serviceMonitor": {"enabled": True}}
 _CM_ON: Final = {"certManager": {"enabled": True}}
+_DASHBOARD_ON: Final = {"grafanaDashboard": {"enabled": True}}
 _TOLERATION: Final = [{"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}]
 _AFFINITY: Final = {
     "nodeAffinity": {
@@ -402,11 +403,11 @@ CHANGES: Final[dict[str, tuple[Any, dict[str, Any]]]] = {
     "prometheusRule.enabled": (True, {}),
     "prometheusRule.labels": ({"release": "prometheus"}, {"prometheusRule": {"enabled": True}}),
     "grafanaDashboard.enabled": (True, {}),
-    "grafanaDashboard.labels": ({"dashboards": "platform"}, {"grafanaDashboard": {"enabled": True}}),
-    "grafanaDashboard.annotations": (
-        {"grafana_folder": "Security"},
+    "grafanaDashboard.labels": (
+        {"dashboards": "platform"},
         {"grafanaDashboard": {"enabled": True}},
     ),
+    "grafanaDashboard.annotations": ({"grafana_folder": "Security"}, _DASHBOARD_ON),
     "certManager.enabled": (True, {}),
     "certManager.duration": ("2160h", _CM_ON),
     "certManager.issuerRef.name": ("platform-ca", _CM_ON),

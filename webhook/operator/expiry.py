@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import datetime
 import logging
+import threading
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -30,7 +31,7 @@ _LOG: Final = logging.getLogger("bulkhead.operator.expiry")
 
 
 class Gauge:
-    """The earliest exemption expiry per policy key."""
+    """The earliest exemption expiry per policy key (the handlers and the sweep both set it)."""
 
     def __init__(self, registry: prometheus_client.CollectorRegistry) -> None:
         self._gauge = prometheus_client.Gauge(
@@ -40,22 +41,29 @@ class Gauge:
             registry=registry,
         )
         self._keys: set[str] = set()
+        self._lock = threading.Lock()
 
     def observe(self, key: str, earliest: datetime.datetime | None) -> None:
-        if earliest is None:
-            self.forget(key)
-            return
-        self._gauge.labels(policy=key).set(earliest.timestamp())
-        self._keys.add(key)
+        with self._lock:
+            if earliest is None:
+                self._forget(key)
+                return
+            self._gauge.labels(policy=key).set(earliest.timestamp())
+            self._keys.add(key)
 
     def forget(self, key: str) -> None:
+        with self._lock:
+            self._forget(key)
+
+    def keep_only(self, keys: set[str]) -> None:
+        with self._lock:
+            for gone in self._keys - keys:
+                self._forget(gone)
+
+    def _forget(self, key: str) -> None:
         if key in self._keys:
             self._keys.discard(key)
             self._gauge.remove(key)
-
-    def keep_only(self, keys: set[str]) -> None:
-        for gone in self._keys - keys:
-            self.forget(gone)
 
 
 def _path(item: Mapping[str, Any], plural: str) -> str:

@@ -403,10 +403,9 @@ CHANGES: Final[dict[str, tuple[Any, dict[str, Any]]]] = {
     "prometheusRule.enabled": (True, {}),
     "prometheusRule.labels": ({"release": "prometheus"}, {"prometheusRule": {"enabled": True}}),
     "grafanaDashboard.enabled": (True, {}),
-    "grafanaDashboard.labels": (
-        {"dashboards": "platform"},
-        {"grafanaDashboard": {"enabled": True}},
-    ),
+    "grafanaDashboard.sidecarLabel": ("dashboards", _DASHBOARD_ON),
+    "grafanaDashboard.sidecarLabelValue": ("platform", _DASHBOARD_ON),
+    "grafanaDashboard.labels": ({"team": "platform"}, _DASHBOARD_ON),
     "grafanaDashboard.annotations": ({"grafana_folder": "Security"}, _DASHBOARD_ON),
     "certManager.enabled": (True, {}),
     "certManager.duration": ("2160h", _CM_ON),

@@ -1,12 +1,13 @@
-"""kopf handlers that keep each policy's status. kopf patches; Events are posted by ``events``.
+"""kopf handlers that keep each policy's status. kopf patches; Events go through ``kube.events``.
 
-``register(registry, latest_minor=...)`` adds one ``@kopf.on.event``
+``register(registry, context=...)`` adds one ``@kopf.on.event``
 handler per policy kind to an explicit ``kopf.OperatorRegistry`` (nothing
 registers at import). On every event of a ``ClusterContainerPolicy`` or
 ``ContainerPolicy``, including the initial listing after a (re)start, the
 handler compiles the object with the webhook's compile step
 (``status.desired``) and, only when the result differs from the object's
-status, has kopf merge-patch ``status`` through the status subresource.
+status, has kopf merge-patch ``status`` through the status subresource
+(``exemptions`` included), and keeps the policy's earliest-expiry metric.
 Raw event handlers keep no state of their own on the objects (no
 annotations, no finalizers), so a restarted operator simply recomputes.
 

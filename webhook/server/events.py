@@ -1,6 +1,7 @@
 """PolicyViolation Events for Warn and Audit admission decisions, off the request path. Network I/O.
 
-The review path only calls ``Emitter.offer(request, decision, policies)``:
+The review path (in the front, which judges small reviews itself, and in
+the workers) only calls ``Emitter.offer(request, decision, policies)``:
 when the decision holds violations of Warn or Audit policies (a Deny is
 answered to the requester; a dry run changes nothing) it puts them on a
 bounded queue and returns; when the queue is full the review's Events are
@@ -17,7 +18,7 @@ dropped and counted. Everything else happens on the emitter's daemon thread:
 * at most ``rate`` Events per second (a burst of ``burst``): a storm of
   Pods all breaking one Warn policy costs the apiserver a bounded trickle.
 
-Events still queued when the worker process ends are not posted.
+Events still queued when the process ends are not posted.
 
 Only a webhook that watches the cluster posts (it has the credentials); a
 webhook serving policy files has no cluster to tell.
@@ -142,6 +143,13 @@ def notes(
                 )
             )
     return out
+
+
+def start(kubeconfig: str | None) -> Emitter:
+    """An ``Emitter`` posting with the webhook's credentials, started."""
+    started = Emitter(kube.Api(kube.client_configuration(kubeconfig=kubeconfig)))
+    started.start()
+    return started
 
 
 class Emitter:

@@ -25,7 +25,8 @@ from typing import Any, Final
 import prometheus_client
 
 from webhook import kube, policy
-from webhook.operator import crds, status
+from webhook.operator import status
+from webhook.policy import crds
 
 _LOG: Final = logging.getLogger("bulkhead.operator.expiry")
 

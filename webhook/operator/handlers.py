@@ -33,7 +33,8 @@ import kopf
 
 from webhook import kube, policy
 from webhook.kube import events
-from webhook.operator import crds, expiry, status
+from webhook.operator import expiry, status
+from webhook.policy import crds
 
 _LOG: Final = logging.getLogger("bulkhead.operator.policies")
 GROUP: Final = crds.GROUP

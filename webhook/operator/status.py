@@ -75,7 +75,7 @@ def generation(document: Mapping[str, Any]) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _entry(exemption: policy.Exemption, expires: datetime.datetime) -> dict[str, Any]:
+def _entry(exemption: policy.Exclusion, expires: datetime.datetime) -> dict[str, Any]:
     entry: dict[str, Any] = {"index": exemption.index, "expires": _timestamp(expires)}
     if exemption.reason:
         entry["reason"] = exemption.reason
@@ -87,7 +87,7 @@ def exemptions(
 ) -> dict[str, list[dict[str, Any]]] | None:
     """The ``exemptions`` status block: expiring within ``window``, and expired (or ``None``)."""
     dated = sorted(
-        ((e.expires, e) for e in compiled.exemptions if e.expires is not None),
+        ((e.expires, e) for e in compiled.exclusions if e.expires is not None),
         key=lambda pair: (pair[0], pair[1].index),
     )
     expired = [_entry(e, at) for at, e in dated if at <= now]
@@ -106,7 +106,7 @@ def exemptions_patch(outcome: Outcome) -> dict[str, list[dict[str, Any]] | None]
 
 def earliest_expiry(compiled: policy.CompiledPolicy) -> datetime.datetime | None:
     """When the policy's first exemption expires (or expired); ``None`` if none ever does."""
-    return min((e.expires for e in compiled.exemptions if e.expires is not None), default=None)
+    return min((e.expires for e in compiled.exclusions if e.expires is not None), default=None)
 
 
 def desired(

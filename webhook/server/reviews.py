@@ -43,7 +43,8 @@ from typing import TYPE_CHECKING, Any, Final
 from webhook import admission, jsonlogs
 from webhook.admission import review
 from webhook.rules import podview
-from webhook.server import bounds, decoding, frames, loaded, logs, metrics, settings
+from webhook.server import bounds, decoding, frames, loaded, logs, metrics, settings, verification
+from webhook.supplychain import verifier
 
 if TYPE_CHECKING:  # the Kubernetes client is imported only by a webhook watching the cluster
     from webhook.server import events
@@ -67,6 +68,9 @@ class Runtime:
     metrics: metrics.Recorder
     log: logging.Logger
     review_log: logs.ReviewLog
+    #: Verifies images for ``imageSignatures`` (``verification``), kept between reviews; the
+    #: front has none: it leaves every review to a worker while such a policy is in force.
+    verifier: verifier.Verifier | None = None
     #: posts PolicyViolation Events (only when watching the cluster: ``emitter``)
     events: events.Emitter | None = None
 
@@ -147,12 +151,23 @@ def _decide(rt: Runtime, request: admission.Request) -> admission.Decision:
         )
     try:
         namespace = rt.state.namespace(request.namespace)
+        now = datetime.datetime.now(datetime.UTC)
+        evidence = verification.evidence(
+            rt.verifier,
+            rt.metrics,
+            request,
+            policies.policies,
+            namespace_labels=namespace.labels,
+            now=now,
+            timeout=rt.settings.registry_timeout,
+        )
         return admission.decide(
             request,
             policies.policies,
             namespace_labels=namespace.labels,
             namespace_complete=namespace.complete,
-            now=datetime.datetime.now(datetime.UTC),
+            now=now,
+            evidence=evidence,
         )
     except podview.PodSpecError as err:  # a field the checks read, found unreadable while judging
         return admission.Decision(
@@ -171,7 +186,7 @@ def _decide(rt: Runtime, request: admission.Request) -> admission.Decision:
         )
 
 
-_NOT_JUDGED: Final = admission.Decision(allowed=True, judged=False, note="benchmark no-op")
+_NOT_JUDGED: Final = admission.SKIPPED  # the benchmark no-op endpoint
 _POST_ONLY: Final = (("Allow", "POST"),)
 #: What werkzeug says for a 405, so both paths answer alike.
 _NOT_ALLOWED: Final = "The method is not allowed for the requested URL."

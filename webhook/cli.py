@@ -541,8 +541,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_UNUSABLE
     if args.command == "operator":
         # kopf loads only for this command (it takes most of a second).
-        running = importlib.import_module("webhook.operator.running")
-        return int(running.main(vars(args), os.environ))
+        command = importlib.import_module("webhook.operator.command")
+        return int(command.main(vars(args), os.environ))
     try:
         if args.command == "test":
             return test(args, out=sys.stdout)

@@ -30,10 +30,11 @@ import threading
 from collections.abc import Mapping
 from typing import IO, Any, Final
 
+import prometheus_client.exposition
 import yaml
 
 from webhook import admission, documents, kube, policyfiles, settingsources
-from webhook.audit import controller, reports, store, workloads
+from webhook.audit import controller, metrics, reports, store, workloads
 
 EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
@@ -137,18 +138,27 @@ def audit_cluster(api: kube.Api, resolved: controller.Settings) -> dict[str | No
 
 
 def _health_server(audit: controller.Controller, port: int) -> http.server.ThreadingHTTPServer:
-    """``/healthz``: the worker runs; ``/readyz``: the first complete report set is written."""
+    """``/healthz``: the worker runs; ``/readyz``: the first report set is written; ``/metrics``."""
+    gauges = metrics.registry(audit)
 
     class Probe(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            if self.path == "/metrics":
+                encoder, content_type = prometheus_client.exposition.choose_encoder(
+                    self.headers.get("Accept") or ""
+                )
+                self._reply(200, encoder(gauges), content_type)
+                return
             checks = {"/healthz": audit.alive, "/readyz": audit.alive and audit.complete}
             if self.path not in checks:
                 self.send_error(404)
                 return
             ok = checks[self.path]
-            body = b"ok\n" if ok else b"not yet\n"
-            self.send_response(200 if ok else 503)
-            self.send_header("Content-Type", "text/plain")
+            self._reply(200 if ok else 503, b"ok\n" if ok else b"not yet\n", "text/plain")
+
+        def _reply(self, status: int, body: bytes, content_type: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)

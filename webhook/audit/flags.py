@@ -58,5 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--log-level", help="--watch: debug, info, warning or error (info)")
     parser.add_argument(
-        "--health-port", metavar="PORT", help="--watch: /healthz and /readyz port (8081; 0: off)"
+        "--health-port",
+        metavar="PORT",
+        help="--watch: /healthz, /readyz and /metrics port (8081; 0: off)",
     )

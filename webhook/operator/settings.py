@@ -27,6 +27,7 @@ flag                              environment                           default
 --rotation-overlap                BULKHEAD_ROTATION_OVERLAP             5m
 --clock-skew                      BULKHEAD_CLOCK_SKEW                   5m
 --check-interval                  BULKHEAD_CHECK_INTERVAL               60s
+--exemption-window                BULKHEAD_EXEMPTION_WINDOW             14d
 --probe-endpoint (repeatable)     BULKHEAD_PROBE_ENDPOINTS (comma)      <service>.<ns>.svc:443
 --metrics-address                 BULKHEAD_METRICS_ADDRESS              0.0.0.0
 --metrics-port                    BULKHEAD_METRICS_PORT                 9090 (0: off)
@@ -35,6 +36,9 @@ flag                              environment                           default
 --log-level                       BULKHEAD_LOG_LEVEL                    info
 ================================  ====================================  ==========================
 
+``--check-interval`` is also how often exemption expiry is re-checked:
+policy status lists the ``spec.exclude`` entries expiring within
+``--exemption-window`` and those already expired.
 ``--certificates external`` leaves the TLS Secrets and the caBundle to
 another issuer (cert-manager and its cainjector): the operator then runs no
 TLS loop and only keeps policy status; the certificate flags are unused.
@@ -82,6 +86,7 @@ class Settings:
     rotation_overlap: datetime.timedelta = datetime.timedelta(minutes=5)
     clock_skew: datetime.timedelta = datetime.timedelta(minutes=5)
     check_interval: float = 60.0
+    exemption_window: datetime.timedelta = datetime.timedelta(days=14)
     probe_endpoints: tuple[str, ...] | None = None
     metrics_address: str = "0.0.0.0"  # noqa: S104 - Prometheus scrapes the pod's address
     metrics_port: int = 9090
@@ -231,6 +236,9 @@ def resolve(flags: Mapping[str, object], environ: Mapping[str, str]) -> Settings
         check_interval=settingsources.pick(
             "check_interval", flags, environ, _seconds, defaults.check_interval
         ),
+        exemption_window=settingsources.pick(
+            "exemption_window", flags, environ, duration, defaults.exemption_window
+        ),
         probe_endpoints=probes or None,
         metrics_address=settingsources.pick(
             "metrics_address", flags, environ, _address, defaults.metrics_address
@@ -291,7 +299,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--rotation-overlap", metavar="DURATION", help="a new CA is trusted this long first (5m)"
     )
     parser.add_argument("--clock-skew", metavar="DURATION", help="backdate notBefore (5m)")
-    parser.add_argument("--check-interval", metavar="DURATION", help="TLS check period (60s)")
+    parser.add_argument(
+        "--check-interval",
+        metavar="DURATION",
+        help="TLS check and exemption expiry sweep period (60s)",
+    )
+    parser.add_argument(
+        "--exemption-window",
+        metavar="DURATION",
+        help="list exemptions expiring within this long in policy status (14d)",
+    )
     parser.add_argument(
         "--probe-endpoint",
         action="append",

@@ -81,11 +81,11 @@ def _header(document: Mapping[str, Any], problems: config.Problems) -> model.Pol
 
 def _metadata(
     document: Mapping[str, Any], *, kind: model.PolicyKind | None, problems: config.Problems
-) -> tuple[str | None, str | None, int | None]:
+) -> tuple[str | None, str | None, int | None, str | None]:
     raw = document.get("metadata")
     metadata = {} if raw is None else config.mapping(raw, path="metadata", problems=problems)
     if metadata is None:
-        return None, None, None
+        return None, None, None, None
     name = _require_name(metadata.get("name"), path="metadata.name", problems=problems, label=False)
     namespace: str | None = None
     if kind == model.NAMESPACED_KIND:
@@ -102,7 +102,8 @@ def _metadata(
     generation = metadata.get("generation")
     if not isinstance(generation, int) or isinstance(generation, bool):
         generation = None
-    return name, namespace, generation
+    uid = metadata.get("uid")
+    return name, namespace, generation, uid if isinstance(uid, str) and uid else None
 
 
 def _action(spec: Mapping[str, Any], problems: config.Problems) -> model.Action:
@@ -191,7 +192,7 @@ def compile(
             [registry.Problem("document", f"must be an object, not {config.describe(document)}")]
         )
     kind = _header(document, problems)
-    name, namespace, generation = _metadata(document, kind=kind, problems=problems)
+    name, namespace, generation, uid = _metadata(document, kind=kind, problems=problems)
     spec = None
     if document.get("spec") is None:
         problems.append(
@@ -242,6 +243,7 @@ def compile(
         checks=checks,
         image_signatures=image_signatures,
         generation=generation,
+        uid=uid,
         match=match,
         exclusions=exclusions,
     )

@@ -39,7 +39,7 @@ import kopf
 import kubernetes.client
 from kopf._core.engines import peering as kopf_peering
 
-from webhook import jsonlogs, settingsources
+from webhook import jsonlogs, settingtable
 from webhook.operator import certificates, handlers, metrics, settings
 from webhook.policy import cache
 
@@ -180,7 +180,7 @@ def main(flags: Mapping[str, object], environ: Mapping[str, str]) -> int:
         config = settings.resolve(flags, environ)
         _configure_logging(config.log_level)
         asyncio.run(operate(config))
-    except (settingsources.SettingsError, cache.ConfigError) as err:
+    except (settingtable.SettingsError, cache.ConfigError) as err:
         sys.stderr.write(f"bulkhead operator: {err}\n")
         return EXIT_UNUSABLE
     return EXIT_OK

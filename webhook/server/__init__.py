@@ -9,7 +9,7 @@ from webhook.server.app import create_app
 from webhook.server.serving import ServeError, serve
 from webhook.server.settings import Settings, resolve
 from webhook.server.state import State
-from webhook.settingsources import SettingsError
+from webhook.settingtable import SettingsError
 
 __all__ = [
     "ServeError",

@@ -81,6 +81,8 @@ class Setting:
     def described_default(self) -> str:
         if self.default_text:
             return self.default_text
+        if self.switch and not self.default:
+            return "off"
         return f"`{self.default}`" if self.default else "none"
 
     def source(self) -> str:
@@ -177,7 +179,8 @@ class Table:
         header = ["flag", "environment", "default", "meaning", *(["chart value"] if chart else [])]
         lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
         for row in self.rows:
-            flag = f"`{row.short}`, `{row.flag}`" if row.short else f"`{row.flag}`"
+            long = f"{row.flag} {row.metavar}" if row.metavar else row.flag
+            flag = f"`{row.short}`, `{long}`" if row.short else f"`{long}`"
             env = f"`{row.env}`" if row.env else "(flag only)"
             if row.repeatable:
                 flag += " (repeatable)"

@@ -66,7 +66,7 @@ TABLE: Final = settingtable.Table(
             name="client_ca_file",
             help="require client certificates from this CA",
             metavar="FILE",
-            note="none: no client certificates",
+            note="without it, no client certificate is asked for",
         ),
         _S(
             name="policy_file",

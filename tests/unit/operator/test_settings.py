@@ -82,7 +82,5 @@ def test_skew_is_capped_by_the_certificate_lifetime() -> None:
 def test_certificates_are_the_operators_unless_external() -> None:
     assert settings.resolve({}, {}).certificates == "operator"
     assert settings.resolve({}, {"BULKHEAD_CERTIFICATES": "external"}).certificates == "external"
-    with pytest.raises(
-        settingtable.SettingsError, match="--certificates / BULKHEAD_CERTIFICATES"
-    ):
+    with pytest.raises(settingtable.SettingsError, match="--certificates / BULKHEAD_CERTIFICATES"):
         settings.resolve({"certificates": "cert-manager"}, {})

@@ -11,8 +11,9 @@ setting with the precedence every command shares: the flag, then the
 variable, then the default (``pick``, ``items``). ``SettingsError`` names
 the flag and the variable at fault.
 
-Also here: the parsers of values more than one command takes (ports, log
-levels, the profile version ``latest`` means). The modules that own the
+Also here: the parsers of values more than one command takes (seconds,
+counts, IP addresses, ports, log levels, the profile version ``latest``
+means). The modules that own the
 tables (``webhook.server.settings``, ``webhook.operator.settings``,
 ``webhook.audit.settings``) keep the parsers only they need.
 
@@ -23,6 +24,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import ipaddress
+import math
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Final, TypeVar
 
@@ -199,6 +202,31 @@ def _help(row: Setting) -> str:
         return f"{text} ({row.default_text.replace('`', '')})"
     if row.default and not row.switch:
         return f"{text} (default: {row.default})"
+    return text
+
+
+def seconds(text: str) -> float:
+    """A positive, finite number of seconds."""
+    value = float(text)
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"must be a positive number of seconds, not {text!r}")
+    return value
+
+
+def count(text: str) -> int:
+    """A whole number, at least 1."""
+    value = int(text)
+    if value < 1:
+        raise ValueError(f"must be at least 1, not {text}")
+    return value
+
+
+def ip_address(text: str) -> str:
+    """An IPv4 or IPv6 address, as given."""
+    try:
+        ipaddress.ip_address(text)
+    except ValueError as err:
+        raise ValueError(f"must be an IP address, not {text!r}") from err
     return text
 
 

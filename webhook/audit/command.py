@@ -48,27 +48,13 @@ class AuditError(Exception):
     """The audit cannot run; exit 2 with this message."""
 
 
-def _seconds(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise ValueError(f"must be a positive number of seconds, not {text}")
-    return value
-
-
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise ValueError(f"must be at least 1, not {text}")
-    return value
-
-
 def settings(flags: Mapping[str, object], environ: Mapping[str, str]) -> controller.Settings:
     """The controller's settings from flags, ``BULKHEAD_*`` and the declared defaults."""
     table = audit_settings.TABLE
     return controller.Settings(
-        batch_seconds=table.pick("batch_seconds", flags, environ, _seconds),
-        resync_seconds=table.pick("resync_seconds", flags, environ, _seconds),
-        cap=table.pick("max_results", flags, environ, _count),
+        batch_seconds=table.pick("batch_seconds", flags, environ, settingtable.seconds),
+        resync_seconds=table.pick("resync_seconds", flags, environ, settingtable.seconds),
+        cap=table.pick("max_results", flags, environ, settingtable.count),
         latest_minor=table.pick("pss_latest", flags, environ, settingtable.latest_minor),
     )
 

@@ -218,11 +218,6 @@ def _certificates(text: str) -> str:
     return text
 
 
-def _address(text: str) -> str:
-    ipaddress.ip_address(text)
-    return text
-
-
 def _endpoint(text: str) -> str:
     host, sep, port = text.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) <= 65535:
@@ -279,7 +274,7 @@ def resolve(flags: Mapping[str, object], environ: Mapping[str, str]) -> Settings
         clock_skew=pick("clock_skew", _skew),
         check_interval=pick("check_interval", _seconds),
         probe_endpoints=probes or None,
-        metrics_address=pick("metrics_address", _address),
+        metrics_address=pick("metrics_address", settingtable.ip_address),
         metrics_port=pick("metrics_port", settingtable.port),
         health_port=pick("health_port", settingtable.port),
         pss_latest_minor=pick("pss_latest", settingtable.latest_minor),

@@ -25,9 +25,7 @@ enforce and that is an error.
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import json
-import math
 import os
 from collections.abc import Mapping
 from typing import Any, Final
@@ -206,34 +204,12 @@ class Settings:
         return cls(**values)
 
 
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"must be a positive number of seconds, not {text!r}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise ValueError(f"must be at least 1, not {text}")
-    return value
-
-
 def usable_cpus() -> int:
     """CPUs this process may run on (the default number of workers)."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
         return max(1, os.cpu_count() or 1)
-
-
-def _address(text: str) -> str:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError as err:
-        raise ValueError(f"must be an IP address, not {text!r}") from err
-    return text
 
 
 def _boolean(text: str) -> bool:
@@ -246,7 +222,7 @@ def _boolean(text: str) -> bool:
 
 
 def _workers(text: str) -> int:
-    return _positive_int(text) if text else usable_cpus()
+    return settingtable.count(text) if text else usable_cpus()
 
 
 def resolve(flags: Mapping[str, object], environ: Mapping[str, str]) -> Settings:
@@ -263,10 +239,10 @@ def resolve(flags: Mapping[str, object], environ: Mapping[str, str]) -> Settings
         )
 
     def seconds(name: str) -> float:
-        return TABLE.pick(name, flags, environ, _positive_float)
+        return TABLE.pick(name, flags, environ, settingtable.seconds)
 
     def count(name: str) -> int:
-        return TABLE.pick(name, flags, environ, _positive_int)
+        return TABLE.pick(name, flags, environ, settingtable.count)
 
     return Settings(
         tls_cert_file=TABLE.required("tls_cert_file", flags, environ),
@@ -275,7 +251,7 @@ def resolve(flags: Mapping[str, object], environ: Mapping[str, str]) -> Settings
         policy_files=policy_files,
         profiles=profile_texts,
         pss_latest_minor=TABLE.pick("pss_latest", flags, environ, settingtable.latest_minor),
-        address=TABLE.pick("address", flags, environ, _address),
+        address=TABLE.pick("address", flags, environ, settingtable.ip_address),
         port=TABLE.pick("port", flags, environ, settingtable.port),
         reload_interval=seconds("reload_interval"),
         shutdown_timeout=seconds("shutdown_timeout"),

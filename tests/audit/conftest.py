@@ -17,8 +17,8 @@ import pytest
 
 from tests.cluster import controlplane
 from tests.operator import harness
+from webhook import kube
 from webhook.audit import controller
-from webhook.policy import cache
 
 REPORT_CRDS = harness.REPO / "manifests" / "policyreports"
 
@@ -50,11 +50,11 @@ def install(
 
 @pytest.fixture
 def audit(install: harness.Install) -> Iterator[controller.Controller]:
-    api = cache.Api(cache.client_configuration(kubeconfig=str(install.audit_kubeconfig)))
+    api = kube.Api(kube.client_configuration(kubeconfig=str(install.audit_kubeconfig)))
     running = controller.Controller(
         api=api,
         settings=controller.Settings(batch_seconds=0.2, resync_seconds=600.0),
-        backoff=cache.Backoff(first=0.1, limit=1.0),
+        backoff=kube.Backoff(first=0.1, limit=1.0),
     )
     running.start()
     try:

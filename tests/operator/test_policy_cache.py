@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.operator import harness
+from webhook import kube
 from webhook.policy import cache
 
 pytestmark = pytest.mark.cluster
@@ -25,8 +26,8 @@ ENFORCED_WITHIN = 2.0
 
 @pytest.fixture
 def policy_cache(install: harness.Install) -> Iterator[cache.PolicyCache]:
-    api = cache.Api(cache.client_configuration(kubeconfig=str(install.webhook_kubeconfig)))
-    held = cache.PolicyCache(api=api, backoff=cache.Backoff(first=0.1, limit=1.0))
+    api = kube.Api(kube.client_configuration(kubeconfig=str(install.webhook_kubeconfig)))
+    held = cache.PolicyCache(api=api, backoff=kube.Backoff(first=0.1, limit=1.0))
     held.start()
     try:
         assert held.wait_ready(10), "the cache never loaded its first lists"
@@ -148,7 +149,7 @@ def test_the_webhook_account_can_read_but_never_write(install: harness.Install) 
 
 def test_a_namespace_the_watch_has_not_delivered_is_looked_up(install: harness.Install) -> None:
     """Before any list (as in the moment after a namespace is created), ``get`` answers."""
-    api = cache.Api(cache.client_configuration(kubeconfig=str(install.webhook_kubeconfig)))
+    api = kube.Api(kube.client_configuration(kubeconfig=str(install.webhook_kubeconfig)))
     held = cache.PolicyCache(api=api)  # never started: no list, no watch
     try:
         name = f"fresh-{install.suffix}"

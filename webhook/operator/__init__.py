@@ -2,14 +2,13 @@
 
 ``running.main(flags, environ)`` runs ``bulkhead operator``; ``TABLE``
 declares its settings (the ``bulkhead`` parser derives the flags from it)
-and ``resolve`` reads them. ``crds``
-builds the CustomResourceDefinitions from the compiler's field tables.
+and ``resolve`` reads them (the CustomResourceDefinitions are built in
+``policy.crds``).
 Importing this package starts nothing and does not load kopf (only
 ``running`` and ``handlers`` do), so other commands start fast.
 """
 
-from webhook.operator import crds
 from webhook.operator.settings import TABLE, Settings, resolve
 from webhook.settingtable import SettingsError
 
-__all__ = ["TABLE", "Settings", "SettingsError", "crds", "resolve"]
+__all__ = ["TABLE", "Settings", "SettingsError", "resolve"]

@@ -121,6 +121,12 @@ def _parser(*, serve_flags: bool = True) -> argparse.ArgumentParser:
         "(default: the system store)",
     )
     check.add_argument(
+        "--registry-credentials-file",
+        metavar="FILE",
+        help="with --verify-images: registry credentials, a Docker config file "
+        "(.dockerconfigjson; default: anonymous)",
+    )
+    check.add_argument(
         "--registry-timeout",
         type=float,
         default=supplychain.registry.DEFAULT_TIMEOUT,
@@ -258,8 +264,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return manifestcheck.EXIT_UNUSABLE
     if args.command == "operator":
         # kopf loads only for this command (it takes most of a second).
-        running = importlib.import_module("webhook.operator.running")
-        return int(running.main(vars(args), os.environ))
+        command = importlib.import_module("webhook.operator.command")
+        return int(command.main(vars(args), os.environ))
     try:
         if args.command == "test":
             return test(args, out=sys.stdout)

@@ -41,11 +41,20 @@ def verify(
     *,
     ca_file: str | None,
     timeout: float,
+    credentials_file: str | None,
 ) -> policy.EvidenceMap:
     """Evidence for every image of ``docs``, verified against its registry."""
     if not timeout > 0:
         raise EvidenceError("--registry-timeout: must be a number of seconds above 0")
-    settings = supplychain.registry.Settings(ca_file=ca_file, timeout=timeout)
+    credentials = {}
+    if credentials_file:
+        try:
+            credentials = supplychain.dockerconfig.load(credentials_file)
+        except supplychain.dockerconfig.DockerConfigError as err:
+            raise EvidenceError(f"--registry-credentials-file: {err}") from err
+    settings = supplychain.registry.Settings(
+        ca_file=ca_file, timeout=timeout, credentials=credentials
+    )
     try:
         return supplychain.verify(_images(docs), policies, settings)
     except supplychain.cosign.UnusableKeyError as err:

@@ -160,7 +160,11 @@ def check(args: argparse.Namespace, *, stdin: IO[str], out: IO[str]) -> int:
     known = documents.namespace_labels([*documents.read(args.namespace_labels), *docs])
     evidence = (
         imageevidence.verify(
-            docs, policies, ca_file=args.registry_ca_file, timeout=args.registry_timeout
+            docs,
+            policies,
+            ca_file=args.registry_ca_file,
+            timeout=args.registry_timeout,
+            credentials_file=args.registry_credentials_file,
         )
         if args.verify_images
         else policy.NO_EVIDENCE

@@ -15,6 +15,13 @@ HTTP on the same address (``0`` picks a free port). ``--decision-timeout``
 should be about 80 % of the webhook's ``timeoutSeconds``, so a review that
 takes too long is denied clearly before the apiserver gives up.
 
+``--registry-timeout`` bounds the verification of one review's images
+(``imageSignatures``) and must be below ``--decision-timeout``; an image not
+verified in time is denied. ``--registry-ca-file`` replaces the system trust
+store for registries (a private registry's CA); ``--registry-credentials-file``
+is a Docker config file (a mounted ``kubernetes.io/dockerconfigjson`` Secret)
+with the credentials for registries' token services.
+
 With no ``--policy-file`` and no ``--profile``, the server enforces the
 cluster's ``ClusterContainerPolicy``/``ContainerPolicy`` objects instead,
 listed and watched by ``webhook.policy.cache`` with the in-cluster service
@@ -129,6 +136,25 @@ TABLE: Final = settingtable.Table(
             help="deny a review not judged in time",
             note="about 80 % of the webhook's `timeoutSeconds` (the chart's is 5 s)",
         ),
+        _S(
+            name="registry_timeout",
+            metavar=_SECONDS,
+            help="imageSignatures: limit for verifying one review's images, below "
+            "--decision-timeout",
+            default_text="half of `--decision-timeout`",
+        ),
+        _S(
+            name="registry_ca_file",
+            metavar="FILE",
+            help="imageSignatures: PEM CA bundle trusted for registries",
+            default_text="the system store",
+        ),
+        _S(
+            name="registry_credentials_file",
+            metavar="FILE",
+            help="imageSignatures: registry credentials, a Docker config file (.dockerconfigjson)",
+            default_text="none (anonymous)",
+        ),
         _S(name="handshake_timeout", metavar=_SECONDS, default="10", help="TLS handshake limit"),
         _S(name="header_timeout", metavar=_SECONDS, default="10", help="request headers limit"),
         _S(name="body_timeout", metavar=_SECONDS, default="10", help="request body limit"),
@@ -176,6 +202,9 @@ class Settings:
     workers: int = 1
     worker_memory_mib: int = 176
     decision_timeout: float = 4.0
+    registry_timeout: float = 2.0
+    registry_ca_file: str | None = None
+    registry_credentials_file: str | None = None
     handshake_timeout: float = 10.0
     header_timeout: float = 10.0
     body_timeout: float = 10.0
@@ -241,6 +270,19 @@ def resolve(flags: Mapping[str, object], environ: Mapping[str, str]) -> Settings
     def seconds(name: str) -> float:
         return TABLE.pick(name, flags, environ, settingtable.seconds)
 
+    decision_timeout = seconds("decision_timeout")
+    registry_timeout = TABLE.pick(
+        "registry_timeout",
+        flags,
+        environ,
+        lambda text: settingtable.seconds(text) if text else decision_timeout / 2,
+    )
+    if registry_timeout >= decision_timeout:
+        raise settingtable.SettingsError(
+            f"--registry-timeout (BULKHEAD_REGISTRY_TIMEOUT) {registry_timeout:g}s must be "
+            f"below --decision-timeout {decision_timeout:g}s, so a slow registry is a clear denial"
+        )
+
     def count(name: str) -> int:
         return TABLE.pick(name, flags, environ, settingtable.count)
 
@@ -259,7 +301,11 @@ def resolve(flags: Mapping[str, object], environ: Mapping[str, str]) -> Settings
         probe_port=TABLE.pick("probe_port", flags, environ, settingtable.port),
         workers=TABLE.pick("workers", flags, environ, _workers),
         worker_memory_mib=count("worker_memory_mib"),
-        decision_timeout=seconds("decision_timeout"),
+        decision_timeout=decision_timeout,
+        registry_timeout=registry_timeout,
+        registry_ca_file=TABLE.pick("registry_ca_file", flags, environ, str) or None,
+        registry_credentials_file=TABLE.pick("registry_credentials_file", flags, environ, str)
+        or None,
         handshake_timeout=seconds("handshake_timeout"),
         header_timeout=seconds("header_timeout"),
         body_timeout=seconds("body_timeout"),

@@ -38,7 +38,7 @@ from typing import Any, Final
 import kopf
 from kopf._core.engines import peering as kopf_peering
 
-from webhook import jsonlogs, kube, settingsources
+from webhook import jsonlogs, kube, settingtable
 from webhook.operator import certificates, expiry, handlers, metrics, settings
 
 _LOG: Final = logging.getLogger("bulkhead.operator")
@@ -197,7 +197,7 @@ def main(flags: Mapping[str, object], environ: Mapping[str, str]) -> int:
         config = settings.resolve(flags, environ)
         _configure_logging(config.log_level)
         asyncio.run(operate(config))
-    except (settingsources.SettingsError, kube.ConfigError) as err:
+    except (settingtable.SettingsError, kube.ConfigError) as err:
         sys.stderr.write(f"bulkhead operator: {err}\n")
         return EXIT_UNUSABLE
     return EXIT_OK

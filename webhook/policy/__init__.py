@@ -19,7 +19,7 @@ I/O: it lists and watches the cluster's policies through ``webhook.kube``.
 """
 
 from webhook.policy import selectors, signatures
-from webhook.policy.compiler import CompileError, compile, compile_object, unknown_check
+from webhook.policy.compiler import CompileError, compile, compile_object
 from webhook.policy.judging import judge
 from webhook.policy.matching import applies
 from webhook.policy.model import (
@@ -39,6 +39,7 @@ from webhook.policy.model import (
     Subject,
     policy_key,
 )
+from webhook.policy.scope_compiler import unknown_check
 from webhook.policy.signatures import NO_EVIDENCE, EvidenceMap
 from webhook.policy.summary import describe
 

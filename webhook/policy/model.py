@@ -130,7 +130,8 @@ class CompiledPolicy:
     policy sets none), ``checks`` the enabled pod rules of ``spec.rules`` in rule
     id order, ``object_checks`` the enabled object rules (Service, Ingress,
     RBAC), ``generation`` the document's ``metadata.generation`` when it has
-    one (the operator reports it as ``observedGeneration``).
+    one (the operator reports it as ``observedGeneration``), ``uid`` its
+    ``metadata.uid`` when it has one (Events about the policy name it).
     """
 
     kind: PolicyKind
@@ -142,6 +143,7 @@ class CompiledPolicy:
     object_checks: tuple[registry.BoundObjectCheck, ...] = ()
     image_signatures: signatures.Settings | None = None
     generation: int | None = None
+    uid: str | None = None
     match: Match = MATCH_EVERYTHING
     exclusions: tuple[Exclusion, ...] = ()
 

@@ -4,8 +4,9 @@ Judges a realistic ~3.5 KB Deployment (an init container and two containers)
 against the ``restricted`` profile plus a policy that turns on every Bulkhead
 rule, then pods with 10, 20 and 40 containers to show the cost is linear in
 the container count. Last, the CPU seconds for one hostile review: a Pod
-with 10,000 privileged containers (130,000 findings), decided and encoded as
-the server answers it (``webhook.server.bounds``). Run: ``make bench`` or ``.venv/bin/python benchmarks/decision.py``.
+with 10,000 privileged containers (170,001 violations), decided and encoded
+as the server answers it (``webhook.server.bounds``). Run: ``make bench`` or
+``.venv/bin/python benchmarks/decision.py``.
 """
 
 from __future__ import annotations

@@ -104,7 +104,9 @@ def denial(subject: str, violations: Sequence[Violation]) -> str:
                     break
                 lines.append(f"  {owner}:")
                 room = _MAX_DENIAL_LINES - len(lines)
-                lines.extend(_line(violations[i].finding, others.get(i, ())) for i in indexes[:room])
+                lines.extend(
+                    _line(violations[i].finding, others.get(i, ())) for i in indexes[:room]
+                )
                 shown += min(room, len(indexes))
             if len(lines) >= _MAX_DENIAL_LINES - 1:
                 break

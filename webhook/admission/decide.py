@@ -65,7 +65,6 @@ class Decision:
     audit_annotations: Mapping[str, str] = dataclasses.field(default_factory=_no_annotations)
     violations: tuple[messages.Violation, ...] = ()
     judged: bool = True
-    note: str = ""
 
     @property
     def outcome(self) -> str:
@@ -95,8 +94,8 @@ class Decision:
 _CLEAN: Final = Decision(allowed=True)
 
 
-def _skip(note: str) -> Decision:
-    return Decision(allowed=True, judged=False, note=note)
+#: The verdict on a request Bulkhead does not judge (see ``skip_reason``).
+SKIPPED: Final = Decision(allowed=True, judged=False)
 
 
 def _labels(obj: Mapping[str, Any] | None) -> Mapping[str, str]:
@@ -136,9 +135,8 @@ def decide(
     (``namespaces.split``): a ``Deny`` one refuses the request with code 503
     and a message to retry, a ``Warn`` or ``Audit`` one adds a warning.
     """
-    reason = skip_reason(request)
-    if reason is not None:
-        return _skip(reason)
+    if skip_reason(request) is not None:
+        return SKIPPED
     obj = request.object or {}
     try:
         view = extract.pod_view(request.kind, obj)
@@ -149,7 +147,7 @@ def decide(
             message=f"Bulkhead cannot read {request.label}: {err}",
         )
     if view is None:
-        return _skip(f"{request.kind} has no pod template")
+        return SKIPPED
     subject = policy.Subject(
         kind=request.kind,
         namespace=request.namespace,

@@ -154,7 +154,7 @@ def _decide(rt: Runtime, request: admission.Request) -> admission.Decision:
         )
 
 
-_NOT_JUDGED: Final = admission.Decision(allowed=True, judged=False, note="benchmark no-op")
+_NOT_JUDGED: Final = admission.SKIPPED  # the benchmark no-op endpoint
 _POST_ONLY: Final = (("Allow", "POST"),)
 #: What werkzeug says for a 405, so both paths answer alike.
 _NOT_ALLOWED: Final = "The method is not allowed for the requested URL."

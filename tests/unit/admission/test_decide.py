@@ -214,13 +214,18 @@ def test_the_same_warning_from_two_policies_is_one_line() -> None:
     assert sum("[privileged]" in w for w in decision.warnings) == 1
 
 
-def test_a_denial_of_many_containers_shows_the_first_and_counts_the_rest() -> None:
-    containers = [
-        {"name": f"c{i}", "image": "ghcr.io/acme/app:1", "securityContext": {"privileged": True}}
-        for i in range(200)
-    ]
+def crowded_pod(count: int) -> dict[str, Any]:
+    """``PRIVILEGED_POD`` with ``count`` privileged containers ``c0``, ``c1``, ..."""
     crowded = copy.deepcopy(PRIVILEGED_POD)
-    crowded["spec"]["containers"] = containers
+    crowded["spec"]["containers"] = [
+        {"name": f"c{i}", "image": "ghcr.io/acme/app:1", "securityContext": {"privileged": True}}
+        for i in range(count)
+    ]
+    return crowded
+
+
+def test_a_denial_of_many_containers_shows_the_first_and_counts_the_rest() -> None:
+    crowded = crowded_pod(200)
     decision = create(crowded, [cluster_policy("p", {"rules": {"privileged": False}})])
     lines = decision.message.splitlines()
     assert lines[0].endswith(": 200 violations")
@@ -233,12 +238,7 @@ def test_a_denial_of_many_containers_shows_the_first_and_counts_the_rest() -> No
 
 
 def test_a_denial_of_many_violations_from_several_policies_counts_each_once() -> None:
-    containers = [
-        {"name": f"c{i}", "image": "ghcr.io/acme/app:1", "securityContext": {"privileged": True}}
-        for i in range(200)
-    ]
-    crowded = copy.deepcopy(PRIVILEGED_POD)
-    crowded["spec"]["containers"] = containers
+    crowded = crowded_pod(200)
     first = cluster_policy("first", {"profile": {"level": "baseline"}})
     rule = cluster_policy("rule", {"rules": {"privileged": False}})
     third = cluster_policy("third", {"profile": {"level": "baseline"}})

@@ -569,7 +569,7 @@ def test_cert_manager_issues_the_secret_the_webhook_mounts(docs: list[dict[str, 
 def test_cert_manager_mode_keeps_the_operator_off_the_certificates() -> None:
     args = _container(_cert_manager({}), "Deployment", "bulkhead-operator")["args"]
     assert "--certificates=external" in args
-    assert "--exemption-window=14d" in args  # policy status is still the operator's
+    assert "--exclusion-window=14d" in args  # policy status is still the operator's
     assert not [
         a for a in args if a.startswith(("--tls-secret", "--ca-secret", "--webhook-configuration"))
     ]

@@ -381,7 +381,7 @@ CHANGES: Final[dict[str, tuple[Any, dict[str, Any]]]] = {
     "operator.certLifetime": ("7d", {}),
     "operator.rotationOverlap": ("10m", {}),
     "operator.checkInterval": ("30s", {}),
-    "operator.exemptionWindow": ("30d", {}),
+    "operator.exclusionWindow": ("30d", {}),
     "operator.metricsPort": (9191, {}),
     "operator.healthPort": (8181, {}),
     "operator.resources.requests": ({"cpu": "100m", "memory": "128Mi"}, {}),

@@ -8,10 +8,10 @@ and are scraped. Then:
   metric fails here, not silently in production);
 * ``promtool check rules`` accepts the rule file (expressions and templates);
 * ``promtool test rules`` on series built from the scrape (their real
-  names and label sets): held as scraped, only the expired exemption of
+  names and label sets): held as scraped, only the expired exclusion of
   the scraped policy and the test's 2-day serving certificate alert;
   driven into trouble (errors, timeouts, slow reviews, a failing reload, a
-  denial spike, certificates expiring, TLS failures, an exemption
+  denial spike, certificates expiring, TLS failures, an exclusion
   expiring, a failing and stale audit), every alert fires with its labels.
 
 Timestamps in the scrape are moved to promtool's clock (which starts at 0)
@@ -96,13 +96,13 @@ def scraped(
         operator_text = harness.wait_for(
             lambda: (
                 text
-                if "bulkhead_exemption_earliest_expiry_timestamp_seconds{"
+                if "bulkhead_exclusion_earliest_expiry_timestamp_seconds{"
                 in (text := operator.metrics())
                 and "bulkhead_certificate_expiry_timestamp_seconds{" in text
                 else None
             ),
             timeout=30,
-            what="the operator's certificate and exemption metrics",
+            what="the operator's certificate and exclusion metrics",
         )
     finally:
         install.cp.kubectl("delete", "ccp", name, "--ignore-not-found", "--wait=false")
@@ -182,8 +182,8 @@ def _troubled(scraped: list[Sample]) -> list[dict[str, str]]:
             _first(scraped, "bulkhead_tls_reconcile_failures_total"),
         ): rising,
         _selector(
-            "bulkhead_exemption_earliest_expiry_timestamp_seconds",
-            _first(scraped, "bulkhead_exemption_earliest_expiry_timestamp_seconds"),
+            "bulkhead_exclusion_earliest_expiry_timestamp_seconds",
+            _first(scraped, "bulkhead_exclusion_earliest_expiry_timestamp_seconds"),
         ): f"{at + 86400}+0x{AT_MINUTES}",
         _selector(
             "bulkhead_audit_pass_failures_total",
@@ -232,7 +232,7 @@ def test_rules_read_served_metrics_check_and_fire(
         for rule in group["rules"]:
             rule.pop("annotations", None)
     (tmp_path / "rules.yaml").write_text(yaml.safe_dump(bare))
-    policy = _first(scraped, "bulkhead_exemption_earliest_expiry_timestamp_seconds")["policy"]
+    policy = _first(scraped, "bulkhead_exclusion_earliest_expiry_timestamp_seconds")["policy"]
     quiet_at = AT_MINUTES * 60
     expected = {
         "BulkheadWebhookErrors": [{"severity": "critical"}],
@@ -243,7 +243,7 @@ def test_rules_read_served_metrics_check_and_fire(
         "BulkheadServingCertificateExpiresSoon": [{"severity": "critical"}],
         "BulkheadCertificateExpiresSoon": [{"severity": "critical", "certificate": "serving"}],
         "BulkheadTLSReconcileFailing": [{"severity": "warning"}],
-        "BulkheadExemptionExpiring": [{"severity": "info", "policy": policy}],
+        "BulkheadExclusionExpiring": [{"severity": "info", "policy": policy}],
         "BulkheadAuditFailing": [{"severity": "warning"}],
         "BulkheadAuditStale": [{"severity": "warning"}],
         "BulkheadAuditWatchFailing": [{"severity": "warning"}],
@@ -268,12 +268,12 @@ def test_rules_read_served_metrics_check_and_fire(
         "evaluation_interval": "1m",
         "tests": [
             {
-                "name": "as scraped: the expired exemption, the 2-day test certificate",
+                "name": "as scraped: the expired exclusion, the 2-day test certificate",
                 "interval": "1m",
                 "input_series": _quiet(scraped, now=time.time(), at=quiet_at),
                 "alert_rule_test": alerts(
                     {
-                        "BulkheadExemptionExpiring": expected["BulkheadExemptionExpiring"],
+                        "BulkheadExclusionExpiring": expected["BulkheadExclusionExpiring"],
                         "BulkheadServingCertificateExpiresSoon": [{"severity": "critical"}],
                     }
                 ),

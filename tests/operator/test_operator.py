@@ -1,7 +1,7 @@
 """``bulkhead operator`` against the real apiserver, as its own ServiceAccount.
 
 Policy status (Ready, Invalid with the compile errors, observedGeneration
-following every edit, exemptions expiring and expired as time passes, with
+following every edit, exclusions expiring and expired as time passes, with
 the earliest expiry as a metric), certificate issuance into the Secrets and caBundle
 injection, a forced rotation with second-long lifetimes, and kill -9 in
 the middle of work followed by a restart that converges without losing or
@@ -125,10 +125,10 @@ def test_policy_status_follows_every_edit(
     install.cp.kubectl("delete", "ccp", name)
 
 
-def test_expiring_exemptions_listed_in_status_as_time_passes(
+def test_expiring_exclusions_listed_in_status_as_time_passes(
     install: harness.Install, operators: OperatorFactory
 ) -> None:
-    operator = operators("--probe-endpoint=none", "--check-interval=1s", "--exemption-window=1h")
+    operator = operators("--probe-endpoint=none", "--check-interval=1s", "--exclusion-window=1h")
     now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
     soon = (now + datetime.timedelta(seconds=12)).strftime("%Y-%m-%dT%H:%M:%SZ")
     later = (now + datetime.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -148,14 +148,14 @@ def test_expiring_exemptions_listed_in_status_as_time_passes(
     install.cp.apply(document)
     try:
         found = _settled(install, document, ready="True")
-        assert found["status"]["exemptions"] == {
+        assert found["status"]["exclusions"] == {
             "expiring": [{"index": 1, "expires": soon, "reason": "ticket 42"}],
             "expired": [{"index": 2, "expires": "2020-01-02T00:00:00Z"}],
         }
         # time passes, no edit: the sweep moves entry 1 to expired
         harness.wait_for(
             lambda: (
-                (_status(install, document) or {}).get("status", {}).get("exemptions")
+                (_status(install, document) or {}).get("status", {}).get("exclusions")
                 == {
                     "expired": [
                         {"index": 2, "expires": "2020-01-02T00:00:00Z"},
@@ -164,11 +164,11 @@ def test_expiring_exemptions_listed_in_status_as_time_passes(
                 }
             ),
             timeout=30,
-            what="the expired exemption in status",
+            what="the expired exclusion in status",
         )
         earliest = exposition.value(
             operator.metrics(),
-            "bulkhead_exemption_earliest_expiry_timestamp_seconds",
+            "bulkhead_exclusion_earliest_expiry_timestamp_seconds",
             policy=f"ClusterContainerPolicy/{name}",
         )
         assert earliest == datetime.datetime(2020, 1, 2, tzinfo=datetime.UTC).timestamp()

@@ -88,7 +88,7 @@ def build_registry(
 ) -> kopf.OperatorRegistry:
     """Every handler this operator runs, in a registry of its own.
 
-    The TLS loop and the exemption expiry sweep start as kopf startup
+    The TLS loop and the exclusion expiry sweep start as kopf startup
     activities and are stopped and awaited by one cleanup activity, so
     kopf's shutdown waits for them instead of treating them as hung tasks.
     """
@@ -120,7 +120,7 @@ def build_registry(
         registry,
         context=handlers.Context(
             latest_minor=config.pss_latest_minor,
-            expiry_window=config.exemption_window,
+            expiry_window=config.exclusion_window,
             transitions=handlers.Transitions(api),
             gauge=gauge,
         ),
@@ -131,11 +131,11 @@ def build_registry(
             api,
             gauge,
             latest_minor=config.pss_latest_minor,
-            window=config.exemption_window,
+            window=config.exclusion_window,
             interval=config.check_interval,
             stop=stop,
         )
-        running.append(asyncio.create_task(loop, name="bulkhead-exemption-expiry"))
+        running.append(asyncio.create_task(loop, name="bulkhead-exclusion-expiry"))
 
     kopf.on.startup(id="expiry-start", registry=registry)(start_sweep)
     kopf.on.cleanup(id="loops-stop", registry=registry)(stop_loops)

@@ -1,15 +1,15 @@
-"""Exemptions that expire: the metric, and status kept true as time passes. Network I/O.
+"""Exclusions that expire: the metric, and status kept true as time passes. Network I/O.
 
-A policy's status lists the exemptions expiring within the window and
-those already expired (``status.exemptions``); the handlers write it when a
+A policy's status lists the exclusions expiring within the window and
+those already expired (``status.exclusions``); the handlers write it when a
 policy changes, but time passing changes no object, so ``run`` sweeps every
 ``interval``: it lists both policy kinds, and patches the status of each
-whose ``exemptions`` block is no longer what ``status.desired`` says.
+whose ``exclusions`` block is no longer what ``status.desired`` says.
 
-``Gauge`` keeps ``bulkhead_exemption_earliest_expiry_timestamp_seconds
-{policy}``: the Unix time at which a policy's first dated exemption expires
+``Gauge`` keeps ``bulkhead_exclusion_earliest_expiry_timestamp_seconds
+{policy}``: the Unix time at which a policy's first dated exclusion expires
 (or expired: an expired entry still in the policy stays the earliest until
-it is removed); policies with no dated exemption have no series.
+it is removed); policies with no dated exclusion have no series.
 """
 
 from __future__ import annotations
@@ -32,12 +32,12 @@ _LOG: Final = logging.getLogger("bulkhead.operator.expiry")
 
 
 class Gauge:
-    """The earliest exemption expiry per policy key (the handlers and the sweep both set it)."""
+    """The earliest exclusion expiry per policy key (the handlers and the sweep both set it)."""
 
     def __init__(self, registry: prometheus_client.CollectorRegistry) -> None:
         self._gauge = prometheus_client.Gauge(
-            "bulkhead_exemption_earliest_expiry_timestamp_seconds",
-            "When the policy's first dated exemption expires (Unix time).",
+            "bulkhead_exclusion_earliest_expiry_timestamp_seconds",
+            "When the policy's first dated exclusion expires (Unix time).",
             ["policy"],
             registry=registry,
         )
@@ -83,7 +83,7 @@ def sweep(
     window: datetime.timedelta,
     now: datetime.datetime,
 ) -> int:
-    """Bring every policy's ``exemptions`` status and metric up to ``now``; patches written."""
+    """Bring every policy's ``exclusions`` status and metric up to ``now``; patches written."""
     patched = 0
     seen: set[str] = set()
     api_version = f"{crds.GROUP}/{crds.VERSION}"
@@ -100,13 +100,13 @@ def sweep(
             outcome = status.desired(item, latest_minor=latest_minor, now=now, expiry_window=window)
             gauge.observe(key, outcome.earliest_expiry)
             current = item.get("status")
-            wanted = outcome.status.get("exemptions")
-            if (current or {}).get("exemptions") == wanted or not outcome.ready:
+            wanted = outcome.status.get("exclusions")
+            if (current or {}).get("exclusions") == wanted or not outcome.ready:
                 continue
             api.request(
                 "PATCH",
                 _path(item, plural),
-                body={"status": {"exemptions": status.exemptions_patch(outcome)}},
+                body={"status": {"exclusions": status.exclusions_patch(outcome)}},
                 content_type="application/merge-patch+json",
             )
             patched += 1
@@ -124,7 +124,7 @@ async def run(
     stop: asyncio.Event,
 ) -> None:
     """Sweep every ``interval`` seconds until ``stop`` is set; a failed sweep is logged."""
-    _LOG.info("exemption expiry: within %s listed, swept every %.1fs", window, interval)
+    _LOG.info("exclusion expiry: within %s listed, swept every %.1fs", window, interval)
     while not stop.is_set():
         try:
             patched = await asyncio.to_thread(
@@ -137,12 +137,12 @@ async def run(
             )
             _LOG.log(
                 logging.INFO if patched else logging.DEBUG,
-                "exemption expiry: %d policy statuses updated",
+                "exclusion expiry: %d policy statuses updated",
                 patched,
             )
         except kube.ApiError as err:
-            _LOG.warning("exemption expiry sweep failed: %s", err)
+            _LOG.warning("exclusion expiry sweep failed: %s", err)
         except Exception:  # a bug must not stop the sweep silently
-            _LOG.exception("exemption expiry sweep failed")
+            _LOG.exception("exclusion expiry sweep failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval)

@@ -7,7 +7,7 @@ registers at import). On every event of a ``ClusterContainerPolicy`` or
 handler compiles the object with the webhook's compile step
 (``status.desired``) and, only when the result differs from the object's
 status, has kopf merge-patch ``status`` through the status subresource
-(``exemptions`` included), and keeps the policy's earliest-expiry metric.
+(``exclusions`` included), and keeps the policy's earliest-expiry metric.
 Raw event handlers keep no state of their own on the objects (no
 annotations, no finalizers), so a restarted operator simply recomputes.
 
@@ -110,7 +110,7 @@ async def policy_event(
         return
     patch.status["observedGeneration"] = outcome.status.get("observedGeneration")
     patch.status["conditions"] = outcome.status["conditions"]
-    patch.status["exemptions"] = status.exemptions_patch(outcome)
+    patch.status["exclusions"] = status.exclusions_patch(outcome)
     if outcome.transitioned:
         if outcome.ready:
             _LOG.info("%s is Ready: %s", key, outcome.message)

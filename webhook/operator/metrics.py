@@ -15,8 +15,8 @@ a daemon thread, answering ``GET /metrics``; ``close()`` stops it. Names:
 * ``bulkhead_ca_retired_total``: CAs dropped from the bundle;
 * ``bulkhead_tls_reconcile_failures_total``: TLS reconciles that failed;
 * ``bulkhead_tls_last_success_timestamp_seconds``: the last good reconcile;
-* ``bulkhead_exemption_earliest_expiry_timestamp_seconds{policy}``: when a
-  policy's first dated exemption expires (``expiry``);
+* ``bulkhead_exclusion_earliest_expiry_timestamp_seconds{policy}``: when a
+  policy's first dated exclusion expires (``expiry``);
 * ``bulkhead_build_info{version, python, component}``: always 1.
 """
 

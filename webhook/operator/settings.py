@@ -9,9 +9,9 @@ over the default. ``resolve`` checks every value and returns one frozen
 Durations are written ``90s``, ``10m``, ``12h`` or ``365d`` (a bare number
 is seconds).
 
-``--check-interval`` is also how often exemption expiry is re-checked:
+``--check-interval`` is also how often exclusion expiry is re-checked:
 policy status lists the ``spec.exclude`` entries expiring within
-``--exemption-window`` and those already expired.
+``--exclusion-window`` and those already expired.
 ``--certificates external`` leaves the TLS Secrets and the caBundle to
 another issuer (cert-manager and its cainjector): the operator then runs no
 TLS loop and only keeps policy status; the certificate flags are unused.
@@ -120,10 +120,10 @@ TABLE: Final = settingtable.Table(
             note="the loop also wakes when something falls due",
         ),
         _S(
-            name="exemption_window",
+            name="exclusion_window",
             metavar=_DURATION_METAVAR,
             default="14d",
-            help="list exemptions expiring within this long in policy status",
+            help="list exclusions expiring within this long in policy status",
         ),
         _S(
             name="probe_endpoint",
@@ -165,7 +165,7 @@ class Settings:
     rotation_overlap: datetime.timedelta = datetime.timedelta(minutes=5)
     clock_skew: datetime.timedelta = datetime.timedelta(minutes=5)
     check_interval: float = 60.0
-    exemption_window: datetime.timedelta = datetime.timedelta(days=14)
+    exclusion_window: datetime.timedelta = datetime.timedelta(days=14)
     probe_endpoints: tuple[str, ...] | None = None
     metrics_address: str = "0.0.0.0"  # noqa: S104 - Prometheus scrapes the pod's address
     metrics_port: int = 9090
@@ -280,7 +280,7 @@ def resolve(flags: Mapping[str, object], environ: Mapping[str, str]) -> Settings
         rotation_overlap=pick("rotation_overlap", duration),
         clock_skew=pick("clock_skew", _skew),
         check_interval=pick("check_interval", _seconds),
-        exemption_window=pick("exemption_window", duration),
+        exclusion_window=pick("exclusion_window", duration),
         probe_endpoints=probes or None,
         metrics_address=pick("metrics_address", settingtable.ip_address),
         metrics_port=pick("metrics_port", settingtable.port),

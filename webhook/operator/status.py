@@ -9,7 +9,7 @@ does) and returns the status it should carry:
   one-line summary of what is enforced, or ``False`` with reason ``Invalid``
   and every compile problem (``path: reason``), one per line.
 
-* ``exemptions`` (only when there is something to say): the
+* ``exclusions`` (only when there is something to say): the
   ``spec.exclude`` entries that expire within ``expiry_window`` of ``now``
   (``expiring``) and those already expired (``expired``), each with its
   index, ``expires`` and ``reason``, soonest first, so an admin renews or
@@ -35,7 +35,7 @@ COMPILED: Final = "Compiled"
 INVALID: Final = "Invalid"
 #: The CRD caps a condition message at this many characters.
 MAX_MESSAGE: Final = 32768
-#: Exemptions expiring within this long are listed in status (the operator's default).
+#: Exclusions expiring within this long are listed in status (the operator's default).
 EXPIRY_WINDOW: Final = datetime.timedelta(days=14)
 
 
@@ -47,7 +47,7 @@ class Outcome:
     ready: bool
     message: str
     transitioned: bool
-    #: when the policy's first exemption expires (for the metric)
+    #: when the policy's first exclusion expires (for the metric)
     earliest_expiry: datetime.datetime | None = None
 
 
@@ -75,17 +75,17 @@ def generation(document: Mapping[str, Any]) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _entry(exemption: policy.Exclusion, expires: datetime.datetime) -> dict[str, Any]:
-    entry: dict[str, Any] = {"index": exemption.index, "expires": _timestamp(expires)}
-    if exemption.reason:
-        entry["reason"] = exemption.reason
+def _entry(exclusion: policy.Exclusion, expires: datetime.datetime) -> dict[str, Any]:
+    entry: dict[str, Any] = {"index": exclusion.index, "expires": _timestamp(expires)}
+    if exclusion.reason:
+        entry["reason"] = exclusion.reason
     return entry
 
 
-def exemptions(
+def exclusions(
     compiled: policy.CompiledPolicy, *, now: datetime.datetime, window: datetime.timedelta
 ) -> dict[str, list[dict[str, Any]]] | None:
-    """The ``exemptions`` status block: expiring within ``window``, and expired (or ``None``)."""
+    """The ``exclusions`` status block: expiring within ``window``, and expired (or ``None``)."""
     dated = sorted(
         ((e.expires, e) for e in compiled.exclusions if e.expires is not None),
         key=lambda pair: (pair[0], pair[1].index),
@@ -96,16 +96,16 @@ def exemptions(
     return {k: v for k, v in block.items() if v} or None
 
 
-def exemptions_patch(outcome: Outcome) -> dict[str, list[dict[str, Any]] | None] | None:
-    """``status.exemptions`` as a merge patch: a list that is now empty is removed (``None``)."""
-    block = outcome.status.get("exemptions")
+def exclusions_patch(outcome: Outcome) -> dict[str, list[dict[str, Any]] | None] | None:
+    """``status.exclusions`` as a merge patch: a list that is now empty is removed (``None``)."""
+    block = outcome.status.get("exclusions")
     if block is None:
         return None
     return {name: block.get(name) for name in ("expiring", "expired")}
 
 
 def earliest_expiry(compiled: policy.CompiledPolicy) -> datetime.datetime | None:
-    """When the policy's first exemption expires (or expired); ``None`` if none ever does."""
+    """When the policy's first exclusion expires (or expired); ``None`` if none ever does."""
     return min((e.expires for e in compiled.exclusions if e.expires is not None), default=None)
 
 
@@ -141,9 +141,9 @@ def desired(
     status: dict[str, Any] = {"conditions": [condition]}
     if observed is not None:
         status["observedGeneration"] = observed
-    block = exemptions(compiled, now=now, window=expiry_window) if compiled is not None else None
+    block = exclusions(compiled, now=now, window=expiry_window) if compiled is not None else None
     if block is not None:
-        status["exemptions"] = block
+        status["exclusions"] = block
     return Outcome(
         status=status,
         ready=ready,
@@ -160,7 +160,7 @@ def needs_patch(current: Mapping[str, Any] | None, outcome: Outcome) -> bool:
     wanted = outcome.status
     if current.get("observedGeneration") != wanted.get("observedGeneration"):
         return True
-    if current.get("exemptions") != wanted.get("exemptions"):
+    if current.get("exclusions") != wanted.get("exclusions"):
         return True
     condition = _ready_condition(current)
     return condition is None or dict(condition) != wanted["conditions"][0]

@@ -69,9 +69,9 @@ def _status() -> Schema:
                 "x-kubernetes-list-type": "map",
                 "x-kubernetes-list-map-keys": ["type"],
             },
-            "exemptions": openapi.obj(
+            "exclusions": openapi.obj(
                 "Dated spec.exclude entries to act on: those expiring within the "
-                "operator's window (--exemption-window, 14 days by default) and those "
+                "operator's window (--exclusion-window, 14 days by default) and those "
                 "already expired (no longer applied).",
                 {
                     "expiring": openapi.array(

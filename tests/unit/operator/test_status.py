@@ -1,5 +1,5 @@
 """A policy's status from the compile step: Ready, Invalid, observedGeneration, transitions,
-and the exemptions block (expiring within the window, expired), soonest first."""
+and the exclusions block (expiring within the window, expired), soonest first."""
 
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ def test_long_messages_are_truncated_to_the_crd_limit() -> None:
     assert outcome.message.endswith("(truncated)")
 
 
-# -- exemptions that expire ----------------------------------------------------------
+# -- exclusions that expire ----------------------------------------------------------
 
 MARCH = datetime.datetime(2027, 3, 1, 12, 0, tzinfo=datetime.UTC)
 
@@ -145,10 +145,10 @@ def _excluding(*expires: str | None) -> dict[str, Any]:
         ),
     ],
 )
-def test_exemptions_block(expires: tuple[str | None, ...], block: dict[str, Any] | None) -> None:
+def test_exclusions_block(expires: tuple[str | None, ...], block: dict[str, Any] | None) -> None:
     outcome = status.desired(_excluding(*expires), latest_minor=35, now=MARCH)
     assert outcome.ready
-    assert outcome.status.get("exemptions") == block
+    assert outcome.status.get("exclusions") == block
 
 
 def test_window_is_a_setting_and_a_vanished_list_is_removed_by_the_patch() -> None:
@@ -156,12 +156,12 @@ def test_window_is_a_setting_and_a_vanished_list_is_removed_by_the_patch() -> No
     wide = status.desired(
         document, latest_minor=35, now=MARCH, expiry_window=datetime.timedelta(days=30)
     )
-    assert status.exemptions_patch(wide) == {
+    assert status.exclusions_patch(wide) == {
         "expiring": [{"index": 0, "expires": "2027-03-21T00:00:00Z", "reason": "r0"}],
         "expired": None,
     }
     narrow = status.desired(document, latest_minor=35, now=MARCH)
-    assert status.exemptions_patch(narrow) is None
+    assert status.exclusions_patch(narrow) is None
     document["status"] = wide.status
     assert status.needs_patch(document["status"], narrow)
 

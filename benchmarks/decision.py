@@ -142,6 +142,7 @@ def deployment(containers: int) -> dict[str, Any]:
 
 #: kind -> (API group, resource) of every kind measured here.
 RESOURCES = {
+    "Pod": ("", "pods"),
     "Deployment": ("apps", "deployments"),
     "Service": ("", "services"),
     "Ingress": ("networking.k8s.io", "ingresses"),

@@ -14,8 +14,8 @@ $(VENV)/.installed: pyproject.toml
 setup: $(VENV)/.installed
 
 lint: setup
-	$(VENV)/bin/ruff check webhook tests benchmarks tools charts/bulkhead/files
-	$(VENV)/bin/ruff format --check webhook tests benchmarks tools charts/bulkhead/files
+	$(VENV)/bin/ruff check webhook devcluster tests benchmarks tools charts/bulkhead/files
+	$(VENV)/bin/ruff format --check webhook devcluster tests benchmarks tools charts/bulkhead/files
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
@@ -49,8 +49,8 @@ clean:
 # with the real kubectl; left running until demo-stop (tests/cluster/README.md).
 .PHONY: demo demo-stop
 demo: setup
-	$(PY) -m tests.cluster.demo start
+	$(PY) -m devcluster.demo start
 
 demo-stop:
-	@if [ -x $(PY) ]; then $(PY) -m tests.cluster.demo stop; \
+	@if [ -x $(PY) ]; then $(PY) -m devcluster.demo stop; \
 	else echo "no $(VENV) here, so no demo was started from this checkout"; fi

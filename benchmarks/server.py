@@ -544,7 +544,7 @@ class BareFlask:
 def through_apiserver(directory: pathlib.Path, creates: int) -> dict[str, Any]:
     """Dry-run Pod creates over REST: p50/p99 with no webhook, then with Bulkhead registered."""
     sys.path.insert(0, str(HERE.parent))
-    from tests.cluster import controlplane, registration, webhookserver  # noqa: PLC0415
+    from devcluster import controlplane, registration, webhookserver  # noqa: PLC0415
 
     pod = {
         "apiVersion": "v1",

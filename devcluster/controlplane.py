@@ -41,9 +41,9 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Self
 
-from tests.cluster import pki
+from devcluster import pki
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 BUILD_SCRIPT = REPO_ROOT / "tools" / "controlplane" / "build.sh"
 KUBETOOLS_SCRIPT = REPO_ROOT / "tools" / "kubetools.sh"
 
@@ -542,13 +542,7 @@ class ControlPlane:
         """Run the real helm against this control plane, with private helm dirs."""
         if self._workdir is None:
             raise ControlPlaneError("control plane not started")
-        helm_home = self._workdir / "helm"
-        env = {
-            "KUBECONFIG": str(self.kubeconfig),
-            "HELM_CACHE_HOME": str(helm_home / "cache"),
-            "HELM_CONFIG_HOME": str(helm_home / "config"),
-            "HELM_DATA_HOME": str(helm_home / "data"),
-        }
+        env = helm_environment(kubeconfig=self.kubeconfig, home=self._workdir / "helm")
         argv = [str(self.kubetools_dir / "helm"), *args]
         return self._run_tool(argv, input_text=input_text, check=check, timeout=timeout, env=env)
 
@@ -604,6 +598,19 @@ class ControlPlane:
                 "metadata": {"name": "default", "namespace": namespace},
             }
         )
+
+
+def helm_environment(*, kubeconfig: pathlib.Path, home: pathlib.Path) -> dict[str, str]:
+    """The environment for the real helm: one cluster, and cache, config and data under ``home``.
+
+    Private helm directories keep a run from reading or writing the user's own.
+    """
+    return {
+        "KUBECONFIG": str(kubeconfig),
+        "HELM_CACHE_HOME": str(home / "cache"),
+        "HELM_CONFIG_HOME": str(home / "config"),
+        "HELM_DATA_HOME": str(home / "data"),
+    }
 
 
 def spawn(

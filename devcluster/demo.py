@@ -1,6 +1,6 @@
 """``make demo``: a real control plane with the whole of Bulkhead in front of it, left running.
 
-Commands (``python -m tests.cluster.demo COMMAND [--state-dir DIR]``):
+Commands (``python -m devcluster.demo COMMAND [--state-dir DIR]``):
 
 ``start``
     Stops an earlier demo first, then starts a supervisor process in the
@@ -58,10 +58,9 @@ from typing import Any, Final, NoReturn
 
 import yaml
 
-from tests.cluster import controlplane, registration, webhookserver
-from tests.operator import harness
+from devcluster import controlplane, installation, registration, webhookserver
 
-MODULE: Final = "tests.cluster.demo"
+MODULE: Final = "devcluster.demo"
 NAMESPACE: Final = "demo"
 EXAMPLES: Final = pathlib.Path("manifests") / "examples"
 MARKER: Final = ".bulkhead-demo"
@@ -299,7 +298,7 @@ class _Supervised:
     """The operator and the webhook: restarted after ``RESTART_DELAY`` when they exit."""
 
     def __init__(
-        self, processes: dict[str, webhookserver.WebhookServer | harness.OperatorProcess]
+        self, processes: dict[str, webhookserver.WebhookServer | installation.OperatorProcess]
     ) -> None:
         self._processes = processes
         self._due: dict[str, float] = {}
@@ -342,8 +341,8 @@ def supervise(state_dir: pathlib.Path) -> int:
     logs = state_dir / "logs"
     cp = controlplane.ControlPlane(log_dir=logs)
     policies = controlplane.REPO_ROOT / EXAMPLES / "policies"
-    projected: harness.ProjectedSecret | None = None
-    operator: harness.OperatorProcess | None = None
+    projected: installation.ProjectedSecret | None = None
+    operator: installation.OperatorProcess | None = None
     server: webhookserver.WebhookServer | None = None
     code = 0
     try:
@@ -354,8 +353,8 @@ def supervise(state_dir: pathlib.Path) -> int:
         for name in (registration.WEBHOOK_NAMESPACE, "kube-system", NAMESPACE):
             cp.create_namespace(name)
         _phase("installing the CRDs (manifests/crds) and RBAC (manifests/rbac)")
-        harness.install_crds(cp)
-        install = harness.Install(
+        installation.install_crds(cp)
+        install = installation.Install(
             cp,
             namespace=registration.WEBHOOK_NAMESPACE,
             directory=state_dir,
@@ -363,7 +362,7 @@ def supervise(state_dir: pathlib.Path) -> int:
             unique_names=False,
             token_duration=TOKEN_DURATION,
         )
-        projected = harness.ProjectedSecret(
+        projected = installation.ProjectedSecret(
             cp, namespace=registration.WEBHOOK_NAMESPACE, directory=state_dir / "tls"
         )
         server = webhookserver.WebhookServer(
@@ -374,7 +373,7 @@ def supervise(state_dir: pathlib.Path) -> int:
         _register(cp, port=server.port)
         _phase("starting bulkhead operator: certificates, caBundle, policy status",
                logs / "operator.log")  # fmt: skip
-        operator = harness.OperatorProcess(
+        operator = installation.OperatorProcess(
             kubeconfig=install.operator_kubeconfig,
             namespace=registration.WEBHOOK_NAMESPACE,
             webhook_configuration=registration.CONFIGURATION_NAME,
@@ -495,7 +494,7 @@ def _kill_leftovers(ready: Ready) -> int:
 
 def _launch_supervisor(state_dir: pathlib.Path) -> subprocess.Popen[bytes]:
     state_dir.mkdir(mode=0o700, parents=True)
-    (state_dir / MARKER).write_text("made by python -m tests.cluster.demo\n", encoding="utf-8")
+    (state_dir / MARKER).write_text("made by python -m devcluster.demo\n", encoding="utf-8")
     (state_dir / "logs").mkdir()
     with (state_dir / SUPERVISOR_LOG).open("ab") as log:
         supervisor = subprocess.Popen(
@@ -595,7 +594,7 @@ def _show(result: subprocess.CompletedProcess[str], *args: str) -> None:
 def _eventually(probe: Callable[[], object], *, timeout: float, interval: float = 0.2) -> bool:
     """Whether ``probe()`` turns truthy within ``timeout`` seconds."""
     try:
-        harness.wait_for(probe, timeout=timeout, interval=interval)
+        installation.wait_for(probe, timeout=timeout, interval=interval)
     except AssertionError:
         return False
     return True
@@ -607,7 +606,7 @@ def _policies_ready(ready: Ready, kind: str, *args: str) -> bool:
         return False
     items = json.loads(result.stdout)["items"]
     return bool(items) and all(
-        (harness.ready_condition(item) or {}).get("status") == "True" for item in items
+        (installation.ready_condition(item) or {}).get("status") == "True" for item in items
     )
 
 

@@ -44,8 +44,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
-from tests.cluster import controlplane, pki
-from tests.operator import harness
+from devcluster import controlplane, installation, pki
 
 REPO: Final = controlplane.REPO_ROOT
 TOOLS: Final = REPO / "tools"
@@ -175,7 +174,7 @@ class Node:
         self._start_coredns(dns_bin)
         self._start_kubelet(node_bin, pki_dir)
         self._start_kube_proxy(node_bin)
-        harness.wait_for(
+        installation.wait_for(
             self._node_ready, timeout=self._ready_timeout, interval=0.5, what="node Ready"
         )
 
@@ -328,7 +327,9 @@ class Node:
                 )
             return probe()
 
-        harness.wait_for(alive_and_ready, timeout=timeout, interval=0.25, what=f"{name} ({log})")
+        installation.wait_for(
+            alive_and_ready, timeout=timeout, interval=0.25, what=f"{name} ({log})"
+        )
 
     def _probe(self, argv: Sequence[str]) -> bool:
         result = subprocess.run(self.netns_argv(argv), capture_output=True, timeout=10, check=False)
@@ -728,13 +729,7 @@ oom_score = 0
         self, *args: str, check: bool = True, timeout: float = 300.0
     ) -> subprocess.CompletedProcess[str]:
         """The real helm, as cluster admin, with private helm directories."""
-        home = self.workdir / "helm"
-        env = {
-            "KUBECONFIG": str(self.kubeconfig),
-            "HELM_CACHE_HOME": str(home / "cache"),
-            "HELM_CONFIG_HOME": str(home / "config"),
-            "HELM_DATA_HOME": str(home / "data"),
-        }
+        env = controlplane.helm_environment(kubeconfig=self.kubeconfig, home=self.workdir / "helm")
         argv = [str(self.kubetools_dir / "helm"), *args]
         return self._tool(argv, input_text=None, check=check, timeout=timeout, env=env)
 

@@ -28,7 +28,7 @@ import urllib.request
 from collections.abc import Sequence
 from typing import Self
 
-from tests.cluster import controlplane, pki
+from devcluster import controlplane, pki
 
 ADDRESS = "127.0.0.1"
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.cluster import controlplane
+from devcluster import controlplane
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -32,8 +32,8 @@ from typing import Any, Final, Self
 
 import yaml
 
+from devcluster import controlplane, webhookserver
 from tests.chart import rendering
-from tests.cluster import controlplane, webhookserver
 
 NAMESPACE: Final = rendering.NAMESPACE
 RELEASE: Final = rendering.RELEASE

@@ -15,8 +15,8 @@ from typing import Any, Final
 
 import pytest
 
+from devcluster import registration
 from tests.chart import rendering
-from tests.cluster import registration
 from webhook import admission
 
 NS: Final = rendering.NAMESPACE

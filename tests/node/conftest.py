@@ -1,6 +1,6 @@
 """Fixtures of the node suite: one test node per session and the chart installed on it.
 
-Owns: the ``node`` marker, the session's ``node`` (``tests.node.node.Node``:
+Owns: the ``node`` marker, the session's ``node`` (``devcluster.node.Node``:
 built or reused, started, torn down, the host left as found) and
 ``release``: Bulkhead installed with ``helm install`` as a user installs it,
 the image by digest, waited for with ``--wait``. If the node cannot start the
@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.node import node as node_
+from devcluster import node as node_
 
 CHART = node_.REPO / "charts" / "bulkhead"
 RELEASE = "bulkhead"

@@ -26,9 +26,8 @@ from typing import Any
 
 import pytest
 
+from devcluster import controlplane, installation, webhookserver
 from tests import exposition
-from tests.cluster import controlplane, webhookserver
-from tests.operator import harness
 from tests.operator.conftest import OperatorFactory
 from webhook.operator import pki
 
@@ -93,17 +92,19 @@ def _registration(name: str, *, url: str, namespace: str) -> dict[str, Any]:
 
 @pytest.fixture
 def chain(
-    install: harness.Install, operators: OperatorFactory, tmp_path: pathlib.Path
-) -> Iterator[tuple[webhookserver.WebhookServer, harness.OperatorProcess]]:
+    install: installation.Install, operators: OperatorFactory, tmp_path: pathlib.Path
+) -> Iterator[tuple[webhookserver.WebhookServer, installation.OperatorProcess]]:
     port = controlplane.free_port()
     server_url = f"https://127.0.0.1:{port}/validate"
     install.cp.apply(
-        _registration(install.webhook_configuration, url=server_url, namespace=install.namespace)
+        _registration(
+            installation.webhook_configuration, url=server_url, namespace=install.namespace
+        )
     )
     operator = operators(
-        *harness.FAST_ROTATION, "--extra-san=127.0.0.1", f"--probe-endpoint=127.0.0.1:{port}"
+        *installation.FAST_ROTATION, "--extra-san=127.0.0.1", f"--probe-endpoint=127.0.0.1:{port}"
     )
-    with harness.ProjectedSecret(
+    with installation.ProjectedSecret(
         install.cp, namespace=install.namespace, directory=tmp_path / "tls"
     ) as projected:
         server = webhookserver.WebhookServer(
@@ -116,7 +117,7 @@ def chain(
             yield server, operator
 
 
-def _denied_within(install: harness.Install, *, expect_denied: bool, timeout: float) -> float:
+def _denied_within(install: installation.Install, *, expect_denied: bool, timeout: float) -> float:
     started = time.monotonic()
 
     def judged() -> bool:
@@ -125,13 +126,13 @@ def _denied_within(install: harness.Install, *, expect_denied: bool, timeout: fl
             return status == 403 and "privileged" in body
         return status == 201
 
-    harness.wait_for(judged, timeout=timeout, interval=0.05, what="the webhook's verdict")
+    installation.wait_for(judged, timeout=timeout, interval=0.05, what="the webhook's verdict")
     return time.monotonic() - started
 
 
 def test_applied_policy_is_enforced_within_two_seconds(
-    install: harness.Install,
-    chain: tuple[webhookserver.WebhookServer, harness.OperatorProcess],
+    install: installation.Install,
+    chain: tuple[webhookserver.WebhookServer, installation.OperatorProcess],
 ) -> None:
     # Before any policy: the webhook admits everything (it is reachable and trusted).
     _denied_within(install, expect_denied=False, timeout=15)
@@ -150,8 +151,8 @@ def test_applied_policy_is_enforced_within_two_seconds(
 
 
 def test_zero_failed_reviews_during_a_ca_rotation(
-    install: harness.Install,
-    chain: tuple[webhookserver.WebhookServer, harness.OperatorProcess],
+    install: installation.Install,
+    chain: tuple[webhookserver.WebhookServer, installation.OperatorProcess],
 ) -> None:
     install.cp.apply(
         {
@@ -164,8 +165,8 @@ def test_zero_failed_reviews_during_a_ca_rotation(
     _denied_within(install, expect_denied=True, timeout=10)
 
     def published() -> list[str]:
-        configuration = harness.get_json(
-            install.cp, f"{harness.WEBHOOKS_PATH}/{install.webhook_configuration}"
+        configuration = installation.get_json(
+            install.cp, f"{installation.WEBHOOKS_PATH}/{installation.webhook_configuration}"
         )
         assert configuration is not None
         pem = base64.b64decode(configuration["webhooks"][0]["clientConfig"]["caBundle"])

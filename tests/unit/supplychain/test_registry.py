@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.cluster import pki
+from devcluster import pki
 from webhook.rules import images
 from webhook.supplychain import registry
 

@@ -42,7 +42,7 @@ from typing import Any, Final
 
 import pytest
 
-from devcluster import controlplane, installation, registration
+from devcluster import controlplane, installation, registration, webhookserver
 from tests.chart import installing, rendering
 from tests.e2e import kubectl, workloads
 
@@ -70,7 +70,7 @@ class Installed:
         self.port = controlplane.free_port()
         self.release = installing.Release(cp, directory)
         self.operator: installation.OperatorProcess | None = None
-        self.webhook: installing.ChartWebhook | None = None
+        self.webhook: webhookserver.WebhookServer | None = None
 
     def start_operator(self, docs: list[dict[str, Any]]) -> None:
         args = installing.replace_flags(
@@ -107,13 +107,14 @@ class Installed:
         kubeconfig = installation.token_kubeconfig(
             self.cp, namespace=NS, service_account="bulkhead-webhook", directory=self.directory
         )
-        self.webhook = installing.ChartWebhook(
+        self.webhook = installing.chart_webhook(
             chart_args=installing.container_args(docs, "bulkhead-webhook"),
             tls_dir=self.directory / "tls",
             kubeconfig=kubeconfig,
             port=self.port,
             log_path=self.directory / "webhook.log",
-        ).__enter__()
+        )
+        self.webhook.start()
 
     def stop(self) -> None:
         if self.webhook is not None:

@@ -23,7 +23,7 @@ to core 0, wrk and this script's own clients to core 1:
    growth, ``/metrics`` size); 10 concurrent reviews just under 7 MiB (peak
    RSS of the server);
 5. with ``--apiserver``: a real etcd and kube-apiserver from the test
-   harness (``tests/cluster``; the control plane must have been built),
+   harness (``devcluster``; the control plane must have been built),
    ``--creates`` dry-run Pod creates over one REST connection with no
    webhook, then with Bulkhead registered; p50 and p99 of each.
 """

@@ -494,28 +494,6 @@ class ControlPlane:
 
     # -- real CLI tools ----------------------------------------------------
 
-    def _run_tool(
-        self,
-        argv: Sequence[str],
-        *,
-        input_text: str | None,
-        check: bool,
-        timeout: float,
-        env: Mapping[str, str] | None = None,
-    ) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            list(argv),
-            input=input_text,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-            env=None if env is None else {**os.environ, **env},
-        )
-        if check and result.returncode != 0:
-            raise CommandError(argv, result)
-        return result
-
     def kubectl(
         self,
         *args: str,
@@ -530,7 +508,7 @@ class ControlPlane:
             f"--kubeconfig={kubeconfig or self.kubeconfig}",
             *args,
         ]
-        return self._run_tool(argv, input_text=input_text, check=check, timeout=timeout)
+        return run_tool(argv, input_text=input_text, check=check, timeout=timeout)
 
     def helm(
         self,
@@ -544,7 +522,7 @@ class ControlPlane:
             raise ControlPlaneError("control plane not started")
         env = helm_environment(kubeconfig=self.kubeconfig, home=self._workdir / "helm")
         argv = [str(self.kubetools_dir / "helm"), *args]
-        return self._run_tool(argv, input_text=input_text, check=check, timeout=timeout, env=env)
+        return run_tool(argv, input_text=input_text, check=check, timeout=timeout, env=env)
 
     def apply(self, *documents: Mapping[str, Any], namespace: str | None = None) -> None:
         """``kubectl apply`` the given objects (as a List) as admin."""
@@ -598,6 +576,29 @@ class ControlPlane:
                 "metadata": {"name": "default", "namespace": namespace},
             }
         )
+
+
+def run_tool(
+    argv: Sequence[str],
+    *,
+    input_text: str | None,
+    check: bool,
+    timeout: float,
+    env: Mapping[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run a CLI tool (kubectl, helm) to completion; ``CommandError`` if ``check`` and it fails."""
+    result = subprocess.run(
+        list(argv),
+        input=input_text,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env=None if env is None else {**os.environ, **env},
+    )
+    if check and result.returncode != 0:
+        raise CommandError(argv, result)
+    return result
 
 
 def helm_environment(*, kubeconfig: pathlib.Path, home: pathlib.Path) -> dict[str, str]:

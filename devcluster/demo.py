@@ -43,6 +43,7 @@ import base64
 import contextlib
 import dataclasses
 import fcntl
+import functools
 import json
 import os
 import pathlib
@@ -54,7 +55,7 @@ import sys
 import time
 import types
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Final, NoReturn
+from typing import Any, Final, NoReturn, Protocol
 
 import yaml
 
@@ -567,6 +568,14 @@ def _wait_ready(
     raise DemoError(f"the demo was not ready after {timeout:.0f}s; see {log}")
 
 
+class Kubectl(Protocol):
+    """The real kubectl against the demo's cluster, in the demo's namespace (never raises)."""
+
+    def __call__(
+        self, *args: str, input_text: str | None = None
+    ) -> subprocess.CompletedProcess[str]: ...
+
+
 def _kubectl(
     ready: Ready, *args: str, input_text: str | None = None
 ) -> subprocess.CompletedProcess[str]:
@@ -582,16 +591,16 @@ def _kubectl(
     )
 
 
-def _output(result: subprocess.CompletedProcess[str]) -> str:
+def output(result: subprocess.CompletedProcess[str]) -> str:
     return (result.stdout + result.stderr).rstrip()
 
 
-def _show(result: subprocess.CompletedProcess[str], *args: str) -> None:
+def show(result: subprocess.CompletedProcess[str], *args: str) -> None:
     say(f"$ kubectl {' '.join(args)}")
-    say(_output(result))
+    say(output(result))
 
 
-def _eventually(probe: Callable[[], object], *, timeout: float, interval: float = 0.2) -> bool:
+def eventually(probe: Callable[[], object], *, timeout: float, interval: float = 0.2) -> bool:
     """Whether ``probe()`` turns truthy within ``timeout`` seconds."""
     try:
         installation.wait_for(probe, timeout=timeout, interval=interval)
@@ -600,8 +609,8 @@ def _eventually(probe: Callable[[], object], *, timeout: float, interval: float 
     return True
 
 
-def _policies_ready(ready: Ready, kind: str, *args: str) -> bool:
-    result = _kubectl(ready, "get", kind, *args, "-o", "json")
+def policies_ready(kubectl: Kubectl, kind: str, *args: str) -> bool:
+    result = kubectl("get", kind, *args, "-o", "json")
     if result.returncode != 0:
         return False
     items = json.loads(result.stdout)["items"]
@@ -610,11 +619,11 @@ def _policies_ready(ready: Ready, kind: str, *args: str) -> bool:
     )
 
 
-def _show_policies(ready: Ready) -> list[str]:
+def show_policies(kubectl: Kubectl) -> list[str]:
     """``kubectl get ccp``, once the operator has marked every example policy READY."""
     say(f"=== The example policies are objects: kubectl apply -f {EXAMPLES / 'policies'}/")
-    ok = _eventually(lambda: _policies_ready(ready, "ccp"), timeout=30)
-    _show(_kubectl(ready, "get", "ccp"), "get", "ccp")
+    ok = eventually(lambda: policies_ready(kubectl, "ccp"), timeout=30)
+    show(kubectl("get", "ccp"), "get", "ccp")
     say()
     return [] if ok else ["UNEXPECTED: not every ClusterContainerPolicy is READY"]
 
@@ -633,20 +642,20 @@ _DENIAL: Final = re.compile(r"Bulkhead denied (.+?): (\d+ violations?)")
 _POLICY_LINE: Final = re.compile(r"^policy (\S+?):?(?: \(|$)", re.MULTILINE)
 
 
-def _apply_examples(ready: Ready) -> list[Verdict]:
+def apply_examples(kubectl: Kubectl) -> list[Verdict]:
     verdicts: list[Verdict] = []
     for directory, expected in (("good", True), ("bad", False)):
         for path in sorted((controlplane.REPO_ROOT / EXAMPLES / directory).glob("*.yaml")):
             relative = path.relative_to(controlplane.REPO_ROOT)
-            result = _kubectl(ready, "apply", "-f", str(relative))
+            result = kubectl("apply", "-f", str(path))
             admitted = result.returncode == 0
             label = "ADMITTED" if admitted else "DENIED"
             if admitted and "Warning:" in result.stderr:
                 label = "ADMITTED with warnings"
             say(f"=== {label}: {relative}")
-            _show(result, "apply", "-f", str(relative))
+            show(result, "apply", "-f", str(relative))
             say()
-            verdicts.append(Verdict(relative, expected, admitted, _output(result)))
+            verdicts.append(Verdict(relative, expected, admitted, output(result)))
     return verdicts
 
 
@@ -675,7 +684,7 @@ def _fail_closed(state_dir: pathlib.Path, ready: Ready) -> list[str]:
     if not _wait_gone([pid], 30.0):
         return [f"UNEXPECTED: bulkhead serve (pid {pid}) did not stop on SIGTERM"]
     down = _kubectl(ready, *PROBE)
-    _show(down, *PROBE)
+    show(down, *PROBE)
     problems = []
     if down.returncode == 0 or "failed calling webhook" not in down.stderr:
         problems.append("UNEXPECTED: a request was not refused while the webhook was down")
@@ -689,39 +698,39 @@ def _fail_closed(state_dir: pathlib.Path, ready: Ready) -> list[str]:
         results.append(_kubectl(ready, *PROBE))
         return results[-1].returncode == 0
 
-    back = _eventually(admitted, timeout=120, interval=0.5)
+    back = eventually(admitted, timeout=120, interval=0.5)
     if not back:
         problems.append("UNEXPECTED: the webhook did not come back")
         return problems
     new_pid = _read_pid(pid_file)
     say(f"  ... admitted again {_duration(time.monotonic() - stopped)} later "
         f"(bulkhead serve pid {new_pid})")  # fmt: skip
-    _show(results[-1], *PROBE)
+    show(results[-1], *PROBE)
     say()
     return problems
 
 
-def _new_policy(ready: Ready) -> list[str]:
+def new_policy(kubectl: Kubectl) -> list[str]:
     """Apply a policy with kubectl and time how soon the webhook enforces it."""
     name = NEW_POLICY_NAME
     say(f"=== A policy applied with kubectl is enforced within {ENFORCED_WITHIN:.0f} s")
     text = yaml.safe_dump(NEW_POLICY, sort_keys=False)
     say(f"$ kubectl apply -f - <<EOF\n{text.rstrip()}\nEOF")
-    applied = _kubectl(ready, "apply", "-f", "-", input_text=text)
-    say(_output(applied))
+    applied = kubectl("apply", "-f", "-", input_text=text)
+    say(output(applied))
     started = time.monotonic()
     results: list[subprocess.CompletedProcess[str]] = []
 
     def refused() -> bool:
-        results.append(_kubectl(ready, *PROBE))
+        results.append(kubectl(*PROBE))
         return results[-1].returncode != 0 and name in results[-1].stderr
 
-    enforced = _eventually(refused, timeout=30, interval=0.05)
+    enforced = eventually(refused, timeout=30, interval=0.05)
     elapsed = time.monotonic() - started
-    _show(results[-1], *PROBE)
+    show(results[-1], *PROBE)
     say(f"  ... refused {elapsed:.1f}s after kubectl apply returned")
-    _eventually(lambda: _policies_ready(ready, "cp"), timeout=30)
-    _show(_kubectl(ready, "get", "cp"), "get", "cp")
+    eventually(lambda: policies_ready(kubectl, "cp"), timeout=30)
+    show(kubectl("get", "cp"), "get", "cp")
     say()
     if applied.returncode != 0 or not enforced:
         return [f"UNEXPECTED: the policy {name} was not enforced"]
@@ -742,9 +751,8 @@ def _why(verdict: Verdict) -> str:
     return f"{headline.group(1)}: {headline.group(2)} ({', '.join(policies)})"
 
 
-def _report(
-    state_dir: pathlib.Path, ready: Ready, verdicts: Sequence[Verdict], problems: Sequence[str]
-) -> bool:
+def summarize(kubectl: Kubectl, verdicts: Sequence[Verdict], problems: Sequence[str]) -> bool:
+    """Print every verdict and problem and what is stored; whether all went as expected."""
     surprises = [
         f"UNEXPECTED: {v.path} should have been {'admitted' if v.expected_admitted else 'denied'}"
         for v in verdicts
@@ -758,8 +766,15 @@ def _report(
     for line in (*surprises, *problems):
         say(line)
     stored = ("get", "deployments,cronjobs,pods")
-    _show(_kubectl(ready, *stored), *stored)
+    show(kubectl(*stored), *stored)
     say()
+    return not surprises and not problems
+
+
+def _report(
+    state_dir: pathlib.Path, ready: Ready, verdicts: Sequence[Verdict], problems: Sequence[str]
+) -> bool:
+    ok = summarize(functools.partial(_kubectl, ready), verdicts, problems)
     say(f"The demo keeps running in the background (state, pid files and logs: {state_dir}):")
     for name, pid in ready.pids.items():
         say(f"  {LABELS[name]:<17} pid {pid:<7} ({name}.pid, logs/)")
@@ -773,7 +788,7 @@ def _report(
     say(f"  kill $(cat {state_dir / WEBHOOK}.pid)    # fail-closed until it is restarted")
     say("Stop it:")
     say("  make demo-stop")
-    return not surprises and not problems
+    return ok
 
 
 def start(state_dir: pathlib.Path, *, timeout: float) -> int:
@@ -794,11 +809,11 @@ def start(state_dir: pathlib.Path, *, timeout: float) -> int:
             _stop_running(state_dir, quiet=True, only_pid=supervisor.pid)
         raise
     say()
-    problems = _show_policies(ready)
-    verdicts = _apply_examples(ready)
+    problems = show_policies(functools.partial(_kubectl, ready))
+    verdicts = apply_examples(functools.partial(_kubectl, ready))
     problems += _fail_closed(state_dir, ready)
     ready = Ready.read(state_dir) or ready  # the webhook's pid changed
-    problems += _new_policy(ready)
+    problems += new_policy(functools.partial(_kubectl, ready))
     return 0 if _report(state_dir, ready, verdicts, problems) else 1
 
 

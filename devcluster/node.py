@@ -55,6 +55,11 @@ SERVICE_IP: Final = "10.0.0.1"
 NODE_NAME: Final = "bulkhead-node"
 API_PORT: Final = 6443
 IMAGE_REPOSITORY: Final = "localhost/bulkhead"
+CHART: Final = REPO / "charts" / "bulkhead"
+#: The Helm release name and namespace, as docs/install.md installs it.
+RELEASE: Final = "bulkhead"
+RELEASE_NAMESPACE: Final = "bulkhead-system"
+RESTRICTED_NAMESPACE: Final = "pod-security.kubernetes.io/enforce=restricted"
 PAUSE_IMAGE: Final = "localhost/pause:bulkhead"
 #: Host-wide kernel settings the kubelet sets on start (restored on stop).
 KUBELET_SYSCTLS: Final = ("vm.overcommit_memory", "kernel.panic", "kernel.panic_on_oops")
@@ -699,19 +704,9 @@ oom_score = 0
         timeout: float,
         env: Mapping[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        full = self.netns_argv(argv)
-        result = subprocess.run(
-            full,
-            input=input_text,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-            env={**os.environ, **(env or {})},
+        return controlplane.run_tool(
+            self.netns_argv(argv), input_text=input_text, check=check, timeout=timeout, env=env
         )
-        if check and result.returncode != 0:
-            raise controlplane.CommandError(full, result)
-        return result
 
     def kubectl(
         self, *args: str, input_text: str | None = None, check: bool = True, timeout: float = 60.0
@@ -732,6 +727,31 @@ oom_score = 0
         env = controlplane.helm_environment(kubeconfig=self.kubeconfig, home=self.workdir / "helm")
         argv = [str(self.kubetools_dir / "helm"), *args]
         return self._tool(argv, input_text=None, check=check, timeout=timeout, env=env)
+
+    def install_chart(self, *settings: str) -> tuple[str, ...]:
+        """``helm install`` of the chart with this node's image by digest, waited for.
+
+        As docs/install.md installs it: its own namespace, labelled to enforce
+        the ``restricted`` Pod Security level. ``settings`` are more helm flags
+        (``--set`` ...); returns every ``--set`` flag used, for upgrades.
+        """
+        namespace = RELEASE_NAMESPACE
+        self.kubectl("create", "namespace", namespace)
+        self.kubectl(
+            "label", "namespace", namespace, "pod-security.kubernetes.io/enforce=restricted"
+        )
+        set_flags = (
+            "--set", f"image.repository={IMAGE_REPOSITORY}",
+            "--set", f"image.digest={self.image_digest}",
+            *settings,
+        )  # fmt: skip
+        started = time.monotonic()
+        self.helm(
+            "install", RELEASE, str(CHART), "--namespace", namespace, *set_flags,
+            "--wait", "--timeout", "5m",
+        )  # fmt: skip
+        self.timings["helm install --wait"] = round(time.monotonic() - started, 1)
+        return set_flags
 
     def memory(self) -> dict[str, int]:
         """Resident memory in MiB: each node process, and the Pods' cgroup."""

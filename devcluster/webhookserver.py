@@ -387,7 +387,8 @@ class WebhookServer:
             if exited is not None:
                 raise exited
             try:
-                status, body = self.get("/readyz", timeout=2.0)
+                # the plain-HTTP probe port, as kubelet's readiness probe: no TLS names involved
+                status, _, body = self.probe("/readyz", timeout=2.0)
                 if status == 200:
                     return
                 last = f"/readyz {status}: {body[:200]!r}"

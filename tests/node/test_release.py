@@ -8,8 +8,9 @@ applied with kubectl are enforced within 2 s with their status; the running
 Pods are really hardened (``/proc/1/status`` in the container); a steady
 stream of reviews sees 0 failures through a rolling upgrade and Pod
 deletions; with no webhook Pod, judged namespaces fail closed while
-kube-system and the release namespace stay usable; ``helm uninstall`` leaves
-only what docs/install.md says it leaves.
+kube-system and the release namespace stay usable; ``make demo-node``'s steps
+(``devcluster.nodedemo``) all as expected; ``helm uninstall`` leaves only
+what docs/install.md says it leaves.
 
 The tests run in file order on one installation; the last one uninstalls it.
 """
@@ -28,7 +29,7 @@ from typing import Any, Final
 
 import pytest
 
-from devcluster import controlplane, installation
+from devcluster import controlplane, demo, installation, nodedemo
 from devcluster import node as node_
 from tests.node import conftest, load
 
@@ -408,6 +409,34 @@ def test_with_no_webhook_pod_judged_namespaces_fail_closed(release: conftest.Rel
                              "--replicas=2")  # fmt: skip
     _wait_ready(release, "webhook", 2)
     assert _dry_run_pod(release, release.judged, privileged=False).returncode == 0
+
+
+# -- make demo-node: the demo's steps on this installation ------------------------
+
+
+def test_the_demo_runs_on_the_release(
+    release: conftest.Release, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What ``make demo-node`` shows, after its node and ``helm install``: all as expected."""
+    node = release.node
+    try:
+        ok = nodedemo.show(node)
+    finally:
+        policies = EXAMPLES / "policies"
+        node.kubectl("delete", "-f", str(policies), "--ignore-not-found", "--wait=false")
+        node.kubectl("delete", "namespace", demo.NAMESPACE, "--wait=false")
+        node.kubectl("scale", "deployment", "-n", release.namespace, "bulkhead-webhook",
+                     "--replicas=2")  # fmt: skip
+    out = capsys.readouterr().out
+    assert ok, out
+    assert "UNEXPECTED" not in out
+    for verdict in ("ADMITTED  manifests/examples/good/web-deployment.yaml",
+                    "DENIED    manifests/examples/bad/privileged-pod.yaml"):  # fmt: skip
+        assert verdict in out, out
+    assert 'failed calling webhook "validate.bulkhead.dev"' in out
+    assert "admitted again" in out
+    assert "s after kubectl apply returned" in out
+    _wait_ready(release, "webhook", 2)
 
 
 # -- uninstall (last) ----------------------------------------------------------

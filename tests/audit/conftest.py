@@ -16,8 +16,8 @@ from collections.abc import Iterator
 import pytest
 
 from devcluster import controlplane, installation
+from webhook import kube
 from webhook.audit import controller
-from webhook.policy import cache
 
 REPORT_CRDS = installation.REPO / "manifests" / "policyreports"
 
@@ -49,11 +49,11 @@ def install(
 
 @pytest.fixture
 def audit(install: installation.Install) -> Iterator[controller.Controller]:
-    api = cache.Api(cache.client_configuration(kubeconfig=str(install.audit_kubeconfig)))
+    api = kube.Api(kube.client_configuration(kubeconfig=str(install.audit_kubeconfig)))
     running = controller.Controller(
         api=api,
         settings=controller.Settings(batch_seconds=0.2, resync_seconds=600.0),
-        backoff=cache.Backoff(first=0.1, limit=1.0),
+        backoff=kube.Backoff(first=0.1, limit=1.0),
     )
     running.start()
     try:

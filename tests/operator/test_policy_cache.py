@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from devcluster import installation
+from webhook import kube
 from webhook.policy import cache
 
 pytestmark = pytest.mark.cluster
@@ -25,8 +26,8 @@ ENFORCED_WITHIN = 2.0
 
 @pytest.fixture
 def policy_cache(install: installation.Install) -> Iterator[cache.PolicyCache]:
-    api = cache.Api(cache.client_configuration(kubeconfig=str(install.webhook_kubeconfig)))
-    held = cache.PolicyCache(api=api, backoff=cache.Backoff(first=0.1, limit=1.0))
+    api = kube.Api(kube.client_configuration(kubeconfig=str(install.webhook_kubeconfig)))
+    held = cache.PolicyCache(api=api, backoff=kube.Backoff(first=0.1, limit=1.0))
     held.start()
     try:
         assert held.wait_ready(10), "the cache never loaded its first lists"
@@ -154,7 +155,7 @@ def test_a_namespace_the_watch_has_not_delivered_is_looked_up(
     install: installation.Install,
 ) -> None:
     """Before any list (as in the moment after a namespace is created), ``get`` answers."""
-    api = cache.Api(cache.client_configuration(kubeconfig=str(install.webhook_kubeconfig)))
+    api = kube.Api(kube.client_configuration(kubeconfig=str(install.webhook_kubeconfig)))
     held = cache.PolicyCache(api=api)  # never started: no list, no watch
     try:
         name = f"fresh-{install.suffix}"

@@ -32,9 +32,8 @@ from typing import IO, Any, Final
 
 import yaml
 
-from webhook import admission, documents, policyfiles, settingsources
+from webhook import admission, documents, kube, policyfiles, settingsources
 from webhook.audit import controller, reports, store, workloads
-from webhook.policy import cache
 
 EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
@@ -114,15 +113,15 @@ def audit_files(
 # -- the cluster --------------------------------------------------------------------
 
 
-def _api(args: argparse.Namespace, environ: Mapping[str, str]) -> cache.Api:
+def _api(args: argparse.Namespace, environ: Mapping[str, str]) -> kube.Api:
     kubeconfig = args.kubeconfig or environ.get(settingsources.variable_name("kubeconfig"))
     try:
-        return cache.Api(cache.client_configuration(kubeconfig=kubeconfig or None))
-    except cache.ConfigError as err:
+        return kube.Api(kube.client_configuration(kubeconfig=kubeconfig or None))
+    except kube.ConfigError as err:
         raise AuditError(str(err)) from err
 
 
-def audit_cluster(api: cache.Api, resolved: controller.Settings) -> dict[str | None, Any]:
+def audit_cluster(api: kube.Api, resolved: controller.Settings) -> dict[str | None, Any]:
     """The reports for the live cluster, judged once and not written."""
     audit = controller.Controller(api=api, settings=resolved, write=False)
     audit.start()
@@ -162,7 +161,7 @@ def _health_server(audit: controller.Controller, port: int) -> http.server.Threa
     return server
 
 
-def watch(api: cache.Api, resolved: controller.Settings, *, level: str, health_port: int) -> int:
+def watch(api: kube.Api, resolved: controller.Settings, *, level: str, health_port: int) -> int:
     """Run the background audit until SIGTERM or SIGINT."""
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -254,7 +253,7 @@ def run(
             if args.watch:
                 return watch(api, resolved, level=level, health_port=health_port)
             found = audit_cluster(api, resolved)
-        except cache.ApiError as err:
+        except kube.ApiError as err:
             raise AuditError(f"the cluster refused: {err}") from err
         finally:
             api.close()

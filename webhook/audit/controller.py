@@ -1,10 +1,10 @@
 """The background audit: list+watch workloads, judge them, write PolicyReports. Network I/O.
 
-Inputs, each through the project's one list/watch (``policy.cache``):
+Inputs, each through the project's one list/watch (``kube.Reflector``):
 
 * a ``cache.PolicyCache`` for the policies and namespace labels, compiled
   exactly as the webhook compiles them (this controller is its ``Sink``);
-* one ``cache.Reflector`` per workload kind: Pods and the eight pod-bearing
+* one ``kube.Reflector`` per workload kind: Pods and the eight pod-bearing
   kinds of ``admission.KINDS``, cluster-wide.
 
 One worker thread wakes at most every ``batch_seconds``: it judges what
@@ -40,7 +40,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
-from webhook import admission, policy, profiles
+from webhook import admission, kube, policy, profiles
 from webhook.audit import events, reports, store, workloads
 from webhook.policy import cache
 
@@ -75,7 +75,7 @@ class Settings:
 
 
 #: Re-list delays after a failed list or watch.
-_BACKOFF: Final = cache.Backoff()
+_BACKOFF: Final = kube.Backoff()
 
 
 def _report_path(namespace: str | None, *, name: str = "") -> str:
@@ -107,10 +107,10 @@ class Controller:
     def __init__(
         self,
         *,
-        api: cache.Api,
+        api: kube.Api,
         settings: Settings = Settings(),
         write: bool = True,
-        backoff: cache.Backoff = _BACKOFF,
+        backoff: kube.Backoff = _BACKOFF,
         clock: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC),
     ) -> None:
         self._api = api
@@ -142,9 +142,9 @@ class Controller:
             api=api, sink=self, latest_minor=settings.latest_minor, backoff=backoff
         )
         self._reflectors = tuple(
-            cache.Reflector(
+            kube.Reflector(
                 api=api,
-                resource=cache.Resource(kind, path),
+                resource=kube.Resource(kind, path),
                 handler=self,
                 backoff=backoff,
                 slim=functools.partial(workloads.slim, kind),
@@ -221,16 +221,16 @@ class Controller:
         with self._lock:
             self._store.set_namespace(name, None)
 
-    # cache.Handler (workloads) -----------------------------------------------------
+    # kube.Handler (workloads) -----------------------------------------------------
 
-    def listed(self, resource: cache.Resource, items: Sequence[cache.JsonObject]) -> None:
+    def listed(self, resource: kube.Resource, items: Sequence[kube.JsonObject]) -> None:
         found = [workloads.Workload.of(resource.kind, item) for item in items]
         with self._lock:
             self._store.replace_kind(resource.kind, found)
             self._listed.add(resource.kind)
         self._wake.set()
 
-    def changed(self, resource: cache.Resource, event: str, item: cache.JsonObject) -> None:
+    def changed(self, resource: kube.Resource, event: str, item: kube.JsonObject) -> None:
         workload = workloads.Workload.of(resource.kind, item)
         with self._lock:
             if event == "DELETED":
@@ -239,7 +239,7 @@ class Controller:
                 self._store.put(workload)
         self._wake.set()
 
-    def failed(self, resource: cache.Resource, error: str) -> None:
+    def failed(self, resource: kube.Resource, error: str) -> None:
         _LOG.warning("list/watch of %s: %s", resource.kind, error)
 
     # the worker --------------------------------------------------------------------
@@ -301,7 +301,7 @@ class Controller:
         for namespace, document in sorted(rendered.items(), key=lambda kv: kv[0] or ""):
             try:
                 self._publish_one(namespace, document)
-            except cache.ApiError as err:
+            except kube.ApiError as err:
                 failed.append(f"{namespace or 'cluster'}: {err}")
                 with self._lock:
                     self._retry.add(namespace)
@@ -334,7 +334,7 @@ class Controller:
                 body=json.dumps(document),
                 content_type="application/apply-patch+yaml",
             )
-        except cache.ApiError as err:
+        except kube.ApiError as err:
             if err.status == 404 and namespace is not None:
                 return  # the namespace is being deleted
             raise
@@ -343,7 +343,7 @@ class Controller:
     def _delete(self, namespace: str | None) -> None:
         try:
             self._api.request("DELETE", _report_path(namespace, name=reports.NAME))
-        except cache.ApiError as err:
+        except kube.ApiError as err:
             if err.status != 404:
                 raise
         self._written.pop(namespace, None)
@@ -359,9 +359,9 @@ class Controller:
             )
             try:
                 listed = self._api.request("GET", path, query=[("labelSelector", selector)])
-            except cache.ApiError as err:
+            except kube.ApiError as err:
                 if err.status == 404:
-                    raise cache.ApiError(
+                    raise kube.ApiError(
                         404,
                         "NotFound",
                         "the wgpolicyk8s.io/v1alpha2 report CRDs are not installed "

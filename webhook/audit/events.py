@@ -24,8 +24,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
+from webhook import kube
 from webhook.audit import workloads
-from webhook.policy import cache
 from webhook.rules import findings
 
 _LOG: Final = logging.getLogger("bulkhead.audit.events")
@@ -60,7 +60,7 @@ class Recorder:
 
     def __init__(
         self,
-        api: cache.Api,
+        api: kube.Api,
         *,
         per_pass: int = PER_PASS,
         window: float = WINDOW_SECONDS,
@@ -93,7 +93,7 @@ class Recorder:
             budget -= 1
             try:
                 self._post(outcome, finding, name=name, count=count + 1)
-            except cache.ApiError as err:
+            except kube.ApiError as err:
                 _LOG.info("could not post event %s/%s: %s", namespace, name, err)
                 continue
             if len(self._posted) >= _REMEMBERED:
@@ -119,7 +119,7 @@ class Recorder:
                     content_type="application/merge-patch+json",
                 )
                 return
-            except cache.ApiError as err:
+            except kube.ApiError as err:
                 if err.status != 404:  # expired (events live an hour): post it afresh
                     raise
         body: dict[str, Any] = {
@@ -145,7 +145,7 @@ class Recorder:
         }
         try:
             self._api.request("POST", path, body=body)
-        except cache.ApiError as err:
+        except kube.ApiError as err:
             if err.status != 409:
                 raise
             # posted before this process started: count on it

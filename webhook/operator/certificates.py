@@ -37,8 +37,8 @@ import ssl
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+from webhook import kube
 from webhook.operator import metrics, pki, rotation, settings
-from webhook.policy import cache
 
 _LOG: Final = logging.getLogger("bulkhead.operator.tls")
 _WEBHOOKS_PATH: Final = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations"
@@ -137,7 +137,7 @@ class Manager:
     def __init__(
         self,
         *,
-        api: cache.Api,
+        api: kube.Api,
         config: settings.Settings,
         metrics_: metrics.Metrics | None = None,
         clock: Clock = _utc_now,
@@ -169,7 +169,7 @@ class Manager:
     def _get(self, path: str) -> JsonObject | None:
         try:
             return self._api.request("GET", path)
-        except cache.ApiError as err:
+        except kube.ApiError as err:
             if err.status == 404:
                 return None
             raise
@@ -253,7 +253,7 @@ class Manager:
     ) -> None:
         try:
             self._api.request(method, path, body=body, content_type=content_type)
-        except cache.ApiError as err:
+        except kube.ApiError as err:
             if err.status == 409 or (err.status == 422 and "test" in err.message.lower()):
                 raise ConflictError(f"{method} {path}: {err}") from err
             raise
@@ -313,13 +313,13 @@ class Manager:
             self._api.request(
                 "POST", f"/api/v1/namespaces/{self._settings.namespace}/events", body=body
             )
-        except cache.ApiError as err:
+        except kube.ApiError as err:
             _LOG.info("could not post event %s: %s", reason, err)
 
     # the pass --------------------------------------------------------------------------
 
     def reconcile(self) -> Outcome:
-        """One pass; raises ``cache.ApiError`` or ``ConflictError`` (retry later) on failure."""
+        """One pass; raises ``kube.ApiError`` or ``ConflictError`` (retry later) on failure."""
         s = self._settings
         ca_secret = self._get(self._secret_path(s.ca_secret))
         tls_secret = self._get(self._secret_path(s.tls_secret))
@@ -404,7 +404,7 @@ async def run(
     while not stop.is_set():
         try:
             outcome = await asyncio.to_thread(manager.reconcile)
-        except (cache.ApiError, ConflictError, pki.PkiError, OSError, ValueError) as err:
+        except (kube.ApiError, ConflictError, pki.PkiError, OSError, ValueError) as err:
             failures += 1
             manager.last_error = str(err)
             if metrics_ is not None:

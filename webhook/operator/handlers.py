@@ -24,8 +24,8 @@ from typing import Any, Final
 
 import kopf
 
+from webhook import policy
 from webhook.operator import crds, status
-from webhook.policy import cache
 
 _LOG: Final = logging.getLogger("bulkhead.operator.policies")
 GROUP: Final = crds.GROUP
@@ -53,7 +53,7 @@ async def policy_event(
     patch.status["observedGeneration"] = outcome.status.get("observedGeneration")
     patch.status["conditions"] = outcome.status["conditions"]
     if outcome.transitioned:
-        key = cache.policy_key(document)
+        key = policy.policy_key(document)
         if outcome.ready:
             _LOG.info("%s is Ready: %s", key, outcome.message)
             kopf.event(body, type="Normal", reason=status.COMPILED, message=outcome.message)

@@ -5,7 +5,7 @@
 
 * kopf, cluster-wide and standalone, with the handlers of ``handlers`` in
   an explicit registry, logged in with the same credentials as everything
-  else (``cache.client_configuration``: ``--kubeconfig``, else in-cluster);
+  else (``kube.client_configuration``: ``--kubeconfig``, else in-cluster);
   CRD and namespace scanning is off (the two kinds are known, so the
   operator needs no cluster-wide read of CRDs or Namespaces); handler logs
   are not posted as Events (the handlers post their own on transitions);
@@ -36,38 +36,26 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 import kopf
-import kubernetes.client
 from kopf._core.engines import peering as kopf_peering
 
-from webhook import jsonlogs, settingsources
+from webhook import jsonlogs, kube, settingsources
 from webhook.operator import certificates, handlers, metrics, settings
-from webhook.policy import cache
 
 _LOG: Final = logging.getLogger("bulkhead.operator")
 EXIT_OK: Final = 0
 EXIT_UNUSABLE: Final = 2
 
 
-def _login(
-    configuration: kubernetes.client.Configuration, *, namespace: str
-) -> kopf.ConnectionInfo:
-    """kopf's credentials, from the same client configuration the operator uses."""
-    header = configuration.get_api_key_with_prefix(
-        "BearerToken"
-    ) or configuration.get_api_key_with_prefix("authorization")
-    scheme: str | None = None
-    token: str | None = None
-    if header:
-        parts = str(header).split(" ", 1)
-        scheme, token = (parts[0], parts[1]) if len(parts) == 2 else (None, parts[0])
+def _login(credentials: kube.Credentials, *, namespace: str) -> kopf.ConnectionInfo:
+    """kopf's credentials: the same login the operator's own requests use."""
     return kopf.ConnectionInfo(
-        server=str(configuration.host),
-        ca_path=configuration.ssl_ca_cert or None,
-        insecure=not configuration.verify_ssl,
-        scheme=scheme,
-        token=token,
-        certificate_path=configuration.cert_file or None,
-        private_key_path=configuration.key_file or None,
+        server=credentials.server,
+        ca_path=credentials.ca_path,
+        insecure=credentials.insecure,
+        scheme=credentials.scheme,
+        token=credentials.token,
+        certificate_path=credentials.certificate_path,
+        private_key_path=credentials.private_key_path,
         default_namespace=namespace,
     )
 
@@ -93,7 +81,7 @@ def _kopf_settings() -> kopf.OperatorSettings:
 def build_registry(
     config: settings.Settings,
     *,
-    configuration: kubernetes.client.Configuration,
+    credentials: kube.Credentials,
     manager: certificates.Manager,
     gauges: metrics.Metrics,
 ) -> kopf.OperatorRegistry:
@@ -108,7 +96,7 @@ def build_registry(
     running: list[asyncio.Task[None]] = []
 
     def login(**_: Any) -> kopf.ConnectionInfo:
-        return _login(configuration, namespace=config.namespace)
+        return _login(credentials, namespace=config.namespace)
 
     def tls(**_: Any) -> dict[str, Any]:
         return manager.health()
@@ -138,11 +126,13 @@ async def operate(
     ready: asyncio.Event | None = None,
 ) -> None:
     """Run the operator until ``stop`` is set or a signal arrives (SIGTERM, SIGINT)."""
-    configuration = cache.client_configuration(kubeconfig=config.kubeconfig)
-    api = cache.Api(configuration)
+    configuration = kube.client_configuration(kubeconfig=config.kubeconfig)
+    api = kube.Api(configuration)
     gauges = metrics.Metrics()
     manager = certificates.Manager(api=api, config=config, metrics_=gauges)
-    registry = build_registry(config, configuration=configuration, manager=manager, gauges=gauges)
+    registry = build_registry(
+        config, credentials=kube.credentials(configuration), manager=manager, gauges=gauges
+    )
     if config.metrics_port:
         port = gauges.serve(address=config.metrics_address, port=config.metrics_port)
         _LOG.info("metrics on http://%s:%d/metrics", config.metrics_address, port)
@@ -180,7 +170,7 @@ def main(flags: Mapping[str, object], environ: Mapping[str, str]) -> int:
         config = settings.resolve(flags, environ)
         _configure_logging(config.log_level)
         asyncio.run(operate(config))
-    except (settingsources.SettingsError, cache.ConfigError) as err:
+    except (settingsources.SettingsError, kube.ConfigError) as err:
         sys.stderr.write(f"bulkhead operator: {err}\n")
         return EXIT_UNUSABLE
     return EXIT_OK

@@ -1,7 +1,7 @@
 """A policy object's status, from the one compile step. Pure, no I/O.
 
 ``desired(document, latest_minor=..., now=...)`` compiles the object with
-``policy.compile`` (through ``cache.compile_object``, exactly as the webhook
+``policy.compile`` (through ``policy.compile_object``, exactly as the webhook
 does) and returns the status it should carry:
 
 * ``observedGeneration``: the ``metadata.generation`` that was compiled;
@@ -23,7 +23,6 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from webhook import policy
-from webhook.policy import cache
 
 READY: Final = "Ready"
 COMPILED: Final = "Compiled"
@@ -68,7 +67,7 @@ def generation(document: Mapping[str, Any]) -> int | None:
 
 def desired(document: Mapping[str, Any], *, latest_minor: int, now: datetime.datetime) -> Outcome:
     """The status ``document`` should carry, judged by the same compile the webhook runs."""
-    compiled, problems = cache.compile_object(document, latest_minor=latest_minor)
+    compiled, problems = policy.compile_object(document, latest_minor=latest_minor)
     observed = generation(document)
     if compiled is not None:
         ready, reason, message = True, COMPILED, policy.describe(compiled)

@@ -10,7 +10,7 @@ reports on one pod view, exclusions applied.
 """
 
 from webhook.policy import selectors, signatures
-from webhook.policy.compiler import CompileError, compile, unknown_check
+from webhook.policy.compiler import CompileError, compile, compile_object, unknown_check
 from webhook.policy.judging import judge
 from webhook.policy.matching import applies
 from webhook.policy.model import (
@@ -27,6 +27,7 @@ from webhook.policy.model import (
     Match,
     PolicyKind,
     Subject,
+    policy_key,
 )
 from webhook.policy.signatures import NO_EVIDENCE, EvidenceMap
 from webhook.policy.summary import describe
@@ -50,8 +51,10 @@ __all__ = [
     "Subject",
     "applies",
     "compile",
+    "compile_object",
     "describe",
     "judge",
+    "policy_key",
     "selectors",
     "signatures",
     "unknown_check",

@@ -542,3 +542,13 @@ def compile(
         match=match,
         exemptions=exemptions,
     )
+
+
+def compile_object(
+    document: Mapping[str, Any], *, latest_minor: int
+) -> tuple[model.CompiledPolicy | None, str]:
+    """The document compiled, or ``None`` and its problems, one ``path: reason`` per line."""
+    try:
+        return compile(document, latest_minor=latest_minor), ""
+    except CompileError as err:
+        return None, "\n".join(str(problem) for problem in err.problems)

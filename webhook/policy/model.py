@@ -12,7 +12,7 @@ import dataclasses
 import datetime
 import types
 from collections.abc import Mapping
-from typing import Final, Literal, NamedTuple
+from typing import Any, Final, Literal, NamedTuple
 
 from webhook import profiles, rules
 from webhook.policy import patterns, selectors, signatures
@@ -149,3 +149,15 @@ class CompiledPolicy:
     @property
     def rule_ids(self) -> tuple[str, ...]:
         return tuple(check.id for check in self.checks)
+
+
+def policy_key(document: Mapping[str, Any]) -> str:
+    """A policy document's key, as ``CompiledPolicy.key`` names the policy it compiles to.
+
+    ``ClusterContainerPolicy/<name>`` or ``ContainerPolicy/<namespace>/<name>``.
+    """
+    metadata = document.get("metadata") if isinstance(document.get("metadata"), Mapping) else {}
+    kind = str(document.get("kind") or "")
+    name = str((metadata or {}).get("name") or "")
+    namespace = (metadata or {}).get("namespace")
+    return f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"

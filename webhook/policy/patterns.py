@@ -46,7 +46,7 @@ import dataclasses
 from collections.abc import Callable, Iterable
 
 from webhook.policy import fields
-from webhook.rules import images, registry
+from webhook.rules import image_references, registry
 
 #: Checks one pattern; returns why it can never match, or ``None`` when it is fine.
 Validator = Callable[[str], str | None]
@@ -144,8 +144,8 @@ def of(texts: Iterable[str]) -> Patterns:
 def normalized_image(image: str) -> str | None:
     """The normalised reference an image pattern is compared with; ``None`` if unparseable."""
     try:
-        return images.parse(image).normalized
-    except images.ImageError:
+        return image_references.parse(image).normalized
+    except image_references.ImageError:
         return None
 
 
@@ -155,16 +155,16 @@ def image_pattern(pattern: str) -> str:
     if slash and ("." in first or ":" in first or first == "localhost"):
         registry_part = first.lower()
         if registry_part == "index.docker.io":
-            registry_part = images.DOCKER_HUB
+            registry_part = image_references.DOCKER_HUB
         path = rest
     else:
-        registry_part = images.DOCKER_HUB
+        registry_part = image_references.DOCKER_HUB
         path = pattern
         if "/" not in path:
             path = f"library/{path}"
     last = path.rpartition("/")[2]
     if not any(mark in last for mark in ":@*"):
-        path = f"{path}:{images.LATEST}"
+        path = f"{path}:{image_references.LATEST}"
     return f"{registry_part}/{path}"
 
 

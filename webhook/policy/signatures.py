@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from webhook.policy import fields, patterns
-from webhook.rules import config, findings, images, podview, registry
+from webhook.rules import config, findings, image_references, podview, registry
 
 ID: Final = "imageSignatures"
 FIELDS: Final = ("keys", "repositories", "required")
@@ -73,8 +73,8 @@ class Settings:
         if self.repositories is None:
             return True
         try:
-            reference = images.parse(image)
-        except images.ImageError:
+            reference = image_references.parse(image)
+        except image_references.ImageError:
             return True
         return self.repositories.matches(repository(reference))
 
@@ -114,7 +114,7 @@ EvidenceMap = Mapping[str, Evidence]
 NO_EVIDENCE: Final[EvidenceMap] = types.MappingProxyType({})
 
 
-def repository(reference: images.Reference) -> str:
+def repository(reference: image_references.Reference) -> str:
     """``registry/path`` of a parsed reference: what ``repositories`` patterns match."""
     return f"{reference.registry}/{reference.repository}"
 

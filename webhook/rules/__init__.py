@@ -17,7 +17,14 @@
     runAsNonRoot: true                     # false: off
     seccomp: RuntimeDefault                # or RuntimeDefaultOrLocalhost
 
-Each check module's docstring states the fields it reads and the values it allows.
+One rule per module, and the module's name is the rule's id in snake_case
+(``runAsNonRoot`` lives in ``run_as_non_root``, ``hostPath`` in
+``host_path``); each exports ``ID`` and ``RULE``, and its docstring states
+the fields it reads and the values it allows. The other modules own what
+rules share and are named for it: ``registry`` (what a rule is), ``config``
+(reading policy values), ``podview`` (the normalised pod), ``findings``,
+``image_references`` (image reference parsing), ``quantity`` (resource
+quantities) and ``safe_booleans`` (fields that must be set to their safe value).
 """
 
 from __future__ import annotations
@@ -26,63 +33,69 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from webhook.rules import (
+    allow_privilege_escalation,
+    automount_service_account_token,
     capabilities,
     config,
-    explicit,
     findings,
-    host,
+    host_namespaces,
+    host_path,
+    host_ports,
+    image_references,
     images,
-    nonroot,
+    literal_secret_env,
     podview,
-    privilege,
+    privileged,
     probes,
-    provenance,
     quantity,
+    read_only_root_filesystem,
     registry,
     resources,
-    rootfs,
+    run_as_non_root,
+    safe_booleans,
     seccomp,
-    secretenv,
-    serviceaccount,
 )
 
 __all__ = [
     "RULES",
+    "allow_privilege_escalation",
+    "automount_service_account_token",
     "capabilities",
     "config",
-    "explicit",
     "findings",
-    "host",
+    "host_namespaces",
+    "host_path",
+    "host_ports",
+    "image_references",
     "images",
-    "nonroot",
+    "literal_secret_env",
     "podview",
-    "privilege",
+    "privileged",
     "probes",
-    "provenance",
     "quantity",
+    "read_only_root_filesystem",
     "registry",
     "resources",
-    "rootfs",
+    "run_as_non_root",
+    "safe_booleans",
     "seccomp",
-    "secretenv",
-    "serviceaccount",
 ]
 
 RULES: Final[Mapping[str, registry.Rule[Any]]] = registry.build(
     [
-        nonroot.RULE,
-        privilege.PRIVILEGED_RULE,
-        privilege.ESCALATION_RULE,
-        rootfs.RULE,
-        host.NAMESPACES_RULE,
-        host.PATH_RULE,
-        host.PORTS_RULE,
-        seccomp.RULE,
-        serviceaccount.RULE,
+        allow_privilege_escalation.RULE,
+        automount_service_account_token.RULE,
         capabilities.RULE,
-        provenance.RULE,
-        resources.RULE,
+        host_namespaces.RULE,
+        host_path.RULE,
+        host_ports.RULE,
+        images.RULE,
+        literal_secret_env.RULE,
+        privileged.RULE,
         probes.RULE,
-        secretenv.RULE,
+        read_only_root_filesystem.RULE,
+        resources.RULE,
+        run_as_non_root.RULE,
+        seccomp.RULE,
     ]
 )

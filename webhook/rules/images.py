@@ -1,265 +1,187 @@
-"""Container image references: parsing and normalisation. Pure, no I/O.
+"""The ``images`` rule: where images come from and how they are pinned. Pure, no I/O.
 
-Implements the Docker/OCI reference grammar as container runtimes read it:
+Policy value (``spec.rules.images``), any of these fields (``{}`` checks only
+that every image reference is valid):
 
-    reference  := name [":" tag] ["@" digest]
-    name       := [registry "/"] path
-    registry   := host [":" port]      host: DNS name, IPv4 or [IPv6]
-    path       := component ("/" component)*
-    component  := [a-z0-9]+ (("." | "_" | "__" | "-"+) [a-z0-9]+)*
-    tag        := [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}
-    digest     := algorithm ":" hex
+    images:
+      allowedRegistries: [ghcr.io/acme/, docker.io/library]   # left out: any registry
+      requireDigest: true     # every image pinned by digest (image@sha256:...)
+      forbidLatest: true      # no :latest, written or implied, unless pinned by digest
 
-Normalisation, as a runtime pulls: the first path segment is a registry only
-if it contains ``.`` or ``:`` or is ``localhost`` (``nginx`` and ``acme/app``
-are Docker Hub); Docker Hub is ``docker.io`` (``index.docker.io`` too) and a
-one-segment Docker Hub path lives under ``library/``; registry hosts are
-compared in lower case (DNS is case-insensitive); no tag and no digest means
-the tag ``latest``. So ``nginx`` is ``docker.io/library/nginx:latest``. A
-reference with a tag and a digest is pinned by its digest.
+Fields read: every field of a pod spec that makes the node pull an image
+(``podview.IMAGE_FIELDS``), each parsed and normalised by ``images``
+(``nginx`` is ``docker.io/library/nginx:latest``):
 
-Only digests a runtime can verify are valid: ``sha256`` (64 hex digits),
-``sha384`` (96) and ``sha512`` (128), in lower case. A repository path in
-upper case is invalid (runtimes refuse it), so ``Acme/app`` is not an image.
+- ``spec.initContainers[*].image``
+- ``spec.containers[*].image``
+- ``spec.ephemeralContainers[*].image``
+- ``spec.volumes[*].image.reference`` (image volumes: the kubelet pulls the
+  image and mounts it, so it is judged exactly like a container image; an
+  image volume with no reference is a finding while the rule is on)
 
-``Prefix`` is a registry or registry/repository prefix, as policies write
-them in ``allowedRegistries``. It matches on ``/`` boundaries only:
-``ghcr.io/acme`` admits the repository ``ghcr.io/acme`` itself,
-``ghcr.io/acme/x`` and ``ghcr.io/acme/team/y``, never ``ghcr.io/acme-evil/x``
-nor ``ghcr.io.evil.com/acme/x``. A trailing ``/`` means "below":
-``ghcr.io/acme/`` admits ``ghcr.io/acme/x`` and deeper, never the repository
-``ghcr.io/acme`` itself (``ghcr.io/`` still admits every repository of
-``ghcr.io``, since all of them lie below the registry).
+- An empty or invalid reference is always a finding while the rule is on.
+- ``allowedRegistries``: entries are registries or registry/repository
+  prefixes matched on ``/`` boundaries (``ghcr.io/acme`` admits
+  ``ghcr.io/acme/team/app``, never ``ghcr.io/acme-evil/app``); ``docker.io``
+  admits ``nginx``. The list may not be empty.
+- ``requireDigest``: a reference with no ``@sha256:...`` is a finding.
+- ``forbidLatest``: a reference with no digest and no tag, or the tag
+  ``latest``, is a finding; with a digest the tag does not matter.
 
-``parse`` is cached (bounded), since the same images come back pod after pod.
+One finding per image, listing every reason, at its field (``...image`` or
+``spec.volumes[i].image.reference``).
+Messages show the image as written and normalised: images are not secrets.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
-import re
 from collections.abc import Mapping
 from typing import Final
 
-DOCKER_HUB: Final = "docker.io"
-LATEST: Final = "latest"
+from webhook.rules import config, findings, image_references, podview, registry
 
-_MAX_NAME: Final = 255
-_MAX_REFERENCE: Final = 1024
-_CACHE_SIZE: Final = 4096
-_DIGEST_LENGTHS: Final = {"sha256": 64, "sha384": 96, "sha512": 128}
-_DOMAIN_COMPONENT: Final = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
-_REGISTRY: Final = re.compile(
-    rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?"
+ID: Final = "images"
+
+_FIELDS: Final = ("allowedRegistries", "requireDigest", "forbidLatest")
+_FIX: Final = (
+    "Use an image from an allowed registry, pinned by digest: registry/repository@sha256:<digest>."
 )
-_COMPONENT: Final = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
-_TAG: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
-_ALGORITHM: Final = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[+._-][A-Za-z][A-Za-z0-9]*)*")
-_HEX: Final = re.compile(r"[0-9a-f]+")
-
-
-class ImageError(ValueError):
-    """An image reference (or prefix) that cannot be used; ``reason`` says why."""
-
-    def __init__(self, reference: str, reason: str) -> None:
-        super().__init__(f"{reference!r}: {reason}")
-        self.reference = reference
-        self.reason = reason
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class Reference:
-    """A parsed, normalised image reference.
+class Params:
+    """What the policy demands of every image; ``allowed`` is ``None`` for any registry."""
 
-    ``repository`` is the path below the registry (``library/nginx``); ``tag``
-    and ``digest`` are ``None`` when not written; ``normalized`` is the full
-    form (``docker.io/library/nginx:latest``).
-    """
+    allowed: image_references.PrefixSet | None
+    require_digest: bool
+    forbid_latest: bool
 
-    registry: str
-    repository: str
-    tag: str | None
-    digest: str | None
-    normalized: str
-    latest: bool = dataclasses.field(init=False)
-    """Whether the image floats on ``:latest`` (written or implied) with no digest."""
-
-    def __post_init__(self) -> None:
-        floating = self.digest is None and (self.tag is None or self.tag == LATEST)
-        object.__setattr__(self, "latest", floating)
-
-    @property
-    def name(self) -> str:
-        """Registry and repository: ``docker.io/library/nginx``."""
-        return f"{self.registry}/{self.repository}"
+    def allows(self, reference: image_references.Reference) -> bool:
+        """Whether the reference comes from an allowed registry."""
+        allowed = self.allowed
+        return allowed is None or allowed.admits(reference)
 
 
-def _is_registry(segment: str) -> bool:
-    return "." in segment or ":" in segment or segment == "localhost"
-
-
-def _registry(text: str, host: str) -> str:
-    if not _REGISTRY.fullmatch(host):
-        raise ImageError(text, f'registry "{host}" is not a valid host[:port]')
-    host = host.lower()
-    return DOCKER_HUB if host == "index.docker.io" else host
-
-
-def _check_path(text: str, path: str) -> None:
-    for component in path.split("/"):
-        if _COMPONENT.fullmatch(component):
+def _prefixes(value: object, path: str, *, problems: config.Problems) -> image_references.PrefixSet:
+    items = config.strings(value, path, problems=problems)
+    if isinstance(value, list) and not value:
+        problems.append(
+            registry.Problem(
+                path, "must list at least one registry; leave it out to allow any registry"
+            )
+        )
+    prefixes: list[image_references.Prefix] = []
+    for item_path, text in items:
+        try:
+            prefix = image_references.parse_prefix(text)
+        except image_references.ImageError as error:
+            problems.append(registry.Problem(item_path, f'"{text}" {error.reason}'))
             continue
-        if _COMPONENT.fullmatch(component.lower()):
-            raise ImageError(text, f'repository "{path}" must be lower case')
-        if not component:
-            raise ImageError(text, f'repository "{path}" has an empty path segment')
-        raise ImageError(text, f'repository path segment "{component}" is not valid')
+        if prefix not in prefixes:
+            prefixes.append(prefix)
+    return image_references.PrefixSet(tuple(prefixes))
 
 
-def _check_digest(text: str, digest: str) -> None:
-    algorithm, colon, hex_digits = digest.partition(":")
-    if not colon or not _ALGORITHM.fullmatch(algorithm):
-        raise ImageError(text, f'digest "{digest}" must be algorithm:hex, e.g. sha256:<64 hex>')
-    length = _DIGEST_LENGTHS.get(algorithm)
-    if length is None:
-        raise ImageError(
-            text, f'digest algorithm "{algorithm}" is not supported (sha256, sha384, sha512)'
+def parse(value: object, path: str) -> Params:
+    """Validate ``spec.rules.images``."""
+    problems: config.Problems = []
+    spec = config.fields(value, path, allowed=_FIELDS, problems=problems)
+    allowed: image_references.PrefixSet | None = None
+    require_digest = forbid_latest = False
+    if isinstance(spec, Mapping):
+        if "allowedRegistries" in spec:
+            allowed = _prefixes(
+                spec["allowedRegistries"], f"{path}.allowedRegistries", problems=problems
+            )
+        if "requireDigest" in spec:
+            require_digest = config.boolean(
+                spec["requireDigest"], f"{path}.requireDigest", problems=problems
+            )
+        if "forbidLatest" in spec:
+            forbid_latest = config.boolean(
+                spec["forbidLatest"], f"{path}.forbidLatest", problems=problems
+            )
+    config.raise_if_any(problems)
+    return Params(allowed=allowed, require_digest=require_digest, forbid_latest=forbid_latest)
+
+
+def _judge(
+    source: podview.ImageSource, *, reference: image_references.Reference, params: Params
+) -> findings.Finding | None:
+    from_allowed = params.allows(reference)
+    missing_digest = params.require_digest and reference.digest is None
+    latest = params.forbid_latest and reference.latest
+    if from_allowed and not missing_digest and not latest:
+        return None
+    reasons: list[str] = []
+    fixes: list[str] = []
+    if not from_allowed:
+        registries = str(params.allowed)
+        reasons.append(f"is not from an allowed registry ({registries})")
+        fixes.append(f"Pull the image from {registries}.")
+    if missing_digest:
+        reasons.append("is not pinned by a digest")
+        fixes.append("Pin it by digest: image@sha256:<digest>.")
+    if latest:
+        reasons.append(
+            "uses the tag latest" if reference.tag is not None else "has no tag, so it is latest"
         )
-    if len(hex_digits) != length or not _HEX.fullmatch(hex_digits):
-        raise ImageError(
-            text, f"a {algorithm} digest must be {length} lower-case hexadecimal digits"
-        )
-
-
-@functools.lru_cache(maxsize=_CACHE_SIZE)
-def parse(text: str) -> Reference:
-    """Parse and normalise an image reference; ``ImageError`` when it is not valid."""
-    if not text:
-        raise ImageError(text, "is empty")
-    if len(text) > _MAX_REFERENCE:
-        raise ImageError(text[:64] + "...", "is too long")
-    remainder, at, digest = text.partition("@")
-    if at:
-        _check_digest(text, digest)
-    tag: str | None = None
-    colon = remainder.rfind(":")
-    if colon > remainder.rfind("/"):
-        tag = remainder[colon + 1 :]
-        remainder = remainder[:colon]
-        if not _TAG.fullmatch(tag):
-            raise ImageError(text, f'tag "{tag}" is not valid')
-    if not remainder:
-        raise ImageError(text, "has no repository name")
-    if len(remainder) > _MAX_NAME:
-        raise ImageError(text, f"name is longer than {_MAX_NAME} characters")
-    first, slash, rest = remainder.partition("/")
-    if slash and _is_registry(first):
-        registry = _registry(text, first)
-        path = rest
-    else:
-        registry = DOCKER_HUB
-        path = remainder
-    if registry == DOCKER_HUB and "/" not in path:
-        path = f"library/{path}"
-    _check_path(text, path)
-    normalized = f"{registry}/{path}"
-    if tag is not None:
-        normalized += f":{tag}"
-    elif not at:
-        normalized += f":{LATEST}"
-    if at:
-        normalized += f"@{digest}"
-    return Reference(
-        registry=registry,
-        repository=path,
-        tag=tag,
-        digest=digest if at else None,
-        normalized=normalized,
+        if not missing_digest:
+            fixes.append("Use a version tag or a digest instead of latest.")
+    return source.finding(
+        ID,
+        message=(
+            f'{source.label} {source.noun} "{source.image}" ({reference.normalized}) '
+            + "; ".join(reasons)
+        ),
+        fix=" ".join(fixes),
     )
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Prefix:
-    """A registry, or a registry and repository prefix, matched on ``/`` boundaries.
-
-    ``below`` (written with a trailing ``/``) admits only repositories strictly
-    below ``path``, not the repository ``path`` itself.
-    """
-
-    registry: str
-    path: str
-    below: bool = False
-
-    def admits(self, reference: Reference) -> bool:
-        """Whether ``reference`` comes from this registry and lies under this path."""
-        if reference.registry != self.registry:
-            return False
-        path = self.path
-        if not path:
-            return True
-        repository = reference.repository
-        if len(repository) == len(path):
-            return repository == path and not self.below
-        return repository.startswith(path) and repository[len(path)] == "/"
-
-    def __str__(self) -> str:
-        if not self.path:
-            return f"{self.registry}/" if self.below else self.registry
-        return f"{self.registry}/{self.path}" + ("/" if self.below else "")
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class PrefixSet:
-    """Prefixes indexed by registry, for matching an image in a few C-level operations."""
-
-    prefixes: tuple[Prefix, ...]
-    _by_registry: Mapping[str, tuple[frozenset[str], tuple[str, ...]]] = dataclasses.field(
-        init=False, repr=False, compare=False
-    )
-
-    def __post_init__(self) -> None:
-        exact: dict[str, set[str]] = {}
-        below: dict[str, list[str]] = {}
-        for prefix in self.prefixes:
-            exact.setdefault(prefix.registry, set())
-            if not prefix.below or not prefix.path:
-                exact[prefix.registry].add(prefix.path)
-            below.setdefault(prefix.registry, []).append(f"{prefix.path}/" if prefix.path else "")
-        index = {name: (frozenset(exact[name]), tuple(below[name])) for name in exact}
-        object.__setattr__(self, "_by_registry", index)
-
-    def admits(self, reference: Reference) -> bool:
-        """Whether any prefix admits ``reference``."""
-        entry = self._by_registry.get(reference.registry)
-        if entry is None:
-            return False
-        repository = reference.repository
-        return repository in entry[0] or repository.startswith(entry[1])
-
-    def __str__(self) -> str:
-        return ", ".join(str(prefix) for prefix in self.prefixes)
+def check(params: Params, pod: podview.PodView) -> list[findings.Finding]:
+    """Findings for images that are invalid, from elsewhere, unpinned or ``latest``."""
+    out: list[findings.Finding] = []
+    allowed = params.allowed
+    require_digest = params.require_digest
+    forbid_latest = params.forbid_latest
+    for source in pod.image_sources():
+        try:
+            reference = image_references.parse(source.image)
+        except image_references.ImageError as error:
+            if source.image:
+                message = (
+                    f'{source.label} {source.noun} "{source.image}" is not valid: {error.reason}'
+                )
+            else:
+                message = f"{source.label} has no {source.noun}"
+            out.append(
+                source.finding(
+                    ID,
+                    message=message,
+                    fix=f"Set {source.noun} to a valid reference, "
+                    "e.g. ghcr.io/acme/app@sha256:<digest>.",
+                )
+            )
+            continue
+        if (
+            (allowed is None or allowed.admits(reference))
+            and not (require_digest and reference.digest is None)
+            and not (forbid_latest and reference.latest)
+        ):
+            continue
+        finding = _judge(source, reference=reference, params=params)
+        if finding is not None:
+            out.append(finding)
+    return out
 
 
-def parse_prefix(text: str) -> Prefix:
-    """Parse ``ghcr.io/acme`` or ``ghcr.io/acme/`` (below only); ``ImageError`` when unusable."""
-    stripped = text.rstrip("/")
-    if not stripped:
-        raise ImageError(text, "is empty")
-    if "*" in stripped:
-        raise ImageError(text, "wildcards are not supported: prefixes match on '/' boundaries")
-    if "@" in stripped:
-        raise ImageError(text, "must be a registry or repository prefix, without a digest")
-    first, _, path = stripped.partition("/")
-    if not _is_registry(first):
-        raise ImageError(
-            text,
-            f'must start with a registry host; "{first}" is not one '
-            f"(write docker.io/{stripped} for Docker Hub)",
-        )
-    if ":" in path:
-        raise ImageError(text, "must be a registry or repository prefix, without a tag")
-    registry = _registry(text, first)
-    if path:
-        _check_path(text, path)
-    return Prefix(registry=registry, path=path, below=text.endswith("/"))
+RULE: Final[registry.Rule[Params]] = registry.Rule(
+    id=ID,
+    title="Images from allowed registries, pinned, never latest",
+    fields=podview.IMAGE_FIELDS,
+    fix=_FIX,
+    severity="medium",
+    parse=parse,
+    check=check,
+)

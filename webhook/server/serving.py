@@ -320,14 +320,14 @@ def _event_loop_runner() -> Runner:
 def _check_cluster_credentials(config: settings.Settings) -> None:
     """``ServeError`` unless ``--kubeconfig`` or the in-cluster account is usable.
 
-    The cache is imported here, not at the top: the front never needs the
+    ``webhook.kube`` is imported here, not at the top: the front never needs the
     Kubernetes client, about 15 MB that only the workers' ``watch_cluster`` uses.
     """
-    from webhook.policy import cache  # noqa: PLC0415 - see above
+    from webhook import kube  # noqa: PLC0415 - see above
 
     try:
-        cache.client_configuration(kubeconfig=config.kubeconfig)
-    except cache.ConfigError as err:
+        kube.client_configuration(kubeconfig=config.kubeconfig)
+    except kube.ConfigError as err:
         raise ServeError(str(err)) from err
 
 

@@ -50,12 +50,14 @@ _LENGTH_BYTES: Final = 4
 def watch_cluster(config: settings.Settings, into: state.State) -> cache.PolicyCache:
     """Start feeding ``into`` from the cluster's policy objects (``watch_cluster`` mode).
 
-    The cache is imported here, not at the top: it brings in the Kubernetes
-    client (about 15 MB of the worker's memory), which only this mode needs.
+    The cache and ``webhook.kube`` are imported here, not at the top: they bring
+    in the Kubernetes client (about 15 MB of the worker's memory), which only
+    this mode needs.
     """
+    from webhook import kube  # noqa: PLC0415 - see above
     from webhook.policy import cache  # noqa: PLC0415 - see above
 
-    api = cache.Api(cache.client_configuration(kubeconfig=config.kubeconfig))
+    api = kube.Api(kube.client_configuration(kubeconfig=config.kubeconfig))
     feed = cache.PolicyCache(api=api, sink=into, latest_minor=config.pss_latest_minor)
     into.look_up_namespaces_with(feed.look_up_namespace)
     feed.start()

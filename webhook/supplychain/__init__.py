@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from typing import Final
 
 from webhook import policy
-from webhook.rules import images
+from webhook.rules import image_references
 from webhook.supplychain import cosign, registry
 
 __all__ = ["cosign", "registry", "verify"]
@@ -33,8 +33,8 @@ def _covered(image: str, policies: Sequence[policy.CompiledPolicy]) -> bool:
 
 def _host(image: str) -> str:
     try:
-        return images.parse(image).registry
-    except images.ImageError:
+        return image_references.parse(image).registry
+    except image_references.ImageError:
         return ""
 
 

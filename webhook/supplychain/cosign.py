@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
 from webhook.policy import signatures
-from webhook.rules import images
+from webhook.rules import image_references
 from webhook.supplychain import registry
 
 SIMPLE_SIGNING: Final = "application/vnd.dev.cosign.simplesigning.v1+json"
@@ -108,19 +108,19 @@ def _dig(value: Mapping[str, Any], *keys: str) -> object:
     return current
 
 
-def _same_repository(claimed: str, reference: images.Reference) -> bool:
+def _same_repository(claimed: str, reference: image_references.Reference) -> bool:
     try:
-        parsed = images.parse(claimed)
-    except images.ImageError:
+        parsed = image_references.parse(claimed)
+    except image_references.ImageError:
         return False
     return (
-        parsed.tag in (None, images.LATEST)
+        parsed.tag in (None, image_references.LATEST)
         and parsed.digest is None
         and (signatures.repository(parsed) == signatures.repository(reference))
     )
 
 
-def judge_payload(payload: bytes, *, digest: str, reference: images.Reference) -> str:
+def judge_payload(payload: bytes, *, digest: str, reference: image_references.Reference) -> str:
     """Why a verified payload does not vouch for this image ('' when it does)."""
     claims = _claims(payload)
     if claims is None:
@@ -149,7 +149,7 @@ def _layer_signature(
     *,
     repository: str,
     digest: str,
-    reference: images.Reference,
+    reference: image_references.Reference,
     keys: Mapping[str, PublicKey],
 ) -> signatures.Signature | None:
     if layer.get("mediaType") != SIMPLE_SIGNING:
@@ -200,8 +200,8 @@ def verify(
 ) -> signatures.Evidence:
     """Resolve ``image`` to a digest and judge every cosign signature of that digest."""
     try:
-        reference = images.parse(image)
-    except images.ImageError as err:
+        reference = image_references.parse(image)
+    except image_references.ImageError as err:
         return signatures.Evidence(image=image, digest=None, failure=err.reason)
     try:
         digest = client.resolve(reference)

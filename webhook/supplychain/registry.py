@@ -28,7 +28,7 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import Any, Final
 
-from webhook.rules import images
+from webhook.rules import image_references
 
 #: Manifest media types a tag may point at, most specific first (the Accept header).
 MANIFEST_TYPES: Final = (
@@ -41,7 +41,7 @@ OCI_INDEX: Final = "application/vnd.oci.image.index.v1+json"
 DEFAULT_TIMEOUT: Final = 5.0
 DEFAULT_MAX_MANIFEST: Final = 4 * 1024 * 1024
 #: Docker Hub's API lives at another name than its references use.
-_API_HOSTS: Final = {images.DOCKER_HUB: "registry-1.docker.io"}
+_API_HOSTS: Final = {image_references.DOCKER_HUB: "registry-1.docker.io"}
 _MAX_REDIRECTS: Final = 3
 _MAX_TOKEN: Final = 64 * 1024
 _CHALLENGE_PARAM: Final = re.compile(r'(\w+)="([^"]*)"')
@@ -129,11 +129,11 @@ class Client:
 
     # -- the API ---------------------------------------------------------
 
-    def resolve(self, reference: images.Reference) -> str:
+    def resolve(self, reference: image_references.Reference) -> str:
         """The digest ``reference`` names: its own digest, or its tag's current one."""
         if reference.digest is not None:
             return reference.digest
-        tag = reference.tag or images.LATEST
+        tag = reference.tag or image_references.LATEST
         return self.manifest(reference.repository, tag).digest
 
     def manifest(self, repository: str, reference: str) -> Manifest:

@@ -1,15 +1,14 @@
-"""The policy cache's bookkeeping and its reflectors' list/watch/relist, with a scripted API.
+"""The policy cache's bookkeeping: what it enforces, reports and publishes as objects come and go.
 
-The real apiserver runs in tests/operator/test_policy_cache.py; here a fake
-transport scripts lists, watch events, 410 Gone and failures.
+The real apiserver runs in tests/operator/test_policy_cache.py; the
+reflectors that feed the cache are tested in tests/unit/kube/.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
-import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -126,125 +125,6 @@ def test_a_relist_drops_what_disappeared() -> None:
         "ClusterContainerPolicy/b",
         "ContainerPolicy/x/c",
     ]
-
-
-class ScriptedApi:
-    """Lists and watch streams played from a script; records what was asked."""
-
-    def __init__(self, script: list[Any]) -> None:
-        self.script = script
-        self.calls: list[str] = []
-        self.done = threading.Event()
-
-    def _next(self) -> Any:
-        if not self.script:
-            self.done.set()
-            raise cache.ApiError(0, "EndOfScript")
-        return self.script.pop(0)
-
-    def request(self, method: str, path: str, **_: Any) -> dict[str, Any]:
-        self.calls.append(f"list {dict(_.get('query', []))}")
-        step = self._next()
-        if isinstance(step, Exception):
-            raise step
-        return step  # type: ignore[no-any-return]
-
-    def watch(self, path: str, *, resource_version: str, **_: Any) -> Iterator[dict[str, Any]]:
-        self.calls.append(f"watch {resource_version}")
-        step = self._next()
-        if isinstance(step, Exception):
-            raise step
-        yield from step
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.events: list[tuple[str, str]] = []
-
-    def listed(self, resource: cache.Resource, items: Any) -> None:
-        self.events.append(("listed", ",".join(i["metadata"]["name"] for i in items)))
-
-    def changed(self, resource: cache.Resource, event: str, item: Any) -> None:
-        self.events.append((event, item["metadata"]["name"]))
-
-    def failed(self, resource: cache.Resource, error: str) -> None:
-        self.events.append(("failed", error.split(":", maxsplit=1)[0]))
-
-
-def _item(name: str, version: str) -> dict[str, Any]:
-    return {"metadata": {"name": name, "resourceVersion": version}}
-
-
-def test_reflector_pages_watches_resumes_and_relists_on_gone() -> None:
-    api = ScriptedApi(
-        [
-            {"items": [_item("a", "1")], "metadata": {"continue": "tok", "resourceVersion": "5"}},
-            {"items": [_item("b", "2")], "metadata": {"resourceVersion": "5"}},
-            [
-                {"type": "ADDED", "object": _item("c", "6")},
-                {"type": "BOOKMARK", "object": {"metadata": {"resourceVersion": "9"}}},
-            ],
-            [{"type": "DELETED", "object": _item("a", "10")}],
-            [{"type": "ERROR", "object": {"code": 410, "message": "too old"}}],
-            {"items": [_item("b", "2")], "metadata": {"resourceVersion": "20"}},
-        ]
-    )
-    recorder = Recorder()
-    reflector = cache.Reflector(
-        api=api,  # type: ignore[arg-type]
-        resource=cache.CLUSTER_POLICIES,
-        handler=recorder,
-        backoff=cache.Backoff(first=0.01, limit=0.01),
-    )
-    reflector.start()
-    assert api.done.wait(5)
-    reflector.stop()
-    assert recorder.events[:5] == [
-        ("listed", "a,b"),
-        ("ADDED", "c"),
-        ("DELETED", "a"),
-        ("failed", "watch expired (410 Gone)"),
-        ("listed", "b"),
-    ]
-    assert api.calls[:6] == [
-        "list {'limit': '500'}",
-        "list {'limit': '500', 'continue': 'tok'}",
-        "watch 5",
-        "watch 9",  # resumed from the bookmark
-        "watch 10",
-        "list {'limit': '500'}",
-    ]
-    assert reflector.lists == 2
-
-
-def test_reflector_backs_off_and_retries_after_errors() -> None:
-    api = ScriptedApi(
-        [
-            cache.ApiError(403, "Forbidden", "no"),
-            cache.ApiError(0, "ConnectionRefused"),
-            {"items": [], "metadata": {"resourceVersion": "1"}},
-        ]
-    )
-    recorder = Recorder()
-    reflector = cache.Reflector(
-        api=api,  # type: ignore[arg-type]
-        resource=cache.NAMESPACES,
-        handler=recorder,
-        backoff=cache.Backoff(first=0.01, limit=0.02),
-    )
-    reflector.start()
-    assert api.done.wait(5)
-    reflector.stop()
-    assert recorder.events[:3] == [
-        ("failed", "403 Forbidden"),
-        ("failed", "0 ConnectionRefused"),
-        ("listed", ""),
-    ]
-
-
-def test_backoff_doubles_to_its_limit() -> None:
-    backoff = cache.Backoff(first=0.5, limit=4)
-    assert [backoff.delay(n) for n in range(1, 7)] == [0.5, 1, 2, 4, 4, 4]
 
 
 def test_no_enforced_policy_is_a_warning_each_time_it_happens(

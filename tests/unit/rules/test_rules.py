@@ -48,7 +48,15 @@ def rule_modules() -> set[str]:
 
 
 @pytest.mark.parametrize(
-    "module", sorted(rule_modules() | {"webhook.rules.images", "webhook.rules.quantity"})
+    "module",
+    sorted(
+        rule_modules()
+        | {
+            "webhook.rules.image_references",
+            "webhook.rules.quantity",
+            "webhook.rules.safe_booleans",
+        }
+    ),
 )
 def test_every_rule_module_has_a_test_file(module: str) -> None:
     name = module.rsplit(".", 1)[1]

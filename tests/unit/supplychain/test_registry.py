@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import pytest
 
 from devcluster import pki
-from webhook.rules import images
+from webhook.rules import image_references
 from webhook.supplychain import registry
 
 MANIFEST = b'{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}'
@@ -106,7 +106,7 @@ def _credentials(served: tuple[str, str]) -> dict[str, registry.Credential]:
 
 def test_bearer_token_flow_resolves_a_tag(served: tuple[str, str]) -> None:
     client = _client(served, credentials=_credentials(served))
-    reference = images.parse(f"{served[0]}/acme/app:v1")
+    reference = image_references.parse(f"{served[0]}/acme/app:v1")
     assert client.resolve(reference) == DIGEST
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.unit.rules import podspecs as ps
-from webhook.rules import explicit
+from webhook.rules import safe_booleans
 
 
 @pytest.mark.parametrize(
@@ -19,7 +19,7 @@ from webhook.rules import explicit
     ],
 )
 def test_problem(value: object, required: bool, wording: str) -> None:
-    assert explicit.problem(value, field="f", required=required, unset="it hurts") == wording
+    assert safe_booleans.problem(value, field="f", required=required, unset="it hurts") == wording
 
 
 def test_check_containers() -> None:
@@ -28,7 +28,7 @@ def test_check_containers() -> None:
         ps.container("unset"),
         ps.container("wrong", securityContext={"flag": 1}),
     )
-    found = explicit.check_containers(
+    found = safe_booleans.check_containers(
         ps.view(spec), check="c", key="flag", required=True, unset="bad", fix="f"
     )
     assert [(f.path, f.message, f.container) for f in found] == [
@@ -44,6 +44,6 @@ def test_check_containers() -> None:
         ),
     ]
     windows = ps.view(ps.pod(ps.container(), os={"name": "windows"}))
-    assert not explicit.check_containers(
+    assert not safe_booleans.check_containers(
         windows, check="c", key="flag", required=True, unset="bad", fix="f"
     )

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from webhook.rules import config, explicit, findings, podview, registry
+from webhook.rules import config, findings, podview, registry, safe_booleans
 
 ID: Final = "automountServiceAccountToken"
 
@@ -31,7 +31,7 @@ def check(params: bool, pod: podview.PodView) -> list[findings.Finding]:
     value = pod.spec.get("automountServiceAccountToken")
     if value is False:
         return []
-    wrong = explicit.problem(
+    wrong = safe_booleans.problem(
         value,
         field="automountServiceAccountToken",
         required=False,

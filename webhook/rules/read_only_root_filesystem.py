@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from webhook.rules import config, explicit, findings, podview, registry
+from webhook.rules import config, findings, podview, registry, safe_booleans
 
 ID: Final = "readOnlyRootFilesystem"
 
@@ -28,7 +28,7 @@ _FIX: Final = (
 
 def check(params: bool, pod: podview.PodView) -> list[findings.Finding]:
     """Findings for containers whose root filesystem is writable."""
-    return explicit.check_containers(
+    return safe_booleans.check_containers(
         pod,
         check=ID,
         key="readOnlyRootFilesystem",

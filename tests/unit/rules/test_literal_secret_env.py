@@ -8,7 +8,7 @@ import pytest
 
 from tests.unit.rules import podspecs as ps
 from webhook import rules
-from webhook.rules import podview, secretenv
+from webhook.rules import literal_secret_env, podview
 
 ID = "literalSecretEnv"
 SECRET_VALUE = "hunter2-do-not-print"
@@ -78,12 +78,12 @@ HARMLESS_NAMES = [
 
 @pytest.mark.parametrize("name", SECRET_NAMES)
 def test_secret_names(name: str) -> None:
-    assert secretenv.looks_secret(name)
+    assert literal_secret_env.looks_secret(name)
 
 
 @pytest.mark.parametrize("name", HARMLESS_NAMES, ids=lambda name: name or "empty")
 def test_harmless_names(name: str) -> None:
-    assert not secretenv.looks_secret(name)
+    assert not literal_secret_env.looks_secret(name)
 
 
 def env(*entries: dict[str, Any], name: str = "app") -> dict[str, Any]:

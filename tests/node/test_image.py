@@ -228,7 +228,7 @@ def test_operator_runs_as_a_uid_without_passwd_entry(
     installation.install_crds(control_plane)
     install = installation.Install(control_plane, namespace=namespace, directory=tmp_path)
     control_plane.apply(
-        installation.webhook_configuration(installation.webhook_configuration, namespace=namespace)
+        installation.webhook_configuration(install.webhook_configuration, namespace=namespace)
     )
     try:
         token_config = json.loads(install.operator_kubeconfig.read_text(encoding="utf-8"))
@@ -241,7 +241,7 @@ def test_operator_runs_as_a_uid_without_passwd_entry(
         argv = _hardened(
             f"bulkhead-operator-{secrets.token_hex(3)}", image,
             "operator", "--kubeconfig=/config/kubeconfig", f"--namespace={namespace}",
-            f"--webhook-configuration={installation.webhook_configuration}",
+            f"--webhook-configuration={install.webhook_configuration}",
             "--metrics-address=127.0.0.1", f"--metrics-port={controlplane.free_port()}",
             f"--health-port={health}",
             "--probe-endpoint=none",
@@ -254,7 +254,7 @@ def test_operator_runs_as_a_uid_without_passwd_entry(
                 assert state == "running", f"operator {state}:\n{logs(name)}"
                 document = installation.get_json(
                     control_plane,
-                    f"{installation.WEBHOOKS_PATH}/{installation.webhook_configuration}",
+                    f"{installation.WEBHOOKS_PATH}/{install.webhook_configuration}",
                 )
                 return bool(document) and all(
                     w["clientConfig"].get("caBundle") for w in (document or {})["webhooks"]
@@ -268,7 +268,7 @@ def test_operator_runs_as_a_uid_without_passwd_entry(
             assert "getpwuid" not in output
     finally:
         control_plane.kubectl(
-            "delete", "validatingwebhookconfiguration", installation.webhook_configuration,
+            "delete", "validatingwebhookconfiguration", install.webhook_configuration,
             "--ignore-not-found",
         )  # fmt: skip
         install.remove()

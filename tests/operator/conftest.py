@@ -56,7 +56,7 @@ def operators(install: installation.Install, tmp_path: pathlib.Path) -> Iterator
         process = installation.OperatorProcess(
             kubeconfig=install.operator_kubeconfig,
             namespace=install.namespace,
-            webhook_configuration=installation.webhook_configuration,
+            webhook_configuration=install.webhook_configuration,
             log_path=tmp_path / log_name,
             extra_args=extra_args,
         )

@@ -140,7 +140,7 @@ def _data(secret: dict[str, Any] | None, key: str) -> bytes:
 
 def _bundles(install: installation.Install) -> list[bytes]:
     configuration = installation.get_json(
-        install.cp, f"{installation.WEBHOOKS_PATH}/{installation.webhook_configuration}"
+        install.cp, f"{installation.WEBHOOKS_PATH}/{install.webhook_configuration}"
     )
     assert configuration is not None
     return [
@@ -190,12 +190,12 @@ def test_certificates_issued_and_ca_bundle_injected(
 
     # The operator never creates a webhook configuration it was not given.
     install.cp.kubectl(
-        "delete", "validatingwebhookconfiguration", installation.webhook_configuration
+        "delete", "validatingwebhookconfiguration", install.webhook_configuration
     )
     time.sleep(1.5)
     assert (
         installation.get_json(
-            install.cp, f"{installation.WEBHOOKS_PATH}/{installation.webhook_configuration}"
+            install.cp, f"{installation.WEBHOOKS_PATH}/{install.webhook_configuration}"
         )
         is None
     )

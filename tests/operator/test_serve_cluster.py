@@ -98,7 +98,7 @@ def chain(
     server_url = f"https://127.0.0.1:{port}/validate"
     install.cp.apply(
         _registration(
-            installation.webhook_configuration, url=server_url, namespace=install.namespace
+            install.webhook_configuration, url=server_url, namespace=install.namespace
         )
     )
     operator = operators(
@@ -166,7 +166,7 @@ def test_zero_failed_reviews_during_a_ca_rotation(
 
     def published() -> list[str]:
         configuration = installation.get_json(
-            install.cp, f"{installation.WEBHOOKS_PATH}/{installation.webhook_configuration}"
+            install.cp, f"{installation.WEBHOOKS_PATH}/{install.webhook_configuration}"
         )
         assert configuration is not None
         pem = base64.b64decode(configuration["webhooks"][0]["clientConfig"]["caBundle"])

@@ -189,9 +189,7 @@ def test_certificates_issued_and_ca_bundle_injected(
     assert exposition.value(text, "bulkhead_ca_bundle_certificates") == 1
 
     # The operator never creates a webhook configuration it was not given.
-    install.cp.kubectl(
-        "delete", "validatingwebhookconfiguration", install.webhook_configuration
-    )
+    install.cp.kubectl("delete", "validatingwebhookconfiguration", install.webhook_configuration)
     time.sleep(1.5)
     assert (
         installation.get_json(

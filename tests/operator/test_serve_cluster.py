@@ -97,9 +97,7 @@ def chain(
     port = controlplane.free_port()
     server_url = f"https://127.0.0.1:{port}/validate"
     install.cp.apply(
-        _registration(
-            install.webhook_configuration, url=server_url, namespace=install.namespace
-        )
+        _registration(install.webhook_configuration, url=server_url, namespace=install.namespace)
     )
     operator = operators(
         *installation.FAST_ROTATION, "--extra-san=127.0.0.1", f"--probe-endpoint=127.0.0.1:{port}"

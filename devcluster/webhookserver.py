@@ -122,10 +122,10 @@ def refuses_connections(port: int) -> bool:
 class WebhookServer:
     """One ``bulkhead serve`` process on 127.0.0.1, as a context manager.
 
-    ``port`` None picks a free port before the start (so a webhook
-    configuration can name it first); 0 lets the server choose. Either way
-    the ports are learned from the ``serving`` log line and kept, so a
-    :meth:`stop` and :meth:`start` come back on the same URL. With
+    ``port`` None picks free ports before the start (so a webhook
+    configuration can name it first); 0 lets the server choose its ports.
+    Either way the ports are read back from the ``serving`` log line and
+    kept, so a :meth:`stop` and :meth:`start` come back on the same URL. With
     ``wait_ready`` (the default) :meth:`start` also waits until ``/readyz``
     says 200. ``BULKHEAD_*`` variables of the calling environment are not
     passed on (only ``env``), so the flags here are all the settings.
@@ -149,7 +149,9 @@ class WebhookServer:
         self.profiles = tuple(profiles)
         self.log_path = log_path
         self.port = controlplane.free_port() if port is None else port
-        self.probe_port = 0
+        # both chosen up front unless the server chooses: the command line stays the same
+        # across restarts (the demo recognises its webhook by it)
+        self.probe_port = 0 if port == 0 else controlplane.free_port()
         self._extra_args = tuple(extra_args)
         self._env = dict(env or {})
         self._wait_ready = wait_ready

@@ -585,10 +585,12 @@ def run_tool(
     check: bool,
     timeout: float,
     env: Mapping[str, str] | None = None,
+    cwd: pathlib.Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run a CLI tool (kubectl, helm) to completion; ``CommandError`` if ``check`` and it fails."""
     result = subprocess.run(
         list(argv),
+        cwd=cwd,
         input=input_text,
         capture_output=True,
         text=True,

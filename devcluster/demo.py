@@ -647,7 +647,7 @@ def apply_examples(kubectl: Kubectl) -> list[Verdict]:
     for directory, expected in (("good", True), ("bad", False)):
         for path in sorted((controlplane.REPO_ROOT / EXAMPLES / directory).glob("*.yaml")):
             relative = path.relative_to(controlplane.REPO_ROOT)
-            result = kubectl("apply", "-f", str(path))
+            result = kubectl("apply", "-f", str(relative))
             admitted = result.returncode == 0
             label = "ADMITTED" if admitted else "DENIED"
             if admitted and "Warning:" in result.stderr:

@@ -55,6 +55,7 @@ def node_kubectl(node: node_.Node) -> demo.Kubectl:
             input_text=input_text,
             check=False,
             timeout=60.0,
+            cwd=controlplane.REPO_ROOT,  # the examples' paths are relative to it
         )
 
     return run
@@ -126,6 +127,7 @@ def show(node: node_.Node) -> bool:
     problems += demo.new_policy(kubectl)
     pods = ("get", "pods", "-n", node_.RELEASE_NAMESPACE, "-o", "wide")
     demo.show(kubectl(*pods), *pods)
+    demo.say()
     return demo.summarize(kubectl, verdicts, problems)
 
 

@@ -13,7 +13,11 @@ to core 0, wrk and this script's own clients to core 1:
 2. throughput (wrk, keep-alive, 16 connections): ``POST /noop``,
    ``POST /validate`` (``restricted`` + every rule) and, in the same run, a
    bare Flask app (orjson in and out, no judging) under granian with its own
-   TLS, pinned to the same core; best round of each;
+   TLS, pinned to the same core; best round of each; and for each, the
+   server's CPU time per review (user + system of every process and thread,
+   from ``/proc``), which a shared machine disturbs far less than a rate:
+   a single-threaded front and a multi-threaded granian get different
+   shares of a contended core;
 3. latency at about 1,000 reviews/s: wrk's ``delay()`` hook (20 connections,
    19 ms pause each);
 4. hostile clients and objects: 16 connections holding half-sent bodies
@@ -253,6 +257,18 @@ def _children(pid: int) -> list[int]:
         return []
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of ``pids`` (every thread of each), seconds; 0 for one gone."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def rss_mb(pid: int) -> float:
     """Resident memory of ``pid`` (0 once it has exited: a replaced worker)."""
     try:
@@ -276,8 +292,15 @@ def _ms(text: str) -> float:
 
 
 def wrk(
-    url: str, body: pathlib.Path, *, seconds: int, connections: int, delay_ms: int | None = None
+    url: str,
+    body: pathlib.Path,
+    *,
+    seconds: int,
+    connections: int,
+    delay_ms: int | None = None,
+    server_pids: list[int] | None = None,
 ) -> dict[str, Any]:
+    """One wrk run; with ``server_pids``, also the server's CPU time per request (µs)."""
     env = dict(os.environ, BULKHEAD_BENCH_BODY=str(body))
     if delay_ms is not None:
         env["BULKHEAD_BENCH_DELAY_MS"] = str(delay_ms)
@@ -285,8 +308,16 @@ def wrk(
         "taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{seconds}s",
         "--latency", "-s", str(LUA), url,
     ]  # fmt: skip
+    cpu_before = cpu_seconds(server_pids or [])
     output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    cpu_used = cpu_seconds(server_pids or []) - cpu_before
     result: dict[str, Any] = {"command": " ".join(command), "raw": output}
+    requests = re.search(r"(\d+) requests in", output)
+    result["cpu_us"] = (
+        cpu_used / int(requests.group(1)) * 1e6
+        if server_pids and requests and int(requests.group(1))
+        else float("nan")
+    )
     rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
     result["rps"] = float(rate.group(1)) if rate else float("nan")
     for percentile in ("50", "75", "90", "99"):
@@ -532,6 +563,10 @@ class BareFlask:
     def url(self, path: str) -> str:
         return f"https://127.0.0.1:{self.port}{path}"
 
+    def tree(self) -> list[int]:
+        """granian's pid and its worker's."""
+        return [self.process.pid, *_children(self.process.pid)]
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -665,12 +700,18 @@ def main() -> int:
             wrk(bare.url("/validate"), body, seconds=2, connections=args.connections)
             best: dict[str, dict[str, Any]] = {}
             for _ in range(args.rounds):
-                for name, url in (
-                    ("noop", server.url("/noop")),
-                    ("validate", server.url("/validate")),
-                    ("bare", bare.url("/validate")),
+                for name, url, pids in (
+                    ("noop", server.url("/noop"), server.tree()),
+                    ("validate", server.url("/validate"), server.tree()),
+                    ("bare", bare.url("/validate"), bare.tree()),
                 ):
-                    run = wrk(url, body, seconds=args.duration, connections=args.connections)
+                    run = wrk(
+                        url,
+                        body,
+                        seconds=args.duration,
+                        connections=args.connections,
+                        server_pids=pids,
+                    )
                     if name not in best or run["rps"] > best[name]["rps"]:
                         best[name] = run
             bare.stop()
@@ -695,7 +736,7 @@ def main() -> int:
     ratio = validate["rps"] / flask_bare["rps"] if flask_bare["rps"] else float("nan")
     print()
     print(
-        f"server pinned to core 0 (front and its worker), wrk and the clients here on core 1; "
+        f"server pinned to core 0 (front and its workers), wrk and the clients here on core 1; "
         f"best of {args.rounds} x {args.duration} s; the machine may be shared: figures vary"
     )
     print(f"  noop            {noop['rps']:8.0f} reviews/s  p50 {noop['p50']:.2f} ms")
@@ -706,6 +747,13 @@ def main() -> int:
     print(
         f"  bare Flask (granian, orjson, no judging) {flask_bare['rps']:8.0f} reviews/s;  "
         f"validate / bare = {ratio:.2f}   [{_mark(ratio >= 1.0)} >= 1.0]"
+    )
+    cpu_ratio = flask_bare["cpu_us"] / validate["cpu_us"]
+    print(
+        f"  CPU time per review (server processes, all threads): noop {noop['cpu_us']:.0f} us, "
+        f"validate {validate['cpu_us']:.0f} us, bare Flask {flask_bare['cpu_us']:.0f} us; "
+        f"bare / validate = {cpu_ratio:.2f} (the throughput ratio with a core to each, "
+        "whatever else shares the machine)"
     )
     print(
         f"  fixed rate {fixed['rps']:.0f} reviews/s (20 connections x 19 ms pause): "

@@ -56,7 +56,7 @@ EVERYTHING_ON: Final[Mapping[str, Any]] = {
         "nodeSelector": {"kubernetes.io/os": "linux"},
         "tolerations": [{"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}],
         "priorityClassName": "system-cluster-critical",
-        "resources": {"limits": {"cpu": "1", "memory": "448Mi"}},
+        "resources": {"limits": {"cpu": "1", "memory": "472Mi"}},
         "extraEnv": [{"name": "TZ", "value": "UTC"}],
     },
     "operator": {"priorityClassName": "system-cluster-critical"},

@@ -25,6 +25,7 @@ from devcluster import installation, pki, webhookserver
 from tests import exposition
 from tests.server import reviews
 from tests.server.conftest import Material, StartServer
+from webhook.server.front import routes
 
 #: Generous: a review on a loaded CI machine takes milliseconds; a stalled server takes forever.
 PROMPT = 10.0
@@ -56,13 +57,22 @@ def _status_of(sock: ssl.SSLSocket) -> int | None:
         return None
 
 
-def _reviews_answered(server: webhookserver.WebhookServer, count: int, *, namespace: str) -> int:
-    """Send ``count`` compliant reviews on one keep-alive connection; how many were allowed."""
+def _reviews_answered(
+    server: webhookserver.WebhookServer, count: int, *, namespace: str, to_workers: bool = False
+) -> int:
+    """Send ``count`` compliant reviews on one keep-alive connection; how many were allowed.
+
+    ``to_workers``: each review carries an annotation that makes it too large for the front
+    to judge itself, so a worker judges it.
+    """
     connection = server.connection(timeout=PROMPT)
     answered = 0
     try:
         for _ in range(count):
             request = reviews.pod_review(namespace=namespace)
+            if to_workers:
+                metadata = request["request"]["object"]["metadata"]
+                metadata["annotations"] = {"note": "x" * (routes.INLINE_MAX_BYTES + 1024)}
             answer = server.review(request, connection=connection)
             response = answer["response"]
             if response["uid"] == request["request"]["uid"] and response["allowed"] is True:
@@ -134,8 +144,9 @@ spec:
 def test_an_expensive_object_delays_no_other_review_and_its_answer_is_small(
     material: Material, start_server: StartServer, tmp_path: Any
 ) -> None:
-    """10,000 privileged containers under a Warn policy: seconds of work, tens of thousands
-    of warnings; a normal review sent meanwhile is answered first, by the other worker."""
+    """10,000 privileged containers under a Warn policy: tens of thousands of warnings; a
+    normal review sent meanwhile is answered first, by the front, while the only worker judges
+    the big one."""
     policy = tmp_path / "warn.yaml"
     policy.write_text(WARN_RESTRICTED)
     server = start_server(
@@ -144,7 +155,7 @@ def test_an_expensive_object_delays_no_other_review_and_its_answer_is_small(
             "--policy-file",
             str(policy),
             "--workers",
-            "2",
+            "1",
             "--decision-timeout",
             "120",
         ],
@@ -317,7 +328,7 @@ def test_a_crashed_worker_is_replaced_and_its_review_refused(
         timeout=30,
         what="a replacement worker",
     )
-    assert _reviews_answered(server, 20, namespace="team") == 20
+    assert _reviews_answered(server, 20, namespace="team", to_workers=True) == 20
 
 
 def test_a_worker_over_its_memory_share_is_replaced_without_failing_a_review(
@@ -339,7 +350,7 @@ def test_a_worker_over_its_memory_share_is_replaced_without_failing_a_review(
     def started() -> int:
         return sum(1 for line in server.log_lines() if line.get("msg") == "worker ready")
 
-    assert _reviews_answered(server, 12, namespace="team") == 12
+    assert _reviews_answered(server, 12, namespace="team", to_workers=True) == 12
     installation.wait_for(
         lambda: started() >= 6, timeout=60, what="workers replaced as they retire"
     )

@@ -58,29 +58,47 @@ def merged(violations: Iterable[Violation]) -> list[tuple[Violation, list[str]]]
 
 
 def denial(subject: str, violations: Sequence[Violation]) -> str:
-    """One message for a refused object, grouped by policy and by container."""
+    """One message for a refused object, grouped by policy and by container.
+
+    At most ``_MAX_DENIAL_LINES`` lines, then how many violations were left
+    out; only the lines shown are formatted, so an object with thousands of
+    violations costs one grouping pass, not thousands of lines.
+    """
     distinct = merged(violations)
     count = len(distinct)
     lines = [f"Bulkhead denied {subject}: {count} violation{'s' if count != 1 else ''}"]
     by_policy: dict[str, list[tuple[Violation, list[str]]]] = {}
     for v, policies in distinct:
         by_policy.setdefault(v.policy, []).append((v, policies))
+    shown = 0
     for name, group in by_policy.items():
+        if len(lines) >= _MAX_DENIAL_LINES:
+            break
         profile = group[0][0].profile
         lines.append(f"policy {name}" + (f" (profile {profile})" if profile else "") + ":")
-        by_owner: dict[str, list[tuple[findings.Finding, list[str]]]] = {}
+        # by container name first (cheap), then by owner only for what is shown
+        by_name: dict[str | None, list[tuple[findings.Finding, list[str]]]] = {}
         for v, policies in group:
-            by_owner.setdefault(_owner(v.finding), []).append((v.finding, policies[1:]))
-        for owner, found in by_owner.items():
-            lines.append(f"  {owner}:")
-            lines.extend(
-                f"    - [{f.check}] {f.path}: {f.message}. Fix: {f.fix}"
-                + (f" (also policy {', '.join(others)})" if others else "")
-                for f, others in found
-            )
-    if len(lines) > _MAX_DENIAL_LINES:
-        hidden = len(lines) - _MAX_DENIAL_LINES
-        lines = [*lines[:_MAX_DENIAL_LINES], f"... and {hidden} more lines"]
+            by_name.setdefault(v.finding.container, []).append((v.finding, policies[1:]))
+        for named in by_name.values():
+            by_owner: dict[str, list[tuple[findings.Finding, list[str]]]] = {}
+            for f, others in named:
+                by_owner.setdefault(_owner(f), []).append((f, others))
+            for owner, found in by_owner.items():
+                if len(lines) >= _MAX_DENIAL_LINES - 1:
+                    break
+                lines.append(f"  {owner}:")
+                room = _MAX_DENIAL_LINES - len(lines)
+                lines.extend(
+                    f"    - [{f.check}] {f.path}: {f.message}. Fix: {f.fix}"
+                    + (f" (also policy {', '.join(others)})" if others else "")
+                    for f, others in found[:room]
+                )
+                shown += min(room, len(found))
+            if len(lines) >= _MAX_DENIAL_LINES - 1:
+                break
+    if shown < count:
+        lines.append(f"... and {count - shown} more violations")
     return "\n".join(lines)
 
 

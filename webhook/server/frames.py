@@ -7,9 +7,8 @@ the request body inside is an opaque ``bytes`` value):
 
 * ``Request``, front to worker: one complete HTTP request, already read
   whole by the front under its deadlines and limits;
-* ``Reply``, worker to front: the HTTP answer, the metric events the app
-  recorded while answering (``metrics.Recorder``) and the worker's policy
-  status for the gauges;
+* ``Reply``, worker to front: the HTTP answer and the metric events the app
+  recorded while answering (``metrics.Recorder``);
 * ``HELLO``, worker to front, once: the app is built and ready to answer;
 * ``RETIRE``, worker to front, once: its memory passed its share; it answers
   what it was sent and exits when the front closes the socket.
@@ -28,6 +27,10 @@ from typing import Any, Final
 _LENGTH: Final = struct.Struct("!I")
 #: No message is larger: a request body is at most 7 MiB, an answer at most 256 KiB.
 MAX_FRAME_BYTES: Final = 16 * 1024 * 1024
+#: Where the front puts the resolved settings for a worker it starts (JSON).
+SETTINGS_ENV: Final = "BULKHEAD_INTERNAL_WORKER_SETTINGS"
+#: The file descriptor of the worker's end of its socket pair.
+FD_ENV: Final = "BULKHEAD_INTERNAL_WORKER_FD"
 HELLO: Final = "hello"
 RETIRE: Final = "retire"
 
@@ -55,8 +58,6 @@ class Reply:
     headers: tuple[tuple[str, str], ...]
     body: bytes
     events: tuple[tuple[Any, ...], ...] = ()
-    policies: int = 0
-    reload_failing: bool = False
 
 
 def _frame(payload: Any) -> bytes:
@@ -73,16 +74,7 @@ def encode_request(request: Request) -> tuple[bytes, bytes]:
 
 
 def encode_reply(reply: Reply) -> bytes:
-    return _frame(
-        (
-            reply.status,
-            reply.headers,
-            reply.body,
-            reply.events,
-            reply.policies,
-            reply.reload_failing,
-        )
-    )
+    return _frame((reply.status, reply.headers, reply.body, reply.events))
 
 
 def encode_hello() -> bytes:
@@ -107,7 +99,7 @@ def decode_reply(payload: bytes) -> Reply | str:
         value = marshal.loads(payload)  # noqa: S302 - written by this program's own worker
         if value in (HELLO, RETIRE):
             return str(value)
-        status, headers, body, events, policies, reload_failing = value
+        status, headers, body, events = value
     except (ValueError, EOFError, TypeError) as err:
         raise FrameError(f"not a reply message: {err}") from err
     return Reply(
@@ -115,8 +107,6 @@ def decode_reply(payload: bytes) -> Reply | str:
         headers=tuple((str(name), str(value)) for name, value in headers),
         body=body,
         events=tuple(events),
-        policies=policies,
-        reload_failing=reload_failing,
     )
 
 

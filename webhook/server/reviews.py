@@ -1,7 +1,10 @@
 """``POST /validate``: decode the AdmissionReview, delegate to ``admission.decide``, reply.
 
-No I/O beyond reading the request body. The endpoint is thin on purpose:
-bytes checks live in ``decoding``, the verdict in ``admission``. Contract:
+No I/O beyond reading a WSGI request's body and writing the review's log
+line; the front (reviews up to ``routes.INLINE_MAX_BYTES``) and the workers'
+app (the rest) answer with this same code, each with its own ``Runtime``.
+The endpoint is thin on purpose: bytes checks live in ``decoding``, the
+verdict in ``admission``. Contract:
 
 * every answer is an ``admission.k8s.io/v1`` AdmissionReview echoing the
   request uid (``""`` when the body has none), never a patch, and never
@@ -10,26 +13,29 @@ bytes checks live in ``decoding``, the verdict in ``admission``. Contract:
 * an unusable body is refused with its HTTP status (400, 405, 413, 415) and
   a JSON AdmissionReview body that does not allow anything;
 * a failure inside the decision is a denial with code 500 that still
-  echoes the uid; the worker lives on and the log names only the exception
+  echoes the uid; the process lives on and the log names only the exception
   type (its text might quote the object).
 
 ``POST /noop`` (only when ``enable_noop_endpoint`` is set) does everything
 ``/validate`` does except judging, so a benchmark can tell the decision's
 cost from the server's.
 
-These two paths are answered straight from the WSGI environ (``answer``),
-not through Flask's request and response objects, which cost more than the
-decision itself; ``app.WebhookApp`` routes them here and every other path
-through Flask. ``refuse`` is shared by both, so a refusal looks, counts and
-logs the same whichever way it came.
+``answer`` takes a request already read whole (``frames.Request``);
+``answer_wsgi`` reads one from a WSGI environ first. In the workers'
+app these two paths skip Flask's request and response objects, which cost
+more than the decision itself (``factory.WebhookApp`` routes them here and
+every other path through Flask). ``refuse`` is shared by all, so a refusal
+looks, counts and logs the same whichever way it came.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import http
 import json
+import logging
 import time
 from collections.abc import Mapping
 from typing import Any, Final
@@ -37,7 +43,7 @@ from typing import Any, Final
 from webhook import admission, jsonlogs
 from webhook.admission import review
 from webhook.rules import podview
-from webhook.server import bounds, decoding, runtime, settings
+from webhook.server import bounds, decoding, frames, loaded, logs, metrics, settings
 
 #: An HTTP answer: status line, headers, body.
 Answer = tuple[str, list[tuple[str, str]], bytes]
@@ -49,18 +55,27 @@ _CONTENT_TYPE: Final = ("Content-Type", "application/json")
 _DUMPS: Final = json.JSONEncoder(separators=(",", ":")).encode
 
 
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Runtime:
+    """What answering a review needs: settings, what is loaded, where counts and logs go."""
+
+    settings: settings.Settings
+    state: loaded.State
+    metrics: metrics.Recorder
+    log: logging.Logger
+    review_log: logs.ReviewLog
+
+
 def _json(status: int, body: object, *extra: tuple[str, str]) -> Answer:
-    data = _DUMPS(body).encode()
-    headers = [_CONTENT_TYPE, ("Content-Length", str(len(data))), *extra]
-    return _STATUS.get(status, f"{status} Error"), headers, data
+    return _STATUS.get(status, f"{status} Error"), [_CONTENT_TYPE, *extra], _DUMPS(body).encode()
 
 
-def _drain(environ: Mapping[str, Any]) -> None:
-    """Read what is left of the body before refusing the request.
+def drain(environ: Mapping[str, Any]) -> None:
+    """Read what is left of a WSGI request's body before refusing the request.
 
-    An unread body makes the server close the connection early, and a client
-    still sending may then see a reset instead of the answer. The front caps
-    what one request can send, so this reads at most that much.
+    An unread body makes a WSGI server close the connection early, and a
+    client still sending may then see a reset instead of the answer. The
+    front caps what one request can send, so this reads at most that much.
     """
     stream = environ.get("wsgi.input")
     if stream is None:
@@ -71,8 +86,8 @@ def _drain(environ: Mapping[str, Any]) -> None:
 
 
 def refuse(
-    rt: runtime.Runtime,
-    environ: Mapping[str, Any],
+    rt: Runtime,
+    path: str,
     status: int,
     message: str,
     *,
@@ -80,11 +95,10 @@ def refuse(
     headers: tuple[tuple[str, str], ...] = (),
 ) -> Answer:
     """An HTTP error whose JSON body is an AdmissionReview that allows nothing."""
-    _drain(environ)
     rt.metrics.refused(status)
     rt.log.warning(
         "request refused",
-        extra=jsonlogs.fields(code=status, uid=uid, reason=message, path=environ.get("PATH_INFO")),
+        extra=jsonlogs.fields(code=status, uid=uid, reason=message, path=path),
     )
     if len(uid) > MAX_UID_CHARS:
         uid = ""  # never a uid as long as the body: the answer stays small
@@ -93,8 +107,6 @@ def refuse(
 
 
 def _body(environ: Mapping[str, Any]) -> bytes:
-    if not decoding.content_type_ok(environ.get("CONTENT_TYPE")):
-        raise decoding.BodyError(415, "the content type must be application/json")
     declared = environ.get("CONTENT_LENGTH") or ""
     if declared:
         if not (declared.isascii() and declared.isdigit()):
@@ -107,7 +119,7 @@ def _body(environ: Mapping[str, Any]) -> bytes:
     return data if isinstance(data, bytes) else bytes(data)
 
 
-def _decide(rt: runtime.Runtime, request: admission.Request) -> admission.Decision:
+def _decide(rt: Runtime, request: admission.Request) -> admission.Decision:
     policies = rt.state.policies
     if not policies.loaded:
         return admission.Decision(
@@ -148,30 +160,33 @@ _POST_ONLY: Final = (("Allow", "POST"),)
 _NOT_ALLOWED: Final = "The method is not allowed for the requested URL."
 
 
-def _review(rt: runtime.Runtime, environ: Mapping[str, Any], *, judge: bool) -> Answer:
+def _review(rt: Runtime, request: frames.Request, *, judge: bool) -> Answer:
     started = time.perf_counter()
-    if environ.get("REQUEST_METHOD") != "POST":
-        return refuse(rt, environ, 405, _NOT_ALLOWED, headers=_POST_ONLY)
+    if request.method != "POST":
+        return refuse(rt, request.path, 405, _NOT_ALLOWED, headers=_POST_ONLY)
+    if not decoding.content_type_ok(request.content_type):
+        return refuse(rt, request.path, 415, "the content type must be application/json")
     try:
-        body = decoding.decode(_body(environ))
+        body = decoding.decode(request.body)
     except decoding.BodyError as err:
-        return refuse(rt, environ, err.status, str(err))
+        return refuse(rt, request.path, err.status, str(err))
     try:
-        request = admission.parse(body)
+        parsed = admission.parse(body)
     except admission.ReviewError as err:
-        return refuse(rt, environ, 400, str(err), uid=admission.uid_of(body))
-    if len(request.uid) > MAX_UID_CHARS:
-        return refuse(rt, environ, 400, f"request.uid is longer than {MAX_UID_CHARS} characters")
-    decision = _decide(rt, request) if judge else _NOT_JUDGED
+        return refuse(rt, request.path, 400, str(err), uid=admission.uid_of(body))
+    if len(parsed.uid) > MAX_UID_CHARS:
+        return refuse(
+            rt, request.path, 400, f"request.uid is longer than {MAX_UID_CHARS} characters"
+        )
+    decision = _decide(rt, parsed) if judge else _NOT_JUDGED
     outcome = "error" if decision.code == 500 else decision.outcome if judge else "noop"
-    data = bounds.encoded_review(decision, request.uid)
-    answer = _STATUS[200], [_CONTENT_TYPE, ("Content-Length", str(len(data)))], data
+    answer = _STATUS[200], [_CONTENT_TYPE], bounds.encoded_review(decision, parsed.uid)
     seconds = time.perf_counter() - started
     rt.metrics.review(
-        outcome=outcome, kind=request.kind, seconds=seconds, violations=decision.violations
+        outcome=outcome, kind=parsed.kind, seconds=seconds, violations=decision.violations
     )
     rt.review_log.write(
-        request,
+        parsed,
         outcome=outcome,
         code=decision.code,
         violations=decision.violations,
@@ -180,10 +195,33 @@ def _review(rt: runtime.Runtime, environ: Mapping[str, Any], *, judge: bool) -> 
     return answer
 
 
-def answer(rt: runtime.Runtime, environ: Mapping[str, Any], *, judge: bool) -> Answer:
-    """The answer to one request for ``/validate`` (``judge``) or ``/noop``; never raises."""
+def answer(rt: Runtime, request: frames.Request, *, judge: bool) -> Answer:
+    """The answer to a request read whole, for ``/validate`` (``judge``) or ``/noop``; never raises.
+
+    The headers carry no ``Content-Length``: whoever sends the body adds it.
+    """
     try:
-        return _review(rt, environ, judge=judge)
+        return _review(rt, request, judge=judge)
     except Exception as err:
         rt.log.error("unexpected error", extra=jsonlogs.fields(exception=type(err).__name__))
-        return refuse(rt, environ, 500, "internal error")
+        return refuse(rt, request.path, 500, "internal error")
+
+
+def answer_wsgi(rt: Runtime, environ: Mapping[str, Any], *, judge: bool) -> Answer:
+    """``answer`` for a WSGI request; the body is read here, at most ``MAX_BODY_BYTES``."""
+    path = str(environ.get("PATH_INFO", ""))
+    method = str(environ.get("REQUEST_METHOD", ""))
+    content_type = str(environ.get("CONTENT_TYPE") or "")
+    body = b""
+    if method == "POST" and decoding.content_type_ok(content_type):
+        try:
+            body = _body(environ)
+        except decoding.BodyError as err:
+            drain(environ)
+            return refuse(rt, path, err.status, str(err))
+    else:
+        drain(environ)
+    request = frames.Request(
+        method=method, path=path, content_type=content_type, accept="", body=body
+    )
+    return answer(rt, request, judge=judge)

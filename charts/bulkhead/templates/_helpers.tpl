@@ -213,11 +213,11 @@ cluster CA and the namespace, exactly where client libraries look.
 {{/* Values that contradict each other, or the chart's guarantees: fail with the reason. */}}
 {{- /*
 The webhook's documented worst-case memory in MiB (docs/server.md, "Memory"):
-the front (64) plus every body it may hold (webhook.bodyBudgetMiB) plus, per
+the front (88) plus every body it may hold (webhook.bodyBudgetMiB) plus, per
 worker, its base and the largest review it may decode at once (176).
 */ -}}
 {{- define "bulkhead.webhookWorstCaseMi" -}}
-{{- add 64 .Values.webhook.bodyBudgetMiB (mul .Values.webhook.workers 176) -}}
+{{- add 88 .Values.webhook.bodyBudgetMiB (mul .Values.webhook.workers 176) -}}
 {{- end -}}
 
 {{- define "bulkhead.validate" -}}

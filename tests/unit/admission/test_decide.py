@@ -429,3 +429,21 @@ def test_labels_not_yet_known_are_never_a_silent_pass(
     else:
         assert "retry in a few seconds" in decision.message
         assert name in decision.message
+
+
+def test_a_denial_of_many_containers_shows_the_first_and_counts_the_rest() -> None:
+    containers = [
+        {"name": f"c{i}", "image": "ghcr.io/acme/app:1", "securityContext": {"privileged": True}}
+        for i in range(200)
+    ]
+    crowded = copy.deepcopy(PRIVILEGED_POD)
+    crowded["spec"]["containers"] = containers
+    decision = create(crowded, [cluster_policy("p", {"rules": {"privileged": False}})])
+    lines = decision.message.splitlines()
+    assert lines[0].endswith(": 200 violations")
+    assert lines[2] == '  container "c0" (spec.containers[0]):'
+    assert lines[3].startswith("    - [privileged] spec.containers[0].securityContext.privileged:")
+    shown = sum(line.startswith("    - [privileged]") for line in lines)
+    assert 0 < shown < 200
+    assert lines[-1] == f"... and {200 - shown} more violations"
+    assert len(lines) <= 61

@@ -11,7 +11,7 @@ import flask.testing
 import pytest
 
 from webhook import admission, policy
-from webhook.server import create_app, settings, state
+from webhook.server import create_app, loaded, settings
 
 POLICY = {
     "apiVersion": "bulkhead.dev/v1alpha1",
@@ -25,9 +25,9 @@ def _settings(**overrides: Any) -> settings.Settings:
     return settings.Settings(tls_cert_file="/c", tls_private_key_file="/k", **overrides)
 
 
-def _state(*, loaded: bool = True) -> state.State:
-    held = state.State()
-    if loaded:
+def _state(*, with_policy: bool = True) -> loaded.State:
+    held = loaded.State()
+    if with_policy:
         compiled = policy.compile(POLICY, latest_minor=settings.DEFAULT_LATEST_MINOR)
         held.policies_loaded((compiled,), at=datetime.datetime.now(datetime.UTC))
     return held
@@ -113,7 +113,7 @@ def test_an_error_inside_the_decision_denies_with_500_and_echoes_the_uid(
 
 
 def test_without_a_policy_set_nothing_is_allowed(capsys: pytest.CaptureFixture[str]) -> None:
-    held = _state(loaded=False)
+    held = _state(with_policy=False)
     held.policies_failed("policies.yaml: invalid policy: spec.rules.x: unknown field")
     client = _client(create_app(_settings(), held))
     answer = _post(client, "/validate", _review()).get_json()["response"]

@@ -1,9 +1,9 @@
 """Fuzzing the raw ``/validate`` body handler in-process: bytes in, an answer out, never an allow.
 
-Each execution builds the WSGI environ a worker builds (``worker.environ``)
-around one body and calls ``reviews.answer``, the handler behind
-``POST /validate``, with the ``restricted`` profile and a Deny policy of
-Bulkhead's rules loaded. Bodies come from a seeded generator:
+Each execution wraps one body in the request the front reads whole
+(``frames.Request``) and calls ``reviews.answer``, the handler behind
+``POST /validate`` in the front and in the workers, with the ``restricted``
+profile and a Deny policy of Bulkhead's rules loaded. Bodies come from a seeded generator:
 random bytes, byte-level mutations of valid reviews (flips, insertions,
 deletions, truncations, splices) and structural mutations of a review's
 JSON (values of another type, removed keys, deep nesting, huge numbers,
@@ -44,7 +44,8 @@ import yaml
 
 from tests.server import reviews as review_bodies
 from webhook import policy, policyfiles
-from webhook.server import create_app, frames, reviews, runtime, settings, state, worker
+from webhook.server import create_app, frames, loaded, reviews, settings
+from webhook.server.app import factory
 
 FUZZ_EXECUTIONS: Final = int(os.environ.get("BULKHEAD_FUZZ_EXECUTIONS", "200000"))
 SEED: Final = int(os.environ.get("BULKHEAD_FUZZ_SEED", "20261202"))
@@ -331,12 +332,12 @@ class Generator:
 
 def _handler() -> Callable[[bytes], tuple[str, bytes]]:
     config = settings.Settings(tls_cert_file="/c", tls_private_key_file="/k", log_level="error")
-    held = state.State()
+    held = loaded.State()
     profiles = policyfiles.compile_profiles(("restricted",), latest_minor=35)
     every_rule = policy.compile(yaml.safe_load(_RULES_POLICY), latest_minor=35)
     held.policies_loaded((*profiles, every_rule), at=datetime.datetime.now(datetime.UTC))
     app = create_app(config, held)
-    rt: runtime.Runtime = app.extensions[runtime.EXTENSION]
+    rt: reviews.Runtime = app.extensions[factory.EXTENSION]
 
     def handle(body: bytes) -> tuple[str, bytes]:
         request = frames.Request(
@@ -346,7 +347,7 @@ def _handler() -> Callable[[bytes], tuple[str, bytes]]:
             accept="",
             body=body,
         )
-        status, _, out = reviews.answer(rt, worker.environ(request), judge=True)
+        status, _, out = reviews.answer(rt, request, judge=True)
         rt.metrics.take()
         return status, out
 

@@ -8,13 +8,15 @@ from collections.abc import Awaitable, Callable
 
 import uvloop
 
-from webhook.server import frames, pool
+from webhook.server import frames
+from webhook.server.front import pool, workers
 
 #: A stand-in worker: says hello, then answers each request after sleeping the
 #: seconds its path names (``/sleep/0.5``); ``/exit`` makes it exit.
 STAND_IN = """
 import os, socket, time
-from webhook.server import frames, worker
+from webhook.server import frames
+from webhook.server.app import worker
 sock = socket.socket(fileno=int(os.environ["FD"]))
 sock.sendall(frames.encode_hello())
 while True:
@@ -29,7 +31,7 @@ while True:
     sock.sendall(frames.encode_reply(reply))
 """
 
-Outcomes = list[tuple[str, pool.Outcome, bytes]]
+Outcomes = list[tuple[str, workers.Outcome, bytes]]
 
 
 def _run(scenario: Callable[[pool.Pool, Outcomes], Awaitable[None]], **options: float) -> None:
@@ -56,7 +58,7 @@ def _run(scenario: Callable[[pool.Pool, Outcomes], Awaitable[None]], **options: 
 def _submit(the_pool: pool.Pool, outcomes: Outcomes, path: str) -> None:
     request = frames.Request(method="POST", path=path, content_type="", accept="", body=b"")
 
-    def done(outcome: pool.Outcome, reply: frames.Reply | None) -> None:
+    def done(outcome: workers.Outcome, reply: frames.Reply | None) -> None:
         outcomes.append((path, outcome, reply.body if reply else b""))
 
     the_pool.submit(frames.encode_request(request), done)
@@ -72,11 +74,11 @@ def test_a_slow_review_is_refused_at_the_deadline_and_its_worker_replaced() -> N
         first = the_pool.workers[0]
         _submit(the_pool, outcomes, "/sleep/30")
         await _until(lambda: len(outcomes) == 1)
-        assert outcomes[0][1] is pool.Outcome.TIMEOUT
+        assert outcomes[0][1] is workers.Outcome.TIMEOUT
         await _until(lambda: the_pool.workers[0] is not first and the_pool.ready)
         _submit(the_pool, outcomes, "/sleep/0")
         await _until(lambda: len(outcomes) == 2)
-        assert outcomes[1] == ("/sleep/0", pool.Outcome.ANSWERED, b"/sleep/0")
+        assert outcomes[1] == ("/sleep/0", workers.Outcome.ANSWERED, b"/sleep/0")
 
     _run(scenario, decision_timeout=0.5)
 
@@ -87,7 +89,7 @@ def test_a_request_waiting_for_a_busy_worker_is_refused_at_the_deadline_too() ->
         await asyncio.sleep(0.1)  # the first is being judged: the second waits in the queue
         _submit(the_pool, outcomes, "/sleep/0")
         await _until(lambda: len(outcomes) == 2)
-        assert {o[1] for o in outcomes} == {pool.Outcome.TIMEOUT}
+        assert {o[1] for o in outcomes} == {workers.Outcome.TIMEOUT}
 
     _run(scenario, decision_timeout=1.0)
 
@@ -99,7 +101,7 @@ def test_one_slow_review_does_not_hold_up_another_worker() -> None:
         _submit(the_pool, outcomes, "/sleep/0")
         await _until(lambda: len(outcomes) == 2)
         assert [o[0] for o in outcomes] == ["/sleep/0", "/sleep/1.5"]
-        assert {o[1] for o in outcomes} == {pool.Outcome.ANSWERED}
+        assert {o[1] for o in outcomes} == {workers.Outcome.ANSWERED}
 
     _run(scenario, size=2)
 
@@ -108,10 +110,10 @@ def test_a_worker_that_exits_loses_only_its_own_request_and_is_replaced() -> Non
     async def scenario(the_pool: pool.Pool, outcomes: Outcomes) -> None:
         _submit(the_pool, outcomes, "/exit")
         await _until(lambda: len(outcomes) == 1)
-        assert outcomes[0][1] is pool.Outcome.LOST
+        assert outcomes[0][1] is workers.Outcome.LOST
         _submit(the_pool, outcomes, "/sleep/0")  # queued until the replacement says hello
         await _until(lambda: len(outcomes) == 2)
-        assert outcomes[1][1] is pool.Outcome.ANSWERED
+        assert outcomes[1][1] is workers.Outcome.ANSWERED
 
     _run(scenario)
 
@@ -123,6 +125,6 @@ def test_quick_reviews_queue_in_a_busy_workers_socket_and_all_are_answered_in_or
             _submit(the_pool, outcomes, path)
         await _until(lambda: len(outcomes) == len(paths))
         assert [o[0] for o in outcomes] == paths
-        assert {o[1] for o in outcomes} == {pool.Outcome.ANSWERED}
+        assert {o[1] for o in outcomes} == {workers.Outcome.ANSWERED}
 
     _run(scenario)

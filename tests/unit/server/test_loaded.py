@@ -6,7 +6,7 @@ import datetime
 
 from webhook import policy
 from webhook.admission import namespaces
-from webhook.server import settings, state
+from webhook.server import loaded, settings
 
 NOW = datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)
 POLICY = policy.compile(
@@ -21,7 +21,7 @@ POLICY = policy.compile(
 
 
 def test_a_new_state_is_not_ready_and_says_why() -> None:
-    readiness = state.State().readiness(now=NOW)
+    readiness = loaded.State().readiness(now=NOW)
     assert readiness.ready is False
     assert readiness.detail["reasons"] == [
         "TLS: certificate not loaded yet",
@@ -30,7 +30,7 @@ def test_a_new_state_is_not_ready_and_says_why() -> None:
 
 
 def test_ready_once_both_are_loaded_and_a_later_failure_keeps_the_last_good_set() -> None:
-    held = state.State()
+    held = loaded.State()
     held.tls_loaded(not_after=NOW + datetime.timedelta(hours=1), subject="CN=x", at=NOW)
     held.policies_loaded((POLICY,), at=NOW)
     readiness = held.readiness(now=NOW)
@@ -48,7 +48,7 @@ def test_ready_once_both_are_loaded_and_a_later_failure_keeps_the_last_good_set(
 
 
 def test_only_the_name_label_is_known_until_a_watcher_feeds_the_rest() -> None:
-    held = state.State()
+    held = loaded.State()
     assert held.namespace("team") == namespaces.assumed("team")
     assert held.namespace("team").labels == {"kubernetes.io/metadata.name": "team"}
     assert held.namespace(None).complete is True
@@ -62,7 +62,7 @@ def test_only_the_name_label_is_known_until_a_watcher_feeds_the_rest() -> None:
 
 
 def test_an_unknown_namespace_is_looked_up_only_when_a_policy_selects_namespaces() -> None:
-    held = state.State()
+    held = loaded.State()
     asked: list[str] = []
 
     def look_up(name: str) -> dict[str, str] | None:
@@ -92,7 +92,7 @@ def test_an_unknown_namespace_is_looked_up_only_when_a_policy_selects_namespaces
 
 
 def test_a_snapshot_read_before_a_swap_stays_consistent() -> None:
-    held = state.State()
+    held = loaded.State()
     held.policies_loaded((POLICY,), at=NOW)
     snapshot = held.policies
     held.policies_loaded((), at=NOW)

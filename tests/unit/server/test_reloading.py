@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pathlib
 
-from webhook.server import settings, sources, state
+from webhook.server import loaded, reloading, settings
 
 GOOD = """\
 apiVersion: bulkhead.dev/v1alpha1
@@ -29,8 +29,8 @@ def test_the_source_reloads_only_on_change_and_keeps_the_last_good_set(
 ) -> None:
     path = tmp_path / "p.yaml"
     path.write_text(GOOD % "a")
-    held = state.State()
-    source = sources.PolicySource(config=_config([path]), into=held)
+    held = loaded.State()
+    source = reloading.PolicySource(config=_config([path]), into=held)
     source.poll()
     first = held.policies
     assert [p.key for p in first.policies] == ["ClusterContainerPolicy/a"]
@@ -47,6 +47,6 @@ def test_the_source_reloads_only_on_change_and_keeps_the_last_good_set(
 
 
 def test_a_file_added_to_a_directory_changes_the_fingerprint(tmp_path: pathlib.Path) -> None:
-    before = sources.policy_fingerprint([str(tmp_path)])
+    before = reloading.policy_fingerprint([str(tmp_path)])
     (tmp_path / "new.yaml").write_text(GOOD % "n")
-    assert sources.policy_fingerprint([str(tmp_path)]) != before
+    assert reloading.policy_fingerprint([str(tmp_path)]) != before

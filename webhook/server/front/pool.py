@@ -1,23 +1,23 @@
 """The worker processes and the queue of complete requests waiting for one. Process and socket I/O.
 
 The front hands every complete request to ``Pool.submit`` with a callback;
-the pool gives it to an idle worker (``worker.main``, one process each, one
+the pool gives it to an idle worker (``app.worker.main``, one process each, one
 request at a time) or queues it, first come first served (``urgent``
 requests, the readiness probe, go first); when every worker is busy, a
 few may wait in the socket of a worker whose current review is quick
-(``_dispatch``). A worker is one Unix socket pair and one child process;
-messages are ``frames``.
+(``_dispatch``). A worker is one Unix socket pair and one child process
+(``workers.Worker``); messages are ``frames``.
 
 Deadlines and failures, each answered by the pool so the callback always
 runs exactly once:
 
 * a request not answered within ``decision_timeout`` seconds of ``submit``
-  (waiting for a worker included) gets ``Outcome.TIMEOUT``: the front
+  (waiting for a worker included) gets ``workers.Outcome.TIMEOUT``: the front
   answers a clear denial before the apiserver's own timeout; a worker that
   has judged one request for that long is killed and replaced;
-* a worker that dies while judging: ``Outcome.LOST``; it is replaced;
+* a worker that dies while judging: ``workers.Outcome.LOST``; it is replaced;
 * requests waiting behind either of those go back to the head of the queue;
-* a request still queued when the pool stops: ``Outcome.LOST``.
+* a request still queued when the pool stops: ``workers.Outcome.LOST``.
 
 A replaced worker is started again at once (at most once per
 ``_RESPAWN_PAUSE`` per slot, so a worker that cannot start does not spin).
@@ -29,108 +29,21 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import ctypes
-import enum
-import signal
 import socket
 import subprocess
-import typing
 from collections.abc import Callable, Sequence
 from typing import Final
 
 from webhook import jsonlogs
 from webhook.server import frames
+from webhook.server.front import workers
 
 _LOG: Final = jsonlogs.logger("pool")
-_PR_SET_PDEATHSIG: Final = 1
 _RESPAWN_PAUSE: Final = 0.5
 #: Requests that may wait in a busy worker's socket, and for how long its current one may
 #: have run for that (seconds).
 PIPELINE_DEPTH: Final = 4
 PIPELINE_BEHIND: Final = 0.005
-
-
-class Outcome(enum.Enum):
-    ANSWERED = "answered"
-    TIMEOUT = "timeout"
-    LOST = "lost"
-
-
-Callback = Callable[[Outcome, frames.Reply | None], None]
-
-
-def _die_with_parent() -> None:
-    """In the worker child: get SIGKILL if the front dies (Linux)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-class _Job:
-    __slots__ = ("callback", "done", "frame", "timer")
-
-    def __init__(self, frame: tuple[bytes, bytes], callback: Callback) -> None:
-        self.frame = frame
-        self.callback = callback
-        self.timer: asyncio.TimerHandle | None = None
-        self.done = False
-
-    def finish(self, outcome: Outcome, reply: frames.Reply | None) -> None:
-        """Run the callback, once: a late answer to a request already refused is dropped."""
-        if self.done:
-            return
-        self.done = True
-        if self.timer is not None:
-            self.timer.cancel()
-        self.frame = (b"", b"")  # the body is no longer needed
-        self.callback(outcome, reply)
-
-
-class _Worker(asyncio.Protocol):
-    """One worker process, seen from the front."""
-
-    def __init__(self, pool: Pool, slot: int) -> None:
-        self.pool = pool
-        self.slot = slot
-        self.process: subprocess.Popen[bytes] | None = None
-        self.transport: asyncio.Transport | None = None
-        self.reader = frames.Reader()
-        self.ready = False
-        #: sent, not yet answered, in order; the first is being judged
-        self.jobs: collections.deque[_Job] = collections.deque()
-        #: when the first job started (the previous answer arrived, or it was sent)
-        self.started = 0.0
-        self.timer: asyncio.TimerHandle | None = None
-        self.gone = False
-        #: asked to be replaced: gets nothing new, goes once it has answered what it has
-        self.retiring = False
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = typing.cast(asyncio.Transport, transport)
-
-    def data_received(self, data: bytes) -> None:
-        try:
-            messages = self.reader.feed(data)
-        except frames.FrameError as err:
-            _LOG.error("a worker sent a broken message", extra=jsonlogs.fields(error=str(err)))
-            self.pool.retire(self)
-            return
-        for payload in messages:
-            try:
-                reply = frames.decode_reply(payload)
-            except frames.FrameError as err:
-                _LOG.error("a worker sent a broken message", extra=jsonlogs.fields(error=str(err)))
-                self.pool.retire(self)
-                return
-            if reply == frames.RETIRE:
-                self.pool.worker_retiring(self)
-            elif isinstance(reply, str):
-                self.ready = True
-                self.pool.worker_ready(self)
-            else:
-                self.pool.answered(self, reply)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.pool.retire(self)
 
 
 class Pool:
@@ -154,8 +67,8 @@ class Pool:
         self.decision_timeout = decision_timeout
         self._on_reply = on_reply
         self._on_timeout = on_timeout
-        self._queue: collections.deque[_Job] = collections.deque()
-        self.workers: list[_Worker | None] = [None] * size
+        self._queue: collections.deque[workers.Job] = collections.deque()
+        self.workers: list[workers.Worker | None] = [None] * size
         self._stopping = False
         self._all_ready = asyncio.Event()
         self._last_start: dict[int, float] = {}
@@ -182,17 +95,17 @@ class Pool:
                 env=env,
                 pass_fds=(theirs.fileno(),),
                 start_new_session=True,
-                preexec_fn=_die_with_parent,  # noqa: PLW1509
+                preexec_fn=workers.die_with_parent,  # noqa: PLW1509
             )
         finally:
             theirs.close()
         self._last_start[slot] = loop.time()
-        worker = _Worker(self, slot)
+        worker = workers.Worker(self, slot)
         worker.process = process
         self.workers[slot] = worker
         await loop.connect_accepted_socket(lambda: worker, ours)
 
-    def worker_ready(self, worker: _Worker) -> None:
+    def worker_ready(self, worker: workers.Worker) -> None:
         if worker.gone:
             return
         _LOG.info(
@@ -205,7 +118,7 @@ class Pool:
             self._all_ready.set()
         self._dispatch()
 
-    def worker_retiring(self, worker: _Worker) -> None:
+    def worker_retiring(self, worker: workers.Worker) -> None:
         """``worker`` asked to be replaced (its memory): no new work; replaced once idle."""
         worker.retiring = True
         _LOG.info(
@@ -214,7 +127,7 @@ class Pool:
         if not worker.jobs:
             self._replace_idle(worker)
 
-    def _replace_idle(self, worker: _Worker) -> None:
+    def _replace_idle(self, worker: workers.Worker) -> None:
         """Close an idle retiring worker's socket (it exits) and start its successor."""
         if worker.gone:
             return
@@ -231,7 +144,9 @@ class Pool:
         if not self._stopping:
             self._start_respawn(worker.slot)
 
-    def retire(self, worker: _Worker, *, outcome: Outcome = Outcome.LOST) -> None:
+    def retire(
+        self, worker: workers.Worker, *, outcome: workers.Outcome = workers.Outcome.LOST
+    ) -> None:
         """``worker`` is gone (or must go): fail its job, kill it, start another in its slot."""
         if worker.gone:
             return
@@ -258,7 +173,7 @@ class Pool:
         if self._stopping:
             return
         self._dispatch()
-        if outcome is Outcome.LOST:
+        if outcome is workers.Outcome.LOST:
             _LOG.error(
                 "a worker exited; starting another",
                 extra=jsonlogs.fields(slot=worker.slot, status=process.poll() if process else None),
@@ -285,7 +200,7 @@ class Pool:
         """Fail what is queued, close every worker's socket and wait for them to exit."""
         self._stopping = True
         while self._queue:
-            self._queue.popleft().finish(Outcome.LOST, None)
+            self._queue.popleft().finish(workers.Outcome.LOST, None)
         processes = []
         for worker in self.workers:
             if worker is None:
@@ -314,16 +229,16 @@ class Pool:
         return any(w is not None and w.ready and not w.gone for w in self.workers)
 
     def submit(
-        self, frame: tuple[bytes, bytes], callback: Callback, *, urgent: bool = False
+        self, frame: tuple[bytes, bytes], callback: workers.Callback, *, urgent: bool = False
     ) -> None:
         """Judge ``frame`` (``frames.encode_request``); ``callback`` gets the outcome, once.
 
         The decision deadline runs from here: a request still waiting or being
         judged ``decision_timeout`` seconds later is answered ``TIMEOUT``.
         """
-        job = _Job(frame, callback)
+        job = workers.Job(frame, callback)
         if self._stopping:
-            job.finish(Outcome.LOST, None)
+            job.finish(workers.Outcome.LOST, None)
             return
         job.timer = asyncio.get_running_loop().call_later(
             self.decision_timeout, self._job_expired, job
@@ -334,9 +249,9 @@ class Pool:
             self._queue.append(job)
         self._dispatch()
 
-    def _pick(self, now: float) -> _Worker | None:
+    def _pick(self, now: float) -> workers.Worker | None:
         """An idle worker, else one to queue behind: a short backlog behind a quick review."""
-        best: _Worker | None = None
+        best: workers.Worker | None = None
         for worker in self.workers:
             if worker is None or not worker.ready or worker.gone or worker.retiring:
                 continue
@@ -374,7 +289,7 @@ class Pool:
             assert worker.transport is not None
             worker.transport.writelines(job.frame)
 
-    def _job_expired(self, job: _Job) -> None:
+    def _job_expired(self, job: workers.Job) -> None:
         """A request not answered within the deadline: refused now, wherever it is."""
         if job.done:
             return
@@ -382,9 +297,9 @@ class Pool:
             self._queue.remove(job)
         if self._on_timeout is not None:
             self._on_timeout()
-        job.finish(Outcome.TIMEOUT, None)
+        job.finish(workers.Outcome.TIMEOUT, None)
 
-    def _expire(self, worker: _Worker) -> None:
+    def _expire(self, worker: workers.Worker) -> None:
         """A worker has judged one request for longer than the deadline: replace it."""
         if not worker.jobs or worker.gone:
             return
@@ -392,9 +307,9 @@ class Pool:
             "a review took longer than the decision deadline; replacing its worker",
             extra=jsonlogs.fields(slot=worker.slot, deadlineSeconds=self.decision_timeout),
         )
-        self.retire(worker, outcome=Outcome.TIMEOUT)
+        self.retire(worker, outcome=workers.Outcome.TIMEOUT)
 
-    def answered(self, worker: _Worker, reply: frames.Reply) -> None:
+    def answered(self, worker: workers.Worker, reply: frames.Reply) -> None:
         job = worker.jobs.popleft() if worker.jobs else None
         if worker.timer is not None:
             worker.timer.cancel()
@@ -408,7 +323,7 @@ class Pool:
         if self._on_reply is not None:
             self._on_reply(reply)
         if job is not None:
-            job.finish(Outcome.ANSWERED, reply)
+            job.finish(workers.Outcome.ANSWERED, reply)
         if worker.retiring and not worker.jobs:
             self._replace_idle(worker)
         self._dispatch()

@@ -112,6 +112,11 @@ class State:
             labels = look_up(name)
         return namespaces.assumed(name) if labels is None else namespaces.known(name, labels)
 
+    @property
+    def may_look_up(self) -> bool:
+        """Whether ``namespace`` may call the look-up (a blocking API call) for some name."""
+        return self._look_up is not None and self._selects_namespaces()
+
     def _selects_namespaces(self) -> bool:
         return any(p.match.namespace_selector is not None for p in self._policies.policies)
 

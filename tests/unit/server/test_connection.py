@@ -12,7 +12,8 @@ from typing import Any
 import uvloop
 
 from devcluster import pki
-from webhook.server import front, tls
+from webhook.server import tls
+from webhook.server.front import connection, listener
 
 Scenario = Callable[["Harness"], Awaitable[None]]
 
@@ -21,7 +22,7 @@ class Harness:
     """A front on a plain listener (and a TLS one) whose handler answers ``got <body>``."""
 
     def __init__(
-        self, front_: front.Front, port: int, tls_port: int, contexts: front.TlsContexts
+        self, front_: listener.Front, port: int, tls_port: int, contexts: listener.TlsContexts
     ) -> None:
         self.front = front_
         self.contexts = contexts
@@ -34,8 +35,8 @@ class Harness:
         return await asyncio.open_connection("127.0.0.1", self.port)
 
 
-def _handler(harness: list[Harness]) -> front.Handler:
-    def handle(connection: Any, incoming: front.Incoming) -> None:
+def _handler(harness: list[Harness]) -> listener.Handler:
+    def handle(connection: Any, incoming: connection.Incoming) -> None:
         h = harness[0]
         h.seen.append(incoming.request.body)
         if incoming.request.path == "/hold":
@@ -58,11 +59,11 @@ def _run(tmp_path: pathlib.Path, scenario: Scenario, **limits: Any) -> None:
 
     async def main() -> None:
         box: list[Harness] = []
-        the_front = front.Front(handler=_handler(box), limits=front.Limits(**limits))
+        the_front = listener.Front(handler=_handler(box), limits=listener.Limits(**limits))
         plain = socket.create_server(("127.0.0.1", 0))
         secure = socket.create_server(("127.0.0.1", 0))
         await the_front.listen(plain, context=None)
-        contexts = front.TlsContexts(context)
+        contexts = listener.TlsContexts(context)
         await the_front.listen(secure, context=contexts)
         box.append(Harness(the_front, plain.getsockname()[1], secure.getsockname()[1], contexts))
         try:
@@ -226,8 +227,8 @@ def test_connections_busy_with_a_request_are_never_evicted(tmp_path: pathlib.Pat
         await asyncio.sleep(0.2)
         reader, _ = await h.open()
         assert await _closed(reader)  # nothing to evict: the newcomer is closed
-        for connection in h.hold:
-            connection.respond("200 OK", (), b"done")
+        for held in h.hold:
+            held.respond("200 OK", (), b"done")
         for busy_reader, _ in busy:
             assert (await _answer(busy_reader))[2] == b"done"
 

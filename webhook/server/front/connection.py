@@ -1,40 +1,19 @@
-"""The front: one event loop that accepts connections and reads whole HTTP requests. Network I/O.
+"""One client connection: TLS, HTTP/1.1 parsing, deadlines, answers in order. Network I/O.
 
-Every client connection (the webhook port with TLS, the probe port without)
-is a ``_Connection``: the front ends TLS itself (``loop.start_tls`` with the
-context in force when the handshake starts, so a reloaded certificate serves
-new handshakes while open connections keep theirs), parses HTTP/1.1 with
-``httptools`` and reads each request whole before anything else sees it.
-Only a complete request reaches ``handler`` (which gives it to a worker, or
-answers itself), so a slow or stalled client never holds a worker.
-
-Deadlines, one per phase (``Limits``); each ends the connection, with a
-408 when a request was under way:
-
-* handshake: ``handshake_timeout`` from accept to a finished TLS handshake;
-* headers: ``header_timeout`` from a request's first byte to its last header;
-* body: ``body_timeout`` from the headers to the last body byte (the
-  apiserver sends a review at once; a body that trickles is cut);
-* idle: ``idle_timeout`` between requests on a keep-alive connection;
-* write: ``write_timeout`` while a client does not read its answer.
-
-Limits: request line and headers at most ``max_header_bytes`` (431) and
-``max_headers`` header lines; a body over ``max_body_bytes`` is refused with
-413 as soon as its length is known (or as it grows, when chunked) and the
-connection closed; the bodies being read or waiting for a worker share a
-budget of ``body_budget_bytes`` (503 for a request that does not fit, so the
-front's memory has a bound whatever clients do); at most ``max_connections``
-connections: at the limit, the connection idle longest (handshaking or
-between requests) is closed to admit the new one, and only when every
-connection is busy with a request is the new one closed at once.
+A ``Connection`` belongs to a ``listener.Front``. It ends TLS itself
+(``handshake.secure``, with the context in force when the handshake starts),
+parses HTTP/1.1 with ``httptools`` and reads each request whole under the
+front's ``listener.Limits`` before anything else sees it: only a complete
+request reaches the front's handler, so a slow client never holds a worker.
+A deadline that passes ends the connection, with a 408 when a request was
+under way; a request over a limit is refused (413, 414, 431, 503) and its
+connection closed.
 
 HTTP: keep-alive by default on HTTP/1.1, ``Connection: close`` (and HTTP/1.0
 without keep-alive) honoured: the answer says ``Connection: close`` and the
 connection ends after it. Requests pipelined on one connection are answered
 in order, one at a time (reading pauses while one is being answered).
-``Expect: 100-continue`` is answered. When stopping, every idle connection
-is closed, requests under way are read and answered with ``Connection:
-close``, and no new connection is accepted.
+``Expect: 100-continue`` is answered.
 """
 
 from __future__ import annotations
@@ -43,58 +22,21 @@ import asyncio
 import collections
 import dataclasses
 import enum
-import json
-import socket
 import ssl
 import typing
 from collections.abc import Callable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import httptools
 
-from webhook import jsonlogs
-from webhook.admission import review
 from webhook.server import frames
+from webhook.server.front import answers, handshake
 
-_LOG: Final = jsonlogs.logger("front")
-_STATUS_LINES: Final = {
-    200: "200 OK",
-    400: "400 Bad Request",
-    404: "404 Not Found",
-    408: "408 Request Timeout",
-    413: "413 Payload Too Large",
-    414: "414 URI Too Long",
-    431: "431 Request Header Fields Too Large",
-    500: "500 Internal Server Error",
-    503: "503 Service Unavailable",
-}
+if TYPE_CHECKING:
+    from webhook.server.front import listener
+
 _MAX_URL_BYTES: Final = 8 * 1024
 _CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
-
-
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class Limits:
-    """Deadlines (seconds) and sizes (bytes) the front enforces; see the module docstring."""
-
-    handshake_timeout: float = 10.0
-    header_timeout: float = 10.0
-    body_timeout: float = 10.0
-    idle_timeout: float = 120.0
-    drain_grace: float = 2.0
-    write_timeout: float = 10.0
-    max_connections: int = 1024
-    max_header_bytes: int = 64 * 1024
-    max_headers: int = 100
-    max_body_bytes: int = 7 * 1024 * 1024
-    body_budget_bytes: int = 64 * 1024 * 1024
-
-
-class Phase(enum.Enum):
-    HANDSHAKE = "handshake"
-    IDLE = "idle"
-    HEADERS = "headers"
-    BODY = "body"
-    CLOSED = "closed"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -105,18 +47,12 @@ class Incoming:
     keep_alive: bool
 
 
-def json_answer(status: int, body: object) -> tuple[str, tuple[tuple[str, str], ...], bytes]:
-    """A status line, headers and JSON body for an answer the front makes itself."""
-    return (
-        _STATUS_LINES.get(status, f"{status} Error"),
-        (("Content-Type", "application/json"),),
-        json.dumps(body, separators=(",", ":")).encode(),
-    )
-
-
-def refusal(status: int, message: str) -> tuple[str, tuple[tuple[str, str], ...], bytes]:
-    """An HTTP error whose body is an AdmissionReview that allows nothing."""
-    return json_answer(status, review.response("", allowed=False, code=status, message=message))
+class Phase(enum.Enum):
+    HANDSHAKE = "handshake"
+    IDLE = "idle"
+    HEADERS = "headers"
+    BODY = "body"
+    CLOSED = "closed"
 
 
 class _Refuse(Exception):  # noqa: N818 - control flow out of the parser's callbacks
@@ -125,126 +61,10 @@ class _Refuse(Exception):  # noqa: N818 - control flow out of the parser's callb
         self.status = status
 
 
-Handler = Callable[["_Connection", Incoming], None]
-
-
-class Front:
-    """Accepts connections on listening sockets and reads requests for ``handler``."""
-
-    def __init__(
-        self,
-        *,
-        handler: Handler,
-        limits: Limits,
-        on_refused: Callable[[int], None] | None = None,
-        on_evicted: Callable[[], None] | None = None,
-    ) -> None:
-        self.handler = handler
-        self.limits = limits
-        self.on_refused = on_refused
-        self.on_evicted = on_evicted
-        #: every open connection, least recently active first
-        self.connections: collections.OrderedDict[_Connection, None] = collections.OrderedDict()
-        self.stopping = False
-        self.budget_left = limits.body_budget_bytes
-        self._servers: list[asyncio.AbstractServer] = []
-        self._empty = asyncio.Event()
-        self._empty.set()
-
-    async def listen(self, listener: socket.socket, *, context: TlsContexts | None) -> None:
-        """Serve ``listener``; with ``context``, every connection is TLS with its current one."""
-        loop = asyncio.get_running_loop()
-        server = await loop.create_server(
-            lambda: _Connection(self, context), sock=listener, backlog=1024
-        )
-        self._servers.append(server)
-
-    # connection accounting ---------------------------------------------------
-
-    def admit(self, connection: _Connection) -> bool:
-        if self.stopping:
-            return False
-        if len(self.connections) >= self.limits.max_connections:
-            victim = next((c for c in self.connections if c.evictable), None)
-            if victim is None:
-                return False
-            victim.close()
-            if self.on_evicted is not None:
-                self.on_evicted()
-        self.connections[connection] = None
-        self._empty.clear()
-        return True
-
-    def active(self, connection: _Connection) -> None:
-        if connection in self.connections:
-            self.connections.move_to_end(connection)
-
-    def forget(self, connection: _Connection) -> None:
-        self.connections.pop(connection, None)
-        if not self.connections:
-            self._empty.set()
-
-    def reserve(self, size: int) -> bool:
-        if size > self.budget_left:
-            return False
-        self.budget_left -= size
-        return True
-
-    def release(self, size: int) -> None:
-        self.budget_left += size
-
-    def refused(self, status: int) -> None:
-        if self.on_refused is not None:
-            self.on_refused(status)
-
-    # stopping ----------------------------------------------------------------
-
-    def stop_accepting(self) -> None:
-        """Close the listeners; idle connections get ``drain_grace`` before they are closed.
-
-        Closing a keep-alive connection races with a client that is sending a
-        request on it at that moment, and the apiserver does not retry a POST
-        that failed that way. During the grace every request is still answered
-        (with ``Connection: close``, so the client closes first); only what is
-        still idle (or handshaking) at its end is closed by the server.
-        """
-        self.stopping = True
-        for server in self._servers:
-            server.close()
-        asyncio.get_running_loop().call_later(self.limits.drain_grace, self._close_idle)
-
-    def _close_idle(self) -> None:
-        for connection in list(self.connections):
-            if connection.evictable:
-                connection.close()
-
-    async def drained(self, timeout: float) -> bool:
-        """Wait until every connection has ended; False when ``timeout`` ran out first."""
-        try:
-            await asyncio.wait_for(self._empty.wait(), timeout)
-        except TimeoutError:
-            return False
-        return True
-
-    def abort_all(self) -> None:
-        for connection in list(self.connections):
-            connection.abort()
-
-
-class TlsContexts:
-    """The TLS context new handshakes use; ``use`` swaps it (open connections keep theirs)."""
-
-    def __init__(self, context: ssl.SSLContext) -> None:
-        self.current = context
-
-    def use(self, context: ssl.SSLContext) -> None:
-        self.current = context
-
-
-class _Connection(asyncio.Protocol):
+class Connection(asyncio.Protocol):
     """One client connection: TLS (optionally), HTTP parsing, deadlines, answers in order."""
 
-    def __init__(self, front: Front, tls: TlsContexts | None) -> None:
+    def __init__(self, front: listener.Front, tls: listener.TlsContexts | None) -> None:
         self.front = front
         self.limits = front.limits
         self.tls = tls
@@ -262,16 +82,7 @@ class _Connection(asyncio.Protocol):
         #: the request being answered: whether to keep the connection open, bytes reserved
         self.in_flight: tuple[bool, int] | None = None
         self.must_close = False
-        # the request being read
-        self.url = b""
-        self.headers = 0
-        self.head_bytes = 0
-        self.content_type = ""
-        self.accept = ""
-        self.body: list[bytes] = []
-        self.body_bytes = 0
-        self.reserved = 0
-        self.expect_continue = False
+        self._reset_request()  # the request being read
 
     @property
     def evictable(self) -> bool:
@@ -281,8 +92,6 @@ class _Connection(asyncio.Protocol):
             and self.in_flight is None
             and not self.pending
         )
-
-    # transport events --------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         if self.raw is not None:
@@ -301,32 +110,8 @@ class _Connection(asyncio.Protocol):
         self.handshaking = self.loop.create_task(self._handshake(self.tls.current))
 
     async def _handshake(self, context: ssl.SSLContext) -> None:
-        """TLS on the accepted connection, with ``context`` (the one in force now).
-
-        The loop may deliver the first bytes (the ClientHello) to this
-        protocol before ``start_tls`` has put its TLS protocol in place
-        (uvloop starts reading right after ``connection_made``); they are
-        kept and handed to the TLS protocol once it is connected.
-        """
-        raw = self.raw
-        assert raw is not None
-        securing = asyncio.ensure_future(
-            self.loop.start_tls(
-                raw,
-                self,
-                context,
-                server_side=True,
-                ssl_handshake_timeout=self.limits.handshake_timeout,
-            )
-        )
-        self.loop.call_soon(self._switched)
-        try:
-            secured = await securing
-        except (OSError, ssl.SSLError, TimeoutError, ConnectionError, RuntimeError) as err:
-            _LOG.debug("TLS handshake failed", extra=jsonlogs.fields(error=repr(err)))
-            raw.abort()
-            self._closed()
-            return
+        """TLS on the accepted connection (``handshake.secure``), then read requests."""
+        secured = await handshake.secure(self, context)
         if secured is None or self.phase is Phase.CLOSED:
             if secured is not None:
                 secured.abort()
@@ -338,26 +123,9 @@ class _Connection(asyncio.Protocol):
         if early:
             self.data_received(early)
 
-    def _switched(self) -> None:
-        """Runs right after ``start_tls`` installed its protocol on the raw transport."""
-        self.switched = True
-        if self.early:
-            # after the TLS protocol's connection_made and resume_reading, which start_tls
-            # scheduled first, and before any further read
-            self.loop.call_soon(self._feed_early)
-
-    def _feed_early(self) -> None:
-        data, self.early = self.early, b""
-        if self.raw is None or self.phase is Phase.CLOSED:
-            return
-        tls_protocol = typing.cast(asyncio.BufferedProtocol, self.raw.get_protocol())
-        view = memoryview(data)
-        while view:
-            buffer = memoryview(tls_protocol.get_buffer(len(view)))
-            count = min(len(buffer), len(view))
-            buffer[:count] = view[:count]
-            tls_protocol.buffer_updated(count)
-            view = view[count:]
+    @property
+    def closed(self) -> bool:
+        return self.phase is Phase.CLOSED
 
     def data_received(self, data: bytes) -> None:
         if self.phase is Phase.CLOSED:
@@ -413,8 +181,6 @@ class _Connection(asyncio.Protocol):
         if self.write_timer is not None:
             self.write_timer.cancel()
             self.write_timer = None
-
-    # parser callbacks ----------------------------------------------------------
 
     def on_message_begin(self) -> None:
         if self.phase is not Phase.HEADERS:
@@ -486,8 +252,6 @@ class _Connection(asyncio.Protocol):
             self.transport.pause_reading()
         self._next()
 
-    # request flow ----------------------------------------------------------------
-
     def _start_request(self) -> None:
         self.phase = Phase.HEADERS
         self._arm(self.limits.header_timeout, self._too_slow)
@@ -498,7 +262,7 @@ class _Connection(asyncio.Protocol):
         self.head_bytes = 0
         self.content_type = ""
         self.accept = ""
-        self.body = []
+        self.body: list[bytes] = []
         self.body_bytes = 0
         self.reserved = 0
         self.expect_continue = False
@@ -573,7 +337,7 @@ class _Connection(asyncio.Protocol):
             # the answer to the request in flight must come first: close after it
             return
         if self.transport is not None and self.phase is not Phase.CLOSED:
-            self._write(*refusal(status, message), closing=True)
+            self._write(*answers.refusal(status, message), closing=True)
         self.close()
 
     def _too_slow(self) -> None:
@@ -581,8 +345,6 @@ class _Connection(asyncio.Protocol):
             self._refuse(408, "the request headers did not arrive in time")
         else:
             self._refuse(408, "the request body did not arrive in time")
-
-    # timers and ending ---------------------------------------------------------
 
     def _arm(self, seconds: float, callback: Callable[[], Any]) -> None:
         if self.timer is not None:

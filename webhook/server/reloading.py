@@ -1,4 +1,9 @@
-"""Policy files and the serving certificate, polled and reloaded into ``State``. Does file I/O.
+"""What a process judges with, loaded and kept current in a ``loaded.State``. File and network I/O.
+
+``load(settings)`` gives a process (the front, and each worker for the
+reviews it judges) its ``State`` and an unstarted ``Watcher``: policies
+from files (polled), or in ``watch_cluster`` mode from the cluster (list and
+watch on the cache's own threads), and the certificate's status (polled).
 
 ``PolicySource`` compiles every ``ClusterContainerPolicy``/``ContainerPolicy``
 document under the ``--policy-file`` paths (files or directories) plus one
@@ -22,9 +27,13 @@ import hashlib
 import pathlib
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from webhook import documents, jsonlogs, policyfiles
-from webhook.server import settings, state, tls
+from webhook.server import loaded, settings, tls
+
+if TYPE_CHECKING:
+    from webhook.policy import cache
 
 
 def _policy_files(paths: Sequence[str]) -> Iterator[pathlib.Path | str]:
@@ -60,7 +69,7 @@ def _now() -> datetime.datetime:
 class PolicySource:
     """The ``--policy-file`` paths and ``--profile`` texts, compiled into ``state``."""
 
-    def __init__(self, *, config: settings.Settings, into: state.State) -> None:
+    def __init__(self, *, config: settings.Settings, into: loaded.State) -> None:
         self._settings = config
         self._state = into
         self._seen: str | None = None
@@ -75,7 +84,7 @@ class PolicySource:
 
     def reload(self) -> None:
         try:
-            loaded = policyfiles.load(
+            compiled = policyfiles.load(
                 self._settings.policy_files,
                 self._settings.profiles,
                 latest_minor=self._settings.pss_latest_minor,
@@ -94,17 +103,17 @@ class PolicySource:
                 message, extra=jsonlogs.fields(error=str(err), inForce=len(kept.policies))
             )
             return
-        self._state.policies_loaded(loaded, at=_now())
+        self._state.policies_loaded(compiled, at=_now())
         self._log.info(
             "policies loaded",
-            extra=jsonlogs.fields(count=len(loaded), policies=[p.key for p in loaded]),
+            extra=jsonlogs.fields(count=len(compiled), policies=[p.key for p in compiled]),
         )
 
 
 class CertificateSource:
     """The serving certificate's usability and expiry, recorded in ``state``."""
 
-    def __init__(self, *, config: settings.Settings, into: state.State) -> None:
+    def __init__(self, *, config: settings.Settings, into: loaded.State) -> None:
         self._settings = config
         self._state = into
         self._seen: str | None = None
@@ -161,3 +170,38 @@ class Watcher:
                     self._log.error(
                         "poll failed", extra=jsonlogs.fields(exception=type(err).__name__)
                     )
+
+
+def watch_cluster(config: settings.Settings, into: loaded.State) -> cache.PolicyCache:
+    """Start feeding ``into`` from the cluster's policy objects (``watch_cluster`` mode).
+
+    The cache and ``webhook.kube`` are imported here, not at the top: they bring
+    in the Kubernetes client (about 15 MB of memory), which only this mode needs.
+    """
+    from webhook import kube  # noqa: PLC0415 - see above
+    from webhook.policy import cache  # noqa: PLC0415 - see above
+
+    api = kube.Api(kube.client_configuration(kubeconfig=config.kubeconfig))
+    feed = cache.PolicyCache(api=api, sink=into, latest_minor=config.pss_latest_minor)
+    into.look_up_namespaces_with(feed.look_up_namespace)
+    feed.start()
+    return feed
+
+
+def load(config: settings.Settings) -> tuple[loaded.State, Watcher]:
+    """A ``State`` with policies and certificate loaded, and its (unstarted) watcher.
+
+    In ``watch_cluster`` mode the policy cache is started here (its threads
+    load the policies) and the watcher polls only the certificate.
+    """
+    held = loaded.State()
+    certificate = CertificateSource(config=config, into=held)
+    polls: list[Callable[[], None]] = [certificate.poll]
+    if config.watch_cluster:
+        watch_cluster(config, held)
+    else:
+        policies = PolicySource(config=config, into=held)
+        policies.poll()
+        polls.insert(0, policies.poll)
+    certificate.poll()
+    return held, Watcher(interval=config.reload_interval, polls=polls)

@@ -2,9 +2,9 @@
 
 The app is a Flask app (``WebhookApp``) answering ``POST /validate`` and,
 only when ``settings.enable_noop_endpoint`` is set, ``POST /noop`` straight
-from the WSGI environ (``reviews.answer``: Flask's request and response
+from the WSGI environ (``reviews.answer_wsgi``: Flask's request and response
 objects cost more per review than the decision), and every other path
-through Flask: the ``health`` blueprint (``/readyz``) and Flask's own
+through Flask: ``GET /readyz`` (whether this worker can judge) and Flask's own
 errors (404, 405, an unexpected exception), which are answered with JSON;
 an unexpected exception never allows.
 Nothing runs at import and nothing is started here: the worker module loads
@@ -16,14 +16,19 @@ back to the front, which serves ``/metrics`` and ``/healthz`` itself.
 
 from __future__ import annotations
 
+import datetime
+import json
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Final
 
 import flask
 import werkzeug.exceptions
 
 from webhook import jsonlogs
-from webhook.server import health, logs, metrics, reviews, runtime, settings, state
+from webhook.server import loaded, logs, metrics, reviews, settings
+
+#: Where ``create_app`` keeps the app's ``reviews.Runtime`` (in ``app.extensions``).
+EXTENSION: Final = "bulkhead"
 
 
 class WebhookApp(flask.Flask):
@@ -40,16 +45,23 @@ class WebhookApp(flask.Flask):
         judge = self.review_paths.get(environ.get("PATH_INFO", ""))
         if judge is None:
             return super().wsgi_app(environ, start_response)
-        rt = self.extensions[runtime.EXTENSION]
-        status, headers, body = reviews.answer(rt, environ, judge=judge)
-        start_response(status, headers)
+        rt = self.extensions[EXTENSION]
+        status, headers, body = reviews.answer_wsgi(rt, environ, judge=judge)
+        start_response(status, [*headers, ("Content-Length", str(len(body)))])
         return [body]
 
 
+def current() -> reviews.Runtime:
+    """The ``reviews.Runtime`` of the app handling this request (two apps never share one)."""
+    found = flask.current_app.extensions.get(EXTENSION)
+    if not isinstance(found, reviews.Runtime):
+        raise RuntimeError("this app was not made by webhook.server.create_app")
+    return found
+
+
 def _refusal(status: int, message: str, *headers: tuple[str, str]) -> flask.Response:
-    answer = reviews.refuse(
-        runtime.current(), flask.request.environ, status, message, headers=headers
-    )
+    reviews.drain(flask.request.environ)
+    answer = reviews.refuse(current(), flask.request.path, status, message, headers=headers)
     return flask.Response(answer[2], status=answer[0], headers=answer[1])
 
 
@@ -61,26 +73,38 @@ def _http_error(err: werkzeug.exceptions.HTTPException) -> flask.Response:
 
 
 def _unexpected(err: Exception) -> flask.Response:
-    runtime.current().log.error(
-        "unexpected error", extra=jsonlogs.fields(exception=type(err).__name__)
-    )
+    current().log.error("unexpected error", extra=jsonlogs.fields(exception=type(err).__name__))
     return _refusal(500, "internal error")
 
 
-def create_app(settings: settings.Settings, state: state.State) -> WebhookApp:
+def _readyz() -> flask.Response:
+    """200 only when the certificate and a policy set are loaded; the body says why not.
+
+    When ready it still reports a failed reload while the last good set
+    stays in force (an invalid policy file names the file and the problem).
+    """
+    readiness = current().state.readiness(now=datetime.datetime.now(datetime.UTC))
+    return flask.Response(
+        json.dumps(readiness.detail),
+        status=200 if readiness.ready else 503,
+        mimetype="application/json",
+    )
+
+
+def create_app(settings: settings.Settings, state: loaded.State) -> WebhookApp:
     """A WSGI app answering AdmissionReviews with the policies ``state`` holds."""
     paths = {"/validate": True}
     if settings.enable_noop_endpoint:
         paths["/noop"] = False
     app = WebhookApp("webhook.server", review_paths=paths)
-    app.extensions[runtime.EXTENSION] = runtime.Runtime(
+    app.extensions[EXTENSION] = reviews.Runtime(
         settings=settings,
         state=state,
         metrics=metrics.Recorder(),
         log=jsonlogs.logger("server"),
         review_log=logs.ReviewLog(level=settings.log_level),
     )
-    app.register_blueprint(health.blueprint)
+    app.add_url_rule("/readyz", view_func=_readyz, methods=["GET"])
     app.register_error_handler(werkzeug.exceptions.HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
     return app

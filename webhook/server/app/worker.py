@@ -1,9 +1,9 @@
 """A worker process: the Flask app answering complete requests from the front. Socket and file I/O.
 
-The front (``pool``) starts each worker as ``python -c 'from webhook.server
+The front (``pool``) starts each worker as ``python -c 'from webhook.server.app
 import worker; worker.main()'`` with one end of a Unix socket pair as file
-descriptor ``FD_ENV`` and the settings the front resolved as JSON in
-``SETTINGS_ENV`` (the worker never re-reads flags or ``BULKHEAD_*``
+descriptor ``frames.FD_ENV`` and the settings the front resolved as JSON in
+``frames.SETTINGS_ENV`` (the worker never re-reads flags or ``BULKHEAD_*``
 variables, so both processes agree). ``main`` loads the policies and checks
 the certificate, starts the file watcher, builds ``create_app(settings,
 state)``, says hello and then answers one ``frames.Request`` at a time
@@ -17,11 +17,10 @@ handling of its own: it runs in its own session (a terminal's Ctrl-C goes
 to the front only), ends when the front closes its socket, and the kernel
 kills it if the front dies (``PR_SET_PDEATHSIG``).
 
-With ``watch_cluster`` (no policy files, no profiles) the policies come from
-the cluster instead: ``webhook.policy.cache`` lists and watches the policy
-CRs and Namespaces on its own threads and feeds the same ``State`` (which
-has exactly the cache's ``Sink`` methods); the worker is not ready until
-the first lists have loaded.
+The worker judges the reviews the front does not judge itself (large ones);
+it loads what it judges with as the front does (``reloading.load``): with
+``watch_cluster``, its own list and watch of the policy CRs and Namespaces,
+and it is not ready until the first lists have loaded.
 """
 
 from __future__ import annotations
@@ -32,56 +31,19 @@ import resource
 import socket
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from webhook import jsonlogs
-from webhook.server import app, frames, runtime, settings, sources, state
+from webhook.server import frames, reloading, reviews, settings
+from webhook.server.app import factory
 
-if TYPE_CHECKING:
-    from webhook.policy import cache
-
-#: Where the front puts the resolved settings for its workers.
-SETTINGS_ENV: Final = "BULKHEAD_INTERNAL_WORKER_SETTINGS"
-#: The file descriptor of the worker's end of its socket pair.
-FD_ENV: Final = "BULKHEAD_INTERNAL_WORKER_FD"
 _LENGTH_BYTES: Final = 4
 
 
-def watch_cluster(config: settings.Settings, into: state.State) -> cache.PolicyCache:
-    """Start feeding ``into`` from the cluster's policy objects (``watch_cluster`` mode).
-
-    The cache and ``webhook.kube`` are imported here, not at the top: they bring
-    in the Kubernetes client (about 15 MB of the worker's memory), which only
-    this mode needs.
-    """
-    from webhook import kube  # noqa: PLC0415 - see above
-    from webhook.policy import cache  # noqa: PLC0415 - see above
-
-    api = kube.Api(kube.client_configuration(kubeconfig=config.kubeconfig))
-    feed = cache.PolicyCache(api=api, sink=into, latest_minor=config.pss_latest_minor)
-    into.look_up_namespaces_with(feed.look_up_namespace)
-    feed.start()
-    return feed
-
-
-def build(config: settings.Settings) -> tuple[app.WebhookApp, sources.Watcher]:
-    """The app for ``config`` with policies and certificate loaded, and its (unstarted) watcher.
-
-    In ``watch_cluster`` mode the policy cache is started here (its threads
-    load the policies) and the watcher polls only the certificate.
-    """
-    held = state.State()
-    certificate = sources.CertificateSource(config=config, into=held)
-    polls: list[Callable[[], None]] = [certificate.poll]
-    if config.watch_cluster:
-        watch_cluster(config, held)
-    else:
-        policies = sources.PolicySource(config=config, into=held)
-        policies.poll()
-        polls.insert(0, policies.poll)
-    certificate.poll()
-    watcher = sources.Watcher(interval=config.reload_interval, polls=polls)
-    return app.create_app(config, held), watcher
+def build(config: settings.Settings) -> tuple[factory.WebhookApp, reloading.Watcher]:
+    """The app for ``config`` with policies and certificate loaded, and its (unstarted) watcher."""
+    held, watcher = reloading.load(config)
+    return factory.create_app(config, held), watcher
 
 
 def environ(request: frames.Request) -> dict[str, Any]:
@@ -114,7 +76,7 @@ def _no_write(data: bytes) -> object:
 _DROPPED_HEADERS: Final = frozenset({"content-length", "connection", "transfer-encoding"})
 
 
-def answer(webhook: app.WebhookApp, request: frames.Request) -> frames.Reply:
+def answer(webhook: factory.WebhookApp, request: frames.Request) -> frames.Reply:
     """Run ``request`` through the app's WSGI entry; the reply with its recorded events."""
     started: list[Any] = []
 
@@ -132,15 +94,12 @@ def answer(webhook: app.WebhookApp, request: frames.Request) -> frames.Reply:
         if close is not None:
             close()
     status, headers = started
-    rt: runtime.Runtime = webhook.extensions[runtime.EXTENSION]
-    policies = rt.state.policies
+    rt: reviews.Runtime = webhook.extensions[factory.EXTENSION]
     return frames.Reply(
         status=status,
         headers=tuple((k, v) for k, v in headers if k.lower() not in _DROPPED_HEADERS),
         body=body,
         events=rt.metrics.take(),
-        policies=len(policies.policies),
-        reload_failing=policies.error is not None,
     )
 
 
@@ -162,7 +121,9 @@ def _peak_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def serve_socket(webhook: app.WebhookApp, sock: socket.socket, *, memory_limit_mib: int) -> None:
+def serve_socket(
+    webhook: factory.WebhookApp, sock: socket.socket, *, memory_limit_mib: int
+) -> None:
     """Answer requests from ``sock`` until the front closes it.
 
     Once this process's peak memory has passed ``memory_limit_mib`` (its
@@ -198,9 +159,9 @@ def serve_socket(webhook: app.WebhookApp, sock: socket.socket, *, memory_limit_m
 
 def main() -> None:
     """The worker process's entry point (see the module docstring)."""
-    config = settings.Settings.from_json(os.environ[SETTINGS_ENV])
+    config = settings.Settings.from_json(os.environ[frames.SETTINGS_ENV])
     jsonlogs.configure(config.log_level)
-    sock = socket.socket(fileno=int(os.environ[FD_ENV]))
+    sock = socket.socket(fileno=int(os.environ[frames.FD_ENV]))
     built, watcher = build(config)
     watcher.start()
     try:

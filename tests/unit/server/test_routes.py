@@ -1,0 +1,107 @@
+"""Where the front sends a request: small reviews judged in its loop, the rest to a worker."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import json
+from typing import Any
+
+from tests.server import reviews
+from webhook import policy
+from webhook.server import frames, loaded, settings
+from webhook.server.front import connection, routes
+
+NO_PRIVILEGED: dict[str, Any] = {"action": "Deny", "rules": {"privileged": False}}
+SELECT_TEAMS: dict[str, Any] = {
+    **NO_PRIVILEGED,
+    "match": {"namespaceSelector": {"matchLabels": {"team": "a"}}},
+}
+
+
+def _state(spec: dict[str, Any] | None) -> loaded.State:
+    """A state with one policy of ``spec`` loaded (``None``: nothing loaded yet)."""
+    held = loaded.State()
+    if spec is not None:
+        document = {
+            "apiVersion": "bulkhead.dev/v1alpha1",
+            "kind": "ClusterContainerPolicy",
+            "metadata": {"name": "p"},
+            "spec": spec,
+        }
+        compiled = policy.compile(document, latest_minor=settings.DEFAULT_LATEST_MINOR)
+        held.policies_loaded((compiled,), at=datetime.datetime.now(datetime.UTC))
+    return held
+
+
+class Client:
+    """What the routes need of a connection: whether it is TLS, and ``respond``."""
+
+    def __init__(self) -> None:
+        self.tls = object()  # the webhook port
+        self.answers: list[tuple[str, tuple[tuple[str, str], ...], bytes]] = []
+
+    def respond(self, status: str, headers: tuple[tuple[str, str], ...], body: bytes) -> None:
+        self.answers.append((status, headers, body))
+
+
+def _incoming(body: bytes) -> connection.Incoming:
+    request = frames.Request(
+        method="POST", path="/validate", content_type="application/json", accept="", body=body
+    )
+    return connection.Incoming(request=request, keep_alive=True)
+
+
+def _route(held: loaded.State, body: bytes) -> tuple[Client, int]:
+    """Route one review; the answers it got at once and how many requests wait for a worker."""
+
+    async def scenario() -> tuple[Client, int]:
+        server = routes.Server(
+            settings.Settings(tls_cert_file="/c", tls_private_key_file="/k", log_level="error"),
+            held,
+        )
+        client = Client()
+        server.handle(client, _incoming(body))  # type: ignore[arg-type]
+        queued = len(server.pool._queue)
+        await server.pool.stop(1)  # fails what is queued: no worker was ever started
+        return client, queued
+
+    return asyncio.run(scenario())
+
+
+def _body(*, privileged: bool, padding: int = 0) -> bytes:
+    review = reviews.pod_review(namespace="team", privileged=privileged)
+    if padding:
+        review["request"]["object"]["metadata"]["annotations"] = {"note": "x" * padding}
+    return json.dumps(review).encode()
+
+
+def test_a_small_review_is_judged_by_the_front() -> None:
+    client, queued = _route(_state(NO_PRIVILEGED), _body(privileged=True))
+    assert queued == 0
+    [(status, _, body)] = client.answers
+    assert status == "200 OK"
+    response = json.loads(body)["response"]
+    assert response["allowed"] is False
+    assert response["status"]["code"] == 403
+
+
+def test_a_large_review_goes_to_a_worker() -> None:
+    client, queued = _route(
+        _state(NO_PRIVILEGED), _body(privileged=True, padding=routes.INLINE_MAX_BYTES)
+    )
+    assert queued == 1
+    [(status, _, _)] = client.answers  # refused once the pool stopped, never judged here
+    assert status.startswith("500")
+
+
+def test_without_policies_the_front_leaves_judging_to_a_worker() -> None:
+    _, queued = _route(_state(None), _body(privileged=False))
+    assert queued == 1
+
+
+def test_a_review_that_may_need_a_namespace_look_up_goes_to_a_worker() -> None:
+    held = _state(SELECT_TEAMS)
+    held.look_up_namespaces_with(lambda name: None)
+    _, queued = _route(held, _body(privileged=True))
+    assert queued == 1

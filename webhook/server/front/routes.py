@@ -1,0 +1,211 @@
+"""The routes of both ports: what the front answers, judges, or gives a worker. No I/O itself.
+
+=============  ==============================  ===========================
+path           webhook port                    probe port
+=============  ==============================  ===========================
+``/validate``  the front (small), else a       404
+               worker
+``/noop``      as ``/validate`` (only when     404
+               enabled)
+``/readyz``    the front, then a worker        the front, then a worker
+``/healthz``   the front                       the front
+``/metrics``   404                             the front
+anything else  a worker                        404
+=============  ==============================  ===========================
+
+A review whose body is at most ``INLINE_MAX_BYTES`` is judged in the
+front's event loop (``reviews.answer``, tens of microseconds for a usual
+Pod): a process hop costs more than the decision. A larger one, whose cost
+grows with its size, goes to a worker so that it never holds the loop; so
+does every review when judging could need a blocking look-up of a
+namespace's labels (cluster mode with a ``namespaceSelector`` in force), or
+while the front has no policy set loaded. ``/readyz`` is ready only when
+the front and a worker both are.
+
+A review a worker has not answered within ``decision_timeout`` of being
+read whole is denied by the front (HTTP 200, ``allowed: false``, code 500,
+the request's uid); a worker that judged it that long is replaced.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import sys
+from typing import Final
+
+from webhook import jsonlogs
+from webhook.admission import review
+from webhook.server import frames, loaded, logs, metrics, reviews, settings
+from webhook.server.front import answers, connection, listener, pool, workers
+
+MIB: Final = 1024 * 1024
+#: Reviews up to this size are judged in the front's event loop; larger ones by a worker.
+INLINE_MAX_BYTES: Final = 32 * 1024
+#: Where the uid of an AdmissionReview is, as the apiserver writes it (for the deadline's denial).
+_UID: Final = re.compile(rb'"request"\s*:\s*\{\s*"uid"\s*:\s*"([0-9A-Za-z_.:-]{1,128})"')
+_WORKER_COMMAND: Final = (
+    sys.executable,
+    "-c",
+    "from webhook.server.app import worker; worker.main()",
+)
+_REVIEW_PATHS: Final = frozenset({"/validate", "/noop"})
+
+
+def limits(config: settings.Settings) -> listener.Limits:
+    return listener.Limits(
+        handshake_timeout=config.handshake_timeout,
+        header_timeout=config.header_timeout,
+        body_timeout=config.body_timeout,
+        idle_timeout=config.idle_timeout,
+        drain_grace=config.drain_grace,
+        max_connections=config.max_connections,
+        max_body_bytes=settings.MAX_BODY_BYTES,
+        body_budget_bytes=config.body_budget_mib * MIB,
+    )
+
+
+def uid_in(body: bytes) -> str:
+    """The request uid where the apiserver writes it (first in ``request``), or ``""``."""
+    found = _UID.search(body, 0, 64 * 1024)
+    return found.group(1).decode() if found else ""
+
+
+def timeout_denial(uid: str, seconds: float) -> bytes:
+    """The answer to a review its worker did not judge in time: denied, with its uid."""
+    answer = review.response(
+        uid,
+        allowed=False,
+        code=500,
+        message=f"Bulkhead could not judge this request within {seconds:g} s; "
+        "it is refused (an object this expensive to judge is refused every time)",
+    )
+    return answers.json_answer(200, answer)[2]
+
+
+class Server:
+    """The routes of both ports, the pool behind them and the metrics of both.
+
+    ``held`` is what the front itself judges with (``reloading.load``).
+    """
+
+    def __init__(self, config: settings.Settings, held: loaded.State) -> None:
+        self.config = config
+        self.held = held
+        judged = (("/validate", True), ("/noop", False))
+        #: the review paths the front judges itself: path -> whether it judges
+        self.inline = {p: j for p, j in judged if j or config.enable_noop_endpoint}
+        self.runtime = reviews.Runtime(
+            settings=config,
+            state=held,
+            metrics=metrics.Recorder(),
+            log=jsonlogs.logger("server"),
+            review_log=logs.ReviewLog(level=config.log_level),
+        )
+        self.not_after: datetime.datetime | None = None
+        self.metrics = metrics.Metrics(
+            policies=lambda: float(len(held.policies.policies)),
+            reload_failing=lambda: 0.0 if held.policies.error is None else 1.0,
+            certificate_seconds_left=self._seconds_left,
+            open_connections=lambda: float(len(self.front.connections)),
+            busy_workers=lambda: float(self.pool.busy),
+        )
+        self.front = listener.Front(
+            handler=self.handle,
+            limits=limits(config),
+            on_refused=self.metrics.refused,
+            on_evicted=self.metrics.evicted.inc,
+        )
+        env = dict(os.environ)
+        env[frames.SETTINGS_ENV] = config.to_json()
+        self.pool = pool.Pool(
+            command=_WORKER_COMMAND,
+            env=env,
+            fd_env=frames.FD_ENV,
+            size=config.workers,
+            decision_timeout=config.decision_timeout,
+            on_reply=self._replied,
+            on_timeout=self.metrics.timeouts.inc,
+        )
+
+    def _seconds_left(self) -> float:
+        if self.not_after is None:
+            return float("nan")
+        return (self.not_after - datetime.datetime.now(datetime.UTC)).total_seconds()
+
+    def _replied(self, reply: frames.Reply) -> None:
+        self.metrics.apply(reply.events)
+
+    # routing ---------------------------------------------------------------
+
+    def handle(self, client: connection.Connection, incoming: connection.Incoming) -> None:
+        request = incoming.request
+        path = request.path
+        probe = client.tls is None
+        judge = None if probe else self.inline.get(path)
+        if judge is not None and self._judges_inline(request):
+            status, headers, body = reviews.answer(self.runtime, request, judge=judge)
+            self.metrics.apply(self.runtime.metrics.take())
+            client.respond(status, tuple(headers), body)
+            return
+        if path == "/healthz":
+            client.respond(*answers.json_answer(200, {"status": "ok"}))
+            return
+        if path == "/readyz" and self.front.stopping:
+            client.respond(
+                *answers.json_answer(503, {"ready": False, "reasons": ["shutting down"]})
+            )
+            return
+        if path == "/readyz":
+            readiness = self.held.readiness(now=datetime.datetime.now(datetime.UTC))
+            if not readiness.ready:
+                client.respond(*answers.json_answer(503, dict(readiness.detail)))
+                return
+        if probe:
+            if path == "/metrics":
+                body, content_type = metrics.exposition(self.metrics, request.accept)
+                client.respond("200 OK", (("Content-Type", content_type),), body)
+            elif path == "/readyz":
+                self._to_worker(client, request, urgent=True)
+            else:
+                self.metrics.refused(404)
+                client.respond(*answers.refusal(404, f"no {path} on the probe port"))
+            return
+        if path == "/metrics":
+            self.metrics.refused(404)
+            client.respond(*answers.refusal(404, "metrics are served on the probe port"))
+            return
+        self._to_worker(client, request, urgent=path == "/readyz")
+
+    def _judges_inline(self, request: frames.Request) -> bool:
+        """Small enough, and nothing that judging it could wait for (see the module docstring)."""
+        return (
+            len(request.body) <= INLINE_MAX_BYTES
+            and self.held.policies.loaded
+            and not self.held.may_look_up
+        )
+
+    def _to_worker(
+        self, client: connection.Connection, request: frames.Request, *, urgent: bool
+    ) -> None:
+        review_path = request.path in _REVIEW_PATHS
+        uid = uid_in(request.body) if review_path else ""
+        frame = frames.encode_request(request)  # the frame is the only copy of the body kept
+
+        def done(outcome: workers.Outcome, reply: frames.Reply | None) -> None:
+            if reply is not None:
+                client.respond(reply.status, reply.headers, reply.body)
+            elif outcome is workers.Outcome.TIMEOUT and review_path:
+                self.metrics.apply(
+                    (("review", "error", "other", self.config.decision_timeout, ()),)
+                )
+                client.respond(
+                    "200 OK",
+                    (("Content-Type", "application/json"),),
+                    timeout_denial(uid, self.config.decision_timeout),
+                )
+            else:
+                client.respond(*answers.refusal(500, "the worker judging this request exited"))
+
+        self.pool.submit(frame, done, urgent=urgent)

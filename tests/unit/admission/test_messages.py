@@ -120,10 +120,11 @@ def test_denial_is_capped_and_says_how_much_is_hidden() -> None:
         for i in range(40)
     ]
     lines = messages.denial('Pod "web"', many).splitlines()
-    # header + policy line + 40 x (container line + violation line) = 82 lines, 60 shown
+    # header + policy line + 29 x (container line + violation line) = 60 lines shown
     assert len(lines) == 61
     assert lines[0] == 'Bulkhead denied Pod "web": 40 violations'
-    assert lines[-1] == "... and 22 more lines"
+    assert lines[-2].startswith("    - [privileged] spec.containers[28].")
+    assert lines[-1] == "... and 11 more violations"
 
 
 def test_warnings_are_one_line_per_finding_naming_every_policy() -> None:

@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup lint test unit bench clean image test-node
+.PHONY: setup lint test unit bench clean image test-node generate
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,13 @@ image:
 test-node: setup
 	bash tools/node/packages.sh
 	$(PY) -m pytest tests/node
+
+# Everything generated from the code: the CRDs (manifests/crds), the chart's copies
+# and install.yaml (needs helm: tools/kubetools.sh), and the rules reference docs/rules.md.
+generate: setup
+	$(PY) -m webhook.operator.crdfiles manifests/crds
+	$(PY) tools/rules_reference.py
+	PATH="$$(bash tools/kubetools.sh):$$PATH" $(PY) tools/render_manifests.py
 
 bench: setup
 	$(PY) benchmarks/decision.py

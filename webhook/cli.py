@@ -146,6 +146,12 @@ def _parser() -> argparse.ArgumentParser:
         "(default: the system store)",
     )
     check.add_argument(
+        "--registry-credentials-file",
+        metavar="FILE",
+        help="with --verify-images: registry credentials, a Docker config file "
+        "(.dockerconfigjson; default: anonymous)",
+    )
+    check.add_argument(
         "--registry-timeout",
         type=float,
         default=supplychain.registry.DEFAULT_TIMEOUT,
@@ -259,6 +265,23 @@ def _serve_parser(commands: Any) -> None:
     )
     serve.add_argument(
         "--decision-timeout", metavar="SECONDS", help="deny a review not judged in time (4)"
+    )
+    serve.add_argument(
+        "--registry-timeout",
+        metavar="SECONDS",
+        help="imageSignatures: limit for verifying one review's images, below "
+        "--decision-timeout (half of it)",
+    )
+    serve.add_argument(
+        "--registry-ca-file",
+        metavar="FILE",
+        help="imageSignatures: PEM CA bundle trusted for registries (default: the system store)",
+    )
+    serve.add_argument(
+        "--registry-credentials-file",
+        metavar="FILE",
+        help="imageSignatures: registry credentials, a Docker config file "
+        "(.dockerconfigjson; default: anonymous)",
     )
     serve.add_argument("--handshake-timeout", metavar="SECONDS", help="TLS handshake limit (10)")
     serve.add_argument("--header-timeout", metavar="SECONDS", help="request headers limit (10)")
@@ -410,8 +433,14 @@ def _verify_images(
             wanted.update(container.image for container in view.containers)
     if not args.registry_timeout > 0:
         raise UsageError("--registry-timeout: must be a number of seconds above 0")
+    credentials = {}
+    if args.registry_credentials_file:
+        try:
+            credentials = supplychain.dockerconfig.load(args.registry_credentials_file)
+        except supplychain.dockerconfig.DockerConfigError as err:
+            raise UsageError(f"--registry-credentials-file: {err}") from err
     settings = supplychain.registry.Settings(
-        ca_file=args.registry_ca_file, timeout=args.registry_timeout
+        ca_file=args.registry_ca_file, timeout=args.registry_timeout, credentials=credentials
     )
     try:
         return supplychain.verify(wanted, policies, settings)

@@ -294,6 +294,42 @@ def test_the_webhook_port_can_be_limited_to_the_apiservers() -> None:
     ]
 
 
+def test_registry_ca_and_credentials_come_from_secrets() -> None:
+    docs = rendering.render(
+        {
+            "webhook": {
+                "registries": {
+                    "caSecret": "registry-ca",
+                    "credentialsSecret": "registry-credentials",
+                }
+            }
+        }
+    )
+    pod = rendering.pod_spec(rendering.find(docs, "Deployment", "bulkhead-webhook"))
+    container = _container(docs, "Deployment", "bulkhead-webhook")
+    for name, secret, key, flag in (
+        ("registry-ca", "registry-ca", "ca.crt", "registry-ca-file"),
+        (
+            "registry-credentials",
+            "registry-credentials",
+            ".dockerconfigjson",
+            "registry-credentials-file",
+        ),
+    ):
+        (volume,) = [v for v in pod["volumes"] if v["name"] == name]
+        assert volume["secret"]["secretName"] == secret
+        (item,) = volume["secret"]["items"]
+        assert item["key"] == key
+        (mount,) = [m for m in container["volumeMounts"] if m["name"] == name]
+        assert mount["readOnly"] is True
+        assert _flag(container, flag) == f"{mount['mountPath']}/{item['path']}"
+
+
+def test_registries_default_to_the_system_store_and_anonymous() -> None:
+    container = _container(rendering.render({}), "Deployment", "bulkhead-webhook")
+    assert not any("--registry-" in arg for arg in container["args"])
+
+
 def test_mutual_tls_requires_the_apiservers_client_certificate() -> None:
     docs = rendering.render(
         {"webhook": {"mutualTLS": {"enabled": True, "clientCASecret": "apiserver-client-ca"}}}

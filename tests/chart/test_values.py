@@ -350,6 +350,8 @@ CHANGES: Final[dict[str, tuple[Any, dict[str, Any]]]] = {
         "other-ca",
         {"webhook": {"mutualTLS": {"enabled": True, "clientCASecret": "ca"}}},
     ),
+    "webhook.registries.caSecret": ("registry-ca", {}),
+    "webhook.registries.credentialsSecret": ("registry-credentials", {}),
     "webhook.logLevel": ("debug", {}),
     "webhook.preStopSleepSeconds": (5, {}),
     "webhook.shutdownTimeoutSeconds": (15, {}),

@@ -172,7 +172,7 @@ def _drops(names: Sequence[Any]) -> set[str]:
 def judge(
     policy: Policy, kind: str, spec: Mapping[str, Any], images: Mapping[str, Image]
 ) -> list[Finding]:
-    """Every (check, path) the policy's rules report on ``spec``, exemptions applied."""
+    """Every (check, path) the policy's rules report on ``spec``, exclusions applied."""
     base = SPEC_PATHS[kind]
     found: list[tuple[str, str, str | None]] = []  # check, path, image (None: pod level)
     windows = (spec.get("os") or {}).get("name") == "windows"

@@ -1,7 +1,7 @@
 """Bulkhead against an independent oracle, on random near-compliant pods in every kind.
 
 Each example draws a policy (images, capabilities, hostPorts, runAsNonRoot,
-privileged, allowPrivilegeEscalation, image exemptions) and a pod spec
+privileged, allowPrivilegeEscalation, image exclusions) and a pod spec
 wrapped in one of the nine pod-bearing kinds, sends it through the whole
 admission decision (``admission.decide`` on an AdmissionReview) and compares
 every reported (check id, field path) with what ``oracle.judge`` derives

@@ -194,6 +194,18 @@ class Registry:
         """Point tag ``target`` at the manifest tagged ``source``; return its digest."""
         return self.push_manifest(repository, target, self.manifest(repository, source))
 
+    def tamper_signature(self, repository: str, digest: str) -> None:
+        """Alter the payload cosign signed for ``digest`` (as an attacker with push access)."""
+        sig_tag = digest.replace(":", "-") + ".sig"
+        manifest = self.manifest(repository, sig_tag)
+        layer = manifest["layers"][0]
+        payload = json.loads(self.blob(repository, layer["digest"]))
+        payload["optional"] = {"note": "altered after signing"}
+        altered = json.dumps(payload).encode()
+        layer["digest"] = self.push_blob(repository, altered)
+        layer["size"] = len(altered)
+        self.push_manifest(repository, sig_tag, manifest)
+
     def push_image(self, repository: str, tag: str, *, content: str) -> str:
         """Push a one-layer image whose only file holds ``content``; return its digest."""
         raw = io.BytesIO()

@@ -65,7 +65,6 @@ class Decision:
     audit_annotations: Mapping[str, str] = dataclasses.field(default_factory=_no_annotations)
     violations: tuple[messages.Violation, ...] = ()
     judged: bool = True
-    note: str = ""
 
     @property
     def outcome(self) -> str:
@@ -95,14 +94,27 @@ class Decision:
 _CLEAN: Final = Decision(allowed=True)
 
 
-def _skip(note: str) -> Decision:
-    return Decision(allowed=True, judged=False, note=note)
+#: The verdict on a request Bulkhead does not judge (see ``skip_reason``).
+SKIPPED: Final = Decision(allowed=True, judged=False)
 
 
 def _labels(obj: Mapping[str, Any] | None) -> Mapping[str, str]:
     metadata = obj.get("metadata") if obj else None
     labels = metadata.get("labels") if isinstance(metadata, Mapping) else None
     return labels if isinstance(labels, Mapping) else {}
+
+
+def _subject(
+    request: review.Request, obj: Mapping[str, Any], namespace_labels: Mapping[str, str]
+) -> policy.Subject:
+    return policy.Subject(
+        kind=request.kind,
+        namespace=request.namespace,
+        namespace_labels=namespace_labels,
+        object_labels=_labels(obj),
+        username=request.username,
+        groups=request.groups,
+    )
 
 
 def skip_reason(request: review.Request) -> str | None:
@@ -127,8 +139,12 @@ def decide(
     namespace_labels: Mapping[str, str],
     now: datetime.datetime,
     namespace_complete: bool = True,
+    evidence: policy.EvidenceMap = policy.NO_EVIDENCE,
 ) -> Decision:
     """Judge ``request`` against every policy that applies to it.
+
+    ``evidence`` is what the server verified about the images
+    ``images_to_verify`` named (``imageSignatures`` denies an image without).
 
     ``namespace_complete`` says whether ``namespace_labels`` are all the
     namespace's labels; when not, a policy whose ``namespaceSelector`` would
@@ -136,9 +152,8 @@ def decide(
     (``namespaces.split``): a ``Deny`` one refuses the request with code 503
     and a message to retry, a ``Warn`` or ``Audit`` one adds a warning.
     """
-    reason = skip_reason(request)
-    if reason is not None:
-        return _skip(reason)
+    if skip_reason(request) is not None:
+        return SKIPPED
     obj = request.object or {}
     try:
         view = extract.pod_view(request.kind, obj)
@@ -149,20 +164,45 @@ def decide(
             message=f"Bulkhead cannot read {request.label}: {err}",
         )
     if view is None:
-        return _skip(f"{request.kind} has no pod template")
-    subject = policy.Subject(
-        kind=request.kind,
-        namespace=request.namespace,
-        namespace_labels=namespace_labels,
-        object_labels=_labels(obj),
-        username=request.username,
-        groups=request.groups,
-    )
+        return SKIPPED
+    subject = _subject(request, obj, namespace_labels)
     decided, undecided = namespaces.split(
         policies, subject, view, complete=namespace_complete, now=now
     )
-    decision = judge_view(request.label, view, subject, decided, now=now)
+    decision = judge_view(request.label, view, subject, decided, now=now, evidence=evidence)
     return _with_undecided(request.label, decision, undecided) if undecided else decision
+
+
+def images_to_verify(
+    request: review.Request,
+    policies: Sequence[policy.CompiledPolicy],
+    *,
+    namespace_labels: Mapping[str, str],
+    now: datetime.datetime,
+) -> tuple[str, ...]:
+    """The images of ``request`` an applicable policy's ``imageSignatures`` check covers.
+
+    What the server must verify against registries before ``decide``; empty
+    (and cheap) when no policy checks signatures or the request is not judged.
+    """
+    signing = [p for p in policies if p.image_signatures is not None]
+    if not signing or skip_reason(request) is not None:
+        return ()
+    obj = request.object or {}
+    try:
+        view = extract.pod_view(request.kind, obj)
+    except podview.PodSpecError:
+        return ()  # decide refuses the request for it
+    if view is None:
+        return ()
+    subject = _subject(request, obj, namespace_labels)
+    wanted: dict[str, None] = {}
+    for compiled in signing:
+        settings = compiled.image_signatures
+        if settings is None or not policy.applies(compiled, subject, now=now):
+            continue
+        wanted.update((c.image, None) for c in view.containers if settings.covers(c.image))
+    return tuple(wanted)
 
 
 def _with_undecided(

@@ -26,8 +26,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeGuard
 
-from webhook.policy import fields
-from webhook.rules import podview
+from webhook.rules import config, podview
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -172,7 +171,7 @@ def _is_object(value: object) -> TypeGuard[Mapping[str, Any]]:
 
 def _objects_only(value: object) -> None:
     if not _is_object(value):
-        raise _MismatchError(f"must be an object, not {fields.type_name(value)}")
+        raise _MismatchError(f"must be an object, not {config.type_name(value)}")
 
 
 def _step(shape: Shape) -> Step:
@@ -186,7 +185,7 @@ def _step(shape: Shape) -> Step:
         name = shape
 
         def mismatch(value: object) -> None:
-            raise _MismatchError(f"must be {name.name}, not {fields.type_name(value)}")
+            raise _MismatchError(f"must be {name.name}, not {config.type_name(value)}")
 
         return frozenset(shape.types), mismatch
     if isinstance(shape, ListOf):
@@ -206,7 +205,7 @@ def _list_checker(item: Step) -> Checker:
 
     def sequence(value: object) -> None:
         if type(value) is not list:
-            raise _MismatchError(f"must be a list, not {fields.type_name(value)}")
+            raise _MismatchError(f"must be a list, not {config.type_name(value)}")
         for index, entry in enumerate(value):
             if type(entry) in fast:
                 continue
@@ -224,7 +223,7 @@ def _list_checker(item: Step) -> Checker:
 def _object_checker(known: Mapping[str, Step], rest: Step | None) -> Checker:
     def mapping(value: object) -> None:
         if not _is_object(value):
-            raise _MismatchError(f"must be an object, not {fields.type_name(value)}")
+            raise _MismatchError(f"must be an object, not {config.type_name(value)}")
         for key, entry in value.items():
             step = known.get(key, rest)
             if step is None or entry is None or type(entry) in step[0]:

@@ -19,7 +19,7 @@ result in the report.
 
 Requests have a user, objects at rest do not: exclusions by ``usernames``
 or ``groups`` never match in the audit, so an object admitted under such an
-exemption is reported.
+exclusion is reported.
 """
 
 from __future__ import annotations
@@ -210,8 +210,8 @@ def judge(
         if theirs is not None and policy.applies(compiled, theirs, now=now):
             continue  # the controller's own judgement covers its template
         if not policy.applies(compiled, mine, now=now):
-            if compiled.exemptions and policy.applies(
-                dataclasses.replace(compiled, exemptions=()), mine, now=now
+            if compiled.exclusions and policy.applies(
+                dataclasses.replace(compiled, exclusions=()), mine, now=now
             ):
                 out.append(Outcome(compiled.key, compiled.action, reported, "skip", via=via))
             continue

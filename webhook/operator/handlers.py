@@ -25,7 +25,8 @@ from typing import Any, Final
 import kopf
 
 from webhook import policy
-from webhook.operator import crds, status
+from webhook.operator import status
+from webhook.policy import crds
 
 _LOG: Final = logging.getLogger("bulkhead.operator.policies")
 GROUP: Final = crds.GROUP

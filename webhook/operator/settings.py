@@ -56,15 +56,12 @@ from collections.abc import Mapping
 from typing import Final
 
 from webhook import profiles, settingsources
+from webhook.policy import names
 
 _DURATION: Final = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)?$")
 _UNITS: Final = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 #: Who issues the webhook's certificate and caBundle: this operator, or someone else.
 CERTIFICATE_SOURCES: Final = ("operator", "external")
-_DNS_LABEL: Final = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_DNS_NAME: Final = re.compile(
-    r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
-)
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -142,13 +139,13 @@ def _seconds(text: str) -> float:
 
 
 def _dns_label(text: str) -> str:
-    if not _DNS_LABEL.match(text):
+    if not names.is_dns_label(text):
         raise ValueError(f"must be a DNS label (lower-case letters, digits, '-'), not {text!r}")
     return text
 
 
 def _name(text: str) -> str:
-    if not text or len(text) > 253 or not _DNS_NAME.match(text):
+    if not names.is_dns_subdomain(text.removeprefix("*.")):
         raise ValueError(f"must be a DNS subdomain name, not {text!r}")
     return text
 

@@ -34,21 +34,19 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import logging
-import re
 import threading
 import types
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, Protocol
 
 from webhook import kube, policy, profiles
-from webhook.policy import model
+from webhook.policy import model, names
 
 _LOG: Final = logging.getLogger("bulkhead.cache")
 
 #: How long a review may wait for a namespace the watch has not delivered yet.
 LOOKUP_SECONDS: Final = 2.0
 #: A namespace name (an RFC 1123 label).
-_NAMESPACE_NAME: Final = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 
 CLUSTER_POLICIES: Final = kube.Resource(
     model.CLUSTER_KIND, f"/apis/{model.GROUP}/{model.VERSION}/clustercontainerpolicies"
@@ -220,7 +218,7 @@ class PolicyCache:
         labels = self._namespaces.get(name)
         if labels is not None:
             return labels
-        if len(name) > 63 or not _NAMESPACE_NAME.fullmatch(name):
+        if not names.is_dns_label(name):
             return None  # no namespace can have this name: nothing to ask
         try:
             item = self._api.request("GET", f"{NAMESPACES.path}/{name}", timeout=LOOKUP_SECONDS)

@@ -15,21 +15,17 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final
 
 from webhook import profiles, rules
-from webhook.policy import fields, model, patterns, selectors, signatures
-from webhook.rules import registry
+from webhook.policy import model, names, patterns, selectors, signatures
+from webhook.rules import config, registry
 
 DOCUMENT_FIELDS: Final = ("apiVersion", "kind", "metadata", "spec", "status")
 SPEC_FIELDS: Final = ("action", "profile", "rules", "match", "exclude")
 PROFILE_FIELDS: Final = ("level", "version")
 MATCH_FIELDS: Final = ("kinds", "namespaces", "namespaceSelector", "objectSelector")
 #: Fields of an exclusion entry that select requests or findings.
-EXEMPTION_SELECTORS: Final = ("namespaces", "usernames", "groups", "images", "containers", "checks")
-EXEMPTION_FIELDS: Final = (*EXEMPTION_SELECTORS, "reason", "expires")
+EXCLUSION_SELECTORS: Final = ("namespaces", "usernames", "groups", "images", "containers", "checks")
+EXCLUSION_FIELDS: Final = (*EXCLUSION_SELECTORS, "reason", "expires")
 
-_DNS_LABEL: Final = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS_SUBDOMAIN: Final = re.compile(
-    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
-)
 _DNS_LABEL_GLOB: Final = re.compile(r"^[-a-z0-9*]+$")
 _DATE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _RFC3339: Final = re.compile(
@@ -51,7 +47,7 @@ def _dns_label_pattern(what: str) -> patterns.Validator:
         if "*" in pattern:
             ok = _DNS_LABEL_GLOB.match(pattern) is not None
         else:
-            ok = len(pattern) <= 63 and _DNS_LABEL.match(pattern) is not None
+            ok = names.is_dns_label(pattern)
         if ok:
             return None
         return (
@@ -75,15 +71,15 @@ def _image_pattern(pattern: str) -> str | None:
 
 
 def _require_name(
-    value: object, *, path: str, problems: fields.Problems, label: bool
+    value: object, *, path: str, problems: config.Problems, label: bool
 ) -> str | None:
     if value is None:
         problems.append(registry.Problem(path, "required"))
         return None
-    text = fields.string(value, path=path, problems=problems)
+    text = config.string(value, path=path, problems=problems)
     if text is None:
         return None
-    if label and (len(text) > 63 or not _DNS_LABEL.match(text)):
+    if label and not names.is_dns_label(text):
         problems.append(
             registry.Problem(
                 path,
@@ -92,7 +88,7 @@ def _require_name(
             )
         )
         return None
-    if not label and (len(text) > 253 or not _DNS_SUBDOMAIN.match(text)):
+    if not label and not names.is_dns_subdomain(text):
         problems.append(
             registry.Problem(
                 path,
@@ -104,8 +100,8 @@ def _require_name(
     return text
 
 
-def _header(document: Mapping[str, Any], problems: fields.Problems) -> model.PolicyKind | None:
-    fields.known_keys(document, allowed=DOCUMENT_FIELDS, path="", problems=problems)
+def _header(document: Mapping[str, Any], problems: config.Problems) -> model.PolicyKind | None:
+    config.known_keys(document, allowed=DOCUMENT_FIELDS, path="", problems=problems)
     api_version = document.get("apiVersion")
     if api_version is None:
         problems.append(registry.Problem("apiVersion", f"required: {model.API_VERSION}"))
@@ -118,16 +114,16 @@ def _header(document: Mapping[str, Any], problems: fields.Problems) -> model.Pol
         )
     kind = document.get("kind")
     if kind is None:
-        problems.append(registry.Problem("kind", f"required: {fields.one_of(model.POLICY_KINDS)}"))
+        problems.append(registry.Problem("kind", f"required: {config.one_of(model.POLICY_KINDS)}"))
         return None
-    return fields.choice(kind, model.POLICY_KINDS, path="kind", problems=problems)
+    return config.choice(kind, model.POLICY_KINDS, path="kind", problems=problems)
 
 
 def _metadata(
-    document: Mapping[str, Any], *, kind: model.PolicyKind | None, problems: fields.Problems
+    document: Mapping[str, Any], *, kind: model.PolicyKind | None, problems: config.Problems
 ) -> tuple[str | None, str | None, int | None]:
     raw = document.get("metadata")
-    metadata = {} if raw is None else fields.mapping(raw, path="metadata", problems=problems)
+    metadata = {} if raw is None else config.mapping(raw, path="metadata", problems=problems)
     if metadata is None:
         return None, None, None
     name = _require_name(metadata.get("name"), path="metadata.name", problems=problems, label=False)
@@ -149,32 +145,32 @@ def _metadata(
     return name, namespace, generation
 
 
-def _action(spec: Mapping[str, Any], problems: fields.Problems) -> model.Action:
+def _action(spec: Mapping[str, Any], problems: config.Problems) -> model.Action:
     raw = spec.get("action")
     if raw is None:
         return model.DEFAULT_ACTION
-    action = fields.choice(raw, model.ACTIONS, path="spec.action", problems=problems)
+    action = config.choice(raw, model.ACTIONS, path="spec.action", problems=problems)
     return model.DEFAULT_ACTION if action is None else action
 
 
 def _profile(
-    value: object, *, latest_minor: int, problems: fields.Problems
+    value: object, *, latest_minor: int, problems: config.Problems
 ) -> profiles.Profile | None:
     path = "spec.profile"
     before = len(problems)
-    spec = fields.mapping(value, path=path, problems=problems, allowed=PROFILE_FIELDS)
+    spec = config.mapping(value, path=path, problems=problems, allowed=PROFILE_FIELDS)
     if spec is None:
         return None
     level: str | None = None
     if spec.get("level") is None:
         problems.append(
-            registry.Problem(f"{path}.level", f"required: {fields.one_of(profiles.LEVELS)}")
+            registry.Problem(f"{path}.level", f"required: {config.one_of(profiles.LEVELS)}")
         )
     else:
-        level = fields.string(spec["level"], path=f"{path}.level", problems=problems)
+        level = config.string(spec["level"], path=f"{path}.level", problems=problems)
     version: str | None = "latest"
     if spec.get("version") is not None:
-        version = fields.string(spec["version"], path=f"{path}.version", problems=problems)
+        version = config.string(spec["version"], path=f"{path}.version", problems=problems)
     if level is None or version is None:
         return None
     try:
@@ -183,24 +179,24 @@ def _profile(
         at = f"{path}.level" if level not in profiles.LEVELS else f"{path}.version"
         reason = str(error)
         if level not in profiles.LEVELS:
-            reason += fields.suggestion(level, profiles.LEVELS)
+            reason += config.suggestion(level, profiles.LEVELS)
         problems.append(registry.Problem(at, reason))
         return None
     return profile if len(problems) == before else None
 
 
 def _rules(
-    value: object, problems: fields.Problems
+    value: object, problems: config.Problems
 ) -> tuple[tuple[registry.BoundCheck, ...], signatures.Settings | None]:
     path = "spec.rules"
-    spec = fields.mapping(value, path=path, problems=problems, allowed=model.RULE_IDS)
+    spec = config.mapping(value, path=path, problems=problems, allowed=model.RULE_IDS)
     if spec is None:
         return (), None
     image_signatures: signatures.Settings | None = None
     if spec.get(signatures.ID) is not None:
         try:
             image_signatures = signatures.parse(
-                spec[signatures.ID], fields.child(path, signatures.ID)
+                spec[signatures.ID], config.child(path, signatures.ID)
             )
         except registry.ConfigError as error:
             problems.extend(error.problems)
@@ -209,7 +205,7 @@ def _rules(
         if rule_id not in spec:
             continue
         try:
-            check = rule.bind(spec[rule_id], fields.child(path, rule_id))
+            check = rule.bind(spec[rule_id], config.child(path, rule_id))
         except registry.ConfigError as error:
             problems.extend(error.problems)
             continue
@@ -222,7 +218,7 @@ def _patterns(
     value: object,
     path: str,
     *,
-    problems: fields.Problems,
+    problems: config.Problems,
     empty: str,
     validate: patterns.Validator | None = None,
     build: Callable[[Iterable[str]], patterns.Patterns] = patterns.of,
@@ -234,7 +230,7 @@ def _patterns(
         return None
 
 
-def _selector(value: object, path: str, problems: fields.Problems) -> selectors.LabelSelector:
+def _selector(value: object, path: str, problems: config.Problems) -> selectors.LabelSelector:
     try:
         return selectors.parse(value, path)
     except registry.ConfigError as error:
@@ -251,16 +247,16 @@ def _not_in_namespaced(path: str) -> registry.Problem:
 
 
 def _match(
-    value: object, *, kind: model.PolicyKind | None, problems: fields.Problems
+    value: object, *, kind: model.PolicyKind | None, problems: config.Problems
 ) -> model.Match:
     path = "spec.match"
-    spec = fields.mapping(value, path=path, problems=problems, allowed=MATCH_FIELDS)
+    spec = config.mapping(value, path=path, problems=problems, allowed=MATCH_FIELDS)
     if spec is None:
         return model.MATCH_EVERYTHING
     kinds: frozenset[str] | None = None
     if spec.get("kinds") is not None:
         at = f"{path}.kinds"
-        written = fields.strings(
+        written = config.strings(
             spec["kinds"],
             path=at,
             problems=problems,
@@ -274,7 +270,7 @@ def _match(
                             f"{at}[{index}]",
                             f"unknown kind {item!r}: must be one of "
                             f"{', '.join(model.WORKLOAD_KINDS)}"
-                            + fields.suggestion(item, model.WORKLOAD_KINDS),
+                            + config.suggestion(item, model.WORKLOAD_KINDS),
                         )
                     )
             kinds = frozenset(written)
@@ -311,7 +307,7 @@ def _match(
     )
 
 
-def _expires(value: object, path: str, problems: fields.Problems) -> datetime.datetime | None:
+def _expires(value: object, path: str, problems: config.Problems) -> datetime.datetime | None:
     """The instant an entry stops applying: a date lasts to the end of that day (UTC)."""
     reason = (
         "must be a date (2027-01-31, in force through that day, UTC) "
@@ -324,7 +320,7 @@ def _expires(value: object, path: str, problems: fields.Problems) -> datetime.da
     if isinstance(value, datetime.date):
         return _end_of(value)
     if not isinstance(value, str):
-        problems.append(registry.Problem(path, f"{reason}, not {fields.type_name(value)}"))
+        problems.append(registry.Problem(path, f"{reason}, not {config.describe(value)}"))
         return None
     try:
         if _DATE.match(value):
@@ -352,7 +348,7 @@ def unknown_check(item: str) -> str | None:
     hint = (
         f"; Pod Security check ids are written with their prefix: {upstream!r}"
         if upstream in model.POD_SECURITY_CHECK_IDS
-        else fields.suggestion(item, sorted(known))
+        else config.suggestion(item, sorted(known))
     )
     return (
         f"unknown check {item!r}: must be a rule id or a Pod Security check id "
@@ -360,8 +356,8 @@ def unknown_check(item: str) -> str | None:
     )
 
 
-def _checks(value: object, path: str, problems: fields.Problems) -> frozenset[str] | None:
-    written = fields.strings(
+def _checks(value: object, path: str, problems: config.Problems) -> frozenset[str] | None:
+    written = config.strings(
         value,
         path=path,
         problems=problems,
@@ -377,19 +373,19 @@ def _checks(value: object, path: str, problems: fields.Problems) -> frozenset[st
     return frozenset(written) if len(problems) == before else None
 
 
-def _exemption(
-    value: object, *, index: int, kind: model.PolicyKind | None, problems: fields.Problems
-) -> model.Exemption | None:
+def _exclusion(
+    value: object, *, index: int, kind: model.PolicyKind | None, problems: config.Problems
+) -> model.Exclusion | None:
     path = f"spec.exclude[{index}]"
     before = len(problems)
-    entry = fields.mapping(value, path=path, problems=problems, allowed=EXEMPTION_FIELDS)
+    entry = config.mapping(value, path=path, problems=problems, allowed=EXCLUSION_FIELDS)
     if entry is None:
         return None
-    if not any(entry.get(key) is not None for key in EXEMPTION_SELECTORS):
+    if not any(entry.get(key) is not None for key in EXCLUSION_SELECTORS):
         problems.append(
             registry.Problem(
                 path,
-                "selects nothing: give at least one of " + fields.one_of(EXEMPTION_SELECTORS),
+                "selects nothing: give at least one of " + config.one_of(EXCLUSION_SELECTORS),
             )
         )
         return None
@@ -427,13 +423,13 @@ def _exemption(
     )
     reason = ""
     if entry.get("reason") is not None:
-        reason = fields.string(entry["reason"], path=f"{path}.reason", problems=problems) or ""
+        reason = config.string(entry["reason"], path=f"{path}.reason", problems=problems) or ""
     expires = None
     if entry.get("expires") is not None:
         expires = _expires(entry["expires"], f"{path}.expires", problems)
     if len(problems) != before:
         return None
-    return model.Exemption(
+    return model.Exclusion(
         index=index,
         namespaces=namespaces,
         usernames=usernames,
@@ -447,8 +443,8 @@ def _exemption(
 
 
 def _exclude(
-    value: object, *, kind: model.PolicyKind | None, problems: fields.Problems
-) -> tuple[model.Exemption, ...]:
+    value: object, *, kind: model.PolicyKind | None, problems: config.Problems
+) -> tuple[model.Exclusion, ...]:
     if isinstance(value, Mapping):
         problems.append(
             registry.Problem(
@@ -460,12 +456,12 @@ def _exclude(
         return ()
     if not isinstance(value, list | tuple):
         problems.append(
-            registry.Problem("spec.exclude", f"must be a list, not {fields.type_name(value)}")
+            registry.Problem("spec.exclude", f"must be a list, not {config.describe(value)}")
         )
         return ()
-    out: list[model.Exemption] = []
+    out: list[model.Exclusion] = []
     for index, item in enumerate(value):
-        entry = _exemption(item, index=index, kind=kind, problems=problems)
+        entry = _exclusion(item, index=index, kind=kind, problems=problems)
         if entry is not None:
             out.append(entry)
     return tuple(out)
@@ -482,10 +478,10 @@ def compile(
     Raises ``CompileError`` with every problem found when the document
     cannot be enforced exactly as written.
     """
-    problems: fields.Problems = []
+    problems: config.Problems = []
     if not isinstance(document, Mapping):
         raise CompileError(
-            [registry.Problem("document", f"must be an object, not {fields.type_name(document)}")]
+            [registry.Problem("document", f"must be an object, not {config.describe(document)}")]
         )
     kind = _header(document, problems)
     name, namespace, generation = _metadata(document, kind=kind, problems=problems)
@@ -497,13 +493,13 @@ def compile(
             )
         )
     else:
-        spec = fields.mapping(document["spec"], path="spec", problems=problems, allowed=SPEC_FIELDS)
+        spec = config.mapping(document["spec"], path="spec", problems=problems, allowed=SPEC_FIELDS)
     action: model.Action = model.DEFAULT_ACTION
     profile: profiles.Profile | None = None
     checks: tuple[registry.BoundCheck, ...] = ()
     image_signatures: signatures.Settings | None = None
     match = model.MATCH_EVERYTHING
-    exemptions: tuple[model.Exemption, ...] = ()
+    exclusions: tuple[model.Exclusion, ...] = ()
     if spec is not None:
         action = _action(spec, problems)
         before = len(problems)
@@ -527,7 +523,7 @@ def compile(
         if spec.get("match") is not None:
             match = _match(spec["match"], kind=kind, problems=problems)
         if spec.get("exclude") is not None:
-            exemptions = _exclude(spec["exclude"], kind=kind, problems=problems)
+            exclusions = _exclude(spec["exclude"], kind=kind, problems=problems)
     if problems or kind is None or name is None:
         raise CompileError(problems)
     return model.CompiledPolicy(
@@ -540,7 +536,7 @@ def compile(
         image_signatures=image_signatures,
         generation=generation,
         match=match,
-        exemptions=exemptions,
+        exclusions=exclusions,
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 
-from webhook.policy import exemptions, model, signatures
+from webhook.policy import exclusions, model, signatures
 from webhook.rules import findings, podview
 
 
@@ -41,6 +41,6 @@ def judge(
             found.extend(more)
     if compiled.image_signatures is not None:
         found.extend(signatures.check(compiled.image_signatures, pod, evidence))
-    if not found or not compiled.exemptions:
+    if not found or not compiled.exclusions:
         return found
-    return exemptions.drop_exempted(found, compiled.exemptions, subject=subject, now=now)
+    return exclusions.drop_excluded(found, compiled.exclusions, subject=subject, now=now)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime
 
-from webhook.policy import exemptions, model
+from webhook.policy import exclusions, model
 
 
 def applies(
@@ -38,9 +38,9 @@ def applies(
         subject.object_labels
     ):
         return False
-    if not compiled.exemptions:
+    if not compiled.exclusions:
         return True
     return not any(
-        entry.whole_request and exemptions.covers_request(entry, subject, now=now)
-        for entry in compiled.exemptions
+        entry.whole_request and exclusions.covers_request(entry, subject, now=now)
+        for entry in compiled.exclusions
     )

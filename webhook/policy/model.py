@@ -93,7 +93,7 @@ MATCH_EVERYTHING: Final = Match()
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class Exemption:
+class Exclusion:
     """One ``spec.exclude`` entry: it exempts when every selector it gives matches.
 
     ``namespaces``, ``usernames`` and ``groups`` select requests;
@@ -137,7 +137,7 @@ class CompiledPolicy:
     image_signatures: signatures.Settings | None = None
     generation: int | None = None
     match: Match = MATCH_EVERYTHING
-    exemptions: tuple[Exemption, ...] = ()
+    exclusions: tuple[Exclusion, ...] = ()
 
     @property
     def key(self) -> str:

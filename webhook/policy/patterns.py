@@ -45,8 +45,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable
 
-from webhook.policy import fields
-from webhook.rules import image_references, registry
+from webhook.rules import config, image_references, registry
 
 #: Checks one pattern; returns why it can never match, or ``None`` when it is fine.
 Validator = Callable[[str], str | None]
@@ -197,8 +196,8 @@ def parse(
     patterns that could never match (such as an upper-case namespace);
     ``build`` is ``of`` for names and ``images_of`` for images.
     """
-    problems: fields.Problems = []
-    texts = fields.strings(value, path=path, problems=problems, empty=empty)
+    problems: config.Problems = []
+    texts = config.strings(value, path=path, problems=problems, empty=empty)
     if texts is not None and validate is not None:
         for index, text in enumerate(texts):
             reason = validate(text)

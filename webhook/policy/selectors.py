@@ -19,13 +19,12 @@ never match a real object, so it is refused rather than silently inert.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from typing import Any, Final, Literal
 
-from webhook.policy import fields
-from webhook.rules import registry
+from webhook.policy import names
+from webhook.rules import config, registry
 
 Operator = Literal["In", "NotIn", "Exists", "DoesNotExist"]
 OPERATORS: Final[tuple[Operator, ...]] = ("In", "NotIn", "Exists", "DoesNotExist")
@@ -34,18 +33,13 @@ FIELDS: Final = ("matchLabels", "matchExpressions")
 #: The fields of one ``matchExpressions`` entry.
 EXPRESSION_FIELDS: Final = ("key", "operator", "values")
 
-_NAME: Final = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
-_DNS_SUBDOMAIN: Final = re.compile(
-    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
-)
-
 
 def key_problem(key: str) -> str | None:
     """Why ``key`` is not a valid label key, or ``None`` when it is."""
     prefix, slash, name = key.rpartition("/")
-    if slash and (not prefix or len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
+    if slash and not names.is_dns_subdomain(prefix):
         return "is not a valid label key: the prefix before '/' must be a DNS subdomain"
-    if not name or len(name) > 63 or not _NAME.match(name):
+    if not names.is_label_name(name):
         return (
             "is not a valid label key: the name must be at most 63 characters of "
             "letters, digits, '-', '_' or '.', starting and ending with a letter or digit"
@@ -55,7 +49,7 @@ def key_problem(key: str) -> str | None:
 
 def value_problem(value: str) -> str | None:
     """Why ``value`` is not a valid label value, or ``None`` when it is (``""`` is valid)."""
-    if value and (len(value) > 63 or not _NAME.match(value)):
+    if value and not names.is_label_name(value):
         return (
             "is not a valid label value: at most 63 characters of letters, digits, "
             "'-', '_' or '.', starting and ending with a letter or digit"
@@ -125,18 +119,18 @@ class LabelSelector:
 EVERYTHING: Final = LabelSelector()
 
 
-def _label_string(value: object, *, path: str, problems: fields.Problems) -> str | None:
+def _label_string(value: object, *, path: str, problems: config.Problems) -> str | None:
     if isinstance(value, bool | int | float):
         problems.append(
             registry.Problem(
                 path,
-                f"must be a string, not {fields.type_name(value)}; "
+                f"must be a string, not {config.describe(value)}; "
                 f'quote it ("{str(value).lower() if isinstance(value, bool) else value}")',
             )
         )
         return None
     if not isinstance(value, str):
-        problems.append(registry.Problem(path, f"must be a string, not {fields.type_name(value)}"))
+        problems.append(registry.Problem(path, f"must be a string, not {config.describe(value)}"))
         return None
     reason = value_problem(value)
     if reason is not None:
@@ -145,13 +139,13 @@ def _label_string(value: object, *, path: str, problems: fields.Problems) -> str
     return value
 
 
-def _match_labels(value: object, *, path: str, problems: fields.Problems) -> list[Requirement]:
-    labels = fields.mapping(value, path=path, problems=problems)
+def _match_labels(value: object, *, path: str, problems: config.Problems) -> list[Requirement]:
+    labels = config.mapping(value, path=path, problems=problems)
     if labels is None:
         return []
     out: list[Requirement] = []
     for key, label in labels.items():
-        at = fields.child(path, key)
+        at = config.child(path, key)
         reason = key_problem(str(key))
         if reason is not None:
             problems.append(registry.Problem(at, reason))
@@ -162,16 +156,16 @@ def _match_labels(value: object, *, path: str, problems: fields.Problems) -> lis
     return out
 
 
-def _expression(value: object, *, path: str, problems: fields.Problems) -> Requirement | None:
+def _expression(value: object, *, path: str, problems: config.Problems) -> Requirement | None:
     before = len(problems)
-    entry = fields.mapping(value, path=path, problems=problems, allowed=EXPRESSION_FIELDS)
+    entry = config.mapping(value, path=path, problems=problems, allowed=EXPRESSION_FIELDS)
     if entry is None:
         return None
     key: str | None = None
     if "key" not in entry:
         problems.append(registry.Problem(f"{path}.key", "required"))
     else:
-        key = fields.string(entry["key"], path=f"{path}.key", problems=problems)
+        key = config.string(entry["key"], path=f"{path}.key", problems=problems)
         reason = None if key is None else key_problem(key)
         if reason is not None:
             problems.append(registry.Problem(f"{path}.key", reason))
@@ -179,17 +173,17 @@ def _expression(value: object, *, path: str, problems: fields.Problems) -> Requi
     raw = entry.get("operator")
     if raw is None:
         problems.append(
-            registry.Problem(f"{path}.operator", f"required: {fields.one_of(OPERATORS)}")
+            registry.Problem(f"{path}.operator", f"required: {config.one_of(OPERATORS)}")
         )
     else:
-        operator = fields.choice(raw, OPERATORS, path=f"{path}.operator", problems=problems)
+        operator = config.choice(raw, OPERATORS, path=f"{path}.operator", problems=problems)
     values: list[str] = []
     raw_values = entry.get("values")
     if raw_values is not None:
         if not isinstance(raw_values, list | tuple):
             problems.append(
                 registry.Problem(
-                    f"{path}.values", f"must be a list, not {fields.type_name(raw_values)}"
+                    f"{path}.values", f"must be a list, not {config.describe(raw_values)}"
                 )
             )
         else:
@@ -217,8 +211,8 @@ def parse(value: object, path: str) -> LabelSelector:
     """
     if value is None:
         return EVERYTHING
-    problems: fields.Problems = []
-    selector: Mapping[str, Any] | None = fields.mapping(
+    problems: config.Problems = []
+    selector: Mapping[str, Any] | None = config.mapping(
         value, path=path, problems=problems, allowed=FIELDS
     )
     requirements: list[Requirement] = []
@@ -234,7 +228,7 @@ def parse(value: object, path: str) -> LabelSelector:
             at = f"{path}.matchExpressions"
             if not isinstance(expressions, list | tuple):
                 problems.append(
-                    registry.Problem(at, f"must be a list, not {fields.type_name(expressions)}")
+                    registry.Problem(at, f"must be a list, not {config.describe(expressions)}")
                 )
             else:
                 for index, item in enumerate(expressions):

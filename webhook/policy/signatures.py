@@ -33,8 +33,8 @@ import types
 from collections.abc import Mapping
 from typing import Final
 
-from webhook.policy import fields, patterns
-from webhook.rules import config, findings, image_references, podview, registry
+from webhook.policy import patterns
+from webhook.rules import config, findings, image_references, openapi, podview, registry
 
 ID: Final = "imageSignatures"
 FIELDS: Final = ("keys", "repositories", "required")
@@ -114,12 +114,39 @@ EvidenceMap = Mapping[str, Evidence]
 NO_EVIDENCE: Final[EvidenceMap] = types.MappingProxyType({})
 
 
+#: The OpenAPI schema of ``spec.rules.imageSignatures``.
+SCHEMA: Final = openapi.obj(
+    "Images must carry cosign signatures by trusted keys, verified against their "
+    "registry for the image's digest (a tag is resolved to its current digest). "
+    "Key-based signatures only; keyless (Fulcio/Rekor) is not verified.",
+    {
+        "keys": openapi.names(
+            "Trusted public keys, each one PEM block (-----BEGIN PUBLIC KEY----- "
+            "... -----END PUBLIC KEY-----, as in cosign.pub)."
+        ),
+        "repositories": openapi.names(
+            "Image repositories (registry/path, nginx is docker.io/library/nginx) "
+            "the check applies to; '*' matches any run of characters. Left out: "
+            "every image.",
+            pattern=openapi.NO_WHITESPACE,
+        ),
+        "required": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "Valid signatures by distinct trusted keys each image "
+            "needs (default 1).",
+        },
+    },
+    required=("keys",),
+)
+
+
 def repository(reference: image_references.Reference) -> str:
     """``registry/path`` of a parsed reference: what ``repositories`` patterns match."""
     return f"{reference.registry}/{reference.repository}"
 
 
-def _key(text: str, path: str, problems: fields.Problems) -> TrustedKey | None:
+def _key(text: str, path: str, problems: config.Problems) -> TrustedKey | None:
     found = _PEM.fullmatch(text.strip())
     if found is None:
         problems.append(
@@ -144,15 +171,15 @@ def _key(text: str, path: str, problems: fields.Problems) -> TrustedKey | None:
 
 def parse(value: object, path: str) -> Settings:
     """Read ``spec.rules.imageSignatures``; ``registry.ConfigError`` lists every problem."""
-    problems: fields.Problems = []
-    spec = config.fields(value, path, allowed=FIELDS, problems=problems)
+    problems: config.Problems = []
+    spec = config.mapping(value, path=path, allowed=FIELDS, problems=problems)
     if spec is None:
         raise registry.ConfigError(problems)
     keys: list[TrustedKey] = []
     if spec.get("keys") is None:
         problems.append(registry.Problem(f"{path}.keys", "required: at least one PEM public key"))
     else:
-        texts = fields.strings(
+        texts = config.strings(
             spec["keys"],
             path=f"{path}.keys",
             problems=problems,

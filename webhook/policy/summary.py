@@ -15,7 +15,7 @@ def describe(compiled: model.CompiledPolicy) -> str:
         parts.append(f"profile {compiled.profile.label}")
     if compiled.checks:
         parts.append(f"rules [{', '.join(compiled.rule_ids)}]")
-    count = len(compiled.exemptions)
+    count = len(compiled.exclusions)
     if count:
         parts.append(f"{count} exclusion{'s' if count != 1 else ''}")
     return f"{compiled.key}: {', '.join(parts)}"

@@ -19,12 +19,16 @@
 
 One rule per module, and the module's name is the rule's id in snake_case
 (``runAsNonRoot`` lives in ``run_as_non_root``, ``hostPath`` in
-``host_path``); each exports ``ID`` and ``RULE``, and its docstring states
-the fields it reads and the values it allows. The other modules own what
-rules share and are named for it: ``registry`` (what a rule is), ``config``
-(reading policy values), ``podview`` (the normalised pod), ``findings``,
-``image_references`` (image reference parsing), ``quantity`` (resource
-quantities) and ``safe_booleans`` (fields that must be set to their safe value).
+``host_path``); each exports ``ID`` and ``RULE``, and its docstring (the
+rule's ``doc``) states the values it allows and the fields it reads. The
+``RULE`` carries the rest of what describes it: title, fields, fix,
+severity and the OpenAPI schema of its value, from which the CRDs and
+``docs/rules.md`` are generated. The other modules own what rules share and
+are named for it: ``registry`` (what a rule is), ``config`` (reading policy
+values), ``openapi`` (schema fragments), ``podview`` (the normalised pod),
+``findings``, ``image_references`` (image reference parsing), ``quantity``
+(resource quantities) and ``safe_booleans`` (fields that must be set to
+their safe value).
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from webhook.rules import (
     image_references,
     images,
     literal_secret_env,
+    openapi,
     podview,
     privileged,
     probes,
@@ -69,6 +74,7 @@ __all__ = [
     "image_references",
     "images",
     "literal_secret_env",
+    "openapi",
     "podview",
     "privileged",
     "probes",

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from webhook.rules import config, findings, podview, registry, safe_booleans
+from webhook.rules import config, findings, openapi, podview, registry, safe_booleans
 
 ID: Final = "allowPrivilegeEscalation"
 
@@ -44,6 +44,11 @@ RULE: Final[registry.Rule[bool]] = registry.Rule(
     ),
     fix=_FIX,
     severity="high",
+    schema=openapi.switch(
+        on=False,
+        meaning="every container sets securityContext.allowPrivilegeEscalation: false",
+    ),
+    doc=__doc__,
     parse=config.switch(
         on=False, enforces="every container must set allowPrivilegeEscalation: false"
     ),

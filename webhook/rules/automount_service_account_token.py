@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from webhook.rules import config, findings, podview, registry, safe_booleans
+from webhook.rules import config, findings, openapi, podview, registry, safe_booleans
 
 ID: Final = "automountServiceAccountToken"
 
@@ -46,6 +46,11 @@ RULE: Final[registry.Rule[bool]] = registry.Rule(
     fields=("spec.automountServiceAccountToken",),
     fix=_FIX,
     severity="medium",
+    schema=openapi.switch(
+        on=False,
+        meaning="every pod sets automountServiceAccountToken: false",
+    ),
+    doc=__doc__,
     parse=config.switch(on=False, enforces="pods must set automountServiceAccountToken: false"),
     check=check,
 )

@@ -67,7 +67,7 @@ import difflib
 from collections.abc import Sequence
 from typing import Any, Final
 
-from webhook.rules import config, findings, podview, registry
+from webhook.rules import config, findings, openapi, podview, registry
 
 ID: Final = "capabilities"
 ALL: Final = "ALL"
@@ -119,6 +119,8 @@ KNOWN: Final = frozenset(
     }
 )
 _FIELDS: Final = ("requireDrop", "allowedAdd")
+#: Most names in a capability list (41 capabilities, ALL, and spellings of them).
+_MAX_NAMES: Final = 64
 _FIX: Final = (
     "Set securityContext.capabilities.drop: [ALL] and add back only the capabilities "
     "the policy allows."
@@ -157,7 +159,7 @@ def dropped(name: object) -> str | None:
 
 def _names(value: object, path: str, *, problems: config.Problems) -> frozenset[str]:
     names: set[str] = set()
-    for item_path, text in config.strings(value, path, problems=problems):
+    for item_path, text in config.string_items(value, path=path, problems=problems):
         name = normalize(text)
         if name == ALL or name in KNOWN:
             names.add(name)
@@ -177,7 +179,7 @@ def _names(value: object, path: str, *, problems: config.Problems) -> frozenset[
 def parse(value: object, path: str) -> Params:
     """Validate ``spec.rules.capabilities``; every bad name is reported at its index."""
     problems: config.Problems = []
-    spec = config.fields(value, path, allowed=_FIELDS, problems=problems)
+    spec = config.mapping(value, path=path, allowed=_FIELDS, problems=problems)
     require_drop: frozenset[str] = frozenset()
     allowed_add: frozenset[str] | None = None
     if spec is not None:
@@ -268,6 +270,25 @@ def check(params: Params, pod: podview.PodView) -> list[findings.Finding]:
     return out
 
 
+def _names_schema(description: str) -> openapi.Schema:
+    """The schema of a list of capability names, as ``_names`` reads it."""
+    known = sorted(KNOWN | {ALL})
+    schema = openapi.names(description, pattern=r"^[A-Za-z_]+$")
+    schema["items"]["maxLength"] = 32
+    schema["maxItems"] = _MAX_NAMES
+    schema["x-kubernetes-validations"] = [
+        openapi.cel(
+            f"self.all(name, name.upperAscii() in {openapi.cel_list(known)} || "
+            f"(name.upperAscii().startsWith('CAP_') && "
+            f"name.upperAscii().substring(4) in {openapi.cel_list(known)}))",
+            "every name must be a Linux capability (such as NET_BIND_SERVICE, "
+            "with or without CAP_, any case) or ALL",
+        )
+    ]
+    schema["minItems"] = 0
+    return schema
+
+
 RULE: Final[registry.Rule[Params]] = registry.Rule(
     id=ID,
     title="Containers drop capabilities and add only allowed ones",
@@ -277,6 +298,21 @@ RULE: Final[registry.Rule[Params]] = registry.Rule(
     ),
     fix=_FIX,
     severity="medium",
+    schema=openapi.obj(
+        "Names are Linux capabilities, compared in upper case without a CAP_ prefix; ALL "
+        "stands for every capability.",
+        {
+            "requireDrop": _names_schema(
+                "Capabilities every container must list in securityContext.capabilities.drop "
+                "(dropping ALL satisfies every name)."
+            ),
+            "allowedAdd": _names_schema(
+                "The only capabilities a container may add (left out: any; []: none; ALL: any)."
+            ),
+        },
+        minProperties=1,
+    ),
+    doc=__doc__,
     parse=parse,
     check=check,
 )

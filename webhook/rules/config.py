@@ -1,11 +1,18 @@
-"""Reading the value an admin wrote under ``spec.rules.<id>``. Pure, no I/O.
+"""Reading policy values: the one reader of every field of a policy document. Pure, no I/O.
 
-Owns the shapes every rule's ``parse`` shares: a rule that is one boolean
-(``privileged: false`` enforces, ``privileged: true`` turns the check off),
-objects with a fixed set of fields, lists of strings and booleans. Readers
-record a ``registry.Problem`` at the exact path of a bad value and let the
-caller carry on, so one rule value reports all of its problems at once;
-``raise_if_any`` then raises a single ``registry.ConfigError``.
+Documents arrive as plain mappings and lists (from YAML, JSON or the
+Kubernetes API). Each reader here checks one value's shape, records a
+``registry.Problem`` at its exact path when it is wrong and lets the caller
+carry on, so one compile reports every problem at once; ``raise_if_any``
+then raises a single ``registry.ConfigError``. The policy compiler reads
+``spec`` with them, and every rule's ``parse`` reads its value under
+``spec.rules.<id>`` with them, so a problem is worded the same way wherever
+it is found: ``must be <what>, not <the value>`` (``describe`` names the
+value: ``the string "ghcr.io"``, ``a list``), and an unknown key is an
+``unknown field`` with the closest valid key suggested.
+
+A rule that is one boolean (``privileged: false`` enforces, ``privileged:
+true`` turns the check off) is read by ``switch``.
 
 ``null`` is never accepted: the apiserver prunes nulls from policy objects,
 so a null only comes from a hand-written file, where it is most likely a
@@ -13,28 +20,53 @@ mistake; to turn a rule off, leave it out (or write its "off" value).
 
 Paths use dots for field names (``spec.rules.images.allowedRegistries``),
 ``[i]`` for list indexes and ``[key]`` for map keys that are not plain
-identifiers (``maxLimits[ephemeral-storage]``), like the policy compiler's.
+identifiers (``maxLimits[ephemeral-storage]``,
+``matchLabels[app.kubernetes.io/name]``).
 """
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Callable, Collection, Mapping
-from typing import Any, Final
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any, Final, TypeVar
 
 from webhook.rules import registry
 
 Problems = list[registry.Problem]
+Choice = TypeVar("Choice", bound=str)
 
 _IDENTIFIER: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SHOWN_TEXT: Final = 40
 
 
-def child(path: str, key: str) -> str:
-    """The path of ``key`` below ``path``: ``a.b`` for identifiers, ``a[b-c]`` otherwise."""
-    if _IDENTIFIER.match(key):
-        return f"{path}.{key}"
-    return f"{path}[{key}]"
+def child(path: str, key: object) -> str:
+    """The path of ``key`` below ``path``: ``a.b`` for identifiers, ``a[b.c/d]`` otherwise."""
+    text = str(key)
+    if _IDENTIFIER.match(text):
+        return f"{path}.{text}" if path else text
+    return f"{path}[{text}]"
+
+
+def type_name(value: object) -> str:
+    """The JSON/YAML name of a value's type (``string``, ``list``), never the value itself.
+
+    For values of submitted objects, which may hold secrets; a policy's own
+    values are named with ``describe``.
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, Mapping):
+        return "object"
+    if isinstance(value, list | tuple):
+        return "list"
+    return type(value).__name__
 
 
 def describe(value: object) -> str:
@@ -53,6 +85,24 @@ def describe(value: object) -> str:
     if isinstance(value, list | tuple):
         return "a list"
     return f"a {type(value).__name__}"
+
+
+def suggestion(word: str, choices: Collection[str]) -> str:
+    """``'; did you mean "x"?'`` for the closest of ``choices``, or ``''`` when none is close."""
+    folded = {choice.lower(): choice for choice in choices}
+    exact = folded.get(word.lower())
+    if exact is not None:
+        return f'; did you mean "{exact}"?'
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f'; did you mean "{close[0]}"?' if close else ""
+
+
+def one_of(choices: Collection[str]) -> str:
+    """``"A", "B" or "C"`` for a reason text."""
+    quoted = [f'"{choice}"' for choice in choices]
+    if len(quoted) == 1:
+        return quoted[0]
+    return f"{', '.join(quoted[:-1])} or {quoted[-1]}"
 
 
 def switch(*, on: bool, enforces: str) -> Callable[[object, str], bool | None]:
@@ -77,44 +127,91 @@ def switch(*, on: bool, enforces: str) -> Callable[[object, str], bool | None]:
     return parse
 
 
-def fields(
-    value: object, path: str, *, allowed: Collection[str], problems: Problems
-) -> Mapping[str, Any] | None:
-    """``value`` as an object whose keys are all in ``allowed``; ``None`` when it is no object.
+def choice(
+    value: object, choices: Sequence[Choice], *, path: str, problems: Problems
+) -> Choice | None:
+    """The one of ``choices`` that ``value`` is; otherwise record a problem and return ``None``.
 
-    Every unknown key is a problem at its own path, naming the fields that exist.
+    The problem names every choice and, for a string, suggests the closest.
     """
-    expected = ", ".join(allowed)
-    if not isinstance(value, Mapping):
-        problems.append(
-            registry.Problem(path, f"must be an object with {expected}, not {describe(value)}")
-        )
-        return None
+    for known in choices:
+        if value == known:
+            return known
+    hint = suggestion(value, choices) if isinstance(value, str) else ""
+    problems.append(registry.Problem(path, f"must be {one_of(choices)}{hint}"))
+    return None
+
+
+def mapping(
+    value: object, *, path: str, problems: Problems, allowed: Collection[str] | None = None
+) -> Mapping[str, Any] | None:
+    """``value`` if it is an object; otherwise record a problem and return ``None``.
+
+    With ``allowed``, the problem names the fields that exist, and every key
+    of the object outside them is a problem too (``known_keys``).
+    """
+    if isinstance(value, Mapping):
+        if allowed is not None:
+            known_keys(value, allowed=allowed, path=path, problems=problems)
+        return value
+    with_fields = f" with {', '.join(allowed)}" if allowed is not None else ""
+    problems.append(
+        registry.Problem(path, f"must be an object{with_fields}, not {describe(value)}")
+    )
+    return None
+
+
+def known_keys(
+    value: Mapping[str, Any], *, allowed: Collection[str], path: str, problems: Problems
+) -> None:
+    """Record every key of ``value`` outside ``allowed``.
+
+    The reason suggests the closest allowed key, or lists them all when none is close.
+    """
     for key in value:
         if key not in allowed:
-            problems.append(
-                registry.Problem(
-                    child(path, str(key)), f"unknown field; expected one of {expected}"
-                )
-            )
-    return value
+            hint = suggestion(str(key), allowed) or f"; expected one of {', '.join(allowed)}"
+            problems.append(registry.Problem(child(path, key), f"unknown field{hint}"))
 
 
-def strings(value: object, path: str, *, problems: Problems) -> list[tuple[str, str]]:
-    """The non-empty strings of a list, each with its path; anything else is a problem."""
-    if not isinstance(value, list):
+def string(value: object, *, path: str, problems: Problems) -> str | None:
+    """``value`` if it is a non-empty string; otherwise record a problem and return ``None``."""
+    if isinstance(value, str) and value:
+        return value
+    problems.append(registry.Problem(path, f"must be a non-empty string, not {describe(value)}"))
+    return None
+
+
+def string_items(value: object, *, path: str, problems: Problems) -> list[tuple[str, str]]:
+    """The non-empty strings of a list, each with its path; anything else is a problem.
+
+    An empty list is fine (``[]``); a value that is no list is a problem (and ``[]``).
+    """
+    if not isinstance(value, list | tuple):
         problems.append(registry.Problem(path, f"must be a list, not {describe(value)}"))
         return []
     result: list[tuple[str, str]] = []
     for index, item in enumerate(value):
         item_path = f"{path}[{index}]"
-        if not isinstance(item, str) or not item:
-            problems.append(
-                registry.Problem(item_path, f"must be a non-empty string, not {describe(item)}")
-            )
-            continue
-        result.append((item_path, item))
+        if string(item, path=item_path, problems=problems) is not None:
+            result.append((item_path, item))
     return result
+
+
+def strings(value: object, *, path: str, problems: Problems, empty: str) -> tuple[str, ...] | None:
+    """``value`` if it is a non-empty list of non-empty strings, else ``None`` with problems.
+
+    ``empty`` is the reason given for an empty list (why it is refused).
+    Each bad item is reported at its own index.
+    """
+    before = len(problems)
+    items = string_items(value, path=path, problems=problems)
+    if len(problems) != before:
+        return None
+    if not items:
+        problems.append(registry.Problem(path, empty))
+        return None
+    return tuple(item for _, item in items)
 
 
 def boolean(value: object, path: str, *, problems: Problems) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from webhook.rules import config, findings, podview, registry
+from webhook.rules import config, findings, openapi, podview, registry
 
 ID: Final = "hostNamespaces"
 
@@ -47,6 +47,11 @@ RULE: Final[registry.Rule[bool]] = registry.Rule(
     fields=("spec.hostNetwork", "spec.hostPID", "spec.hostIPC"),
     fix=_FIX,
     severity="high",
+    schema=openapi.switch(
+        on=False,
+        meaning="no pod sets hostNetwork, hostPID or hostIPC",
+    ),
+    doc=__doc__,
     parse=config.switch(on=False, enforces="no pod may share the host's namespaces"),
     check=check,
 )

@@ -23,7 +23,7 @@ import functools
 from collections.abc import Mapping
 from typing import Any, Final
 
-from webhook.rules import config, findings, podview, registry
+from webhook.rules import config, findings, openapi, podview, registry
 
 ID: Final = "hostPath"
 
@@ -84,7 +84,7 @@ def parse(value: object, path: str) -> Params | None:
             "must be false (no hostPath volumes), true (not checked) or an object with "
             f"allowedPrefixes, not {config.describe(value)}",
         )
-    spec = config.fields(value, path, allowed=("allowedPrefixes",), problems=problems)
+    spec = config.mapping(value, path=path, allowed=("allowedPrefixes",), problems=problems)
     prefixes: list[str] = []
     if spec is not None:
         if "allowedPrefixes" not in spec:
@@ -95,8 +95,8 @@ def parse(value: object, path: str) -> Params | None:
                 )
             )
         else:
-            items = config.strings(
-                spec["allowedPrefixes"], f"{path}.allowedPrefixes", problems=problems
+            items = config.string_items(
+                spec["allowedPrefixes"], path=f"{path}.allowedPrefixes", problems=problems
             )
             for item_path, text in items:
                 normalized = normalize(text)
@@ -167,6 +167,13 @@ RULE: Final[registry.Rule[Params]] = registry.Rule(
     fields=("spec.volumes[*].hostPath.path",),
     fix=_FIX_PATH,
     severity="high",
+    schema=openapi.either(
+        "false: no hostPath volumes; true: not checked; {allowedPrefixes: [/var/log, ...]}: "
+        "hostPath volumes only below these absolute paths ([] forbids them all). Either a "
+        "boolean or an object, so the schema leaves it open and the operator reports a bad "
+        "value in status."
+    ),
+    doc=__doc__,
     parse=parse,
     check=check,
 )

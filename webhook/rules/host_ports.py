@@ -22,7 +22,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Final
 
-from webhook.rules import config, findings, podview, registry
+from webhook.rules import config, findings, openapi, podview, registry
 
 ID: Final = "hostPorts"
 #: The fields of the object form of ``hostPorts``.
@@ -57,7 +57,7 @@ def parse(value: object, path: str) -> Params | None:
             f"not {config.describe(value)}",
         )
     problems: config.Problems = []
-    spec = config.fields(value, path, allowed=PORT_FIELDS, problems=problems)
+    spec = config.mapping(value, path=path, allowed=PORT_FIELDS, problems=problems)
     allowed: set[int] = set()
     allow_host_network = False
     if spec is not None:
@@ -148,6 +148,13 @@ RULE: Final[registry.Rule[Params]] = registry.Rule(
     ),
     fix=_FIX,
     severity="medium",
+    schema=openapi.either(
+        "false: no container port may set a hostPort; true: not checked; {allowed: [80, 443]}: "
+        "only these host ports (1-65535; [] forbids them all). A hostNetwork pod is refused "
+        "unless the object form says allowHostNetwork: true. Either a boolean or an object, so "
+        "the schema leaves it open and the operator reports a bad value in status."
+    ),
+    doc=__doc__,
     parse=parse,
     check=check,
 )

@@ -211,7 +211,7 @@ class Prefix:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class PrefixSet:
-    """Prefixes indexed by registry, for matching an image in a few C-level operations."""
+    """Prefixes indexed by registry: an image is compared only with its own registry's."""
 
     prefixes: tuple[Prefix, ...]
     _by_registry: Mapping[str, tuple[frozenset[str], tuple[str, ...]]] = dataclasses.field(

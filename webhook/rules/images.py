@@ -9,7 +9,7 @@ that every image reference is valid):
       forbidLatest: true      # no :latest, written or implied, unless pinned by digest
 
 Fields read: every field of a pod spec that makes the node pull an image
-(``podview.IMAGE_FIELDS``), each parsed and normalised by ``images``
+(``podview.IMAGE_FIELDS``), each parsed and normalised by ``image_references``
 (``nginx`` is ``docker.io/library/nginx:latest``):
 
 - ``spec.initContainers[*].image``
@@ -39,7 +39,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Final
 
-from webhook.rules import config, findings, image_references, podview, registry
+from webhook.rules import config, findings, image_references, openapi, podview, registry
 
 ID: Final = "images"
 
@@ -64,7 +64,7 @@ class Params:
 
 
 def _prefixes(value: object, path: str, *, problems: config.Problems) -> image_references.PrefixSet:
-    items = config.strings(value, path, problems=problems)
+    items = config.string_items(value, path=path, problems=problems)
     if isinstance(value, list) and not value:
         problems.append(
             registry.Problem(
@@ -86,7 +86,7 @@ def _prefixes(value: object, path: str, *, problems: config.Problems) -> image_r
 def parse(value: object, path: str) -> Params:
     """Validate ``spec.rules.images``."""
     problems: config.Problems = []
-    spec = config.fields(value, path, allowed=_FIELDS, problems=problems)
+    spec = config.mapping(value, path=path, allowed=_FIELDS, problems=problems)
     allowed: image_references.PrefixSet | None = None
     require_digest = forbid_latest = False
     if isinstance(spec, Mapping):
@@ -182,6 +182,25 @@ RULE: Final[registry.Rule[Params]] = registry.Rule(
     fields=podview.IMAGE_FIELDS,
     fix=_FIX,
     severity="medium",
+    schema=openapi.obj(
+        "{} checks only that every image reference is valid.",
+        {
+            "allowedRegistries": openapi.names(
+                "Registries or registry/repository prefixes images must come from, "
+                "matched on '/' boundaries (ghcr.io/acme admits ghcr.io/acme/app, never "
+                "ghcr.io/acme-evil/app; docker.io admits nginx). Left out: any registry.",
+                pattern=openapi.NO_WHITESPACE,
+            ),
+            "requireDigest": openapi.boolean(
+                "true: every image is pinned by digest (image@sha256:...)."
+            ),
+            "forbidLatest": openapi.boolean(
+                "true: no image uses the tag latest, written or implied, "
+                "unless it is pinned by digest."
+            ),
+        },
+    ),
+    doc=__doc__,
     parse=parse,
     check=check,
 )

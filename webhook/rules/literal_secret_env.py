@@ -58,7 +58,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
-from webhook.rules import config, findings, podview, registry
+from webhook.rules import config, findings, openapi, podview, registry
 
 ID: Final = "literalSecretEnv"
 
@@ -290,6 +290,11 @@ RULE: Final[registry.Rule[bool]] = registry.Rule(
     ),
     fix=_FIX,
     severity="high",
+    schema=openapi.switch(
+        on=False,
+        meaning="no env entry writes a secret-looking value literally (use valueFrom)",
+    ),
+    doc=__doc__,
     parse=config.switch(on=False, enforces="no environment variable may hold a literal secret"),
     check=check,
 )

@@ -6,8 +6,7 @@ paths or miss a container kind; ``finding`` on a container or the pod makes
 a finding at one of its fields. Pod-level ``securityContext`` is kept apart
 from the containers' own: Pod Security Admission judges each level on its
 own (a bad value at either level denies) and lets only a few pod-level
-values flow down to containers that leave the field unset. ``inherited``
-answers that question for one field.
+values flow down to containers that leave the field unset.
 
 ``image_sources`` lists every field of the pod spec that makes the node pull
 an image (``IMAGE_FIELDS``), so image checks never miss one.
@@ -62,11 +61,7 @@ class PodSpecError(ValueError):
 
 
 class Container(NamedTuple):
-    """One container of any kind, with the path of its entry in the submitted object.
-
-    An immutable value (a named tuple: views are built for every review, and a
-    tuple is several times cheaper to build than a frozen dataclass).
-    """
+    """One container of any kind, with the path of its entry in the submitted object (immutable)."""
 
     kind: ContainerKind
     position: int
@@ -193,22 +188,6 @@ class PodView(NamedTuple):
     def annotation_path(self, key: str) -> str:
         return f"{self.metadata_path}.annotations[{key}]"
 
-    def inherited(self, container: Container, key: str) -> tuple[Any, str]:
-        """The value of ``securityContext.<key>`` that applies to ``container``.
-
-        The container's own value wins; an unset (absent or null) container value
-        falls back to the pod-level one. Returns the value (``None`` when neither
-        level sets it) and the path of the field that supplied it (the container's
-        path when neither does, which is where a fix belongs).
-        """
-        own = container.security_context.get(key)
-        if own is not None:
-            return own, f"{container.path}.securityContext.{key}"
-        pod = self.security_context.get(key)
-        if pod is not None:
-            return pod, self.pod_security_field(key)
-        return None, f"{container.path}.securityContext.{key}"
-
 
 def _mapping(value: object, path: str) -> Mapping[str, Any]:
     if type(value) is dict:
@@ -297,7 +276,7 @@ def read(
             )
     os_spec = pod_spec.get("os")
     windows = type(os_spec) is dict and os_spec.get("name") == "windows"
-    return PodView(  # positional: the cheapest way to build a named tuple
+    return PodView(
         spec_path,
         metadata_path,
         pod_spec,

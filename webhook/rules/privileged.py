@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from webhook.rules import config, findings, podview, registry
+from webhook.rules import config, findings, openapi, podview, registry
 
 ID: Final = "privileged"
 
@@ -45,6 +45,11 @@ RULE: Final[registry.Rule[bool]] = registry.Rule(
     fields=("spec.{initContainers,containers,ephemeralContainers}[*].securityContext.privileged",),
     fix=_FIX,
     severity="high",
+    schema=openapi.switch(
+        on=False,
+        meaning="no container sets securityContext.privileged: true",
+    ),
+    doc=__doc__,
     parse=config.switch(on=False, enforces="no container may run privileged"),
     check=check,
 )

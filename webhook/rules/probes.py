@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from webhook.rules import config, findings, podview, registry
+from webhook.rules import config, findings, openapi, podview, registry
 
 ID: Final = "probes"
 
@@ -39,7 +39,7 @@ def parse(value: object, path: str) -> tuple[str, ...] | None:
     """The probe names the policy requires, in policy order; ``None`` for ``[]``."""
     problems: config.Problems = []
     names: dict[str, None] = {}
-    for item_path, name in config.strings(value, path, problems=problems):
+    for item_path, name in config.string_items(value, path=path, problems=problems):
         if name in _FIELDS:
             names[name] = None
             continue
@@ -89,6 +89,14 @@ RULE: Final[registry.Rule[tuple[str, ...]]] = registry.Rule(
     ),
     fix=_FIX,
     severity="low",
+    schema=openapi.array(
+        "The probes every regular container must set (liveness, readiness, startup). Pods "
+        "with restartPolicy Never or OnFailure (Jobs, CronJobs) run to completion and are not "
+        "checked. []: not checked.",
+        openapi.string("A probe: liveness, readiness or startup.", enum=list(_FIELDS)),
+        min_items=0,
+    ),
+    doc=__doc__,
     parse=parse,
     check=check,
 )

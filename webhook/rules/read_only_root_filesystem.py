@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from webhook.rules import config, findings, podview, registry, safe_booleans
+from webhook.rules import config, findings, openapi, podview, registry, safe_booleans
 
 ID: Final = "readOnlyRootFilesystem"
 
@@ -47,6 +47,11 @@ RULE: Final[registry.Rule[bool]] = registry.Rule(
     ),
     fix=_FIX,
     severity="low",
+    schema=openapi.switch(
+        on=True,
+        meaning="every container sets securityContext.readOnlyRootFilesystem: true",
+    ),
+    doc=__doc__,
     parse=config.switch(on=True, enforces="every container must set readOnlyRootFilesystem: true"),
     check=check,
 )

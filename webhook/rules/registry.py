@@ -1,6 +1,6 @@
-"""Bulkhead's own checks as data: id, title, fields, fix, severity, parser and check. Pure, no I/O.
+"""Bulkhead's own checks as data: id, title, fields, fix, severity, schema, docs, parser, check.
 
-A rule's id is its key under a policy's ``spec.rules``, its name in messages,
+Pure, no I/O. A rule's id is its key under a policy's ``spec.rules``, its name in messages,
 docs and metrics, and the name of its test table. ``parse`` turns the value an
 admin wrote under ``spec.rules.<id>`` into the rule's parameters (or ``None``
 when the value switches the rule off, such as ``privileged: true``); it raises
@@ -11,7 +11,12 @@ opens a way to the node or to secrets (privileged, host namespaces and
 paths, privilege escalation, literal secrets), medium when it widens what a
 compromised container can do, low for hygiene (probes, limits, a writable
 root filesystem). Reports use it (SARIF ``security-severity``); it never
-changes a verdict, which is the policy's ``action``.
+changes a verdict, which is the policy's ``action``. ``schema`` is the
+OpenAPI fragment of the value (built with ``openapi``; ``value_schema``
+adds the title and the fields read to its description), from which the
+CRD schema of ``spec.rules`` is generated; ``doc`` is the rule module's
+docstring (the values it allows and the fields it reads), from which the
+rules reference (``docs/rules.md``) is generated.
 """
 
 from __future__ import annotations
@@ -72,8 +77,15 @@ class Rule(Generic[Params]):
     fields: tuple[str, ...]
     fix: str
     severity: Severity
+    schema: Mapping[str, Any]
+    doc: str | None
     parse: Callable[[object, str], Params | None]
     check: Callable[[Params, podview.PodView], list[findings.Finding]]
+
+    def value_schema(self) -> dict[str, Any]:
+        """The OpenAPI schema of ``spec.rules.<id>``, described by title, meaning and fields."""
+        described = f"{self.title}. {self.schema['description']} Checks {', '.join(self.fields)}."
+        return {**self.schema, "description": described}
 
     def bind(self, value: object, path: str) -> BoundCheck | None:
         """Parse ``value`` (found at ``path``) and fix it as this rule's parameters.
@@ -83,7 +95,6 @@ class Rule(Generic[Params]):
         params = self.parse(value, path)
         if params is None:
             return None
-        # a C-level partial: no extra Python frame per rule per review
         run: Callable[[podview.PodView], list[findings.Finding]] = functools.partial(
             self.check, params
         )
@@ -100,6 +111,8 @@ def build(rules: Iterable[Rule[Any]]) -> Mapping[str, Rule[Any]]:
             raise ValueError(f"duplicate rule id {rule.id!r}")
         if not rule.fields or not rule.fix or not rule.title:
             raise ValueError(f"rule {rule.id!r} needs a title, fields and a fix")
+        if not rule.doc or not rule.schema.get("description"):
+            raise ValueError(f"rule {rule.id!r} needs a docstring and a described schema")
         if rule.severity not in SEVERITIES:
             raise ValueError(f"rule {rule.id!r} has unknown severity {rule.severity!r}")
         registry[rule.id] = rule

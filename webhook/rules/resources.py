@@ -36,7 +36,7 @@ import functools
 from collections.abc import Mapping
 from typing import Any, Final
 
-from webhook.rules import config, findings, podview, quantity, registry
+from webhook.rules import config, findings, openapi, podview, quantity, registry
 
 ID: Final = "resources"
 
@@ -45,6 +45,12 @@ _HUGEPAGES: Final = "hugepages-"
 _FIELDS: Final = ("requireLimits", "requireRequests", "maxLimits")
 _CACHE_SIZE: Final = 2048
 _NO_BOUND: Final = (0, 1)
+_RESOURCE_NAME: Final = r"^(cpu|memory|ephemeral-storage|hugepages-.+)$"
+#: A Kubernetes quantity (the apiserver's own pattern for ``resource.Quantity``).
+_QUANTITY: Final = (
+    r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))"
+    r"(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
+)
 _FIX: Final = (
     "Set resources.requests and resources.limits on every container, within the policy's maximums."
 )
@@ -120,7 +126,7 @@ def resource_problem(name: str) -> str | None:
 
 def _names(value: object, path: str, *, problems: config.Problems) -> tuple[str, ...]:
     names: dict[str, None] = {}
-    for item_path, name in config.strings(value, path, problems=problems):
+    for item_path, name in config.string_items(value, path=path, problems=problems):
         reason = resource_problem(name)
         if reason is not None:
             problems.append(registry.Problem(item_path, reason))
@@ -171,7 +177,7 @@ def _maximums(value: object, path: str, *, problems: config.Problems) -> tuple[M
 def parse(value: object, path: str) -> Params:
     """Validate ``spec.rules.resources``."""
     problems: config.Problems = []
-    spec = config.fields(value, path, allowed=_FIELDS, problems=problems)
+    spec = config.mapping(value, path=path, allowed=_FIELDS, problems=problems)
     require_limits: tuple[str, ...] = ()
     require_requests: tuple[str, ...] = ()
     max_limits: tuple[Maximum, ...] = ()
@@ -344,6 +350,37 @@ RULE: Final[registry.Rule[Params]] = registry.Rule(
     ),
     fix=_FIX,
     severity="low",
+    schema=openapi.obj(
+        "Resource names: cpu, memory, ephemeral-storage, hugepages-<size>.",
+        {
+            "requireLimits": openapi.names(
+                "Resources every container must set a limit for.", pattern=_RESOURCE_NAME
+            ),
+            "requireRequests": openapi.names(
+                "Resources every container must request (a limit implies the request).",
+                pattern=_RESOURCE_NAME,
+            ),
+            "maxLimits": {
+                "type": "object",
+                "description": "The largest limit allowed per resource, as a Kubernetes "
+                "quantity above zero (memory: 4Gi, cpu: '2').",
+                "additionalProperties": {
+                    "x-kubernetes-int-or-string": True,
+                    "pattern": _QUANTITY,
+                    "description": "A quantity such as 4Gi, 500m or 2 (quote fractions: '0.5').",
+                },
+                "maxProperties": openapi.MAX_PROPERTIES,
+                "x-kubernetes-validations": [
+                    openapi.cel(
+                        f"self.all(name, name.matches(r'{_RESOURCE_NAME}'))",
+                        "every key must be cpu, memory, ephemeral-storage or hugepages-<size>",
+                    )
+                ],
+            },
+        },
+        minProperties=1,
+    ),
+    doc=__doc__,
     parse=parse,
     check=check,
 )

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from webhook.rules import config, findings, podview, registry
+from webhook.rules import config, findings, openapi, podview, registry
 
 ID: Final = "runAsNonRoot"
 
@@ -114,6 +114,11 @@ RULE: Final[registry.Rule[bool]] = registry.Rule(
     ),
     fix=_FIX_NON_ROOT,
     severity="medium",
+    schema=openapi.switch(
+        on=True,
+        meaning="every container runs with runAsNonRoot: true and never runAsUser: 0",
+    ),
+    doc=__doc__,
     parse=config.switch(on=True, enforces="every container must run as non-root"),
     check=check,
 )

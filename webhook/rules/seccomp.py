@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from webhook.rules import config, findings, podview, registry
+from webhook.rules import config, findings, openapi, podview, registry
 
 ID: Final = "seccomp"
 
@@ -121,6 +121,12 @@ RULE: Final[registry.Rule[frozenset[str]]] = registry.Rule(
     ),
     fix=_FIX,
     severity="medium",
+    schema=openapi.string(
+        "RuntimeDefault, or RuntimeDefaultOrLocalhost to also allow profiles on the node. "
+        "Leave it out to not check seccomp.",
+        enum=list(_MODES),
+    ),
+    doc=__doc__,
     parse=parse,
     check=check,
 )

@@ -50,6 +50,11 @@ class PolicySet:
     def loaded(self) -> bool:
         return self.loaded_at is not None
 
+    @property
+    def verifies_images(self) -> bool:
+        """Whether a policy in force has ``imageSignatures`` (judging may wait on registries)."""
+        return any(p.image_signatures is not None for p in self.policies)
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class TlsMaterial:

@@ -19,6 +19,10 @@ the names of policies in force (written by cluster admins). Names:
   before judging (400, 404, 405, 408, 413, 415, 431, 503, ...);
 * ``bulkhead_admission_review_duration_seconds``: time from the body read to
   the response inside a worker, a histogram;
+* ``bulkhead_image_verifications_total{result}``: images verified for
+  ``imageSignatures``, by result (cached, signed, unsigned, error);
+* ``bulkhead_image_verification_duration_seconds``: time to verify one
+  image (a cache hit included), a histogram;
 * ``bulkhead_decision_timeouts_total``: reviews answered with a denial at the
   decision deadline (the worker was replaced);
 * ``bulkhead_connections_evicted_total``: idle connections closed to admit
@@ -48,6 +52,9 @@ _KINDS: Final = frozenset(extract.KINDS)
 _OUTCOMES: Final = frozenset({"allowed", "denied", "warned", "audited", "skipped", "error", "noop"})
 _REVIEW: Final = "review"
 _REFUSED: Final = "refused"
+_VERIFIED: Final = "verified"
+#: ``webhook.supplychain.verifier.RESULTS`` (kept here: metrics import no I/O package).
+VERIFICATION_RESULTS: Final = frozenset({"cached", "signed", "unsigned", "error"})
 
 
 def kind_label(kind: str) -> str:
@@ -77,6 +84,10 @@ class Recorder:
 
     def refused(self, code: int) -> None:
         self._events.append((_REFUSED, code))
+
+    def verified(self, *, result: str, seconds: float) -> None:
+        """One image verified for ``imageSignatures``."""
+        self._events.append((_VERIFIED, result, seconds))
 
     def take(self) -> tuple[tuple[Any, ...], ...]:
         events, self._events = tuple(self._events), []
@@ -120,6 +131,18 @@ class Metrics:
             buckets=_BUCKETS,
             registry=self.registry,
         )
+        self.verifications = prometheus_client.Counter(
+            "bulkhead_image_verifications",
+            "Images verified for imageSignatures, by result",
+            ("result",),
+            registry=self.registry,
+        )
+        self.verification_duration = prometheus_client.Histogram(
+            "bulkhead_image_verification_duration_seconds",
+            "Time to verify one image's signatures (cache hits included)",
+            buckets=_BUCKETS,
+            registry=self.registry,
+        )
         self.timeouts = prometheus_client.Counter(
             "bulkhead_decision_timeouts",
             "Reviews denied at the decision deadline",
@@ -157,6 +180,10 @@ class Metrics:
                 self._review(*event[1:])
             elif event[0] == _REFUSED and len(event) == 2:
                 self.refused(int(event[1]))
+            elif event[0] == _VERIFIED and len(event) == 3:
+                result = event[1] if event[1] in VERIFICATION_RESULTS else "error"
+                self.verifications.labels(result).inc()
+                self.verification_duration.observe(float(event[2]))
 
     def refused(self, code: int) -> None:
         self.rejected.labels(str(code) if 100 <= code <= 599 else "other").inc()

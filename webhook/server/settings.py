@@ -28,6 +28,9 @@ flag                         environment                         default
 --workers                    BULKHEAD_WORKERS                    CPUs usable
 --worker-memory-mib          BULKHEAD_WORKER_MEMORY_MIB          176
 --decision-timeout           BULKHEAD_DECISION_TIMEOUT           4.0 s
+--registry-timeout           BULKHEAD_REGISTRY_TIMEOUT           decision / 2
+--registry-ca-file           BULKHEAD_REGISTRY_CA_FILE           system store
+--registry-credentials-file  BULKHEAD_REGISTRY_CREDENTIALS_FILE  none (anonymous)
 --handshake-timeout          BULKHEAD_HANDSHAKE_TIMEOUT          10 s
 --header-timeout             BULKHEAD_HEADER_TIMEOUT             10 s
 --body-timeout               BULKHEAD_BODY_TIMEOUT               10 s
@@ -42,6 +45,12 @@ flag                         environment                         default
 HTTP on the same address (``0`` picks a free port). ``--decision-timeout``
 should be about 80 % of the webhook's ``timeoutSeconds``, so a review that
 takes too long is denied clearly before the apiserver gives up.
+``--registry-timeout`` bounds the verification of one review's images
+(``imageSignatures``) and must be below ``--decision-timeout``; an image not
+verified in time is denied. ``--registry-ca-file`` replaces the system trust
+store for registries (a private registry's CA); ``--registry-credentials-file``
+is a Docker config file (a mounted ``kubernetes.io/dockerconfigjson`` Secret)
+with the credentials for registries' token services.
 
 With no ``--policy-file`` and no ``--profile``, the server enforces the
 cluster's ``ClusterContainerPolicy``/``ContainerPolicy`` objects instead,
@@ -92,6 +101,9 @@ class Settings:
     workers: int = 1
     worker_memory_mib: int = 176
     decision_timeout: float = 4.0
+    registry_timeout: float = 2.0
+    registry_ca_file: str | None = None
+    registry_credentials_file: str | None = None
     handshake_timeout: float = 10.0
     header_timeout: float = 10.0
     body_timeout: float = 10.0
@@ -195,6 +207,17 @@ def resolve(flags: Mapping[str, object], environ: Mapping[str, str]) -> Settings
         "pss_latest", flags, environ, settingsources.latest_minor, profiles.DEFAULT_LATEST_MINOR
     )
     client_ca = settingsources.pick("client_ca_file", flags, environ, str, "")
+    decision_timeout = settingsources.pick("decision_timeout", flags, environ, _positive_float, 4.0)
+    registry_timeout = settingsources.pick(
+        "registry_timeout", flags, environ, _positive_float, decision_timeout / 2
+    )
+    if registry_timeout >= decision_timeout:
+        raise settingsources.SettingsError(
+            f"--registry-timeout (BULKHEAD_REGISTRY_TIMEOUT) {registry_timeout:g}s must be "
+            f"below --decision-timeout {decision_timeout:g}s, so a slow registry is a clear denial"
+        )
+    registry_ca = settingsources.pick("registry_ca_file", flags, environ, str, "")
+    registry_credentials = settingsources.pick("registry_credentials_file", flags, environ, str, "")
     return Settings(
         tls_cert_file=_required("tls_cert_file", flags, environ),
         tls_private_key_file=_required("tls_private_key_file", flags, environ),
@@ -216,9 +239,10 @@ def resolve(flags: Mapping[str, object], environ: Mapping[str, str]) -> Settings
         worker_memory_mib=settingsources.pick(
             "worker_memory_mib", flags, environ, _positive_int, 176
         ),
-        decision_timeout=settingsources.pick(
-            "decision_timeout", flags, environ, _positive_float, 4.0
-        ),
+        decision_timeout=decision_timeout,
+        registry_timeout=registry_timeout,
+        registry_ca_file=registry_ca or None,
+        registry_credentials_file=registry_credentials or None,
         handshake_timeout=settingsources.pick(
             "handshake_timeout", flags, environ, _positive_float, 10.0
         ),

@@ -3,39 +3,22 @@
 ``verify(images, policies, settings)`` resolves every image an
 ``imageSignatures`` check covers to its digest, finds and checks its cosign
 signatures with the keys the policies trust, and returns the evidence the
-pure decision (``policy.judge``) counts. Images are verified in parallel,
-each once however many containers and policies name it.
+pure decision (``policy.judge``) counts (``bulkhead check``). The webhook
+keeps one ``verifier.Verifier`` instead, which adds connection reuse, a
+cache of positive results and a deadline per review.
 
-``registry`` is the OCI distribution client, ``cosign`` the signature format.
+``registry`` is the OCI distribution client, ``cosign`` the signature format,
+``dockerconfig`` the credentials file.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 from collections.abc import Iterable, Sequence
-from typing import Final
 
 from webhook import policy
-from webhook.rules import image_references
-from webhook.supplychain import cosign, registry
+from webhook.supplychain import cosign, dockerconfig, registry, verifier
 
-__all__ = ["cosign", "registry", "verify"]
-
-#: Images verified at once (each is a few round trips to a registry).
-PARALLEL: Final = 8
-
-
-def _covered(image: str, policies: Sequence[policy.CompiledPolicy]) -> bool:
-    return any(
-        p.image_signatures is not None and p.image_signatures.covers(image) for p in policies
-    )
-
-
-def _host(image: str) -> str:
-    try:
-        return image_references.parse(image).registry
-    except image_references.ImageError:
-        return ""
+__all__ = ["cosign", "dockerconfig", "registry", "verifier", "verify"]
 
 
 def verify(
@@ -45,19 +28,11 @@ def verify(
 ) -> policy.EvidenceMap:
     """Evidence for each image of ``wanted`` that some policy's ``imageSignatures`` covers.
 
-    Raises ``cosign.UnusableKeyError`` when a trusted key cannot be loaded.
+    Images are verified in parallel, each once. Raises
+    ``cosign.UnusableKeyError`` when a trusted key cannot be loaded.
     """
-    trusted: dict[str, policy.signatures.TrustedKey] = {}
-    for compiled in policies:
-        if compiled.image_signatures is not None:
-            trusted.update((key.id, key) for key in compiled.image_signatures.keys)
-    keys = cosign.load_keys(tuple(trusted.values()))
-    todo = sorted({image for image in wanted if _covered(image, policies)})
-    if not todo:
-        return {}
-    clients = {host: registry.Client(host, settings) for host in {_host(i) for i in todo}}
-    with concurrent.futures.ThreadPoolExecutor(max_workers=min(PARALLEL, len(todo))) as pool:
-        results = pool.map(
-            lambda image: cosign.verify(clients[_host(image)], image, keys=keys), todo
-        )
-        return {evidence.image: evidence for evidence in results}
+    once = verifier.Verifier(settings, cache_size=0)
+    try:
+        return once.verify(wanted, policies).evidence
+    finally:
+        once.close()

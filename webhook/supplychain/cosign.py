@@ -197,14 +197,19 @@ def verify(
     image: str,
     *,
     keys: Mapping[str, PublicKey],
+    digest: str | None = None,
 ) -> signatures.Evidence:
-    """Resolve ``image`` to a digest and judge every cosign signature of that digest."""
+    """Judge every cosign signature of ``image``'s digest.
+
+    ``digest`` is the digest already resolved for ``image``; left out, the
+    image's own digest or its tag's current one.
+    """
     try:
         reference = image_references.parse(image)
     except image_references.ImageError as err:
         return signatures.Evidence(image=image, digest=None, failure=err.reason)
     try:
-        digest = client.resolve(reference)
+        digest = digest or client.resolve(reference)
         manifests = _signature_manifests(client, reference.repository, digest)
         found: list[signatures.Signature] = []
         for manifest in manifests:

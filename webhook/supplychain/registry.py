@@ -1,7 +1,8 @@
 """A minimal, defensive client of the OCI distribution API. Does network I/O.
 
 Owns talking to registries: HTTPS only, with the system trust store or a
-configured CA bundle; anonymous access, or the registry's bearer-token flow
+configured CA bundle, over kept-alive connections (``connections``);
+anonymous access, or the registry's bearer-token flow
 (``WWW-Authenticate: Bearer realm=...``) with optional credentials; every
 request under a timeout; redirects followed only to the same host (or hosts
 configured as allowed); responses read up to a size limit; and every digest
@@ -29,6 +30,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from webhook.rules import image_references
+from webhook.supplychain import connections
 
 #: Manifest media types a tag may point at, most specific first (the Accept header).
 MANIFEST_TYPES: Final = (
@@ -118,14 +120,21 @@ def _check_digest(expected: str, body: bytes, what: str) -> str:
 
 
 class Client:
-    """Reads manifests and blobs of one registry host (``host[:port]``)."""
+    """Reads manifests and blobs of one registry host (``host[:port]``).
+
+    Safe to share between threads. Connections are kept alive and reused
+    (``connections.Pool``), so a verification costs round trips, not TLS
+    handshakes; ``close`` drops the idle ones.
+    """
 
     def __init__(self, host: str, settings: Settings) -> None:
         self.host = host
         self._api_host = _API_HOSTS.get(host, host)
         self._settings = settings
-        self._context = ssl.create_default_context(cafile=settings.ca_file)
         self._tokens: dict[str, str] = {}
+        self._connections = connections.Pool(
+            context=ssl.create_default_context(cafile=settings.ca_file), timeout=settings.timeout
+        )
 
     # -- the API ---------------------------------------------------------
 
@@ -257,36 +266,58 @@ class Client:
     def _once(
         self, host: str, path: str, *, headers: Mapping[str, str], limit: int, what: str
     ) -> _Response:
-        connection = http.client.HTTPSConnection(
-            host, timeout=self._settings.timeout, context=self._context
-        )
+        connection, reused = self._connections.take(host)
         try:
-            connection.request("GET", path, headers=dict(headers))
-            raw = connection.getresponse()
+            try:
+                raw = self._send(connection, path, headers)
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                if not reused:
+                    raise
+                # The registry closed an idle kept-alive connection: one fresh try.
+                connection.close()
+                connection = self._connections.new(host)
+                raw = self._send(connection, path, headers)
             length = raw.getheader("content-length")
             if length is not None and length.isdigit() and int(length) > limit:
                 raise RegistryError(f"{what}: {length} bytes is over the limit of {limit}")
             body = raw.read(limit + 1)
             if len(body) > limit:
                 raise RegistryError(f"{what}: more than the limit of {limit} bytes")
-            return _Response(
+            response = _Response(
                 status=raw.status,
                 headers={k.lower(): v for k, v in raw.getheaders()},
                 body=body,
             )
         except ssl.SSLCertVerificationError as err:
+            connection.close()
             raise RegistryError(
                 f"{what}: the TLS certificate of {host} is not trusted ({err.verify_message}); "
                 "set the registry CA bundle for a private registry"
             ) from err
         except TimeoutError as err:
+            connection.close()
             raise RegistryError(
                 f"{what}: {host} did not answer within {self._settings.timeout:g}s"
             ) from err
         except (OSError, http.client.HTTPException) as err:
-            raise RegistryError(f"{what}: registry {host} unreachable ({_reason(err)})") from err
-        finally:
             connection.close()
+            raise RegistryError(f"{what}: registry {host} unreachable ({_reason(err)})") from err
+        except BaseException:
+            connection.close()
+            raise
+        self._connections.give_back(host, connection, raw)
+        return response
+
+    @staticmethod
+    def _send(
+        connection: http.client.HTTPSConnection, path: str, headers: Mapping[str, str]
+    ) -> http.client.HTTPResponse:
+        connection.request("GET", path, headers=dict(headers))
+        return connection.getresponse()
+
+    def close(self) -> None:
+        """Close every idle connection (the client stays usable)."""
+        self._connections.close()
 
     def _authenticate(self, response: _Response, *, scope: str, what: str) -> None:
         challenge = response.headers.get("www-authenticate", "")

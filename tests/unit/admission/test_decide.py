@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import datetime
 import json
@@ -429,6 +430,85 @@ def test_labels_not_yet_known_are_never_a_silent_pass(
     else:
         assert "retry in a few seconds" in decision.message
         assert name in decision.message
+
+
+def _signing(name: str, match: dict[str, Any] | None = None) -> policy.CompiledPolicy:
+    # A P-256 SubjectPublicKeyInfo with a made-up point: the decision only counts key ids.
+    der = bytes.fromhex("3059301306072a8648ce3d020106082a8648ce3d030107034200") + bytes(65)
+    key = f"-----BEGIN PUBLIC KEY-----\n{base64.b64encode(der).decode()}\n-----END PUBLIC KEY-----"
+    spec: dict[str, Any] = {
+        "rules": {"imageSignatures": {"keys": [key], "repositories": ["ghcr.io/acme/*"]}}
+    }
+    if match is not None:
+        spec["match"] = match
+    return policy.compile(
+        {
+            "apiVersion": "bulkhead.dev/v1alpha1",
+            "kind": "ClusterContainerPolicy",
+            "metadata": {"name": name},
+            "spec": spec,
+        }
+    )
+
+
+def _pod_running(*images: str) -> dict[str, Any]:
+    obj = pod()
+    obj["spec"] = {
+        "containers": [{"name": f"c{i}", "image": image} for i, image in enumerate(images)],
+        "initContainers": [{"name": "init", "image": images[0]}],
+    }
+    return obj
+
+
+@pytest.mark.parametrize(
+    ("policies", "expected"),
+    [
+        pytest.param([RESTRICTED], (), id="no-signature-policy"),
+        pytest.param(
+            [_signing("signed")],
+            ("ghcr.io/acme/app:1", "ghcr.io/acme/side@sha256:" + "b" * 64),
+            id="covered-images-once",
+        ),
+        pytest.param(
+            [_signing("elsewhere", match={"namespaces": ["team-b"]})],
+            (),
+            id="policy-not-applying",
+        ),
+    ],
+)
+def test_images_to_verify_are_the_covered_images_of_applicable_policies(
+    policies: list[policy.CompiledPolicy], expected: tuple[str, ...]
+) -> None:
+    request = requests.create(
+        _pod_running(
+            "ghcr.io/acme/app:1",
+            "docker.io/library/nginx:1",
+            "ghcr.io/acme/side@sha256:" + "b" * 64,
+        ),
+        kind="Pod",
+        namespace="team-a",
+    )
+    wanted = admission.images_to_verify(request, policies, namespace_labels={}, now=NOW)
+    assert sorted(wanted) == sorted(expected)
+
+
+def test_a_signature_policy_denies_without_evidence_and_passes_with_it() -> None:
+    signing = _signing("signed")
+    image = "ghcr.io/acme/app@sha256:" + "c" * 64
+    request = requests.create(_pod_running(image), kind="Pod", namespace="team-a")
+    bare = admission.decide(request, [signing], namespace_labels={}, now=NOW)
+    assert not bare.allowed
+    assert "was not verified" in bare.message
+    key_id = signing.image_signatures.keys[0].id if signing.image_signatures else ""
+    evidence = {
+        image: policy.signatures.Evidence(
+            image=image,
+            digest="sha256:" + "c" * 64,
+            signatures=(policy.signatures.Signature(key_id),),
+        )
+    }
+    proven = admission.decide(request, [signing], namespace_labels={}, now=NOW, evidence=evidence)
+    assert proven.allowed, proven.message
 
 
 def test_a_denial_of_many_containers_shows_the_first_and_counts_the_rest() -> None:

@@ -52,7 +52,7 @@ def test_profile_only_cluster_policy() -> None:
     assert compiled.checks == ()
     assert compiled.generation is None
     assert compiled.match == model.MATCH_EVERYTHING
-    assert compiled.exemptions == ()
+    assert compiled.exclusions == ()
 
 
 def test_rules_only_policy_binds_enabled_rules_in_id_order() -> None:
@@ -160,7 +160,7 @@ def test_exclusion_entries_are_compiled() -> None:
             }
         )
     )
-    first, second, third = compiled.exemptions
+    first, second, third = compiled.exclusions
     assert first.whole_request
     assert first.reason == "system components"
     assert second.whole_request
@@ -197,7 +197,7 @@ def test_expires_forms(written: object, instant: datetime.datetime) -> None:
     compiled = policy.compile(
         cluster({**RESTRICTED, "exclude": [{"usernames": ["a"], "expires": written}]})
     )
-    assert compiled.exemptions[0].expires == instant
+    assert compiled.exclusions[0].expires == instant
 
 
 def test_yaml_document_with_unquoted_date() -> None:
@@ -216,7 +216,7 @@ def test_yaml_document_with_unquoted_date() -> None:
         """
     )
     compiled = policy.compile(document)
-    assert compiled.exemptions[0].expires == datetime.datetime(2027, 2, 1, tzinfo=UTC)
+    assert compiled.exclusions[0].expires == datetime.datetime(2027, 2, 1, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.name)

@@ -267,31 +267,31 @@ CASES: list[tuple[str, policy.CompiledPolicy, policy.Subject, bool]] = [
     ("image-entry-does-not-exempt-request", cluster(exclude=[{"images": ["*"]}]), subject(), True),
     # expiry, with NOW = 2027-01-31T12:00Z
     (
-        "live-exemption-date-today",
+        "live-exclusion-date-today",
         cluster(exclude=[{"usernames": ["alice"], "expires": "2027-01-31"}]),
         subject(),
         False,
     ),
     (
-        "expired-exemption-date-yesterday",
+        "expired-exclusion-date-yesterday",
         cluster(exclude=[{"usernames": ["alice"], "expires": "2027-01-30"}]),
         subject(),
         True,
     ),
     (
-        "live-exemption-timestamp-later",
+        "live-exclusion-timestamp-later",
         cluster(exclude=[{"usernames": ["alice"], "expires": "2027-01-31T12:00:01Z"}]),
         subject(),
         False,
     ),
     (
-        "expired-exemption-timestamp-now",
+        "expired-exclusion-timestamp-now",
         cluster(exclude=[{"usernames": ["alice"], "expires": "2027-01-31T12:00:00Z"}]),
         subject(),
         True,
     ),
     (
-        "expired-exemption-offset",
+        "expired-exclusion-offset",
         cluster(exclude=[{"usernames": ["alice"], "expires": "2027-01-31T13:00:00+02:00"}]),
         subject(),
         True,

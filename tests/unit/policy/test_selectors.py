@@ -166,7 +166,7 @@ def test_invalid_selectors_name_every_bad_field(value: object, paths: list[str])
 def test_boolean_label_value_says_to_quote_it() -> None:
     with pytest.raises(registry.ConfigError) as caught:
         selectors.parse({"matchLabels": {"enabled": True}}, "sel")
-    assert caught.value.problems[0].reason == 'must be a string, not boolean; quote it ("true")'
+    assert caught.value.problems[0].reason == 'must be a string, not true; quote it ("true")'
 
 
 def test_operator_typo_suggests_the_operator() -> None:

@@ -1,4 +1,4 @@
-"""Table tests for reading rule values (``webhook.rules.config``)."""
+"""Table tests for reading policy values (``webhook.rules.config``): paths, wording, readers."""
 
 from __future__ import annotations
 
@@ -49,36 +49,112 @@ def test_describe_shortens_long_strings() -> None:
 
 
 @pytest.mark.parametrize(
-    ("key", "path"),
+    ("path", "key", "expected"),
     [
-        pytest.param("memory", "a.memory", id="identifier"),
-        pytest.param("ephemeral-storage", "a[ephemeral-storage]", id="dash"),
-        pytest.param("app.kubernetes.io/name", "a[app.kubernetes.io/name]", id="dots"),
+        pytest.param("a", "memory", "a.memory", id="identifier"),
+        pytest.param("", "spec", "spec", id="top-level"),
+        pytest.param("a", "ephemeral-storage", "a[ephemeral-storage]", id="dash"),
+        pytest.param("a", "app.kubernetes.io/name", "a[app.kubernetes.io/name]", id="label-key"),
+        pytest.param("spec", 3, "spec[3]", id="number-key"),
     ],
 )
-def test_child(key: str, path: str) -> None:
-    assert config.child("a", key) == path
+def test_child(path: str, key: object, expected: str) -> None:
+    assert config.child(path, key) == expected
 
 
-def test_fields_reports_every_unknown_key() -> None:
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        pytest.param("mach", '; did you mean "match"?', id="typo"),
+        pytest.param("MATCH", '; did you mean "match"?', id="case"),
+        pytest.param("zzz", "", id="nothing-close"),
+    ],
+)
+def test_suggestion(word: str, expected: str) -> None:
+    assert config.suggestion(word, ["match", "exclude", "rules"]) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "name", "described"),
+    [
+        pytest.param(None, "null", "null", id="null"),
+        pytest.param(True, "boolean", "true", id="boolean"),
+        pytest.param(1.5, "number", "the number 1.5", id="number"),
+        pytest.param("x", "string", 'the string "x"', id="string"),
+        pytest.param({}, "object", "an object", id="object"),
+        pytest.param([], "list", "a list", id="list"),
+    ],
+)
+def test_type_name_never_shows_the_value_and_describe_does(
+    value: object, name: str, described: str
+) -> None:
+    assert config.type_name(value) == name
+    assert config.describe(value) == described
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        pytest.param("Deny", None, id="a-choice"),
+        pytest.param("deny", 'must be "Deny" or "Warn"; did you mean "Deny"?', id="case-hint"),
+        pytest.param("nope", 'must be "Deny" or "Warn"', id="nothing-close"),
+        pytest.param(3, 'must be "Deny" or "Warn"', id="not-a-string"),
+    ],
+)
+def test_choice(value: object, reason: str | None) -> None:
     problems: config.Problems = []
-    value = {"good": 1, "bad": 2, "worse": 3}
-    assert config.fields(value, "p", allowed=("good",), problems=problems) is value
-    assert [problem.path for problem in problems] == ["p.bad", "p.worse"]
-    assert "expected one of good" in problems[0].reason
+    chosen = config.choice(value, ("Deny", "Warn"), path="spec.action", problems=problems)
+    assert chosen == (value if reason is None else None)
+    assert [(p.path, p.reason) for p in problems] == (
+        [] if reason is None else [("spec.action", reason)]
+    )
 
 
-def test_fields_rejects_non_objects() -> None:
+def test_mapping_names_unknown_keys_with_a_suggestion_or_the_fields_that_exist() -> None:
     problems: config.Problems = []
-    assert config.fields([1], "p", allowed=("a", "b"), problems=problems) is None
-    assert [str(problem) for problem in problems] == ["p: must be an object with a, b, not a list"]
+    value = {"good": 1, "godo": 2, "worse": 3}
+    assert config.mapping(value, path="p", allowed=("good",), problems=problems) is value
+    assert [(p.path, p.reason) for p in problems] == [
+        ("p.godo", 'unknown field; did you mean "good"?'),
+        ("p.worse", "unknown field; expected one of good"),
+    ]
 
 
-def test_strings_keeps_good_items_and_reports_bad_ones() -> None:
+def test_mapping_rejects_non_objects() -> None:
     problems: config.Problems = []
-    items = config.strings(["a", "", 3, "b"], "p", problems=problems)
+    assert config.mapping([1], path="p", allowed=("a", "b"), problems=problems) is None
+    assert config.mapping("x", path="q", problems=problems) is None
+    assert [str(problem) for problem in problems] == [
+        "p: must be an object with a, b, not a list",
+        'q: must be an object, not the string "x"',
+    ]
+
+
+def test_string_items_keeps_good_items_and_reports_bad_ones() -> None:
+    problems: config.Problems = []
+    items = config.string_items(["a", "", 3, "b"], path="p", problems=problems)
     assert items == [("p[0]", "a"), ("p[3]", "b")]
-    assert [problem.path for problem in problems] == ["p[1]", "p[2]"]
+    assert [str(problem) for problem in problems] == [
+        'p[1]: must be a non-empty string, not the string ""',
+        "p[2]: must be a non-empty string, not the number 3",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected", "reasons"),
+    [
+        pytest.param(["a", "b"], ("a", "b"), [], id="strings"),
+        pytest.param([], None, ["p: e"], id="empty"),
+        pytest.param("ghcr.io", None, ['p: must be a list, not the string "ghcr.io"'], id="text"),
+        pytest.param(
+            ["a", 2], None, ["p[1]: must be a non-empty string, not the number 2"], id="bad-item"
+        ),
+    ],
+)
+def test_strings_is_all_or_nothing(value: object, expected: object, reasons: list[str]) -> None:
+    problems: config.Problems = []
+    assert config.strings(value, path="p", problems=problems, empty="e") == expected
+    assert [str(problem) for problem in problems] == reasons
 
 
 def test_raise_if_any_carries_every_problem() -> None:

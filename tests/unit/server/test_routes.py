@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime
 import json
 from typing import Any
@@ -104,4 +105,12 @@ def test_a_review_that_may_need_a_namespace_look_up_goes_to_a_worker() -> None:
     held = _state(SELECT_TEAMS)
     held.look_up_namespaces_with(lambda name: None)
     _, queued = _route(held, _body(privileged=True))
+    assert queued == 1
+
+
+def test_reviews_go_to_a_worker_while_a_policy_verifies_image_signatures() -> None:
+    der = bytes.fromhex("3059301306072a8648ce3d020106082a8648ce3d030107034200") + bytes(65)
+    pem = f"-----BEGIN PUBLIC KEY-----\n{base64.b64encode(der).decode()}\n-----END PUBLIC KEY-----"
+    signing = {**NO_PRIVILEGED, "rules": {"imageSignatures": {"keys": [pem]}}}
+    _, queued = _route(_state(signing), _body(privileged=False))
     assert queued == 1

@@ -43,6 +43,20 @@ def test_environment_fills_what_flags_leave_out() -> None:
     assert resolved.pss_latest_minor == 30
 
 
+def test_registry_settings_default_to_half_the_decision_time_and_the_system_store() -> None:
+    resolved = settings.resolve(_flags(decision_timeout="3"), {})
+    assert resolved.registry_timeout == 1.5
+    assert resolved.registry_ca_file is None
+    assert resolved.registry_credentials_file is None
+    given = settings.resolve(
+        _flags(registry_timeout="2.5", registry_credentials_file="/run/pull/.dockerconfigjson"),
+        {"BULKHEAD_REGISTRY_CA_FILE": "/etc/registry-ca.pem"},
+    )
+    assert given.registry_timeout == 2.5
+    assert given.registry_ca_file == "/etc/registry-ca.pem"
+    assert given.registry_credentials_file == "/run/pull/.dockerconfigjson"
+
+
 def test_flags_win_over_the_environment() -> None:
     environ = {"BULKHEAD_PORT": "9443", "BULKHEAD_PROFILES": "baseline"}
     resolved = settings.resolve(_flags(port="10443"), environ)
@@ -70,6 +84,7 @@ def test_required_files_come_from_the_environment_too() -> None:
         ({"pss_latest": "v2.0"}, {}, "--pss-latest"),
         ({"max_connections": "0"}, {}, "--max-connections"),
         ({"profile": None}, {}, "nothing to enforce"),
+        ({"registry_timeout": "4"}, {}, "--registry-timeout (BULKHEAD_REGISTRY_TIMEOUT) 4s"),
     ],
     ids=[
         "missing certificate",
@@ -83,6 +98,7 @@ def test_required_files_come_from_the_environment_too() -> None:
         "bad version",
         "no connections",
         "nothing to enforce",
+        "registry timeout not below the decision timeout",
     ],
 )
 def test_bad_settings_name_the_flag_and_variable(

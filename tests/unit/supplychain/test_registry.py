@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import http.server
+import json
 import pathlib
 import ssl
 import threading
@@ -19,7 +20,7 @@ import pytest
 
 from devcluster import pki
 from webhook.rules import image_references
-from webhook.supplychain import registry
+from webhook.supplychain import dockerconfig, registry
 
 MANIFEST = b'{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}'
 DIGEST = "sha256:" + hashlib.sha256(MANIFEST).hexdigest()
@@ -145,3 +146,13 @@ def test_unknown_certificate_authority_is_refused(served: tuple[str, str]) -> No
     with pytest.raises(registry.RegistryError) as caught:
         client.manifest("acme/app", "v1")
     assert "is not trusted" in str(caught.value)
+
+
+def test_credentials_from_a_docker_config_file_get_the_token(
+    served: tuple[str, str], tmp_path: pathlib.Path
+) -> None:
+    config = tmp_path / "config.json"
+    auth = base64.b64encode(f"ci:{PASSWORD}".encode()).decode()
+    config.write_text(json.dumps({"auths": {f"https://{served[0]}/v2/": {"auth": auth}}}))
+    client = _client(served, credentials=dockerconfig.load(str(config)))
+    assert client.resolve(image_references.parse(f"{served[0]}/acme/app:v1")) == DIGEST

@@ -25,7 +25,7 @@ import flask
 import werkzeug.exceptions
 
 from webhook import jsonlogs
-from webhook.server import loaded, logs, metrics, reviews, settings
+from webhook.server import loaded, logs, metrics, reviews, settings, verification
 
 #: Where ``create_app`` keeps the app's ``reviews.Runtime`` (in ``app.extensions``).
 EXTENSION: Final = "bulkhead"
@@ -97,12 +97,14 @@ def create_app(settings: settings.Settings, state: loaded.State) -> WebhookApp:
     if settings.enable_noop_endpoint:
         paths["/noop"] = False
     app = WebhookApp("webhook.server", review_paths=paths)
+    log = jsonlogs.logger("server")
     app.extensions[EXTENSION] = reviews.Runtime(
         settings=settings,
         state=state,
         metrics=metrics.Recorder(),
-        log=jsonlogs.logger("server"),
+        log=log,
         review_log=logs.ReviewLog(level=settings.log_level),
+        verifier=verification.make_verifier(settings, log),
     )
     app.add_url_rule("/readyz", view_func=_readyz, methods=["GET"])
     app.register_error_handler(werkzeug.exceptions.HTTPException, _http_error)

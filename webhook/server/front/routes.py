@@ -18,8 +18,10 @@ front's event loop (``reviews.answer``, tens of microseconds for a usual
 Pod): a process hop costs more than the decision. A larger one, whose cost
 grows with its size, goes to a worker so that it never holds the loop; so
 does every review when judging could need a blocking look-up of a
-namespace's labels (cluster mode with a ``namespaceSelector`` in force), or
-while the front has no policy set loaded. ``/readyz`` is ready only when
+namespace's labels (cluster mode with a ``namespaceSelector`` in force),
+every review while a policy with ``imageSignatures`` is in force (verifying
+images waits on registries: ``verification``), or while the front has no
+policy set loaded. ``/readyz`` is ready only when
 the front and a worker both are.
 
 A review a worker has not answered within ``decision_timeout`` of being
@@ -184,6 +186,7 @@ class Server:
             len(request.body) <= INLINE_MAX_BYTES
             and self.held.policies.loaded
             and not self.held.may_look_up
+            and not self.held.policies.verifies_images
         )
 
     def _to_worker(

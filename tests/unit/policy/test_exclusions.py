@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from webhook.policy import exemptions, model, patterns
+from webhook.policy import exclusions, model, patterns
 from webhook.rules import findings
 
 UTC = datetime.UTC
@@ -32,13 +32,13 @@ END_OF_JANUARY = datetime.datetime(2027, 2, 1, tzinfo=UTC)
     ],
 )
 def test_live_until_the_expiry_instant(now: datetime.datetime, live: bool) -> None:
-    entry = model.Exemption(index=0, usernames=patterns.of(["a"]), expires=END_OF_JANUARY)
-    assert exemptions.live(entry, now=now) is live
+    entry = model.Exclusion(index=0, usernames=patterns.of(["a"]), expires=END_OF_JANUARY)
+    assert exclusions.live(entry, now=now) is live
 
 
 def test_never_expires_without_expires() -> None:
-    entry = model.Exemption(index=0, usernames=patterns.of(["a"]))
-    assert exemptions.live(entry, now=datetime.datetime.max.replace(tzinfo=UTC))
+    entry = model.Exclusion(index=0, usernames=patterns.of(["a"]))
+    assert exclusions.live(entry, now=datetime.datetime.max.replace(tzinfo=UTC))
 
 
 POD_LEVEL = findings.Finding(check="hostNamespaces", path="spec.hostPID", message="m", fix="f")
@@ -62,16 +62,16 @@ EVIL = findings.Finding(
 )
 
 
-def checks(*names: str) -> model.Exemption:
-    return model.Exemption(index=0, checks=frozenset(names))
+def checks(*names: str) -> model.Exclusion:
+    return model.Exclusion(index=0, checks=frozenset(names))
 
 
-def containers(*texts: str) -> model.Exemption:
-    return model.Exemption(index=0, containers=patterns.of(texts))
+def containers(*texts: str) -> model.Exclusion:
+    return model.Exclusion(index=0, containers=patterns.of(texts))
 
 
-def images(*texts: str) -> model.Exemption:
-    return model.Exemption(index=0, images=patterns.images_of(texts))
+def images(*texts: str) -> model.Exclusion:
+    return model.Exclusion(index=0, images=patterns.images_of(texts))
 
 
 @pytest.mark.parametrize(
@@ -88,5 +88,5 @@ def images(*texts: str) -> model.Exemption:
         pytest.param(images("nginx*"), EVIL, False, id="short-glob-not-lookalike-registry"),
     ],
 )
-def test_covers_finding(entry: model.Exemption, finding: findings.Finding, covered: bool) -> None:
-    assert exemptions.covers_finding(entry, finding) is covered
+def test_covers_finding(entry: model.Exclusion, finding: findings.Finding, covered: bool) -> None:
+    assert exclusions.covers_finding(entry, finding) is covered

@@ -30,13 +30,13 @@ def aware(now: datetime.datetime) -> datetime.datetime:
     return now if now.tzinfo is not None else now.replace(tzinfo=datetime.UTC)
 
 
-def live(entry: model.Exemption, *, now: datetime.datetime) -> bool:
+def live(entry: model.Exclusion, *, now: datetime.datetime) -> bool:
     """Whether ``entry`` still applies at ``now`` (it stops at its ``expires`` instant)."""
     return entry.expires is None or aware(now) < entry.expires
 
 
 def covers_request(
-    entry: model.Exemption, subject: model.Subject, *, now: datetime.datetime
+    entry: model.Exclusion, subject: model.Subject, *, now: datetime.datetime
 ) -> bool:
     """Whether ``entry`` is live and its request selectors all match ``subject``."""
     if not live(entry, now=now):
@@ -50,7 +50,7 @@ def covers_request(
     return entry.groups is None or entry.groups.matches_any(subject.groups)
 
 
-def covers_finding(entry: model.Exemption, finding: findings.Finding) -> bool:
+def covers_finding(entry: model.Exclusion, finding: findings.Finding) -> bool:
     """Whether the finding selectors of ``entry`` all match ``finding``."""
     if entry.checks is not None and finding.check not in entry.checks:
         return False
@@ -63,15 +63,15 @@ def covers_finding(entry: model.Exemption, finding: findings.Finding) -> bool:
     )
 
 
-def drop_exempted(
+def drop_excluded(
     found: list[findings.Finding],
-    entries: Iterable[model.Exemption],
+    entries: Iterable[model.Exclusion],
     *,
     subject: model.Subject,
     now: datetime.datetime,
 ) -> list[findings.Finding]:
     """``found`` without the findings some live entry covering ``subject`` exempts."""
-    relevant: Sequence[model.Exemption] = [
+    relevant: Sequence[model.Exclusion] = [
         e for e in entries if covers_request(e, subject, now=now)
     ]
     if not relevant:

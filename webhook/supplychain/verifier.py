@@ -1,0 +1,296 @@
+"""The long-lived image verifier the webhook keeps between reviews. Does network I/O.
+
+Owns what makes verification fast and bounded at admission:
+
+* one ``registry.Client`` per registry host, kept for the verifier's life,
+  so connections and bearer tokens are reused between reviews;
+* the images of one call verified in parallel (at most ``parallel`` at once),
+  each once however many containers and policies name it;
+* a cache of positive results (an image digest with at least one signature
+  by a trusted key) by repository, digest and trusted key set, bounded in
+  size (least recently used goes first) and in age (``ttl``); failures are
+  never cached, so the next review asks the registry again;
+* concurrent lookups of the same digest coalesced: the second waits for the
+  first and shares its result;
+* a deadline per call: an image not verified in time gets evidence that
+  says so (the check then denies it), and the lookup goes on in the
+  background and fills the cache for the next review.
+
+A tag is resolved to its digest on every call (one manifest request): the
+cache is keyed by digest, so an image pinned by digest costs no request at
+all once verified.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import dataclasses
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Final
+
+from webhook import policy
+from webhook.policy import signatures
+from webhook.rules import image_references
+from webhook.supplychain import cosign, registry
+
+#: Images verified at once (each is a few round trips to a registry).
+PARALLEL: Final = 8
+DEFAULT_CACHE_SIZE: Final = 4096
+DEFAULT_TTL: Final = 300.0
+#: Sets of loaded trusted keys kept (one per distinct policy key set, in practice a few).
+_KEY_SETS: Final = 64
+#: Registry hosts whose clients (connections, tokens) are kept; the first one kept goes first.
+_HOSTS: Final = 64
+
+#: Outcome labels: served from the cache, verified now with a trusted signature, verified
+#: now without one (unsigned, other key, bad payload), or not verified (registry failure,
+#: deadline, unparseable reference).
+CACHED: Final = "cached"
+SIGNED: Final = "signed"
+UNSIGNED: Final = "unsigned"
+ERROR: Final = "error"
+RESULTS: Final = (CACHED, SIGNED, UNSIGNED, ERROR)
+
+_CacheKey = tuple[str, str, frozenset[str]]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Outcome:
+    """How one image's verification went (for metrics): a ``RESULTS`` label and seconds."""
+
+    result: str
+    seconds: float
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Verification:
+    """The evidence for each image verified, and how each verification went."""
+
+    evidence: policy.EvidenceMap
+    outcomes: tuple[Outcome, ...]
+
+
+def _positive(evidence: signatures.Evidence) -> bool:
+    return not evidence.failure and any(s.key is not None for s in evidence.signatures)
+
+
+def _result(evidence: signatures.Evidence) -> str:
+    if evidence.failure:
+        return ERROR
+    return SIGNED if _positive(evidence) else UNSIGNED
+
+
+def _as(evidence: signatures.Evidence, image: str) -> signatures.Evidence:
+    return evidence if evidence.image == image else dataclasses.replace(evidence, image=image)
+
+
+def trusted_keys(policies: Sequence[policy.CompiledPolicy]) -> tuple[signatures.TrustedKey, ...]:
+    """Every key some policy's ``imageSignatures`` trusts, each once."""
+    found: dict[str, signatures.TrustedKey] = {}
+    for compiled in policies:
+        if compiled.image_signatures is not None:
+            found.update((key.id, key) for key in compiled.image_signatures.keys)
+    return tuple(found[k] for k in sorted(found))
+
+
+def covered(image: str, policies: Sequence[policy.CompiledPolicy]) -> bool:
+    """Whether some policy's ``imageSignatures`` applies to ``image``."""
+    return any(
+        p.image_signatures is not None and p.image_signatures.covers(image) for p in policies
+    )
+
+
+class _Cache:
+    """Positive evidence by key, bounded by count and age; thread-safe."""
+
+    def __init__(self, *, size: int, ttl: float, clock: Callable[[], float]) -> None:
+        self._size = size
+        self._ttl = ttl
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._entries: collections.OrderedDict[_CacheKey, tuple[float, signatures.Evidence]] = (
+            collections.OrderedDict()
+        )
+
+    def get(self, key: _CacheKey) -> signatures.Evidence | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                return None
+            if found[0] <= self._clock():
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return found[1]
+
+    def put(self, key: _CacheKey, evidence: signatures.Evidence) -> None:
+        with self._lock:
+            self._entries[key] = (self._clock() + self._ttl, evidence)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class Verifier:
+    """Verifies images for many calls, reusing clients, a cache and worker threads."""
+
+    def __init__(
+        self,
+        settings: registry.Settings,
+        *,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+        ttl: float = DEFAULT_TTL,
+        parallel: int = PARALLEL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._settings = settings
+        self._cache = _Cache(size=cache_size, ttl=ttl, clock=clock)
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=parallel, thread_name_prefix="verify"
+        )
+        self._lock = threading.Lock()
+        self._clients: dict[str, registry.Client] = {}
+        self._key_sets: dict[tuple[signatures.TrustedKey, ...], dict[str, cosign.PublicKey]] = {}
+        self._inflight: dict[_CacheKey, concurrent.futures.Future[signatures.Evidence]] = {}
+
+    @property
+    def cached(self) -> int:
+        """Entries in the positive-result cache now."""
+        return len(self._cache)
+
+    def close(self) -> None:
+        """Stop the worker threads and close idle registry connections."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            clients = list(self._clients.values())
+        for client in clients:
+            client.close()
+
+    def verify(
+        self,
+        wanted: Iterable[str],
+        policies: Sequence[policy.CompiledPolicy],
+        *,
+        timeout: float | None = None,
+    ) -> Verification:
+        """Evidence for each image of ``wanted`` that some policy's ``imageSignatures`` covers.
+
+        ``timeout`` bounds the whole call, in seconds. Raises
+        ``cosign.UnusableKeyError`` when a trusted key cannot be loaded.
+        """
+        todo = sorted({image for image in wanted if covered(image, policies)})
+        if not todo:
+            return Verification(evidence={}, outcomes=())
+        keys = self._keys(trusted_keys(policies))
+        key_ids = frozenset(keys)
+        evidence: dict[str, signatures.Evidence] = {}
+        outcomes: list[Outcome] = []
+        pending: dict[concurrent.futures.Future[tuple[signatures.Evidence, Outcome]], str] = {}
+        for image in todo:
+            started = time.perf_counter()
+            hit = self._pinned_hit(image, key_ids)
+            if hit is not None:
+                evidence[image] = hit
+                outcomes.append(Outcome(CACHED, time.perf_counter() - started))
+            else:
+                pending[self._pool.submit(self._lookup, image, keys, key_ids)] = image
+        if pending:
+            done, late = concurrent.futures.wait(pending, timeout=timeout)
+            for future in done:
+                found, outcome = future.result()
+                evidence[pending[future]] = found
+                outcomes.append(outcome)
+            for future in late:
+                image = pending[future]
+                evidence[image] = signatures.Evidence(
+                    image=image,
+                    digest=None,
+                    failure=f"the registry did not complete the verification within {timeout:g}s",
+                )
+                outcomes.append(Outcome(ERROR, timeout or 0.0))
+        return Verification(evidence=evidence, outcomes=tuple(outcomes))
+
+    # -- one image ---------------------------------------------------------
+
+    def _pinned_hit(self, image: str, key_ids: frozenset[str]) -> signatures.Evidence | None:
+        """The cached evidence of an image pinned by digest, without any request."""
+        try:
+            reference = image_references.parse(image)
+        except image_references.ImageError:
+            return None
+        if reference.digest is None:
+            return None
+        hit = self._cache.get((signatures.repository(reference), reference.digest, key_ids))
+        return None if hit is None else _as(hit, image)
+
+    def _lookup(
+        self, image: str, keys: dict[str, cosign.PublicKey], key_ids: frozenset[str]
+    ) -> tuple[signatures.Evidence, Outcome]:
+        started = time.perf_counter()
+        found, result = self._evidence(image, keys, key_ids)
+        return found, Outcome(result, time.perf_counter() - started)
+
+    def _evidence(
+        self, image: str, keys: dict[str, cosign.PublicKey], key_ids: frozenset[str]
+    ) -> tuple[signatures.Evidence, str]:
+        try:
+            reference = image_references.parse(image)
+        except image_references.ImageError as err:
+            return signatures.Evidence(image=image, digest=None, failure=err.reason), ERROR
+        client = self._client(reference.registry)
+        try:
+            digest = client.resolve(reference)
+        except registry.RegistryError as err:
+            return signatures.Evidence(image=image, digest=None, failure=str(err)), ERROR
+        key = (signatures.repository(reference), digest, key_ids)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return _as(hit, image), CACHED
+        with self._lock:
+            shared = self._inflight.get(key)
+            if shared is None:
+                mine: concurrent.futures.Future[signatures.Evidence] = concurrent.futures.Future()
+                self._inflight[key] = mine
+        if shared is not None:
+            found = _as(shared.result(), image)
+            return found, _result(found)
+        try:
+            found = cosign.verify(client, image, keys=keys, digest=digest)
+            if _positive(found):
+                self._cache.put(key, found)
+            mine.set_result(found)
+        except BaseException as err:
+            mine.set_exception(err)
+            raise
+        finally:
+            with self._lock:
+                del self._inflight[key]
+        return found, _result(found)
+
+    def _client(self, host: str) -> registry.Client:
+        with self._lock:
+            client = self._clients.get(host)
+            if client is not None:
+                return client
+            if len(self._clients) >= _HOSTS:
+                oldest = next(iter(self._clients))
+                self._clients.pop(oldest).close()
+            client = self._clients[host] = registry.Client(host, self._settings)
+            return client
+
+    def _keys(self, trusted: tuple[signatures.TrustedKey, ...]) -> dict[str, cosign.PublicKey]:
+        with self._lock:
+            loaded = self._key_sets.get(trusted)
+        if loaded is None:
+            loaded = cosign.load_keys(trusted)
+            with self._lock:
+                if len(self._key_sets) >= _KEY_SETS:
+                    self._key_sets.clear()
+                self._key_sets[trusted] = loaded
+        return loaded

@@ -3,7 +3,10 @@
 Judges a realistic ~3.5 KB Deployment (an init container and two containers)
 against the ``restricted`` profile plus a policy that turns on every Bulkhead
 rule, then pods with 10, 20 and 40 containers to show the cost is linear in
-the container count. Run: ``make bench`` or ``.venv/bin/python benchmarks/decision.py``.
+the container count. Last, the CPU seconds for one hostile review: a Pod
+with 10,000 privileged containers (170,001 violations), decided and encoded
+as the server answers it (``webhook.server.bounds``). Run: ``make bench`` or
+``.venv/bin/python benchmarks/decision.py``.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import time
 from typing import Any
 
 from webhook import admission, policy, rules
+from webhook.server import bounds
 
 DIGEST = "sha256:" + "4f" * 32
 NOW = datetime.datetime(2026, 11, 25, tzinfo=datetime.UTC)
@@ -161,6 +165,47 @@ def measure(containers: int, policies: list[policy.CompiledPolicy]) -> tuple[flo
     return statistics.median(rounds), size, decision.outcome
 
 
+def privileged_pod(containers: int) -> dict[str, Any]:
+    """A Pod whose every container is privileged and breaks most other rules too."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "many", "namespace": "team-a"},
+        "spec": {
+            "containers": [
+                {
+                    "name": f"c{i}",
+                    "image": "registry.example/app@" + DIGEST,
+                    "securityContext": {"privileged": True},
+                }
+                for i in range(containers)
+            ]
+        },
+    }
+
+
+def expensive(containers: int, policies: list[policy.CompiledPolicy]) -> None:
+    """CPU seconds to decide and encode the answer to one review of ``privileged_pod``."""
+    body = review(privileged_pod(containers))
+    body["request"].update(
+        kind={"group": "", "version": "v1", "kind": "Pod"},
+        resource={"group": "", "version": "v1", "resource": "pods"},
+    )
+    labels = {"kubernetes.io/metadata.name": "team-a"}
+    seconds = []
+    for _ in range(3):
+        request = admission.parse(copy.deepcopy(body))
+        start = time.process_time()
+        decision = admission.decide(request, policies, namespace_labels=labels, now=NOW)
+        answer = bounds.encoded_review(decision, request.uid)
+        seconds.append(time.process_time() - start)
+    print(
+        f"{containers} privileged containers: {decision.outcome}, "
+        f"{len(decision.violations)} violations, {len(answer)}-byte answer, "
+        f"CPU s per review (3 runs): {', '.join(f'{s:.2f}' for s in seconds)}"
+    )
+
+
 def main() -> None:
     policies = _policies()
     print("decision cost: restricted profile + every Bulkhead rule, JSON parsing excluded")
@@ -172,6 +217,7 @@ def main() -> None:
         micros, size, outcome = measure(containers, policies)
         per = micros / (containers + 1)
         print(f"{containers + 1:>10} {size:>12} {outcome:>8} {micros:>12.1f} {per:>13.2f}")
+    expensive(10_000, policies)
 
 
 if __name__ == "__main__":

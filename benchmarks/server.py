@@ -196,7 +196,7 @@ def bulkhead() -> list[str]:
     script = pathlib.Path(sys.executable).with_name("bulkhead")
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "import sys; from webhook import cli; sys.exit(cli.main())"]
+    return [sys.executable, "-m", "webhook"]
 
 
 class Server:

@@ -107,7 +107,7 @@ def bulkhead_command() -> list[str]:
     found = shutil.which("bulkhead")
     if found:
         return [found]
-    return [sys.executable, "-c", "import sys, webhook.cli; sys.exit(webhook.cli.main())"]
+    return [sys.executable, "-m", "webhook"]
 
 
 def refuses_connections(port: int) -> bool:

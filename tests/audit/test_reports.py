@@ -17,10 +17,12 @@ import subprocess
 import sys
 from typing import Any
 
+import prometheus_client
 import pytest
 
 from devcluster import installation
-from webhook.audit import controller
+from tests import exposition
+from webhook.audit import controller, metrics
 
 pytestmark = pytest.mark.cluster
 
@@ -193,6 +195,14 @@ def test_policy_after_workloads_reports_fix_clears_delete_removes(
         assert event["involvedObject"]["name"] == "web"
         assert event["message"].startswith(f"{key} (Deny): [privileged] spec.template.spec.")
         assert event["count"] == 1
+        # ... and the metrics a scrape of the audit's /metrics shows say so
+        scraped = prometheus_client.generate_latest(metrics.registry(audit)).decode()
+        assert exposition.value(scraped, "bulkhead_audit_events_posted_total") >= 1
+        assert exposition.value(scraped, "bulkhead_audit_results", result="fail") >= 1
+        assert exposition.value(scraped, "bulkhead_audit_passes_total") >= 1
+        assert exposition.value(scraped, "bulkhead_audit_pass_failures_total") == 0
+        assert exposition.value(scraped, "bulkhead_audit_last_success_timestamp_seconds") > 0
+        assert 'bulkhead_build_info{component="audit"' in scraped
 
         # fixing the Deployment's template clears its result
         _apply(install, _deployment(namespace, privileged=False))

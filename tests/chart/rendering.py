@@ -34,10 +34,12 @@ DIGEST: Final = "sha256:" + "ab" * 32
 BASE: Final[Mapping[str, Any]] = {"image": {"digest": DIGEST}}
 #: Lets ServiceMonitors render without the Prometheus Operator's CRDs installed.
 MONITORING_API: Final = ("--api-versions", "monitoring.coreos.com/v1/ServiceMonitor")
+#: Lets prometheusRule.enabled render without the Prometheus Operator's CRDs installed.
+RULES_API: Final = ("--api-versions", "monitoring.coreos.com/v1/PrometheusRule")
 #: Lets the cert-manager mode render without cert-manager's CRDs installed.
 CERT_MANAGER_API: Final = ("--api-versions", "cert-manager.io/v1/Certificate")
 #: Both: every optional object can render.
-OPTIONAL_APIS: Final = (*MONITORING_API, *CERT_MANAGER_API)
+OPTIONAL_APIS: Final = (*MONITORING_API, *RULES_API, *CERT_MANAGER_API)
 
 
 @functools.cache

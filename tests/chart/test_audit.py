@@ -62,7 +62,7 @@ def test_the_audit_role_reads_workloads_and_writes_only_reports() -> None:
         if rule["apiGroups"] == ["wgpolicyk8s.io"]:
             assert sorted(rule["verbs"]) == ["create", "delete", "list", "patch"]
         elif rule["resources"] == ["events"]:
-            assert sorted(rule["verbs"]) == ["create", "patch"]
+            assert sorted(rule["verbs"]) == ["create", "get", "patch"]
         else:
             assert sorted(rule["verbs"]) == ["list", "watch"], rule
 

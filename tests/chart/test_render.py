@@ -10,10 +10,12 @@ helm test hook's expectations, and NOTES.txt.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import pytest
+import yaml
 
 from devcluster import registration
 from tests.chart import rendering
@@ -368,6 +370,41 @@ def test_service_monitors_are_opt_in(docs: list[dict[str, Any]]) -> None:
     operator = rendering.find(monitored, "ServiceMonitor", "bulkhead-operator")
     assert operator["spec"]["endpoints"][0]["port"] == "metrics"
     rendering.find(monitored, "Service", "bulkhead-operator-metrics")
+    assert not [d for d in monitored if d["metadata"]["name"].startswith("bulkhead-audit-")]
+    audited = rendering.render(
+        {"serviceMonitor": {"enabled": True}, "audit": {"enabled": True}},
+        extra=rendering.MONITORING_API,
+    )
+    audit = rendering.find(audited, "ServiceMonitor", "bulkhead-audit")
+    assert (audit["spec"]["endpoints"][0]["port"], audit["spec"]["endpoints"][0]["path"]) == (
+        "health",
+        "/metrics",
+    )
+    audit_service = rendering.find(audited, "Service", "bulkhead-audit-metrics")
+    assert audit_service["spec"]["ports"][0]["port"] == 8082
+
+
+def test_alerts_and_dashboard_are_opt_in_and_ship_the_files(docs: list[dict[str, Any]]) -> None:
+    assert not [d for d in docs if d["kind"] == "PrometheusRule"]
+    assert not [
+        d for d in docs if d["kind"] == "ConfigMap" and "dashboard" in d["metadata"]["name"]
+    ]
+    rendered = rendering.render(
+        {
+            "prometheusRule": {"enabled": True, "labels": {"release": "prom"}},
+            "grafanaDashboard": {"enabled": True},
+        },
+        extra=rendering.RULES_API,
+    )
+    files = rendering.CHART / "files" / "monitoring"
+    rule = rendering.find(rendered, "PrometheusRule", "bulkhead")
+    assert rule["spec"]["groups"] == yaml.safe_load((files / "alerts.yaml").read_text())["groups"]
+    assert rule["metadata"]["labels"]["release"] == "prom"
+    dashboard = rendering.find(rendered, "ConfigMap", "bulkhead-dashboard")
+    assert dashboard["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert json.loads(dashboard["data"]["bulkhead.json"]) == json.loads(
+        (files / "dashboard.json").read_text()
+    )
 
 
 # -- values users expect --------------------------------------------------------------
@@ -500,6 +537,7 @@ def test_cert_manager_issues_the_secret_the_webhook_mounts(docs: list[dict[str, 
 def test_cert_manager_mode_keeps_the_operator_off_the_certificates() -> None:
     args = _container(_cert_manager({}), "Deployment", "bulkhead-operator")["args"]
     assert "--certificates=external" in args
+    assert "--exclusion-window=14d" in args  # policy status is still the operator's
     assert not [
         a for a in args if a.startswith(("--tls-secret", "--ca-secret", "--webhook-configuration"))
     ]

@@ -239,6 +239,12 @@ CONTRADICTIONS: Final[list[tuple[str, dict[str, Any], str, str]]] = [
         "bulkhead-system",
         "serviceMonitor.enabled needs the Prometheus Operator's CRDs",
     ),
+    (
+        "PrometheusRule without its CRD",
+        {"prometheusRule": {"enabled": True}},
+        "bulkhead-system",
+        "prometheusRule.enabled needs the Prometheus Operator's CRDs",
+    ),
 ]
 
 
@@ -288,6 +294,7 @@ def test_defaults_render_and_lint_with_no_values_at_all() -> None:
 
 _SM_ON: Final = {"serviceMonitor": {"enabled": True}}
 _CM_ON: Final = {"certManager": {"enabled": True}}
+_DASHBOARD_ON: Final = {"grafanaDashboard": {"enabled": True}}
 _TOLERATION: Final = [{"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}]
 _AFFINITY: Final = {
     "nodeAffinity": {
@@ -314,7 +321,7 @@ _SELECTOR: Final = {"matchExpressions": [{"key": "bulkhead.dev/skip", "operator"
 
 
 def _pod_values(component: str) -> dict[str, tuple[Any, dict[str, Any]]]:
-    """The Pod-level values both components have."""
+    """The Pod-level values every component has."""
     return {
         f"{component}.podAnnotations": ({"example.com/owner": "platform"}, {}),
         f"{component}.podLabels": ({"team": "platform"}, {}),
@@ -371,6 +378,7 @@ CHANGES: Final[dict[str, tuple[Any, dict[str, Any]]]] = {
     "operator.certLifetime": ("7d", {}),
     "operator.rotationOverlap": ("10m", {}),
     "operator.checkInterval": ("30s", {}),
+    "operator.exclusionWindow": ("30d", {}),
     "operator.metricsPort": (9191, {}),
     "operator.healthPort": (8181, {}),
     "operator.resources.requests": ({"cpu": "100m", "memory": "128Mi"}, {}),
@@ -385,9 +393,7 @@ CHANGES: Final[dict[str, tuple[Any, dict[str, Any]]]] = {
     "audit.healthPort": (8182, _AUDIT_ON),
     "audit.resources.requests": ({"cpu": "100m", "memory": "128Mi"}, _AUDIT_ON),
     "audit.resources.limits": ({"cpu": "1", "memory": "512Mi"}, _AUDIT_ON),
-    "audit.nodeSelector": ({"kubernetes.io/os": "linux"}, _AUDIT_ON),
-    "audit.tolerations": (_TOLERATION, _AUDIT_ON),
-    "audit.priorityClassName": ("system-cluster-critical", _AUDIT_ON),
+    **{path: (value, _AUDIT_ON) for path, (value, _) in _pod_values("audit").items()},
     "policies.baseline": ("Warn", {}),
     "policies.restricted": ("Deny", {}),
     "policies.version": ("v1.30", {}),
@@ -396,6 +402,13 @@ CHANGES: Final[dict[str, tuple[Any, dict[str, Any]]]] = {
     "serviceMonitor.enabled": (True, {}),
     "serviceMonitor.interval": ("60s", _SM_ON),
     "serviceMonitor.labels": ({"release": "prometheus"}, _SM_ON),
+    "prometheusRule.enabled": (True, {}),
+    "prometheusRule.labels": ({"release": "prometheus"}, {"prometheusRule": {"enabled": True}}),
+    "grafanaDashboard.enabled": (True, {}),
+    "grafanaDashboard.sidecarLabel": ("dashboards", _DASHBOARD_ON),
+    "grafanaDashboard.sidecarLabelValue": ("platform", _DASHBOARD_ON),
+    "grafanaDashboard.labels": ({"team": "platform"}, _DASHBOARD_ON),
+    "grafanaDashboard.annotations": ({"grafana_folder": "Security"}, _DASHBOARD_ON),
     "certManager.enabled": (True, {}),
     "certManager.duration": ("2160h", _CM_ON),
     "certManager.issuerRef.name": ("platform-ca", _CM_ON),

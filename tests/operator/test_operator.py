@@ -1,7 +1,8 @@
 """``bulkhead operator`` against the real apiserver, as its own ServiceAccount.
 
 Policy status (Ready, Invalid with the compile errors, observedGeneration
-following every edit), certificate issuance into the Secrets and caBundle
+following every edit, exclusions expiring and expired as time passes, with
+the earliest expiry as a metric), certificate issuance into the Secrets and caBundle
 injection, a forced rotation with second-long lifetimes, and kill -9 in
 the middle of work followed by a restart that converges without losing or
 redoing anything. The operator authenticates with a TokenRequest token of
@@ -12,6 +13,7 @@ the ``bulkhead-operator`` ServiceAccount bound only by
 from __future__ import annotations
 
 import base64
+import datetime
 import json
 import time
 from typing import Any
@@ -125,6 +127,62 @@ def test_policy_status_follows_every_edit(
 
     installation.wait_for(reasons, timeout=10, what="an Invalid event")
     install.cp.kubectl("delete", "ccp", name)
+
+
+def test_expiring_exclusions_listed_in_status_as_time_passes(
+    install: installation.Install, operators: OperatorFactory
+) -> None:
+    operator = operators("--probe-endpoint=none", "--check-interval=1s", "--exclusion-window=1h")
+    now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+    soon = (now + datetime.timedelta(seconds=12)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    later = (now + datetime.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    name = f"expiring-{install.suffix}"
+    document = _policy(
+        name,
+        {
+            "rules": {"privileged": False},
+            "exclude": [
+                {"namespaces": ["legacy"], "reason": "migration", "expires": later},
+                {"namespaces": ["batch"], "reason": "ticket 42", "expires": soon},
+                {"namespaces": ["old"], "expires": "2020-01-01"},  # through that day
+                {"namespaces": ["kube-system"]},
+            ],
+        },
+    )
+    install.cp.apply(document)
+    try:
+        found = _settled(install, document, ready="True")
+        assert found["status"]["exclusions"] == {
+            "expiring": [{"index": 1, "expires": soon, "reason": "ticket 42"}],
+            "expired": [{"index": 2, "expires": "2020-01-02T00:00:00Z"}],
+        }
+        # time passes, no edit: the sweep moves entry 1 to expired
+        installation.wait_for(
+            lambda: (
+                (_status(install, document) or {}).get("status", {}).get("exclusions")
+                == {
+                    "expired": [
+                        {"index": 2, "expires": "2020-01-02T00:00:00Z"},
+                        {"index": 1, "expires": soon, "reason": "ticket 42"},
+                    ]
+                }
+            ),
+            timeout=30,
+            what="the expired exclusion in status",
+        )
+        earliest = exposition.value(
+            operator.metrics(),
+            "bulkhead_exclusion_earliest_expiry_timestamp_seconds",
+            policy=f"ClusterContainerPolicy/{name}",
+        )
+        assert earliest == datetime.datetime(2020, 1, 2, tzinfo=datetime.UTC).timestamp()
+    finally:
+        install.cp.kubectl("delete", "ccp", name)
+    installation.wait_for(
+        lambda: f"ClusterContainerPolicy/{name}" not in operator.metrics(),
+        timeout=15,
+        what="the deleted policy's series gone",
+    )
 
 
 def _secret(install: installation.Install, name: str) -> dict[str, Any] | None:

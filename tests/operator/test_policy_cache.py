@@ -135,7 +135,9 @@ def test_namespace_labels_follow(
     installation.wait_for(labelled, timeout=ENFORCED_WITHIN, what="the namespace label")
 
 
-def test_the_webhook_account_can_read_but_never_write(install: installation.Install) -> None:
+def test_the_webhook_account_can_read_and_write_only_events(
+    install: installation.Install,
+) -> None:
     def can(*args: str) -> str:
         result = install.cp.kubectl(
             "auth", "can-i", *args, kubeconfig=install.webhook_kubeconfig, check=False
@@ -149,6 +151,11 @@ def test_the_webhook_account_can_read_but_never_write(install: installation.Inst
     assert can("create", "clustercontainerpolicies.bulkhead.dev") == "no"
     assert can("patch", "containerpolicies.bulkhead.dev/status", "-n", install.namespace) == "no"
     assert can("get", "secrets", "-n", install.namespace) == "no"
+    # its only writes: PolicyViolation Events, posted and counted
+    assert can("create", "events", "-n", install.namespace) == "yes"
+    assert can("patch", "events", "-n", "default") == "yes"
+    assert can("delete", "events", "-n", install.namespace) == "no"
+    assert can("update", "pods", "-n", install.namespace) == "no"
 
 
 def test_a_namespace_the_watch_has_not_delivered_is_looked_up(

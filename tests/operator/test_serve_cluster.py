@@ -12,7 +12,11 @@ namespace.
   stops applying within 2 seconds of its deletion;
 * under continuous admission traffic, a whole CA rotation (new CA trusted,
   serving certificate moved to it, old CA retired once the served
-  certificate no longer chains to it) causes zero failed reviews.
+  certificate no longer chains to it) causes zero failed reviews;
+* a Pod admitted by a Warn ClusterContainerPolicy gets a PolicyViolation
+  Event, counted (not repeated) when the same violation comes again, and
+  ``kubectl describe clustercontainerpolicy`` shows the policy's own
+  Events: Compiled from the operator, PolicyViolation from the webhook.
 """
 
 from __future__ import annotations
@@ -194,3 +198,73 @@ def test_zero_failed_reviews_during_a_ca_rotation(
     assert reviews >= 50
     metrics = chain[1].metrics()
     assert exposition.value(metrics, "bulkhead_ca_retired_total") >= 1
+
+
+def _events(cp: controlplane.ControlPlane, path: str, name: str) -> list[dict[str, Any]]:
+    found = installation.get_json(cp, f"{path}?fieldSelector=involvedObject.name%3D{name}")
+    assert found is not None
+    return [e for e in found["items"] if e["reason"] == "PolicyViolation"]
+
+
+def test_warn_decisions_post_counted_events_describe_shows(
+    install: installation.Install,
+    chain: tuple[webhookserver.WebhookServer, installation.OperatorProcess],
+) -> None:
+    cp, namespace = install.cp, install.namespace
+    name = f"warn-privileged-{install.suffix}"
+    cp.apply(
+        {
+            "apiVersion": "bulkhead.dev/v1alpha1",
+            "kind": "ClusterContainerPolicy",
+            "metadata": {"name": name},
+            "spec": {
+                "action": "Warn",
+                "rules": {"privileged": False},
+                "match": {"namespaces": [namespace]},
+            },
+        }
+    )
+    try:
+
+        def warned() -> bool:
+            status, body = _admit(cp, namespace, _pod("probe", privileged=True))
+            return status == 201 and "privileged" in body
+
+        installation.wait_for(warned, timeout=15, interval=0.1, what="the Warn policy in force")
+        # a dry run posts nothing; the real create does
+        status, body = cp.request(
+            "POST",
+            f"/api/v1/namespaces/{namespace}/pods",
+            body=json.dumps(_pod("warned", privileged=True)).encode(),
+        )
+        assert status == 201, body
+        pod_events = f"/api/v1/namespaces/{namespace}/events"
+        [event] = installation.wait_for(
+            lambda: _events(cp, pod_events, "warned"), timeout=15, what="an Event on the Pod"
+        )
+        assert event["type"] == "Warning"
+        assert event["involvedObject"]["kind"] == "Pod"
+        assert event["count"] == 1
+        assert event["message"].startswith(f"ClusterContainerPolicy/{name} (Warn): [privileged]")
+        assert "spec.containers[0].securityContext.privileged" in event["message"]
+        assert _events(cp, pod_events, "probe") == []
+        # the same violation again (the Pod's spec updated) counts on the same Event
+        cp.kubectl("set", "image", "pod/warned", "-n", namespace, "app=registry.invalid/app:1.1")
+        installation.wait_for(
+            lambda: [e["count"] for e in _events(cp, pod_events, "warned")] == [2],
+            timeout=15,
+            what="the Event counted twice",
+        )
+        described = installation.wait_for(
+            lambda: (
+                out
+                if "PolicyViolation" in (out := cp.kubectl("describe", "ccp", name).stdout)
+                and "Compiled" in out
+                else None
+            ),
+            timeout=30,
+            what="kubectl describe showing the policy's Events",
+        )
+        assert f"Pod {namespace}/warned" in described
+    finally:
+        cp.kubectl("delete", "ccp", name, "--ignore-not-found")

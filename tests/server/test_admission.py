@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -207,9 +208,11 @@ def test_metrics_count_reviews_by_outcome_kind_policy_and_check(
     expiry = next(
         line
         for line in text.splitlines()
-        if line.startswith("bulkhead_serving_certificate_expiry_seconds ")
+        if line.startswith("bulkhead_serving_certificate_expiry_timestamp_seconds ")
     )
-    assert float(expiry.split()[1]) > 3600
+    assert float(expiry.split()[1]) > time.time() + 3600
+    assert 'bulkhead_admission_review_duration_seconds_bucket{le="30.0"}' in text
+    assert 'bulkhead_build_info{component="webhook",python="' in text
 
 
 def test_health_and_readiness(shared_server: webhookserver.WebhookServer) -> None:

@@ -15,7 +15,7 @@ import pathlib
 import pytest
 
 from tests.supplychain import conftest, harness
-from webhook import cli
+from webhook import cli, manifestcheck
 
 
 def _policy(path: pathlib.Path, key: str, *, repositories: list[str]) -> pathlib.Path:
@@ -106,20 +106,20 @@ def test_signed_image_passes_and_cosign_agrees(world: World, signed: tuple[str, 
     )
     assert "cosign container image signature" in verified
     code, out = world.check(image)
-    assert code == cli.EXIT_OK, out
+    assert code == manifestcheck.EXIT_OK, out
     assert "PASS" in out
 
 
 def test_tag_is_resolved_to_its_signed_digest(world: World, signed: tuple[str, str]) -> None:
     repository, _ = signed
     code, out = world.check(f"{world.registry.host}/{repository}:v1")
-    assert code == cli.EXIT_OK, out
+    assert code == manifestcheck.EXIT_OK, out
 
 
 def test_unsigned_image_is_denied(world: World) -> None:
     digest = world.registry.push_image("acme/unsigned", "v1", content="unsigned")
     code, out = world.check(f"{world.registry.host}/acme/unsigned:v1")
-    assert code == cli.EXIT_DENIED
+    assert code == manifestcheck.EXIT_DENIED
     assert "ClusterContainerPolicy/signed-images" in out
     assert "imageSignatures" in out
     assert "spec.containers[0].image" in out
@@ -131,7 +131,7 @@ def test_signature_by_another_key_is_denied(world: World) -> None:
     image = f"{world.registry.host}/acme/other-key@{digest}"
     world.sign(image, key=world.keys.other)
     code, out = world.check(image)
-    assert code == cli.EXIT_DENIED
+    assert code == manifestcheck.EXIT_DENIED
     assert "found 0: a signature does not verify with any trusted key" in out
 
 
@@ -139,7 +139,7 @@ def test_tampered_payload_is_denied(world: World, signed: tuple[str, str]) -> No
     repository, digest = signed
     world.registry.tamper_signature(repository, digest)
     code, out = world.check(f"{world.registry.host}/{repository}@{digest}")
-    assert code == cli.EXIT_DENIED
+    assert code == manifestcheck.EXIT_DENIED
     assert "its payload was altered after signing" in out
 
 
@@ -149,7 +149,7 @@ def test_digest_swapped_behind_a_tag_is_denied(world: World, signed: tuple[str, 
     swapped = registry.push_image(repository, "v1", content="swapped in later")
     image = f"{registry.host}/{repository}:v1"
     code, out = world.check(image)
-    assert code == cli.EXIT_DENIED
+    assert code == manifestcheck.EXIT_DENIED
     assert f"(digest {swapped}) has no cosign signature" in out
     # The attacker also copies the old signature to the new digest's signature tag.
     registry.copy_tag(
@@ -158,7 +158,7 @@ def test_digest_swapped_behind_a_tag_is_denied(world: World, signed: tuple[str, 
         swapped.replace(":", "-") + ".sig",
     )
     code, out = world.check(image)
-    assert code == cli.EXIT_DENIED
+    assert code == manifestcheck.EXIT_DENIED
     assert f"is for digest {signed_digest}, not this image's {swapped}" in out
 
 
@@ -171,17 +171,17 @@ def test_registry_down_is_denied_then_passes_once_back(world: World, bin_dir: pa
         image = f"{own.host}/acme/flaky@{digest}"
         world.sign(image, key=world.keys.trusted, registry=own)
     code, out = world.check(image, registry=own)
-    assert code == cli.EXIT_DENIED
+    assert code == manifestcheck.EXIT_DENIED
     assert f"registry {own.host} unreachable (connection refused)" in out
     with own:
         code, out = world.check(image, registry=own)
-    assert code == cli.EXIT_OK, out
+    assert code == manifestcheck.EXIT_OK, out
 
 
 def test_untrusted_registry_certificate_is_denied(world: World, signed: tuple[str, str]) -> None:
     repository, digest = signed
     code, out = world.check(f"{world.registry.host}/{repository}@{digest}", ca=False)
-    assert code == cli.EXIT_DENIED
+    assert code == manifestcheck.EXIT_DENIED
     assert "is not trusted" in out
     assert "CA bundle" in out
 
@@ -191,11 +191,11 @@ def test_without_verify_images_a_covered_image_fails_closed(
 ) -> None:
     repository, digest = signed
     code, out = world.check(f"{world.registry.host}/{repository}@{digest}", verify=False)
-    assert code == cli.EXIT_DENIED
+    assert code == manifestcheck.EXIT_DENIED
     assert "was not verified" in out
     assert "--verify-images" in out
 
 
 def test_images_outside_the_repositories_are_not_checked(world: World) -> None:
     code, out = world.check("registry.example.com/elsewhere/app:1")
-    assert code == cli.EXIT_OK, out
+    assert code == manifestcheck.EXIT_OK, out

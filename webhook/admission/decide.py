@@ -256,11 +256,12 @@ def judge_view(
             if compiled.action == "Warn"
             else audited
         )
+        key, action = compiled.key, compiled.action  # once per policy, not per finding
         sink.extend(
-            messages.Violation(
-                policy=compiled.key, action=compiled.action, profile=profile, finding=f
-            )
-            for f in found
+            [
+                messages.Violation(policy=key, action=action, profile=profile, finding=f)
+                for f in found
+            ]
         )
     if not (denied or warned or audited):
         return _CLEAN

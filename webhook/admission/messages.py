@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import operator
 from collections.abc import Iterable, Sequence
 from typing import Final
 
 from webhook.rules import findings
 
 _MAX_DENIAL_LINES: Final = 60
+_KEY: Final = operator.attrgetter("finding.check", "finding.path")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -61,45 +63,82 @@ def denial(subject: str, violations: Sequence[Violation]) -> str:
     """One message for a refused object, grouped by policy and by container.
 
     At most ``_MAX_DENIAL_LINES`` lines, then how many violations were left
-    out; only the lines shown are formatted, so an object with thousands of
-    violations costs one grouping pass, not thousands of lines.
+    out (an exact count of the distinct ones). Only what can be shown is
+    grouped and formatted: an object with a hundred thousand violations costs
+    one pass over their keys and a few dictionary look-ups each, not a list
+    per container and a line per violation.
     """
-    distinct = merged(violations)
-    count = len(distinct)
+    keys = list(map(_KEY, violations))
+    # the first index of each distinct (check, path): later reports of it are merged into it
+    first = dict(zip(reversed(keys), range(len(keys) - 1, -1, -1), strict=True))
+    count = len(first)
     lines = [f"Bulkhead denied {subject}: {count} violation{'s' if count != 1 else ''}"]
-    by_policy: dict[str, list[tuple[Violation, list[str]]]] = {}
-    for v, policies in distinct:
-        by_policy.setdefault(v.policy, []).append((v, policies))
+    # per policy (first report first), per container name: the indexes of its distinct findings;
+    # a container can only be shown if it is among the first ``_MAX_DENIAL_LINES`` of its policy
+    by_policy: dict[str, dict[str | None, list[int]]] = {}
+    for index, v in enumerate(violations):
+        if first[keys[index]] != index:
+            continue
+        by_name = by_policy.get(v.policy)
+        if by_name is None:
+            by_name = by_policy[v.policy] = {}
+        name = v.finding.container
+        found = by_name.get(name)
+        if found is not None:
+            found.append(index)
+        elif len(by_name) < _MAX_DENIAL_LINES:
+            by_name[name] = [index]
+    others = _others(violations, keys, first, count)
     shown = 0
     for name, group in by_policy.items():
         if len(lines) >= _MAX_DENIAL_LINES:
             break
-        profile = group[0][0].profile
+        profile = violations[next(iter(group.values()))[0]].profile
         lines.append(f"policy {name}" + (f" (profile {profile})" if profile else "") + ":")
-        # by container name first (cheap), then by owner only for what is shown
-        by_name: dict[str | None, list[tuple[findings.Finding, list[str]]]] = {}
-        for v, policies in group:
-            by_name.setdefault(v.finding.container, []).append((v.finding, policies[1:]))
-        for named in by_name.values():
-            by_owner: dict[str, list[tuple[findings.Finding, list[str]]]] = {}
-            for f, others in named:
-                by_owner.setdefault(_owner(f), []).append((f, others))
-            for owner, found in by_owner.items():
+        for named in group.values():
+            by_owner: dict[str, list[int]] = {}
+            for index in named:
+                by_owner.setdefault(_owner(violations[index].finding), []).append(index)
+            for owner, indexes in by_owner.items():
                 if len(lines) >= _MAX_DENIAL_LINES - 1:
                     break
                 lines.append(f"  {owner}:")
                 room = _MAX_DENIAL_LINES - len(lines)
                 lines.extend(
-                    f"    - [{f.check}] {f.path}: {f.message}. Fix: {f.fix}"
-                    + (f" (also policy {', '.join(others)})" if others else "")
-                    for f, others in found[:room]
+                    _line(violations[i].finding, others.get(i, ())) for i in indexes[:room]
                 )
-                shown += min(room, len(found))
+                shown += min(room, len(indexes))
             if len(lines) >= _MAX_DENIAL_LINES - 1:
                 break
     if shown < count:
         lines.append(f"... and {count - shown} more violations")
     return "\n".join(lines)
+
+
+def _line(f: findings.Finding, others: Sequence[str]) -> str:
+    also = f" (also policy {', '.join(others)})" if others else ""
+    return f"    - [{f.check}] {f.path}: {f.message}. Fix: {f.fix}{also}"
+
+
+def _others(
+    violations: Sequence[Violation],
+    keys: Sequence[tuple[str, str]],
+    first: dict[tuple[str, str], int],
+    count: int,
+) -> dict[int, list[str]]:
+    """For each distinct finding reported by several policies, the other policies, in order."""
+    others: dict[int, list[str]] = {}
+    if count == len(keys):
+        return others
+    for index, key in enumerate(keys):
+        head = first[key]
+        if head == index:
+            continue
+        policy = violations[index].policy
+        named = others.setdefault(head, [])
+        if policy != violations[head].policy and policy not in named:
+            named.append(policy)
+    return others
 
 
 def warnings(violations: Iterable[Violation]) -> tuple[str, ...]:

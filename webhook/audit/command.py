@@ -30,10 +30,12 @@ import threading
 from collections.abc import Mapping
 from typing import IO, Any, Final
 
+import prometheus_client.exposition
 import yaml
 
-from webhook import admission, documents, kube, policyfiles, settingsources
-from webhook.audit import controller, reports, store, workloads
+from webhook import admission, documents, kube, policyfiles, settingtable
+from webhook.audit import controller, metrics, reports, store, workloads
+from webhook.audit import settings as audit_settings
 
 EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
@@ -46,34 +48,14 @@ class AuditError(Exception):
     """The audit cannot run; exit 2 with this message."""
 
 
-def _seconds(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise ValueError(f"must be a positive number of seconds, not {text}")
-    return value
-
-
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise ValueError(f"must be at least 1, not {text}")
-    return value
-
-
 def settings(flags: Mapping[str, object], environ: Mapping[str, str]) -> controller.Settings:
-    """The controller's settings from flags, ``BULKHEAD_*`` and defaults."""
-    default = controller.Settings()
+    """The controller's settings from flags, ``BULKHEAD_*`` and the declared defaults."""
+    table = audit_settings.TABLE
     return controller.Settings(
-        batch_seconds=settingsources.pick(
-            "batch_seconds", flags, environ, _seconds, default.batch_seconds
-        ),
-        resync_seconds=settingsources.pick(
-            "resync_seconds", flags, environ, _seconds, default.resync_seconds
-        ),
-        cap=settingsources.pick("max_results", flags, environ, _count, default.cap),
-        latest_minor=settingsources.pick(
-            "pss_latest", flags, environ, settingsources.latest_minor, default.latest_minor
-        ),
+        batch_seconds=table.pick("batch_seconds", flags, environ, settingtable.seconds),
+        resync_seconds=table.pick("resync_seconds", flags, environ, settingtable.seconds),
+        cap=table.pick("max_results", flags, environ, settingtable.count),
+        latest_minor=table.pick("pss_latest", flags, environ, settingtable.latest_minor),
     )
 
 
@@ -114,7 +96,7 @@ def audit_files(
 
 
 def _api(args: argparse.Namespace, environ: Mapping[str, str]) -> kube.Api:
-    kubeconfig = args.kubeconfig or environ.get(settingsources.variable_name("kubeconfig"))
+    kubeconfig = audit_settings.TABLE.pick("kubeconfig", vars(args), environ, str)
     try:
         return kube.Api(kube.client_configuration(kubeconfig=kubeconfig or None))
     except kube.ConfigError as err:
@@ -137,18 +119,27 @@ def audit_cluster(api: kube.Api, resolved: controller.Settings) -> dict[str | No
 
 
 def _health_server(audit: controller.Controller, port: int) -> http.server.ThreadingHTTPServer:
-    """``/healthz``: the worker runs; ``/readyz``: the first complete report set is written."""
+    """``/healthz``: the worker runs; ``/readyz``: the first report set is written; ``/metrics``."""
+    gauges = metrics.registry(audit)
 
     class Probe(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            if self.path == "/metrics":
+                encoder, content_type = prometheus_client.exposition.choose_encoder(
+                    self.headers.get("Accept") or ""
+                )
+                self._reply(200, encoder(gauges), content_type)
+                return
             checks = {"/healthz": audit.alive, "/readyz": audit.alive and audit.complete}
             if self.path not in checks:
                 self.send_error(404)
                 return
             ok = checks[self.path]
-            body = b"ok\n" if ok else b"not yet\n"
-            self.send_response(200 if ok else 503)
-            self.send_header("Content-Type", "text/plain")
+            self._reply(200 if ok else 503, b"ok\n" if ok else b"not yet\n", "text/plain")
+
+        def _reply(self, status: int, body: bytes, content_type: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -232,14 +223,11 @@ def run(
 ) -> int:
     """``bulkhead audit``; raises ``AuditError`` (and the file errors) for unusable input."""
     try:
-        resolved = settings(vars(args), environ)
-        level = settingsources.pick(
-            "log_level", vars(args), environ, settingsources.log_level, "info"
-        )
-        health_port = settingsources.pick(
-            "health_port", vars(args), environ, settingsources.port, 8081
-        )
-    except settingsources.SettingsError as err:
+        flags = vars(args)
+        resolved = settings(flags, environ)
+        level = audit_settings.TABLE.pick("log_level", flags, environ, settingtable.log_level)
+        health_port = audit_settings.TABLE.pick("health_port", flags, environ, settingtable.port)
+    except settingtable.SettingsError as err:
         raise AuditError(str(err)) from err
     if args.filename:
         if args.watch or args.kubeconfig:

@@ -136,6 +136,10 @@ class Controller:
         self.writes = 0
         self.deletes = 0
         self.passes = 0
+        #: Passes that failed (retried), list/watch failures, and when a pass last succeeded.
+        self.failures = 0
+        self.watch_failures = 0
+        self.last_success: float | None = None
         #: The PolicyViolation Events posted and suppressed.
         self.events = events.Recorder(api, clock=clock)
         self._policy_cache = cache.PolicyCache(
@@ -241,6 +245,7 @@ class Controller:
 
     def failed(self, resource: kube.Resource, error: str) -> None:
         _LOG.warning("list/watch of %s: %s", resource.kind, error)
+        self.watch_failures += 1
 
     # the worker --------------------------------------------------------------------
 
@@ -276,15 +281,18 @@ class Controller:
                     self.events.record(appeared)  # the first pass finds, nothing appears
             except ReportWriteError as err:
                 _LOG.warning("writing reports failed (retried next pass): %s", err)
+                self.failures += 1
                 self._wake.set()
                 self._stopped.wait(self._backoff.delay(1))
                 continue
             except Exception:  # a bug must not stop the audit silently
                 _LOG.exception("audit pass failed; retrying")
+                self.failures += 1
                 self._wake.set()
                 self._stopped.wait(self._backoff.delay(1))
                 continue
             self.passes += 1
+            self.last_success = time.time()
             if not self._complete.is_set():
                 self.first_pass = time.monotonic()
                 self._complete.set()

@@ -37,13 +37,13 @@ class _KubeConfigLoader(Protocol):
         *,
         config_file: str | None,
         context: str | None,
-        client_configuration: kubernetes.client.Configuration,
+        client_configuration: Configuration,
         persist_config: bool,
     ) -> None: ...
 
 
 class _InClusterLoader(Protocol):
-    def __call__(self, *, client_configuration: kubernetes.client.Configuration) -> None: ...
+    def __call__(self, *, client_configuration: Configuration) -> None: ...
 
 
 # The client's loaders are untyped; these are the signatures this module relies on.
@@ -57,14 +57,14 @@ class ConfigError(RuntimeError):
 
 def client_configuration(
     *, kubeconfig: str | None = None, context: str | None = None
-) -> kubernetes.client.Configuration:
+) -> Configuration:
     """Credentials for the API server.
 
     An explicit ``kubeconfig`` wins; otherwise the in-cluster service account
     when running in a pod (``KUBERNETES_SERVICE_HOST`` set), else the
     default kubeconfig (``$KUBECONFIG`` or ``~/.kube/config``).
     """
-    configuration = kubernetes.client.Configuration()
+    configuration = Configuration()
     try:
         if kubeconfig is None and os.environ.get("KUBERNETES_SERVICE_HOST"):
             _load_incluster_config(client_configuration=configuration)
@@ -142,7 +142,7 @@ def _error_from(status: int, reason: str, data: bytes) -> ApiError:
 class Api:
     """JSON requests and watch streams against the API server, with one connection pool."""
 
-    def __init__(self, configuration: kubernetes.client.Configuration) -> None:
+    def __init__(self, configuration: Configuration) -> None:
         self._client = kubernetes.client.ApiClient(configuration)
 
     @property

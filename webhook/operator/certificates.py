@@ -1,4 +1,4 @@
-"""The webhook's TLS material in the cluster: Secrets, caBundle, probes. Network I/O.
+"""The webhook's TLS material in the cluster: Secrets, caBundle. Network I/O (the apiserver).
 
 ``Manager.reconcile()`` is one idempotent pass:
 
@@ -6,7 +6,7 @@
    and the serving Secret (``kubernetes.io/tls``: ``tls.crt``, ``tls.key``
    and ``ca.crt``, the trust bundle), the named
    ``ValidatingWebhookConfiguration``'s ``caBundle``, and, when probing is
-   on, the certificate each webhook endpoint presents;
+   on, the certificate each webhook endpoint presents (``probing.probe``);
 2. ``rotation.plan`` what they should hold;
 3. write the CA Secret, then the serving Secret, then patch ``caBundle``
    into every webhook of the configuration (never creating one). Secrets
@@ -32,19 +32,14 @@ import contextlib
 import dataclasses
 import datetime
 import logging
-import socket
-import ssl
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from webhook import kube
-from webhook.operator import metrics, pki, rotation, settings
+from webhook.operator import metrics, pki, probing, rotation, settings
 
 _LOG: Final = logging.getLogger("bulkhead.operator.tls")
 _WEBHOOKS_PATH: Final = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations"
-#: Connections made to each probed endpoint (a Service spreads them over replicas).
-PROBE_ATTEMPTS: Final = 3
-PROBE_TIMEOUT: Final = 3.0
 MANAGED_BY: Final = {"app.kubernetes.io/managed-by": "bulkhead-operator"}
 #: Secret types: the CA Secret is plain, the serving Secret is a TLS Secret.
 OPAQUE: Final = "Opaque"
@@ -94,33 +89,6 @@ def _name(item: Mapping[str, Any]) -> str:
     return str(metadata.get("name")) if isinstance(metadata, Mapping) else ""
 
 
-def probe(
-    endpoint: str, *, server_name: str, timeout: float = PROBE_TIMEOUT
-) -> pki.Certificate | None:
-    """The certificate ``host:port`` presents in a TLS handshake, or ``None`` if unreachable.
-
-    Nothing is verified: the point is to see which CA the served certificate chains to.
-    """
-    host, _, port = endpoint.rpartition(":")
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    try:
-        with (
-            socket.create_connection((host.strip("[]"), int(port)), timeout=timeout) as raw,
-            context.wrap_socket(raw, server_hostname=server_name) as tls,
-        ):
-            der = tls.getpeercert(binary_form=True)
-    except (OSError, ValueError):
-        return None
-    if der is None:
-        return None
-    try:
-        return pki.load_der(der)
-    except pki.PkiError:
-        return None
-
-
 @dataclasses.dataclass(frozen=True, slots=True)
 class Outcome:
     """One pass: the plan carried out and what was written."""
@@ -141,7 +109,7 @@ class Manager:
         config: settings.Settings,
         metrics_: metrics.Metrics | None = None,
         clock: Clock = _utc_now,
-        prober: Callable[..., pki.Certificate | None] = probe,
+        prober: Callable[..., pki.Certificate | None] = probing.probe,
     ) -> None:
         self._api = api
         self._settings = config
@@ -209,7 +177,7 @@ class Manager:
         server_name = f"{self._settings.service_name}.{self._settings.namespace}.svc"
         results: list[pki.Certificate | None] = []
         for endpoint in endpoints:
-            for _ in range(PROBE_ATTEMPTS):
+            for _ in range(probing.PROBE_ATTEMPTS):
                 results.append(self._probe(endpoint, server_name=server_name))
         return tuple(results)
 

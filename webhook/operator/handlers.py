@@ -1,36 +1,87 @@
-"""kopf handlers that keep each policy's status. No I/O of its own (kopf patches and posts).
+"""kopf handlers that keep each policy's status. kopf patches; Events go through ``kube.events``.
 
-``register(registry, latest_minor=...)`` adds one ``@kopf.on.event``
+``register(registry, context=...)`` adds one ``@kopf.on.event``
 handler per policy kind to an explicit ``kopf.OperatorRegistry`` (nothing
 registers at import). On every event of a ``ClusterContainerPolicy`` or
 ``ContainerPolicy``, including the initial listing after a (re)start, the
 handler compiles the object with the webhook's compile step
 (``status.desired``) and, only when the result differs from the object's
-status, has kopf merge-patch ``status`` through the status subresource.
+status, has kopf merge-patch ``status`` through the status subresource
+(``exclusions`` included), and keeps the policy's earliest-expiry metric.
 Raw event handlers keep no state of their own on the objects (no
 annotations, no finalizers), so a restarted operator simply recomputes.
 
 Handler logs are not posted as Events (kopf's posting level is ERROR); a
 transition posts one Kubernetes Event on the policy: ``Compiled``
 (Normal) when it becomes Ready, ``Invalid`` (Warning) with the problems
-when it stops being enforceable.
+when it stops being enforceable. They are posted with ``webhook.kube.events``,
+not kopf (which files the Events of a cluster-scoped object under the
+operator's namespace, where ``kubectl describe`` never looks), on a worker
+thread so the handler's loop is not held.
 """
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import datetime
 import logging
+import threading
 from typing import Any, Final
 
 import kopf
 
-from webhook import policy
-from webhook.operator import status
+from webhook import kube, policy
+from webhook.kube import events
+from webhook.operator import expiry, status
 from webhook.policy import crds
 
 _LOG: Final = logging.getLogger("bulkhead.operator.policies")
 GROUP: Final = crds.GROUP
 VERSION: Final = crds.VERSION
+COMPONENT: Final = "bulkhead-operator"
+
+
+class Transitions:
+    """Posts the Event of each policy transition, one at a time, off the event loop."""
+
+    def __init__(self, api: kube.Api) -> None:
+        self._poster = events.Poster(api, component=COMPONENT)
+        self._lock = threading.Lock()
+
+    def _post(self, note: events.Note) -> None:
+        with self._lock:
+            try:
+                self._poster.post(note)
+            except kube.ApiError as err:
+                _LOG.info("could not post event %s: %s", note.reason, err)
+
+    async def post(self, body: kopf.Body, *, reason: str, kind: str, message: str) -> None:
+        metadata = body.metadata
+        note = events.Note(
+            involved=events.Involved(
+                api_version=str(body.get("apiVersion") or f"{GROUP}/{VERSION}"),
+                kind=str(body.get("kind") or ""),
+                name=str(metadata.name or ""),
+                namespace=metadata.namespace or None,
+                uid=metadata.uid or None,
+            ),
+            key=f"{reason}\0{metadata.get('generation')}",
+            reason=reason,
+            message=message,
+            type=kind,
+        )
+        await asyncio.to_thread(self._post, note)
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Context:
+    """What the handlers need besides the object."""
+
+    latest_minor: int
+    expiry_window: datetime.timedelta
+    transitions: Transitions
+    gauge: expiry.Gauge
 
 
 async def policy_event(
@@ -42,28 +93,38 @@ async def policy_event(
     **_: Any,
 ) -> None:
     """Write the status ``status.desired`` computes, if it differs from the current one."""
-    if type == "DELETED" or body.metadata.get("deletionTimestamp"):
-        return
+    context: Context = param
     document = dict(body)
-    latest_minor = int(param)
+    key = policy.policy_key(document)
+    if type == "DELETED" or body.metadata.get("deletionTimestamp"):
+        context.gauge.forget(key)
+        return
     outcome = status.desired(
-        document, latest_minor=latest_minor, now=datetime.datetime.now(datetime.UTC)
+        document,
+        latest_minor=context.latest_minor,
+        now=datetime.datetime.now(datetime.UTC),
+        expiry_window=context.expiry_window,
     )
+    context.gauge.observe(key, outcome.earliest_expiry)
     if not status.needs_patch(document.get("status"), outcome):
         return
     patch.status["observedGeneration"] = outcome.status.get("observedGeneration")
     patch.status["conditions"] = outcome.status["conditions"]
+    patch.status["exclusions"] = status.exclusions_patch(outcome)
     if outcome.transitioned:
-        key = policy.policy_key(document)
         if outcome.ready:
             _LOG.info("%s is Ready: %s", key, outcome.message)
-            kopf.event(body, type="Normal", reason=status.COMPILED, message=outcome.message)
+            await context.transitions.post(
+                body, kind="Normal", reason=status.COMPILED, message=outcome.message
+            )
         else:
             _LOG.warning("%s is Invalid: %s", key, outcome.message.replace("\n", "; "))
-            kopf.event(body, type="Warning", reason=status.INVALID, message=outcome.message)
+            await context.transitions.post(
+                body, kind="Warning", reason=status.INVALID, message=outcome.message
+            )
 
 
-def register(registry: kopf.OperatorRegistry, *, latest_minor: int) -> None:
+def register(registry: kopf.OperatorRegistry, *, context: Context) -> None:
     """Add the status handlers for both policy kinds to ``registry``."""
     for kind, plural in crds.PLURALS.items():
         kopf.on.event(
@@ -71,6 +132,6 @@ def register(registry: kopf.OperatorRegistry, *, latest_minor: int) -> None:
             VERSION,
             plural,
             id=f"status-{kind}",
-            param=latest_minor,
+            param=context,
             registry=registry,
         )(policy_event)

@@ -14,7 +14,10 @@ a daemon thread, answering ``GET /metrics``; ``close()`` stops it. Names:
 * ``bulkhead_certificates_issued_total{certificate}``: certificates issued;
 * ``bulkhead_ca_retired_total``: CAs dropped from the bundle;
 * ``bulkhead_tls_reconcile_failures_total``: TLS reconciles that failed;
-* ``bulkhead_tls_last_success_timestamp_seconds``: the last good reconcile.
+* ``bulkhead_tls_last_success_timestamp_seconds``: the last good reconcile;
+* ``bulkhead_exclusion_earliest_expiry_timestamp_seconds{policy}``: when a
+  policy's first dated exclusion expires (``expiry``);
+* ``bulkhead_build_info{version, python, component}``: always 1.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import wsgiref.simple_server
 
 import prometheus_client
 
+from webhook import buildinfo
 from webhook.operator import rotation
 
 
@@ -33,6 +37,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = prometheus_client.CollectorRegistry()
+        buildinfo.register(self.registry, component="operator")
         self.expiry = prometheus_client.Gauge(
             "bulkhead_certificate_expiry_timestamp_seconds",
             "When the certificate expires (Unix time).",

@@ -1,40 +1,17 @@
-"""The operator's settings, resolved from one place. Pure, no I/O.
+"""The operator's settings, declared once and resolved from one place. Pure, no I/O.
 
-``add_arguments`` declares the ``bulkhead operator`` flags (every default
-``None``, so ``resolve`` knows what was given).
+Every setting is declared once, in ``TABLE`` (``webhook.settingtable``):
+its flag, its ``BULKHEAD_<NAME>`` environment variable, its default and its
+help, from which ``bulkhead operator``'s flags and the table in
+``docs/operator.md`` are derived. A flag wins over the variable, which wins
+over the default. ``resolve`` checks every value and returns one frozen
+``Settings``; ``SettingsError`` names the flag and variable at fault.
+Durations are written ``90s``, ``10m``, ``12h`` or ``365d`` (a bare number
+is seconds).
 
-Every setting has one name and three sources, in order of precedence: a
-``bulkhead operator`` flag, then the ``BULKHEAD_<NAME>`` environment
-variable, then the default. ``resolve`` checks every value and returns one
-frozen ``Settings``; ``SettingsError`` (``webhook.settingsources``, which also
-owns the precedence and the parsers shared with the server) names the flag
-and variable at fault. Durations are written ``90s``, ``10m``, ``12h`` or
-``365d`` (a bare number is seconds).
-
-================================  ====================================  ==========================
-flag                              environment                           default
-================================  ====================================  ==========================
---kubeconfig                      BULKHEAD_KUBECONFIG                   in-cluster, else ~/.kube
---namespace                       BULKHEAD_NAMESPACE                    bulkhead-system
---service-name                    BULKHEAD_SERVICE_NAME                 bulkhead
---tls-secret                      BULKHEAD_TLS_SECRET                   bulkhead-webhook-tls
---ca-secret                       BULKHEAD_CA_SECRET                    bulkhead-webhook-ca
---webhook-configuration           BULKHEAD_WEBHOOK_CONFIGURATION        bulkhead
---certificates                    BULKHEAD_CERTIFICATES                 operator
---extra-san (repeatable)          BULKHEAD_EXTRA_SANS (comma list)      none
---ca-lifetime                     BULKHEAD_CA_LIFETIME                  365d
---cert-lifetime                   BULKHEAD_CERT_LIFETIME                30d
---rotation-overlap                BULKHEAD_ROTATION_OVERLAP             5m
---clock-skew                      BULKHEAD_CLOCK_SKEW                   5m
---check-interval                  BULKHEAD_CHECK_INTERVAL               60s
---probe-endpoint (repeatable)     BULKHEAD_PROBE_ENDPOINTS (comma)      <service>.<ns>.svc:443
---metrics-address                 BULKHEAD_METRICS_ADDRESS              0.0.0.0
---metrics-port                    BULKHEAD_METRICS_PORT                 9090 (0: off)
---health-port                     BULKHEAD_HEALTH_PORT                  8081 (0: off)
---pss-latest                      BULKHEAD_PSS_LATEST                   v1.37
---log-level                       BULKHEAD_LOG_LEVEL                    info
-================================  ====================================  ==========================
-
+``--check-interval`` is also how often exclusion expiry is re-checked:
+policy status lists the ``spec.exclude`` entries expiring within
+``--exclusion-window`` and those already expired.
 ``--certificates external`` leaves the TLS Secrets and the caBundle to
 another issuer (cert-manager and its cainjector): the operator then runs no
 TLS loop and only keeps policy status; the certificate flags are unused.
@@ -46,22 +23,128 @@ the overlap must be under a third of it (so a due renewal can wait for it).
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import datetime
 import ipaddress
 import math
 import re
-from collections.abc import Mapping
-from typing import Final
+from collections.abc import Callable, Mapping
+from typing import Final, TypeVar
 
-from webhook import profiles, settingsources
+from webhook import profiles, settingtable
 from webhook.policy import names
 
+T = TypeVar("T")
 _DURATION: Final = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)?$")
 _UNITS: Final = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 #: Who issues the webhook's certificate and caBundle: this operator, or someone else.
 CERTIFICATE_SOURCES: Final = ("operator", "external")
+
+
+_S = settingtable.Setting
+_DURATION_METAVAR: Final = "DURATION"
+
+TABLE: Final = settingtable.Table(
+    (
+        _S(
+            name="kubeconfig",
+            metavar="FILE",
+            help="the cluster's credentials",
+            default_text="in-cluster ServiceAccount, else `~/.kube/config`",
+        ),
+        _S(
+            name="namespace",
+            default="bulkhead-system",
+            help="namespace of the Secrets and Service (and the Events of cluster policies)",
+        ),
+        _S(name="service_name", default="bulkhead", help="the webhook Service (certificate names)"),
+        _S(
+            name="tls_secret",
+            metavar="NAME",
+            default="bulkhead-webhook-tls",
+            help="serving Secret (kubernetes.io/tls)",
+        ),
+        _S(
+            name="ca_secret",
+            metavar="NAME",
+            default="bulkhead-webhook-ca",
+            help="CA Secret (only the operator reads it)",
+        ),
+        _S(
+            name="webhook_configuration",
+            metavar="NAME",
+            default="bulkhead",
+            help="ValidatingWebhookConfiguration to inject caBundle into",
+        ),
+        _S(
+            name="certificates",
+            choices=CERTIFICATE_SOURCES,
+            default="operator",
+            help="who issues the serving certificate and caBundle",
+            note="`external`: another issuer (cert-manager and its cainjector) owns the TLS "
+            "Secret and `caBundle`, the operator runs no TLS loop",
+        ),
+        _S(
+            name="extra_san",
+            variable="BULKHEAD_EXTRA_SANS",
+            repeatable=True,
+            metavar="NAME|IP",
+            help="another DNS name or IP for the serving certificate",
+        ),
+        _S(name="ca_lifetime", metavar=_DURATION_METAVAR, default="365d", help="CA lifetime"),
+        _S(
+            name="cert_lifetime",
+            metavar=_DURATION_METAVAR,
+            default="30d",
+            help="serving certificate lifetime",
+        ),
+        _S(
+            name="rotation_overlap",
+            metavar=_DURATION_METAVAR,
+            default="5m",
+            help="a new CA is trusted this long first",
+            note="must be under a third of the cert lifetime",
+        ),
+        _S(
+            name="clock_skew",
+            metavar=_DURATION_METAVAR,
+            default="5m",
+            help="backdate notBefore",
+            note="capped at a tenth of the cert lifetime",
+        ),
+        _S(
+            name="check_interval",
+            metavar=_DURATION_METAVAR,
+            default="60s",
+            help="TLS check period",
+            note="the loop also wakes when something falls due",
+        ),
+        _S(
+            name="exclusion_window",
+            metavar=_DURATION_METAVAR,
+            default="14d",
+            help="list exclusions expiring within this long in policy status",
+        ),
+        _S(
+            name="probe_endpoint",
+            variable="BULKHEAD_PROBE_ENDPOINTS",
+            repeatable=True,
+            metavar="HOST:PORT",
+            default_text="`<service>.<namespace>.svc:443`",
+            help="webhook endpoint whose served certificate is checked ('none': off)",
+        ),
+        _S(name="metrics_address", default="0.0.0.0", help="metrics listen address"),  # noqa: S104
+        _S(name="metrics_port", default="9090", help="metrics port", note="`0`: off"),
+        _S(
+            name="health_port",
+            default="8081",
+            help="kopf liveness port (`/healthz`)",
+            note="`0`: off",
+        ),
+        settingtable.pss_latest_row(),
+        settingtable.log_level_row(),
+    )
+)
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -82,6 +165,7 @@ class Settings:
     rotation_overlap: datetime.timedelta = datetime.timedelta(minutes=5)
     clock_skew: datetime.timedelta = datetime.timedelta(minutes=5)
     check_interval: float = 60.0
+    exclusion_window: datetime.timedelta = datetime.timedelta(days=14)
     probe_endpoints: tuple[str, ...] | None = None
     metrics_address: str = "0.0.0.0"  # noqa: S104 - Prometheus scrapes the pod's address
     metrics_port: int = 9090
@@ -99,21 +183,6 @@ class Settings:
     @property
     def effective_skew(self) -> datetime.timedelta:
         return min(self.clock_skew, self.cert_lifetime / 10)
-
-
-def _list(
-    name: str, flags: Mapping[str, object], environ: Mapping[str, str], *, env_name: str
-) -> tuple[str, ...] | None:
-    """The flag's items, else the variable's comma list; ``None`` when neither is given."""
-    flagged = flags.get(name)
-    if flagged:
-        if not isinstance(flagged, list | tuple):
-            raise settingsources.SettingsError(f"{settingsources.flag_name(name)}: expected a list")
-        return tuple(str(item).strip() for item in flagged if str(item).strip())
-    raw = environ.get(env_name)
-    if raw is None or raw == "":
-        return None
-    return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
 def duration(text: str) -> datetime.timedelta:
@@ -156,11 +225,6 @@ def _certificates(text: str) -> str:
     return text
 
 
-def _address(text: str) -> str:
-    ipaddress.ip_address(text)
-    return text
-
-
 def _endpoint(text: str) -> str:
     host, sep, port = text.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) <= 65535:
@@ -178,21 +242,20 @@ def _sans(values: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
             try:
                 names.append(_name(value.lower()))
             except ValueError as err:
-                raise settingsources.SettingsError(
-                    f"--extra-san / BULKHEAD_EXTRA_SANS: {err}"
-                ) from err
+                raise settingtable.SettingsError(f"{TABLE['extra_san'].source()}: {err}") from err
     return tuple(names), tuple(addresses)
 
 
 def resolve(flags: Mapping[str, object], environ: Mapping[str, str]) -> Settings:
     """Settings from flags (``None`` = not given), then ``BULKHEAD_*`` variables, then defaults."""
-    defaults = Settings()
-    namespace = settingsources.pick("namespace", flags, environ, _dns_label, defaults.namespace)
-    service = settingsources.pick("service_name", flags, environ, _dns_label, defaults.service_name)
-    names, addresses = _sans(
-        _list("extra_san", flags, environ, env_name="BULKHEAD_EXTRA_SANS") or ()
-    )
-    probes = _list("probe_endpoint", flags, environ, env_name="BULKHEAD_PROBE_ENDPOINTS")
+
+    def pick(name: str, convert: Callable[[str], T]) -> T:
+        return TABLE.pick(name, flags, environ, convert)
+
+    namespace = pick("namespace", _dns_label)
+    service = pick("service_name", _dns_label)
+    names, addresses = _sans(TABLE.items("extra_san", flags, environ) or ())
+    probes = TABLE.items("probe_endpoint", flags, environ)
     if probes is None:
         probes = (f"{service}.{namespace}.svc:443",)
     elif probes in (("none",), ("",)):
@@ -201,105 +264,37 @@ def resolve(flags: Mapping[str, object], environ: Mapping[str, str]) -> Settings
         try:
             _endpoint(probe)
         except ValueError as err:
-            raise settingsources.SettingsError(
-                f"--probe-endpoint / BULKHEAD_PROBE_ENDPOINTS: {err}"
-            ) from err
+            raise settingtable.SettingsError(f"{TABLE['probe_endpoint'].source()}: {err}") from err
     settings = Settings(
-        kubeconfig=settingsources.pick("kubeconfig", flags, environ, str, "") or None,
+        kubeconfig=pick("kubeconfig", str) or None,
         namespace=namespace,
         service_name=service,
-        tls_secret=settingsources.pick("tls_secret", flags, environ, _name, defaults.tls_secret),
-        ca_secret=settingsources.pick("ca_secret", flags, environ, _name, defaults.ca_secret),
-        webhook_configuration=settingsources.pick(
-            "webhook_configuration", flags, environ, _name, defaults.webhook_configuration
-        ),
-        certificates=settingsources.pick(
-            "certificates", flags, environ, _certificates, defaults.certificates
-        ),
+        tls_secret=pick("tls_secret", _name),
+        ca_secret=pick("ca_secret", _name),
+        webhook_configuration=pick("webhook_configuration", _name),
+        certificates=pick("certificates", _certificates),
         extra_dns_names=names,
         extra_ip_addresses=addresses,
-        ca_lifetime=settingsources.pick(
-            "ca_lifetime", flags, environ, duration, defaults.ca_lifetime
-        ),
-        cert_lifetime=settingsources.pick(
-            "cert_lifetime", flags, environ, duration, defaults.cert_lifetime
-        ),
-        rotation_overlap=settingsources.pick(
-            "rotation_overlap", flags, environ, duration, defaults.rotation_overlap
-        ),
-        clock_skew=settingsources.pick("clock_skew", flags, environ, _skew, defaults.clock_skew),
-        check_interval=settingsources.pick(
-            "check_interval", flags, environ, _seconds, defaults.check_interval
-        ),
+        ca_lifetime=pick("ca_lifetime", duration),
+        cert_lifetime=pick("cert_lifetime", duration),
+        rotation_overlap=pick("rotation_overlap", duration),
+        clock_skew=pick("clock_skew", _skew),
+        check_interval=pick("check_interval", _seconds),
+        exclusion_window=pick("exclusion_window", duration),
         probe_endpoints=probes or None,
-        metrics_address=settingsources.pick(
-            "metrics_address", flags, environ, _address, defaults.metrics_address
-        ),
-        metrics_port=settingsources.pick(
-            "metrics_port", flags, environ, settingsources.port, defaults.metrics_port
-        ),
-        health_port=settingsources.pick(
-            "health_port", flags, environ, settingsources.port, defaults.health_port
-        ),
-        pss_latest_minor=settingsources.pick(
-            "pss_latest", flags, environ, settingsources.latest_minor, defaults.pss_latest_minor
-        ),
-        log_level=settingsources.pick(
-            "log_level", flags, environ, settingsources.log_level, defaults.log_level
-        ),
+        metrics_address=pick("metrics_address", settingtable.ip_address),
+        metrics_port=pick("metrics_port", settingtable.port),
+        health_port=pick("health_port", settingtable.port),
+        pss_latest_minor=pick("pss_latest", settingtable.latest_minor),
+        log_level=pick("log_level", settingtable.log_level),
     )
     if settings.tls_secret == settings.ca_secret:
-        raise settingsources.SettingsError(
-            "--tls-secret and --ca-secret must name different Secrets"
-        )
+        raise settingtable.SettingsError("--tls-secret and --ca-secret must name different Secrets")
     if settings.cert_lifetime > settings.ca_lifetime:
-        raise settingsources.SettingsError("--cert-lifetime must not be longer than --ca-lifetime")
+        raise settingtable.SettingsError("--cert-lifetime must not be longer than --ca-lifetime")
     if settings.rotation_overlap * 3 >= settings.cert_lifetime:
-        raise settingsources.SettingsError(
+        raise settingtable.SettingsError(
             "--rotation-overlap must be under a third of --cert-lifetime "
             "(a due renewal waits for it)"
         )
     return settings
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The ``operator`` flags; every default is None so ``settings.resolve`` sees what was given."""
-    parser.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig (default: in-cluster)")
-    parser.add_argument("--namespace", help="namespace of the Secrets and Service")
-    parser.add_argument("--service-name", help="the webhook Service (certificate names)")
-    parser.add_argument("--tls-secret", metavar="NAME", help="serving Secret (kubernetes.io/tls)")
-    parser.add_argument("--ca-secret", metavar="NAME", help="CA Secret (only the operator reads)")
-    parser.add_argument(
-        "--webhook-configuration",
-        metavar="NAME",
-        help="ValidatingWebhookConfiguration to inject caBundle into",
-    )
-    parser.add_argument(
-        "--certificates",
-        choices=CERTIFICATE_SOURCES,
-        help="who issues the serving certificate and caBundle (operator; external: cert-manager)",
-    )
-    parser.add_argument(
-        "--extra-san",
-        action="append",
-        metavar="NAME|IP",
-        help="another DNS name or IP for the serving certificate (repeatable)",
-    )
-    parser.add_argument("--ca-lifetime", metavar="DURATION", help="CA lifetime (365d)")
-    parser.add_argument("--cert-lifetime", metavar="DURATION", help="serving cert lifetime (30d)")
-    parser.add_argument(
-        "--rotation-overlap", metavar="DURATION", help="a new CA is trusted this long first (5m)"
-    )
-    parser.add_argument("--clock-skew", metavar="DURATION", help="backdate notBefore (5m)")
-    parser.add_argument("--check-interval", metavar="DURATION", help="TLS check period (60s)")
-    parser.add_argument(
-        "--probe-endpoint",
-        action="append",
-        metavar="HOST:PORT",
-        help="webhook endpoint whose served certificate is checked (repeatable; 'none': off)",
-    )
-    parser.add_argument("--metrics-address", help="metrics listen address (0.0.0.0)")
-    parser.add_argument("--metrics-port", help="metrics port (9090; 0: off)")
-    parser.add_argument("--health-port", help="kopf liveness port (8081; 0: off)")
-    parser.add_argument("--pss-latest", metavar="v1.N", help="what 'latest' means")
-    parser.add_argument("--log-level", help="debug, info, warning or error (info)")

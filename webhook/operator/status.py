@@ -9,6 +9,12 @@ does) and returns the status it should carry:
   one-line summary of what is enforced, or ``False`` with reason ``Invalid``
   and every compile problem (``path: reason``), one per line.
 
+* ``exclusions`` (only when there is something to say): the
+  ``spec.exclude`` entries that expire within ``expiry_window`` of ``now``
+  (``expiring``) and those already expired (``expired``), each with its
+  index, ``expires`` and ``reason``, soonest first, so an admin renews or
+  removes them before the workloads they cover start being refused.
+
 ``lastTransitionTime`` moves only when ``Ready``'s status flips, as
 ``metav1.Condition`` demands; ``needs_patch`` says whether the object's
 current status differs from the desired one, so an unchanged policy is
@@ -29,6 +35,8 @@ COMPILED: Final = "Compiled"
 INVALID: Final = "Invalid"
 #: The CRD caps a condition message at this many characters.
 MAX_MESSAGE: Final = 32768
+#: Exclusions expiring within this long are listed in status (the operator's default).
+EXPIRY_WINDOW: Final = datetime.timedelta(days=14)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -39,6 +47,8 @@ class Outcome:
     ready: bool
     message: str
     transitioned: bool
+    #: when the policy's first exclusion expires (for the metric)
+    earliest_expiry: datetime.datetime | None = None
 
 
 def _timestamp(now: datetime.datetime) -> str:
@@ -65,7 +75,47 @@ def generation(document: Mapping[str, Any]) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def desired(document: Mapping[str, Any], *, latest_minor: int, now: datetime.datetime) -> Outcome:
+def _entry(exclusion: policy.Exclusion, expires: datetime.datetime) -> dict[str, Any]:
+    entry: dict[str, Any] = {"index": exclusion.index, "expires": _timestamp(expires)}
+    if exclusion.reason:
+        entry["reason"] = exclusion.reason
+    return entry
+
+
+def exclusions(
+    compiled: policy.CompiledPolicy, *, now: datetime.datetime, window: datetime.timedelta
+) -> dict[str, list[dict[str, Any]]] | None:
+    """The ``exclusions`` status block: expiring within ``window``, and expired (or ``None``)."""
+    dated = sorted(
+        ((e.expires, e) for e in compiled.exclusions if e.expires is not None),
+        key=lambda pair: (pair[0], pair[1].index),
+    )
+    expired = [_entry(e, at) for at, e in dated if at <= now]
+    expiring = [_entry(e, at) for at, e in dated if now < at <= now + window]
+    block = {"expiring": expiring, "expired": expired}
+    return {k: v for k, v in block.items() if v} or None
+
+
+def exclusions_patch(outcome: Outcome) -> dict[str, list[dict[str, Any]] | None] | None:
+    """``status.exclusions`` as a merge patch: a list that is now empty is removed (``None``)."""
+    block = outcome.status.get("exclusions")
+    if block is None:
+        return None
+    return {name: block.get(name) for name in ("expiring", "expired")}
+
+
+def earliest_expiry(compiled: policy.CompiledPolicy) -> datetime.datetime | None:
+    """When the policy's first exclusion expires (or expired); ``None`` if none ever does."""
+    return min((e.expires for e in compiled.exclusions if e.expires is not None), default=None)
+
+
+def desired(
+    document: Mapping[str, Any],
+    *,
+    latest_minor: int,
+    now: datetime.datetime,
+    expiry_window: datetime.timedelta = EXPIRY_WINDOW,
+) -> Outcome:
     """The status ``document`` should carry, judged by the same compile the webhook runs."""
     compiled, problems = policy.compile_object(document, latest_minor=latest_minor)
     observed = generation(document)
@@ -91,7 +141,16 @@ def desired(document: Mapping[str, Any], *, latest_minor: int, now: datetime.dat
     status: dict[str, Any] = {"conditions": [condition]}
     if observed is not None:
         status["observedGeneration"] = observed
-    return Outcome(status=status, ready=ready, message=message, transitioned=transitioned)
+    block = exclusions(compiled, now=now, window=expiry_window) if compiled is not None else None
+    if block is not None:
+        status["exclusions"] = block
+    return Outcome(
+        status=status,
+        ready=ready,
+        message=message,
+        transitioned=transitioned,
+        earliest_expiry=earliest_expiry(compiled) if compiled is not None else None,
+    )
 
 
 def needs_patch(current: Mapping[str, Any] | None, outcome: Outcome) -> bool:
@@ -100,6 +159,8 @@ def needs_patch(current: Mapping[str, Any] | None, outcome: Outcome) -> bool:
         return True
     wanted = outcome.status
     if current.get("observedGeneration") != wanted.get("observedGeneration"):
+        return True
+    if current.get("exclusions") != wanted.get("exclusions"):
         return True
     condition = _ready_condition(current)
     return condition is None or dict(condition) != wanted["conditions"][0]

@@ -69,7 +69,42 @@ def _status() -> Schema:
                 "x-kubernetes-list-type": "map",
                 "x-kubernetes-list-map-keys": ["type"],
             },
+            "exclusions": openapi.obj(
+                "Dated spec.exclude entries to act on: those expiring within the "
+                "operator's window (--exclusion-window, 14 days by default) and those "
+                "already expired (no longer applied).",
+                {
+                    "expiring": openapi.array(
+                        "Entries expiring within the window, soonest first.",
+                        _expiry_entry(),
+                        min_items=0,
+                        maxItems=schema.MAX_ITEMS,
+                    ),
+                    "expired": openapi.array(
+                        "Entries past their expires instant, oldest first.",
+                        _expiry_entry(),
+                        min_items=0,
+                        maxItems=schema.MAX_ITEMS,
+                    ),
+                },
+            ),
         },
+    )
+
+
+def _expiry_entry() -> Schema:
+    return openapi.obj(
+        "One spec.exclude entry with an expires instant.",
+        {
+            "index": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Its position in spec.exclude.",
+            },
+            "expires": openapi.string("When it stops (stopped) applying.", format="date-time"),
+            "reason": openapi.string("Its reason, as written."),
+        },
+        required=("index", "expires"),
     )
 
 

@@ -125,7 +125,8 @@ class CompiledPolicy:
     ``profile`` is the built-in Pod Security Standard (``None`` when the
     policy sets none), ``checks`` the enabled rules of ``spec.rules`` in rule
     id order, ``generation`` the document's ``metadata.generation`` when it
-    has one (the operator reports it as ``observedGeneration``).
+    has one (the operator reports it as ``observedGeneration``), ``uid`` its
+    ``metadata.uid`` when it has one (Events about the policy name it).
     """
 
     kind: PolicyKind
@@ -136,6 +137,7 @@ class CompiledPolicy:
     checks: tuple[registry.BoundCheck, ...]
     image_signatures: signatures.Settings | None = None
     generation: int | None = None
+    uid: str | None = None
     match: Match = MATCH_EVERYTHING
     exclusions: tuple[Exclusion, ...] = ()
 

@@ -2,9 +2,9 @@
 
 ``spec()`` is what both policy CRDs (``policy.crds``) hold under
 ``spec``. It is assembled from the tables the compiler reads
-(``compiler.SPEC_FIELDS``, ``MATCH_FIELDS``, ``EXCLUSION_FIELDS``,
-``PROFILE_FIELDS``, ``selectors.FIELDS``, the policy vocabulary in
-``model``) and from the checks themselves: each rule carries the schema of
+(``compiler.SPEC_FIELDS``, ``PROFILE_FIELDS``,
+``scope_compiler.MATCH_FIELDS``, ``EXCLUSION_FIELDS``, ``selectors.FIELDS``,
+the policy vocabulary in ``model``) and from the checks themselves: each rule carries the schema of
 its value under ``spec.rules.<id>`` (``registry.Rule.value_schema``), as
 does ``signatures`` for ``imageSignatures``. Building fails when a table
 names a field the schema does not describe, or the other way round, so the
@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from typing import Final
 
 from webhook import profiles, rules
-from webhook.policy import compiler, model, names, selectors, signatures
+from webhook.policy import compiler, model, names, scope_compiler, selectors, signatures
 from webhook.rules import openapi
 
 Schema = openapi.Schema
@@ -39,7 +39,7 @@ MAX_ITEMS: Final = 256
 #: Most requirements in one label selector's ``matchExpressions``.
 MAX_SELECTOR_ITEMS: Final = 64
 
-#: A namespace or container name pattern, as ``compiler._dns_label_pattern`` accepts it.
+#: A namespace or container name pattern, as ``scope_compiler._dns_label_pattern`` accepts it.
 NAME_PATTERN: Final = rf"^({names.DNS_LABEL}|[-a-z0-9]*\*[-a-z0-9*]*)$"
 #: ``latest`` or ``v1.N``, as ``profiles.parse_version`` accepts it.
 VERSION_PATTERN: Final = r"^(latest|v1\.(0|[1-9][0-9]*))$"
@@ -210,14 +210,14 @@ def _match(*, namespaced: bool) -> Schema:
                 ),
                 "objectSelector": _label_selector("Judge only objects whose own labels match."),
             },
-            compiler.MATCH_FIELDS,
+            scope_compiler.MATCH_FIELDS,
         ),
         validations=checks,
     )
 
 
 def _exclusion(*, namespaced: bool) -> Schema:
-    selectors_ = compiler.EXCLUSION_SELECTORS
+    selectors_ = scope_compiler.EXCLUSION_SELECTORS
     any_selector = " || ".join(f"has(self.{name})" for name in selectors_)
     entry_checks = [
         openapi.cel(
@@ -270,7 +270,7 @@ def _exclusion(*, namespaced: bool) -> Schema:
         "An exclusion: it exempts what every selector it gives matches. With only "
         "namespaces, usernames or groups it exempts whole requests; with images, "
         "containers or checks it exempts those findings.",
-        checked("spec.exclude[]", built, compiler.EXCLUSION_FIELDS),
+        checked("spec.exclude[]", built, scope_compiler.EXCLUSION_FIELDS),
         validations=entry_checks,
     )
 

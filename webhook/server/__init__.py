@@ -14,7 +14,7 @@ from webhook.server.app.factory import create_app
 from webhook.server.front.serving import ServeError, serve
 from webhook.server.loaded import State
 from webhook.server.settings import Settings, resolve
-from webhook.settingsources import SettingsError
+from webhook.settingtable import SettingsError
 
 __all__ = [
     "ServeError",

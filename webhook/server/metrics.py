@@ -30,8 +30,13 @@ the names of policies in force (written by cluster admins). Names:
 * ``bulkhead_open_connections``, ``bulkhead_busy_workers``: now;
 * ``bulkhead_policies_loaded``: policies in force;
 * ``bulkhead_policy_reload_failing``: 1 while the latest policy reload failed;
-* ``bulkhead_serving_certificate_expiry_seconds``: seconds until the serving
-  certificate expires (negative once expired).
+* ``bulkhead_serving_certificate_expiry_timestamp_seconds``: when the serving
+  certificate in use expires (Unix time);
+* ``bulkhead_build_info{version, python, component}``: always 1
+  (``webhook.buildinfo``).
+
+The duration histogram's buckets reach 30 s, the longest ``timeoutSeconds``
+a webhook may have, so a slow review is counted below the timeout it nears.
 """
 
 from __future__ import annotations
@@ -43,9 +48,28 @@ from typing import Any, Final
 import prometheus_client
 import prometheus_client.exposition
 
+from webhook import buildinfo
 from webhook.admission import extract, messages
 
-_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0)
+_BUCKETS: Final = (
+    0.0001,
+    0.00025,
+    0.0005,
+    0.001,
+    0.002,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+)
 #: The ``kind`` label of every kind that is not pod-bearing (any string a request can carry).
 OTHER_KIND: Final = "other"
 _KINDS: Final = frozenset(extract.KINDS)
@@ -102,11 +126,12 @@ class Metrics:
         *,
         policies: Callable[[], float],
         reload_failing: Callable[[], float],
-        certificate_seconds_left: Callable[[], float],
+        certificate_expiry: Callable[[], float],
         open_connections: Callable[[], float],
         busy_workers: Callable[[], float],
     ) -> None:
         self.registry = prometheus_client.CollectorRegistry(auto_describe=True)
+        buildinfo.register(self.registry, component="webhook")
         self.reviews = prometheus_client.Counter(
             "bulkhead_admission_reviews",
             "AdmissionReviews answered, by decision outcome and kind",
@@ -163,9 +188,9 @@ class Metrics:
                 reload_failing,
             ),
             (
-                "bulkhead_serving_certificate_expiry_seconds",
-                "Seconds until the serving certificate expires",
-                certificate_seconds_left,
+                "bulkhead_serving_certificate_expiry_timestamp_seconds",
+                "When the serving certificate in use expires (Unix time)",
+                certificate_expiry,
             ),
         ):
             gauge = prometheus_client.Gauge(name, help_text, registry=self.registry)

@@ -38,13 +38,16 @@ import json
 import logging
 import time
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from webhook import admission, jsonlogs
 from webhook.admission import review
 from webhook.rules import podview
 from webhook.server import bounds, decoding, frames, loaded, logs, metrics, settings, verification
 from webhook.supplychain import verifier
+
+if TYPE_CHECKING:  # the Kubernetes client is imported only by a webhook watching the cluster
+    from webhook.server import events
 
 #: An HTTP answer: status line, headers, body.
 Answer = tuple[str, list[tuple[str, str]], bytes]
@@ -68,6 +71,20 @@ class Runtime:
     #: Verifies images for ``imageSignatures`` (``verification``), kept between reviews; the
     #: front has none: it leaves every review to a worker while such a policy is in force.
     verifier: verifier.Verifier | None = None
+    #: posts PolicyViolation Events (only when watching the cluster: ``emitter``)
+    events: events.Emitter | None = None
+
+
+def emitter(config: settings.Settings) -> events.Emitter | None:
+    """A started PolicyViolation Events emitter when watching the cluster, else ``None``.
+
+    Imported only then: it brings in the Kubernetes client.
+    """
+    if not config.watch_cluster:
+        return None
+    from webhook.server import events  # noqa: PLC0415 - see above
+
+    return events.start(config.kubeconfig)
 
 
 def _json(status: int, body: object, *extra: tuple[str, str]) -> Answer:
@@ -200,6 +217,8 @@ def _review(rt: Runtime, request: frames.Request, *, judge: bool) -> Answer:
     rt.metrics.review(
         outcome=outcome, kind=parsed.kind, seconds=seconds, violations=decision.violations
     )
+    if rt.events is not None and judge:
+        rt.events.offer(parsed, decision, rt.state.policies.policies)
     rt.review_log.write(
         parsed,
         outcome=outcome,

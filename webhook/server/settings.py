@@ -1,50 +1,20 @@
 """The webhook server's settings, resolved from one place. Pure, no I/O.
 
-Every setting has one name and three sources, in order of precedence:
-a command-line flag, then the ``BULKHEAD_<NAME>`` environment variable, then
-the default. ``resolve`` takes the flags (``None`` when a flag was not given)
-and the environment as plain mappings, checks every value and returns one
-frozen ``Settings``; ``SettingsError`` (``webhook.settingsources``, which also
-owns the precedence and the parsers shared with the operator) names the flag
-and the variable at fault. The serving process hands the resolved settings
-to its worker as JSON (``to_json`` / ``from_json``) so both always agree.
-
-===========================  ==================================  =========
-flag                         environment                         default
-===========================  ==================================  =========
---tls-cert-file              BULKHEAD_TLS_CERT_FILE              required
---tls-private-key-file       BULKHEAD_TLS_PRIVATE_KEY_FILE       required
---client-ca-file             BULKHEAD_CLIENT_CA_FILE             none
---policy-file (repeatable)   BULKHEAD_POLICY_FILES (comma list)  none
---profile (repeatable)       BULKHEAD_PROFILES (comma list)      none
---kubeconfig                 BULKHEAD_KUBECONFIG                 in-cluster account
---pss-latest                 BULKHEAD_PSS_LATEST                 v1.37
---address                    BULKHEAD_ADDRESS                    0.0.0.0
---port                       BULKHEAD_PORT                       8443
---reload-interval            BULKHEAD_RELOAD_INTERVAL            1.0 s
---shutdown-timeout           BULKHEAD_SHUTDOWN_TIMEOUT           25 s
---drain-grace                BULKHEAD_DRAIN_GRACE                2.0 s
---probe-port                 BULKHEAD_PROBE_PORT                 8080
---workers                    BULKHEAD_WORKERS                    CPUs usable
---worker-memory-mib          BULKHEAD_WORKER_MEMORY_MIB          176
---decision-timeout           BULKHEAD_DECISION_TIMEOUT           4.0 s
---registry-timeout           BULKHEAD_REGISTRY_TIMEOUT           decision / 2
---registry-ca-file           BULKHEAD_REGISTRY_CA_FILE           system store
---registry-credentials-file  BULKHEAD_REGISTRY_CREDENTIALS_FILE  none (anonymous)
---handshake-timeout          BULKHEAD_HANDSHAKE_TIMEOUT          10 s
---header-timeout             BULKHEAD_HEADER_TIMEOUT             10 s
---body-timeout               BULKHEAD_BODY_TIMEOUT               10 s
---idle-timeout               BULKHEAD_IDLE_TIMEOUT               120 s
---max-connections            BULKHEAD_MAX_CONNECTIONS            1024
---body-budget-mib            BULKHEAD_BODY_BUDGET_MIB            64
---log-level                  BULKHEAD_LOG_LEVEL                  info
---enable-noop-endpoint       BULKHEAD_ENABLE_NOOP_ENDPOINT       false
-===========================  ==================================  =========
+Every setting is declared once, in ``TABLE`` (``webhook.settingtable``):
+its flag, its ``BULKHEAD_<NAME>`` environment variable, its default and its
+help, from which ``bulkhead serve``'s flags and the table in
+``docs/server.md`` are derived. A flag wins over the variable, which wins
+over the default. ``resolve`` takes the flags (``None`` when a flag was not
+given) and the environment as plain mappings, checks every value and
+returns one frozen ``Settings``; ``SettingsError`` names the flag and the
+variable at fault. The serving process hands the resolved settings to its
+worker as JSON (``to_json`` / ``from_json``) so both always agree.
 
 ``--probe-port`` serves ``/healthz``, ``/readyz`` and ``/metrics`` over plain
 HTTP on the same address (``0`` picks a free port). ``--decision-timeout``
 should be about 80 % of the webhook's ``timeoutSeconds``, so a review that
 takes too long is denied clearly before the apiserver gives up.
+
 ``--registry-timeout`` bounds the verification of one review's images
 (``imageSignatures``) and must be below ``--decision-timeout``; an image not
 verified in time is denied. ``--registry-ca-file`` replaces the system trust
@@ -62,14 +32,12 @@ enforce and that is an error.
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import json
-import math
 import os
 from collections.abc import Mapping
 from typing import Any, Final
 
-from webhook import profiles, settingsources
+from webhook import profiles, settingtable
 
 #: The largest AdmissionReview body accepted: 7 MiB.
 MAX_BODY_BYTES: Final = 7 * 1024 * 1024
@@ -80,6 +48,139 @@ MAX_JSON_DEPTH: Final = 100
 #: pod has about 100,000).
 MAX_JSON_VALUES: Final = 500_000
 DEFAULT_LATEST_MINOR: Final = profiles.DEFAULT_LATEST_MINOR
+
+
+_S = settingtable.Setting
+_SECONDS: Final = "SECONDS"
+
+TABLE: Final = settingtable.Table(
+    (
+        _S(
+            name="tls_cert_file",
+            help="serving certificate (PEM)",
+            metavar="FILE",
+            default_text="required",
+        ),
+        _S(
+            name="tls_private_key_file",
+            help="its private key (PEM)",
+            metavar="FILE",
+            default_text="required",
+        ),
+        _S(
+            name="client_ca_file",
+            help="require client certificates from this CA",
+            metavar="FILE",
+            note="without it, no client certificate is asked for",
+        ),
+        _S(
+            name="policy_file",
+            variable="BULKHEAD_POLICY_FILES",
+            repeatable=True,
+            metavar="PATH",
+            help="policy YAML file or directory, reloaded on change",
+        ),
+        _S(
+            name="profile",
+            variable="BULKHEAD_PROFILES",
+            repeatable=True,
+            metavar="LEVEL[:VERSION]",
+            help="enforce a built-in Pod Security Standard as a Deny policy",
+        ),
+        _S(
+            name="kubeconfig",
+            metavar="FILE",
+            help="with no --policy-file/--profile: watch the cluster's policies with this "
+            "kubeconfig",
+            default_text="the in-cluster service account",
+        ),
+        settingtable.pss_latest_row(),
+        _S(name="address", help="listen address", default="0.0.0.0"),  # noqa: S104
+        _S(name="port", help="listen port", default="8443", note="`0`: any free port, logged"),
+        _S(
+            name="reload_interval",
+            help="certificate and policy file poll period",
+            metavar=_SECONDS,
+            default="1",
+        ),
+        _S(name="shutdown_timeout", help="drain limit", metavar=_SECONDS, default="25"),
+        _S(
+            name="drain_grace",
+            metavar=_SECONDS,
+            default="2",
+            help="after SIGTERM, how long idle connections stay open for a last request",
+            note="a request on them is answered with `Connection: close` instead of racing a close",
+        ),
+        _S(
+            name="probe_port",
+            help="plain-HTTP port of /healthz, /readyz, /metrics",
+            default="8080",
+            note="`0`: any free port, logged",
+        ),
+        _S(
+            name="workers",
+            metavar="N",
+            help="worker processes",
+            default_text="one per CPU the process may run on (`sched_getaffinity`)",
+        ),
+        _S(
+            name="worker_memory_mib",
+            metavar="MIB",
+            default="176",
+            help="a worker whose peak memory passes this is replaced once idle",
+        ),
+        _S(
+            name="decision_timeout",
+            metavar=_SECONDS,
+            default="4",
+            help="deny a review not judged in time",
+            note="about 80 % of the webhook's `timeoutSeconds` (the chart's is 5 s)",
+        ),
+        _S(
+            name="registry_timeout",
+            metavar=_SECONDS,
+            help="imageSignatures: limit for verifying one review's images, below "
+            "--decision-timeout",
+            default_text="half of `--decision-timeout`",
+        ),
+        _S(
+            name="registry_ca_file",
+            metavar="FILE",
+            help="imageSignatures: PEM CA bundle trusted for registries",
+            default_text="the system store",
+        ),
+        _S(
+            name="registry_credentials_file",
+            metavar="FILE",
+            help="imageSignatures: registry credentials, a Docker config file (.dockerconfigjson)",
+            default_text="none (anonymous)",
+        ),
+        _S(name="handshake_timeout", metavar=_SECONDS, default="10", help="TLS handshake limit"),
+        _S(name="header_timeout", metavar=_SECONDS, default="10", help="request headers limit"),
+        _S(name="body_timeout", metavar=_SECONDS, default="10", help="request body limit"),
+        _S(
+            name="idle_timeout",
+            metavar=_SECONDS,
+            default="120",
+            help="keep-alive idle limit",
+            note="longer than Go's 90 s client idle timeout, so the apiserver closes first",
+        ),
+        _S(name="max_connections", metavar="N", default="1024", help="open connections"),
+        _S(
+            name="body_budget_mib",
+            metavar="MIB",
+            default="64",
+            help="request bodies held at once, all clients",
+        ),
+        settingtable.log_level_row(),
+        _S(
+            name="enable_noop_endpoint",
+            switch=True,
+            default="false",
+            help="also serve POST /noop (benchmarks only)",
+        ),
+    )
+)
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -124,38 +225,12 @@ class Settings:
         """The settings ``to_json`` wrote (the worker's copy of the parent's settings)."""
         raw = json.loads(text)
         if not isinstance(raw, dict):
-            raise settingsources.SettingsError("worker settings must be a JSON object")
+            raise settingtable.SettingsError("worker settings must be a JSON object")
         known = {f.name for f in dataclasses.fields(cls)}
         values: dict[str, Any] = {k: v for k, v in raw.items() if k in known}
         for name in ("policy_files", "profiles"):
             values[name] = tuple(values.get(name) or ())
         return cls(**values)
-
-
-def _list(
-    name: str, flags: Mapping[str, object], environ: Mapping[str, str], *, env_name: str
-) -> tuple[str, ...]:
-    flagged = flags.get(name)
-    if flagged:
-        if not isinstance(flagged, list | tuple):
-            raise settingsources.SettingsError(f"{settingsources.flag_name(name)}: expected a list")
-        return tuple(str(item) for item in flagged)
-    raw = environ.get(env_name, "")
-    return tuple(item.strip() for item in raw.split(",") if item.strip())
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"must be a positive number of seconds, not {text!r}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise ValueError(f"must be at least 1, not {text}")
-    return value
 
 
 def usable_cpus() -> int:
@@ -164,14 +239,6 @@ def usable_cpus() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
         return max(1, os.cpu_count() or 1)
-
-
-def _address(text: str) -> str:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError as err:
-        raise ValueError(f"must be an IP address, not {text!r}") from err
-    return text
 
 
 def _boolean(text: str) -> bool:
@@ -183,80 +250,70 @@ def _boolean(text: str) -> bool:
     raise ValueError(f"must be true or false, not {text!r}")
 
 
-def _required(name: str, flags: Mapping[str, object], environ: Mapping[str, str]) -> str:
-    value = settingsources.pick(name, flags, environ, str, "")
-    if not value:
-        flag, variable = settingsources.flag_name(name), settingsources.variable_name(name)
-        raise settingsources.SettingsError(f"{flag} (or {variable}) is required")
-    return value
+def _workers(text: str) -> int:
+    return settingtable.count(text) if text else usable_cpus()
 
 
 def resolve(flags: Mapping[str, object], environ: Mapping[str, str]) -> Settings:
     """Settings from flags (``None`` = not given), then ``BULKHEAD_*`` variables, then defaults."""
-    policy_files = _list("policy_file", flags, environ, env_name="BULKHEAD_POLICY_FILES")
-    profile_texts = _list("profile", flags, environ, env_name="BULKHEAD_PROFILES")
-    kubeconfig = settingsources.pick("kubeconfig", flags, environ, str, "") or None
+    policy_files = TABLE.items("policy_file", flags, environ) or ()
+    profile_texts = TABLE.items("profile", flags, environ) or ()
+    kubeconfig = TABLE.pick("kubeconfig", flags, environ, str) or None
     watch_cluster = not policy_files and not profile_texts
     if watch_cluster and kubeconfig is None and not environ.get("KUBERNETES_SERVICE_HOST"):
-        raise settingsources.SettingsError(
+        raise settingtable.SettingsError(
             "nothing to enforce: give --policy-file (BULKHEAD_POLICY_FILES) "
             "or --profile (BULKHEAD_PROFILES), or run in a cluster (or give --kubeconfig, "
             "BULKHEAD_KUBECONFIG) to enforce its policy objects"
         )
-    latest = settingsources.pick(
-        "pss_latest", flags, environ, settingsources.latest_minor, profiles.DEFAULT_LATEST_MINOR
-    )
-    client_ca = settingsources.pick("client_ca_file", flags, environ, str, "")
-    decision_timeout = settingsources.pick("decision_timeout", flags, environ, _positive_float, 4.0)
-    registry_timeout = settingsources.pick(
-        "registry_timeout", flags, environ, _positive_float, decision_timeout / 2
+
+    def seconds(name: str) -> float:
+        return TABLE.pick(name, flags, environ, settingtable.seconds)
+
+    decision_timeout = seconds("decision_timeout")
+    registry_timeout = TABLE.pick(
+        "registry_timeout",
+        flags,
+        environ,
+        lambda text: settingtable.seconds(text) if text else decision_timeout / 2,
     )
     if registry_timeout >= decision_timeout:
-        raise settingsources.SettingsError(
+        raise settingtable.SettingsError(
             f"--registry-timeout (BULKHEAD_REGISTRY_TIMEOUT) {registry_timeout:g}s must be "
             f"below --decision-timeout {decision_timeout:g}s, so a slow registry is a clear denial"
         )
-    registry_ca = settingsources.pick("registry_ca_file", flags, environ, str, "")
-    registry_credentials = settingsources.pick("registry_credentials_file", flags, environ, str, "")
+
+    def count(name: str) -> int:
+        return TABLE.pick(name, flags, environ, settingtable.count)
+
     return Settings(
-        tls_cert_file=_required("tls_cert_file", flags, environ),
-        tls_private_key_file=_required("tls_private_key_file", flags, environ),
-        client_ca_file=client_ca or None,
+        tls_cert_file=TABLE.required("tls_cert_file", flags, environ),
+        tls_private_key_file=TABLE.required("tls_private_key_file", flags, environ),
+        client_ca_file=TABLE.pick("client_ca_file", flags, environ, str) or None,
         policy_files=policy_files,
         profiles=profile_texts,
-        pss_latest_minor=latest,
-        address=settingsources.pick("address", flags, environ, _address, "0.0.0.0"),  # noqa: S104
-        port=settingsources.pick("port", flags, environ, settingsources.port, 8443),
-        reload_interval=settingsources.pick(
-            "reload_interval", flags, environ, _positive_float, 1.0
-        ),
-        shutdown_timeout=settingsources.pick(
-            "shutdown_timeout", flags, environ, _positive_float, 25.0
-        ),
-        drain_grace=settingsources.pick("drain_grace", flags, environ, _positive_float, 2.0),
-        probe_port=settingsources.pick("probe_port", flags, environ, settingsources.port, 8080),
-        workers=settingsources.pick("workers", flags, environ, _positive_int, usable_cpus()),
-        worker_memory_mib=settingsources.pick(
-            "worker_memory_mib", flags, environ, _positive_int, 176
-        ),
+        pss_latest_minor=TABLE.pick("pss_latest", flags, environ, settingtable.latest_minor),
+        address=TABLE.pick("address", flags, environ, settingtable.ip_address),
+        port=TABLE.pick("port", flags, environ, settingtable.port),
+        reload_interval=seconds("reload_interval"),
+        shutdown_timeout=seconds("shutdown_timeout"),
+        drain_grace=seconds("drain_grace"),
+        probe_port=TABLE.pick("probe_port", flags, environ, settingtable.port),
+        workers=TABLE.pick("workers", flags, environ, _workers),
+        worker_memory_mib=count("worker_memory_mib"),
         decision_timeout=decision_timeout,
         registry_timeout=registry_timeout,
-        registry_ca_file=registry_ca or None,
-        registry_credentials_file=registry_credentials or None,
-        handshake_timeout=settingsources.pick(
-            "handshake_timeout", flags, environ, _positive_float, 10.0
-        ),
-        header_timeout=settingsources.pick("header_timeout", flags, environ, _positive_float, 10.0),
-        body_timeout=settingsources.pick("body_timeout", flags, environ, _positive_float, 10.0),
-        idle_timeout=settingsources.pick("idle_timeout", flags, environ, _positive_float, 120.0),
-        max_connections=settingsources.pick("max_connections", flags, environ, _positive_int, 1024),
-        body_budget_mib=settingsources.pick("body_budget_mib", flags, environ, _positive_int, 64),
-        log_level=settingsources.pick(
-            "log_level", flags, environ, settingsources.log_level, "info"
-        ),
-        enable_noop_endpoint=settingsources.pick(
-            "enable_noop_endpoint", flags, environ, _boolean, False
-        ),
+        registry_ca_file=TABLE.pick("registry_ca_file", flags, environ, str) or None,
+        registry_credentials_file=TABLE.pick("registry_credentials_file", flags, environ, str)
+        or None,
+        handshake_timeout=seconds("handshake_timeout"),
+        header_timeout=seconds("header_timeout"),
+        body_timeout=seconds("body_timeout"),
+        idle_timeout=seconds("idle_timeout"),
+        max_connections=count("max_connections"),
+        body_budget_mib=count("body_budget_mib"),
+        log_level=TABLE.pick("log_level", flags, environ, settingtable.log_level),
+        enable_noop_endpoint=TABLE.pick("enable_noop_endpoint", flags, environ, _boolean),
         watch_cluster=watch_cluster,
         kubeconfig=kubeconfig,
     )

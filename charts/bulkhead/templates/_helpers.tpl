@@ -257,6 +257,9 @@ worker, its base and the largest review it may decode at once (176).
 {{- if and $v.serviceMonitor.enabled (not (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1/ServiceMonitor")) -}}
 {{- fail "serviceMonitor.enabled needs the Prometheus Operator's CRDs (monitoring.coreos.com/v1 ServiceMonitor); with helm template pass --api-versions monitoring.coreos.com/v1/ServiceMonitor." -}}
 {{- end -}}
+{{- if and $v.prometheusRule.enabled (not (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1/PrometheusRule")) -}}
+{{- fail "prometheusRule.enabled needs the Prometheus Operator's CRDs (monitoring.coreos.com/v1 PrometheusRule); with helm template pass --api-versions monitoring.coreos.com/v1/PrometheusRule." -}}
+{{- end -}}
 {{- if and $v.certManager.enabled (not (.Capabilities.APIVersions.Has "cert-manager.io/v1/Certificate")) -}}
 {{- fail "certManager.enabled needs cert-manager (its cert-manager.io/v1 CRDs); with helm template pass --api-versions cert-manager.io/v1/Certificate." -}}
 {{- end -}}

@@ -511,13 +511,18 @@ def test_a_signature_policy_denies_without_evidence_and_passes_with_it() -> None
     assert proven.allowed, proven.message
 
 
-def test_a_denial_of_many_containers_shows_the_first_and_counts_the_rest() -> None:
-    containers = [
-        {"name": f"c{i}", "image": "ghcr.io/acme/app:1", "securityContext": {"privileged": True}}
-        for i in range(200)
-    ]
+def crowded_pod(count: int) -> dict[str, Any]:
+    """``PRIVILEGED_POD`` with ``count`` privileged containers ``c0``, ``c1``, ..."""
     crowded = copy.deepcopy(PRIVILEGED_POD)
-    crowded["spec"]["containers"] = containers
+    crowded["spec"]["containers"] = [
+        {"name": f"c{i}", "image": "ghcr.io/acme/app:1", "securityContext": {"privileged": True}}
+        for i in range(count)
+    ]
+    return crowded
+
+
+def test_a_denial_of_many_containers_shows_the_first_and_counts_the_rest() -> None:
+    crowded = crowded_pod(200)
     decision = create(crowded, [cluster_policy("p", {"rules": {"privileged": False}})])
     lines = decision.message.splitlines()
     assert lines[0].endswith(": 200 violations")
@@ -527,3 +532,25 @@ def test_a_denial_of_many_containers_shows_the_first_and_counts_the_rest() -> No
     assert 0 < shown < 200
     assert lines[-1] == f"... and {200 - shown} more violations"
     assert len(lines) <= 61
+
+
+def test_a_denial_of_many_violations_from_several_policies_counts_each_once() -> None:
+    crowded = crowded_pod(200)
+    first = cluster_policy("first", {"profile": {"level": "baseline"}})
+    rule = cluster_policy("rule", {"rules": {"privileged": False}})
+    third = cluster_policy("third", {"profile": {"level": "baseline"}})
+    decision = create(crowded, [first, rule, third])
+    assert not decision.allowed
+    lines = decision.message.splitlines()
+    # 200 pss/privileged (from first and third) and 200 privileged (from rule)
+    assert lines[0].endswith(": 400 violations")
+    assert lines[1] == "policy ClusterContainerPolicy/first (profile baseline:latest):"
+    assert lines[3].startswith(
+        "    - [pss/privileged] spec.containers[0].securityContext.privileged"
+    )
+    assert lines[3].endswith("(also policy ClusterContainerPolicy/third)")
+    # third reports nothing first: it has no group of its own
+    assert not any(line.startswith("policy ClusterContainerPolicy/third") for line in lines)
+    shown = sum(line.startswith("    - [") for line in lines)
+    assert len(lines) <= 61
+    assert lines[-1] == f"... and {400 - shown} more violations"

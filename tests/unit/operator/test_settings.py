@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from webhook import settingsources
+from webhook import settingtable
 from webhook.operator import settings
 
 
@@ -70,7 +70,7 @@ def test_probes_can_be_turned_off_and_listed_in_the_environment() -> None:
     ],
 )
 def test_errors_name_the_setting(flags: dict[str, object], match: str) -> None:
-    with pytest.raises(settingsources.SettingsError, match=match):
+    with pytest.raises(settingtable.SettingsError, match=match):
         settings.resolve(flags, {})
 
 
@@ -82,7 +82,5 @@ def test_skew_is_capped_by_the_certificate_lifetime() -> None:
 def test_certificates_are_the_operators_unless_external() -> None:
     assert settings.resolve({}, {}).certificates == "operator"
     assert settings.resolve({}, {"BULKHEAD_CERTIFICATES": "external"}).certificates == "external"
-    with pytest.raises(
-        settingsources.SettingsError, match="--certificates / BULKHEAD_CERTIFICATES"
-    ):
+    with pytest.raises(settingtable.SettingsError, match="--certificates / BULKHEAD_CERTIFICATES"):
         settings.resolve({"certificates": "cert-manager"}, {})

@@ -9,7 +9,7 @@ import pytest
 
 from tests.operator import specs
 from webhook import policy
-from webhook.policy import compiler, crds, schema, selectors
+from webhook.policy import compiler, crds, schema, scope_compiler, selectors
 
 
 def _spec(crd: dict[str, Any]) -> dict[str, Any]:
@@ -29,9 +29,9 @@ def test_field_tables_match(spec: dict[str, Any]) -> None:
     assert list(props) == list(compiler.SPEC_FIELDS)
     assert list(props["profile"]["properties"]) == list(compiler.PROFILE_FIELDS)
     assert list(props["rules"]["properties"]) == list(policy.RULE_IDS)
-    assert list(props["match"]["properties"]) == list(compiler.MATCH_FIELDS)
+    assert list(props["match"]["properties"]) == list(scope_compiler.MATCH_FIELDS)
     entry = props["exclude"]["items"]
-    assert list(entry["properties"]) == list(compiler.EXCLUSION_FIELDS)
+    assert list(entry["properties"]) == list(scope_compiler.EXCLUSION_FIELDS)
     selector = props["match"]["properties"]["namespaceSelector"]
     assert list(selector["properties"]) == list(selectors.FIELDS)
     expression = selector["properties"]["matchExpressions"]["items"]

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from webhook import settingsources
+from webhook import settingtable
 from webhook.server import settings
 
 REQUIRED = {"tls_cert_file": "/c", "tls_private_key_file": "/k", "profile": ["restricted"]}
@@ -105,7 +105,7 @@ def test_bad_settings_name_the_flag_and_variable(
     flags: dict[str, Any], environ: dict[str, str], named: str
 ) -> None:
     with pytest.raises(
-        settingsources.SettingsError, match=named.replace("(", r"\(").replace(")", r"\)")
+        settingtable.SettingsError, match=named.replace("(", r"\(").replace(")", r"\)")
     ):
         settings.resolve(_flags(**flags), environ)
 

@@ -15,7 +15,7 @@ def _metrics() -> metrics.Metrics:
     return metrics.Metrics(
         policies=lambda: 0.0,
         reload_failing=lambda: 0.0,
-        certificate_seconds_left=lambda: 0.0,
+        certificate_expiry=lambda: 0.0,
         open_connections=lambda: 0.0,
         busy_workers=lambda: 0.0,
     )

@@ -92,7 +92,11 @@ def _readyz() -> flask.Response:
 
 
 def create_app(settings: settings.Settings, state: loaded.State) -> WebhookApp:
-    """A WSGI app answering AdmissionReviews with the policies ``state`` holds."""
+    """A WSGI app answering AdmissionReviews with the policies ``state`` holds.
+
+    Watching the cluster, it also tells it about Warn and Audit decisions
+    (``reviews.emitter``).
+    """
     paths = {"/validate": True}
     if settings.enable_noop_endpoint:
         paths["/noop"] = False
@@ -105,6 +109,7 @@ def create_app(settings: settings.Settings, state: loaded.State) -> WebhookApp:
         log=log,
         review_log=logs.ReviewLog(level=settings.log_level),
         verifier=verification.make_verifier(settings, log),
+        events=reviews.emitter(settings),
     )
     app.add_url_rule("/readyz", view_func=_readyz, methods=["GET"])
     app.register_error_handler(werkzeug.exceptions.HTTPException, _http_error)

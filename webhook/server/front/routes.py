@@ -104,12 +104,13 @@ class Server:
             metrics=metrics.Recorder(),
             log=jsonlogs.logger("server"),
             review_log=logs.ReviewLog(level=config.log_level),
+            events=reviews.emitter(config),
         )
         self.not_after: datetime.datetime | None = None
         self.metrics = metrics.Metrics(
             policies=lambda: float(len(held.policies.policies)),
             reload_failing=lambda: 0.0 if held.policies.error is None else 1.0,
-            certificate_seconds_left=self._seconds_left,
+            certificate_expiry=self._expiry,
             open_connections=lambda: float(len(self.front.connections)),
             busy_workers=lambda: float(self.pool.busy),
         )
@@ -131,10 +132,8 @@ class Server:
             on_timeout=self.metrics.timeouts.inc,
         )
 
-    def _seconds_left(self) -> float:
-        if self.not_after is None:
-            return float("nan")
-        return (self.not_after - datetime.datetime.now(datetime.UTC)).total_seconds()
+    def _expiry(self) -> float:
+        return float("nan") if self.not_after is None else self.not_after.timestamp()
 
     def _replied(self, reply: frames.Reply) -> None:
         self.metrics.apply(reply.events)

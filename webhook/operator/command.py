@@ -38,8 +38,8 @@ from typing import Any, Final
 import kopf
 from kopf._core.engines import peering as kopf_peering
 
-from webhook import jsonlogs, kube, settingsources
-from webhook.operator import certificates, handlers, metrics, settings
+from webhook import jsonlogs, kube, settingtable
+from webhook.operator import certificates, expiry, handlers, metrics, settings
 
 _LOG: Final = logging.getLogger("bulkhead.operator")
 EXIT_OK: Final = 0
@@ -82,14 +82,15 @@ def build_registry(
     config: settings.Settings,
     *,
     credentials: kube.Credentials,
+    api: kube.Api,
     manager: certificates.Manager,
     gauges: metrics.Metrics,
 ) -> kopf.OperatorRegistry:
     """Every handler this operator runs, in a registry of its own.
 
-    The TLS loop starts as a kopf startup activity and is stopped and awaited
-    by a cleanup activity, so kopf's shutdown waits for it instead of
-    treating it as a hung task.
+    The TLS loop and the exclusion expiry sweep start as kopf startup
+    activities and are stopped and awaited by one cleanup activity, so
+    kopf's shutdown waits for them instead of treating them as hung tasks.
     """
     registry = kopf.OperatorRegistry()
     stop = asyncio.Event()
@@ -105,7 +106,7 @@ def build_registry(
         loop = certificates.run(manager, interval=config.check_interval, stop=stop, metrics_=gauges)
         running.append(asyncio.create_task(loop, name="bulkhead-tls"))
 
-    async def stop_tls(**_: Any) -> None:
+    async def stop_loops(**_: Any) -> None:
         stop.set()
         for task in running:
             await task
@@ -114,8 +115,30 @@ def build_registry(
     if config.certificates == "operator":
         kopf.on.probe(id="tls", registry=registry)(tls)
         kopf.on.startup(id="tls-start", registry=registry)(start_tls)
-        kopf.on.cleanup(id="tls-stop", registry=registry)(stop_tls)
-    handlers.register(registry, latest_minor=config.pss_latest_minor)
+    gauge = expiry.Gauge(gauges.registry)
+    handlers.register(
+        registry,
+        context=handlers.Context(
+            latest_minor=config.pss_latest_minor,
+            expiry_window=config.exclusion_window,
+            transitions=handlers.Transitions(api),
+            gauge=gauge,
+        ),
+    )
+
+    async def start_sweep(**_: Any) -> None:
+        loop = expiry.run(
+            api,
+            gauge,
+            latest_minor=config.pss_latest_minor,
+            window=config.exclusion_window,
+            interval=config.check_interval,
+            stop=stop,
+        )
+        running.append(asyncio.create_task(loop, name="bulkhead-exclusion-expiry"))
+
+    kopf.on.startup(id="expiry-start", registry=registry)(start_sweep)
+    kopf.on.cleanup(id="loops-stop", registry=registry)(stop_loops)
     return registry
 
 
@@ -131,7 +154,11 @@ async def operate(
     gauges = metrics.Metrics()
     manager = certificates.Manager(api=api, config=config, metrics_=gauges)
     registry = build_registry(
-        config, credentials=kube.credentials(configuration), manager=manager, gauges=gauges
+        config,
+        credentials=kube.credentials(configuration),
+        api=api,
+        manager=manager,
+        gauges=gauges,
     )
     if config.metrics_port:
         port = gauges.serve(address=config.metrics_address, port=config.metrics_port)
@@ -170,7 +197,7 @@ def main(flags: Mapping[str, object], environ: Mapping[str, str]) -> int:
         config = settings.resolve(flags, environ)
         _configure_logging(config.log_level)
         asyncio.run(operate(config))
-    except (settingsources.SettingsError, kube.ConfigError) as err:
+    except (settingtable.SettingsError, kube.ConfigError) as err:
         sys.stderr.write(f"bulkhead operator: {err}\n")
         return EXIT_UNUSABLE
     return EXIT_OK

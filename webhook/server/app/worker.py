@@ -164,6 +164,7 @@ def main() -> None:
     sock = socket.socket(fileno=int(os.environ[frames.FD_ENV]))
     built, watcher = build(config)
     watcher.start()
+    reviews.tune_collector()
     try:
         serve_socket(built, sock, memory_limit_mib=config.worker_memory_mib)
     except (OSError, frames.FrameError) as err:

@@ -33,7 +33,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, Final
 
 from webhook import jsonlogs, policyfiles
-from webhook.server import loaded, reloading, settings, tls
+from webhook.server import loaded, reloading, reviews, settings, tls
 from webhook.server.front import listener, routes
 
 _LOG: Final = jsonlogs.logger("serve")
@@ -211,6 +211,7 @@ def serve(config: settings.Settings) -> int:
     probe_socket = _listening_socket(config.address, config.probe_port)
     held, watcher = reloading.load(config)  # what the front judges small reviews with
     watcher.start()
+    reviews.tune_collector()
     try:
         return _event_loop_runner()(
             _run(

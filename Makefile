@@ -14,8 +14,8 @@ $(VENV)/.installed: pyproject.toml
 setup: $(VENV)/.installed
 
 lint: setup
-	$(VENV)/bin/ruff check webhook tests benchmarks tools charts/bulkhead/files
-	$(VENV)/bin/ruff format --check webhook tests benchmarks tools charts/bulkhead/files
+	$(VENV)/bin/ruff check webhook devcluster tests benchmarks tools charts/bulkhead/files
+	$(VENV)/bin/ruff format --check webhook devcluster tests benchmarks tools charts/bulkhead/files
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
@@ -53,11 +53,18 @@ clean:
 
 # The demo: etcd + kube-apiserver, the CRDs, `bulkhead operator` and `bulkhead serve`
 # watching the example policies applied as objects; the example workloads applied
-# with the real kubectl; left running until demo-stop (tests/cluster/README.md).
-.PHONY: demo demo-stop
+# with the real kubectl; left running until demo-stop (devcluster/README.md).
+.PHONY: demo demo-stop demo-node
 demo: setup
-	$(PY) -m tests.cluster.demo start
+	$(PY) -m devcluster.demo start
 
 demo-stop:
-	@if [ -x $(PY) ]; then $(PY) -m tests.cluster.demo stop; \
+	@if [ -x $(PY) ]; then $(PY) -m devcluster.demo stop; \
 	else echo "no $(VENV) here, so no demo was started from this checkout"; fi
+
+# The same demo on a real one-node cluster (root), Bulkhead as users run it: the
+# image by digest under containerd, `helm install` of the chart, then the demo's
+# steps (devcluster/nodedemo.py). In the foreground; the node is taken down at the
+# end, or kept up until Enter with DEMO_NODE_ARGS=--keep.
+demo-node: setup
+	$(PY) -m devcluster.nodedemo $(DEMO_NODE_ARGS)

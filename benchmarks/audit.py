@@ -48,7 +48,7 @@ from typing import Any
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.cluster import controlplane  # noqa: E402
+from devcluster import controlplane  # noqa: E402
 from webhook import policy  # noqa: E402
 from webhook.audit import store, workloads  # noqa: E402
 

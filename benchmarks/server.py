@@ -27,7 +27,7 @@ to core 0, wrk and this script's own clients to core 1:
    growth, ``/metrics`` size); 10 concurrent reviews just under 7 MiB (peak
    RSS of the server);
 5. with ``--apiserver``: a real etcd and kube-apiserver from the test
-   harness (``tests/cluster``; the control plane must have been built),
+   harness (``devcluster``; the control plane must have been built),
    ``--creates`` dry-run Pod creates over one REST connection with no
    webhook, then with Bulkhead registered; p50 and p99 of each.
 """
@@ -196,7 +196,7 @@ def bulkhead() -> list[str]:
     script = pathlib.Path(sys.executable).with_name("bulkhead")
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "import sys; from webhook import cli; sys.exit(cli.main())"]
+    return [sys.executable, "-m", "webhook"]
 
 
 class Server:
@@ -579,7 +579,7 @@ class BareFlask:
 def through_apiserver(directory: pathlib.Path, creates: int) -> dict[str, Any]:
     """Dry-run Pod creates over REST: p50/p99 with no webhook, then with Bulkhead registered."""
     sys.path.insert(0, str(HERE.parent))
-    from tests.cluster import controlplane, registration, webhookserver  # noqa: PLC0415
+    from devcluster import controlplane, registration, webhookserver  # noqa: PLC0415
 
     pod = {
         "apiVersion": "v1",

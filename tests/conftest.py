@@ -13,7 +13,35 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.cluster import controlplane
+from devcluster import controlplane
+
+#: Fixtures that start a real cluster: a test asking for one needs the cluster.
+CLUSTER_FIXTURES = frozenset({"control_plane", "node"})
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--no-cluster",
+        action="store_true",
+        help="leave out the tests that need a real cluster (control plane or node) "
+        "for a quick local loop; CI runs everything",
+    )
+
+
+def needs_cluster(item: pytest.Item) -> bool:
+    """Whether ``item`` needs the control plane or the node."""
+    if item.get_closest_marker("cluster") or item.get_closest_marker("node"):
+        return True
+    return bool(CLUSTER_FIXTURES.intersection(getattr(item, "fixturenames", ())))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--no-cluster"):
+        return
+    kept = [item for item in items if not needs_cluster(item)]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if needs_cluster(i)])
+        items[:] = kept
 
 
 def pytest_configure(config: pytest.Config) -> None:

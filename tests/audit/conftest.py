@@ -15,17 +15,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.cluster import controlplane
-from tests.operator import harness
+from devcluster import controlplane, installation
 from webhook import kube
 from webhook.audit import controller
 
-REPORT_CRDS = harness.REPO / "manifests" / "policyreports"
+REPORT_CRDS = installation.REPO / "manifests" / "policyreports"
 
 
 @pytest.fixture(scope="session")
 def report_crds(control_plane: controlplane.ControlPlane) -> controlplane.ControlPlane:
-    harness.install_crds(control_plane)
+    installation.install_crds(control_plane)
     control_plane.kubectl("apply", "-f", str(REPORT_CRDS))
     control_plane.kubectl(
         "wait",
@@ -40,8 +39,8 @@ def report_crds(control_plane: controlplane.ControlPlane) -> controlplane.Contro
 @pytest.fixture
 def install(
     report_crds: controlplane.ControlPlane, namespace: str, tmp_path: pathlib.Path
-) -> Iterator[harness.Install]:
-    installed = harness.Install(report_crds, namespace=namespace, directory=tmp_path)
+) -> Iterator[installation.Install]:
+    installed = installation.Install(report_crds, namespace=namespace, directory=tmp_path)
     try:
         yield installed
     finally:
@@ -49,7 +48,7 @@ def install(
 
 
 @pytest.fixture
-def audit(install: harness.Install) -> Iterator[controller.Controller]:
+def audit(install: installation.Install) -> Iterator[controller.Controller]:
     api = kube.Api(kube.client_configuration(kubeconfig=str(install.audit_kubeconfig)))
     running = controller.Controller(
         api=api,

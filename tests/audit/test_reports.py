@@ -20,8 +20,8 @@ from typing import Any
 import prometheus_client
 import pytest
 
+from devcluster import installation
 from tests import exposition
-from tests.operator import harness
 from webhook.audit import controller, metrics
 
 pytestmark = pytest.mark.cluster
@@ -54,10 +54,12 @@ def _deployment(namespace: str, *, privileged: bool) -> dict[str, Any]:
     }
 
 
-def _replicas(install: harness.Install, deployment: dict[str, Any]) -> None:
+def _replicas(install: installation.Install, deployment: dict[str, Any]) -> None:
     """What the controllers would make of ``deployment``: a ReplicaSet and its Pods."""
     namespace = deployment["metadata"]["namespace"]
-    made = harness.get_json(install.cp, f"/apis/apps/v1/namespaces/{namespace}/deployments/web")
+    made = installation.get_json(
+        install.cp, f"/apis/apps/v1/namespaces/{namespace}/deployments/web"
+    )
     assert made is not None
     template = deployment["spec"]["template"]
     owner = {
@@ -79,7 +81,7 @@ def _replicas(install: harness.Install, deployment: dict[str, Any]) -> None:
             },
         }
     )
-    replica_set = harness.get_json(
+    replica_set = installation.get_json(
         install.cp, f"/apis/apps/v1/namespaces/{namespace}/replicasets/web-1"
     )
     assert replica_set is not None
@@ -127,8 +129,8 @@ def _policy(name: str, namespace: str, *, action: str, **spec: Any) -> dict[str,
     }
 
 
-def _report(install: harness.Install) -> dict[str, Any] | None:
-    return harness.get_json(
+def _report(install: installation.Install) -> dict[str, Any] | None:
+    return installation.get_json(
         install.cp,
         f"/apis/wgpolicyk8s.io/v1alpha2/namespaces/{install.namespace}/policyreports/bulkhead",
     )
@@ -138,7 +140,7 @@ def _results(report: dict[str, Any] | None, policy: str) -> list[dict[str, Any]]
     return [r for r in (report or {}).get("results", []) if r["policy"] == policy]
 
 
-def _violation_events(install: harness.Install) -> list[dict[str, Any]]:
+def _violation_events(install: installation.Install) -> list[dict[str, Any]]:
     listed = install.cp.get_json(
         f"/api/v1/namespaces/{install.namespace}/events?fieldSelector=reason%3DPolicyViolation"
     )
@@ -146,12 +148,12 @@ def _violation_events(install: harness.Install) -> list[dict[str, Any]]:
     return found
 
 
-def _apply(install: harness.Install, document: dict[str, Any]) -> None:
+def _apply(install: installation.Install, document: dict[str, Any]) -> None:
     install.cp.kubectl("apply", "-f", "-", input_text=json.dumps(document))
 
 
 def test_policy_after_workloads_reports_fix_clears_delete_removes(
-    install: harness.Install, audit: controller.Controller
+    install: installation.Install, audit: controller.Controller
 ) -> None:
     namespace = install.namespace
     deployment = _deployment(namespace, privileged=True)
@@ -163,7 +165,7 @@ def test_policy_after_workloads_reports_fix_clears_delete_removes(
     try:
         _apply(install, _policy(name, namespace, action="Deny", rules={"privileged": False}))
 
-        report = harness.wait_for(
+        report = installation.wait_for(
             lambda: (r := _report(install)) and _results(r, key) and r,
             timeout=REPORTED_WITHIN,
             what="the privileged Deployment in the report",
@@ -183,7 +185,7 @@ def test_policy_after_workloads_reports_fix_clears_delete_removes(
         assert report["summary"] == {"pass": 1, "fail": 1, "warn": 0, "error": 0, "skip": 0}
 
         # the finding appeared after the first pass: one Warning Event on the Deployment
-        [event] = harness.wait_for(
+        [event] = installation.wait_for(
             lambda: _violation_events(install),
             timeout=REPORTED_WITHIN,
             what="a PolicyViolation Event",
@@ -204,7 +206,7 @@ def test_policy_after_workloads_reports_fix_clears_delete_removes(
 
         # fixing the Deployment's template clears its result
         _apply(install, _deployment(namespace, privileged=False))
-        report = harness.wait_for(
+        report = installation.wait_for(
             lambda: (r := _report(install)) and r["summary"]["pass"] == 2 and r,
             timeout=REPORTED_WITHIN,
             what="the fixed Deployment passing",
@@ -214,19 +216,19 @@ def test_policy_after_workloads_reports_fix_clears_delete_removes(
 
         # a policy deleted takes its results away: break it again, then delete the policy
         _apply(install, _deployment(namespace, privileged=True))
-        harness.wait_for(
+        installation.wait_for(
             lambda: _results(_report(install), key),
             timeout=REPORTED_WITHIN,
             what="the result back",
         )
         # the same finding again is not a second Event (deduplicated, rate-limited)
-        harness.wait_for(
+        installation.wait_for(
             lambda: audit.events.suppressed > 0, timeout=REPORTED_WITHIN, what="a suppression"
         )
         assert len(_violation_events(install)) == 1
     finally:
         install.cp.kubectl("delete", "ccp", name, "--ignore-not-found", "--wait=false")
-    harness.wait_for(
+    installation.wait_for(
         lambda: _report(install) is None,
         timeout=REPORTED_WITHIN,
         what="the report gone with its only policy",
@@ -234,7 +236,7 @@ def test_policy_after_workloads_reports_fix_clears_delete_removes(
 
 
 def test_pod_only_policy_reports_replicas_once_on_their_deployment(
-    install: harness.Install, audit: controller.Controller
+    install: installation.Install, audit: controller.Controller
 ) -> None:
     namespace = install.namespace
     deployment = _deployment(namespace, privileged=True)
@@ -256,7 +258,7 @@ def test_pod_only_policy_reports_replicas_once_on_their_deployment(
         _apply(install, _policy(everything, namespace, action="Warn", rules={"privileged": False}))
         pods_key = f"ClusterContainerPolicy/{pods_only}"
         warn_key = f"ClusterContainerPolicy/{everything}"
-        report = harness.wait_for(
+        report = installation.wait_for(
             lambda: (
                 (r := _report(install)) and _results(r, pods_key) and _results(r, warn_key) and r
             ),
@@ -275,7 +277,7 @@ def test_pod_only_policy_reports_replicas_once_on_their_deployment(
 
         # deleting one policy removes its results and keeps the other's
         install.cp.kubectl("delete", "ccp", pods_only, "--wait=false")
-        report = harness.wait_for(
+        report = installation.wait_for(
             lambda: (r := _report(install)) and not _results(r, pods_key) and r,
             timeout=REPORTED_WITHIN,
             what="the Pod-only policy's result gone",
@@ -285,7 +287,7 @@ def test_pod_only_policy_reports_replicas_once_on_their_deployment(
         # a change that alters no result is judged but writes nothing
         writes, passes = audit.writes, audit.passes
         install.cp.kubectl("label", "pod", "web-1-0", "-n", namespace, "touched=yes")
-        harness.wait_for(lambda: audit.passes > passes, timeout=REPORTED_WITHIN, what="a pass")
+        installation.wait_for(lambda: audit.passes > passes, timeout=REPORTED_WITHIN, what="a pass")
         assert audit.writes == writes
     finally:
         for name in (pods_only, everything):
@@ -293,7 +295,7 @@ def test_pod_only_policy_reports_replicas_once_on_their_deployment(
 
 
 def test_bulkhead_audit_judges_the_live_cluster_once_and_writes_nothing(
-    install: harness.Install,
+    install: installation.Install,
 ) -> None:
     namespace = install.namespace
     _apply(install, _deployment(namespace, privileged=True))

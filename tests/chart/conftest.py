@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.cluster import controlplane
+from devcluster import controlplane
 
 
 @pytest.fixture(scope="session")

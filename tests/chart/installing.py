@@ -21,19 +21,16 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import http.client
 import json
 import pathlib
 import subprocess
-import time
-import types
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Final, Self
+from typing import Any, Final
 
 import yaml
 
+from devcluster import controlplane, webhookserver
 from tests.chart import rendering
-from tests.cluster import controlplane, webhookserver
 
 NAMESPACE: Final = rendering.NAMESPACE
 RELEASE: Final = rendering.RELEASE
@@ -177,87 +174,38 @@ def ca_bundle(cp: controlplane.ControlPlane) -> bytes | None:
     return base64.b64decode(bundle) if bundle else None
 
 
-class ChartWebhook:
-    """``bulkhead serve`` with the chart's arguments, on 127.0.0.1, as a context manager."""
+def chart_webhook(
+    *,
+    chart_args: Sequence[str],
+    tls_dir: pathlib.Path,
+    kubeconfig: pathlib.Path,
+    port: int,
+    log_path: pathlib.Path,
+) -> webhookserver.WebhookServer:
+    """``bulkhead serve`` with the chart's arguments, on 127.0.0.1 (not started).
 
-    def __init__(
-        self,
-        *,
-        chart_args: Sequence[str],
-        tls_dir: pathlib.Path,
-        kubeconfig: pathlib.Path,
-        port: int,
-        log_path: pathlib.Path,
-    ) -> None:
-        self.port = port
-        self.probe_port = controlplane.free_port()
-        self.tls_dir = tls_dir
-        self.log_path = log_path
-        self.argv = [
-            *webhookserver.bulkhead_command(),
-            *replace_flags(
-                chart_args,
-                {
-                    # the Secret's keys, where the chart's volume puts them
-                    "tls-cert-file": str(tls_dir / "tls.crt"),
-                    "tls-private-key-file": str(tls_dir / "tls.key"),
-                    "address": "127.0.0.1",
-                    "port": str(port),
-                    "probe-port": str(self.probe_port),
-                    # in a Pod: the projected token; here, a token of the same ServiceAccount
-                    "kubeconfig": str(kubeconfig),
-                },
-            ),
-        ]
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> Self:
-        self._process = controlplane.spawn(self.argv, log_path=self.log_path)
-        try:
-            self._wait_ready(timeout=60)
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: types.TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def stop(self) -> None:
-        if self._process is not None:
-            controlplane.stop_group(self._process, grace=10.0)
-            self._process = None
-
-    def readyz(self) -> int:
-        """GET /readyz on the plain-HTTP probe port, as the chart's readiness probe does."""
-        connection = http.client.HTTPConnection("127.0.0.1", self.probe_port, timeout=3)
-        try:
-            connection.request("GET", "/readyz")
-            return connection.getresponse().status
-        finally:
-            connection.close()
-
-    def _wait_ready(self, *, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        last = "not probed"
-        while time.monotonic() < deadline:
-            if self._process is None or self._process.poll() is not None:
-                break
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                status = self.readyz()
-                if status == 200:
-                    return
-                last = f"/readyz {status}"
-            time.sleep(0.2)
-        raise AssertionError(
-            f"bulkhead serve not ready ({last}): {' '.join(self.argv)}\n"
-            f"{controlplane.log_tail(self.log_path)}"
-        )
+    The chart's own listen address, ports and certificate paths give way to
+    loopback and the Secret's keys where the chart's volume puts them; in a
+    Pod the webhook logs in with the projected token, here with a token of
+    the same ServiceAccount.
+    """
+    if not chart_args or chart_args[0] != "serve":
+        raise AssertionError(f"the chart's webhook does not run `serve`: {chart_args}")
+    own = ("tls-cert-file", "tls-private-key-file", "address", "port", "probe-port")
+    replacements: dict[str, str | None] = dict.fromkeys(own)
+    replacements["kubeconfig"] = str(kubeconfig)
+    return webhookserver.WebhookServer(
+        serving=webhookserver.ServingPKI(
+            ca=None,
+            ca_path=tls_dir / "ca.crt",
+            cert_path=tls_dir / "tls.crt",
+            key_path=tls_dir / "tls.key",
+            dns_names=(),
+        ),
+        port=port,
+        log_path=log_path,
+        extra_args=replace_flags(chart_args[1:], replacements),
+    )
 
 
 def write_tls(data: Mapping[str, bytes], directory: pathlib.Path) -> None:

@@ -20,7 +20,7 @@ from typing import Any, Final
 
 import yaml
 
-from tests.cluster import controlplane
+from devcluster import controlplane
 
 REPO: Final = controlplane.REPO_ROOT
 CHART: Final = REPO / "charts" / "bulkhead"

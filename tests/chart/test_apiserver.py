@@ -31,8 +31,8 @@ from typing import Any, Final
 import pytest
 import yaml
 
+from devcluster import controlplane
 from tests.chart import installing, rendering
-from tests.cluster import controlplane
 
 pytestmark = pytest.mark.cluster
 

@@ -42,10 +42,9 @@ from typing import Any, Final
 
 import pytest
 
+from devcluster import controlplane, installation, registration, webhookserver
 from tests.chart import installing, rendering
-from tests.cluster import controlplane, registration
 from tests.e2e import kubectl, workloads
-from tests.operator import harness
 
 pytestmark = pytest.mark.cluster
 
@@ -54,7 +53,7 @@ DENIED: Final = f'admission webhook "{installing.WEBHOOK}" denied the request'
 
 
 def _wait(probe: Any, *, timeout: float, what: str) -> Any:
-    return harness.wait_for(probe, timeout=timeout, interval=0.25, what=what)
+    return installation.wait_for(probe, timeout=timeout, interval=0.25, what=what)
 
 
 def _restricted_only_violation() -> dict[str, Any]:
@@ -70,8 +69,8 @@ class Installed:
         self.directory = directory
         self.port = controlplane.free_port()
         self.release = installing.Release(cp, directory)
-        self.operator: harness.OperatorProcess | None = None
-        self.webhook: installing.ChartWebhook | None = None
+        self.operator: installation.OperatorProcess | None = None
+        self.webhook: webhookserver.WebhookServer | None = None
 
     def start_operator(self, docs: list[dict[str, Any]]) -> None:
         args = installing.replace_flags(
@@ -87,10 +86,10 @@ class Installed:
                 "check-interval": "1s",
             },
         )
-        kubeconfig = harness.token_kubeconfig(
+        kubeconfig = installation.token_kubeconfig(
             self.cp, namespace=NS, service_account="bulkhead-operator", directory=self.directory
         )
-        self.operator = harness.OperatorProcess(
+        self.operator = installation.OperatorProcess(
             kubeconfig=kubeconfig,
             namespace=NS,
             webhook_configuration=installing.CONFIGURATION,
@@ -105,16 +104,17 @@ class Installed:
             what="the operator's serving Secret",
         )
         installing.write_tls(data, self.directory / "tls")
-        kubeconfig = harness.token_kubeconfig(
+        kubeconfig = installation.token_kubeconfig(
             self.cp, namespace=NS, service_account="bulkhead-webhook", directory=self.directory
         )
-        self.webhook = installing.ChartWebhook(
+        self.webhook = installing.chart_webhook(
             chart_args=installing.container_args(docs, "bulkhead-webhook"),
             tls_dir=self.directory / "tls",
             kubeconfig=kubeconfig,
             port=self.port,
             log_path=self.directory / "webhook.log",
-        ).__enter__()
+        )
+        self.webhook.start()
 
     def stop(self) -> None:
         if self.webhook is not None:
@@ -141,8 +141,8 @@ def _wait_chart_policies_ready(cp: controlplane.ControlPlane) -> None:
     """Until the operator has marked both of the chart's policies Ready."""
     for name in ("bulkhead-baseline", "bulkhead-restricted"):
         _wait(
-            lambda name=name: (harness.ready_condition(
-                harness.get_json(cp, harness.policy_path("ClusterContainerPolicy", name))
+            lambda name=name: (installation.ready_condition(
+                installation.get_json(cp, installation.policy_path("ClusterContainerPolicy", name))
             ) or {}).get("status") == "True",
             timeout=60,
             what=f"{name} Ready (status written by the operator)",
@@ -296,7 +296,7 @@ def test_install_enforce_upgrade_uninstall(
     # An operator with every right (admin), told about the configuration, runs on:
     # it patches what exists and never creates, so nothing comes back.
     installed.stop()
-    admin = harness.OperatorProcess(
+    admin = installation.OperatorProcess(
         kubeconfig=cp.kubeconfig, namespace=NS, webhook_configuration=installing.CONFIGURATION,
         log_path=tmp_path / "operator-after-uninstall.log",
         extra_args=["--check-interval=1s", f"--probe-endpoint=127.0.0.1:{installed.port}"],

@@ -17,8 +17,8 @@ from typing import Any, Final
 import pytest
 import yaml
 
+from devcluster import registration
 from tests.chart import rendering
-from tests.cluster import registration
 from webhook import admission, rules
 
 NS: Final = rendering.NAMESPACE

@@ -23,7 +23,7 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from tests.cluster import controlplane, pki
+from devcluster import controlplane, pki
 
 pytestmark = pytest.mark.cluster
 

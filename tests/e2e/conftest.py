@@ -22,7 +22,7 @@ from typing import Final
 
 import pytest
 
-from tests.cluster import controlplane, registration, webhookserver
+from devcluster import controlplane, registration, webhookserver
 from tests.e2e import workloads
 
 OWN_REGISTRATION: Final = ("e2e.bulkhead.dev/registration", "own")

@@ -13,7 +13,7 @@ import subprocess
 from collections.abc import Mapping
 from typing import Any
 
-from tests.cluster import controlplane
+from devcluster import controlplane
 from tests.e2e import workloads
 
 Result = subprocess.CompletedProcess[str]

@@ -12,7 +12,7 @@ import dataclasses
 
 import pytest
 
-from tests.cluster import controlplane, registration
+from devcluster import controlplane, registration
 from tests.e2e import kubectl, workloads
 
 pytestmark = pytest.mark.cluster

@@ -17,8 +17,8 @@ from collections.abc import Iterator
 import pytest
 import yaml
 
+from devcluster import controlplane, registration, webhookserver
 from tests import bypasses
-from tests.cluster import controlplane, registration, webhookserver
 from tests.e2e import conftest, kubectl
 
 pytestmark = pytest.mark.cluster

@@ -1,6 +1,6 @@
 """``make demo`` end to end, as a user sees it: start, use, break, start again, stop.
 
-Owns: running ``python -m tests.cluster.demo start|status|stop`` (what the
+Owns: running ``python -m devcluster.demo start|status|stop`` (what the
 Makefile's ``demo`` and ``demo-stop`` targets run) against a private state
 directory, so a developer's own demo is never touched. Proves, from the
 output a user reads and the commands the README gives:
@@ -34,7 +34,7 @@ import time
 
 import pytest
 
-from tests.cluster import controlplane, demo
+from devcluster import controlplane, demo
 
 #: Generous enough for a first build of kube-apiserver (about 4 minutes here).
 START_TIMEOUT = 900.0

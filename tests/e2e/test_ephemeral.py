@@ -14,7 +14,7 @@ import pathlib
 
 import pytest
 
-from tests.cluster import controlplane, registration
+from devcluster import controlplane, registration
 from tests.e2e import kubectl, workloads
 
 pytestmark = [pytest.mark.cluster, pytest.mark.usefixtures("bulkhead")]

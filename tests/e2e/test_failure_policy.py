@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.cluster import controlplane, registration, webhookserver
+from devcluster import controlplane, registration, webhookserver
 from tests.e2e import kubectl, workloads
 
 pytestmark = pytest.mark.cluster

@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
+from devcluster import controlplane, registration, webhookserver
 from tests import selecting_policies
-from tests.cluster import controlplane, registration, webhookserver
 from tests.e2e import kubectl, workloads
 
 pytestmark = pytest.mark.cluster

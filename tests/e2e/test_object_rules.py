@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 import yaml
 
+from devcluster import controlplane, registration, webhookserver
 from tests import object_rules
-from tests.cluster import controlplane, registration, webhookserver
 from tests.e2e import kubectl
 from tests.unit.cli import console
 

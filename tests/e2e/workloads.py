@@ -15,7 +15,7 @@ from typing import Any, Final
 
 import yaml
 
-from tests.cluster import controlplane
+from devcluster import controlplane
 
 EXAMPLES: Final = controlplane.REPO_ROOT / "manifests" / "examples"
 POLICIES_DIR: Final = EXAMPLES / "policies"

@@ -13,8 +13,8 @@ import subprocess
 
 import pytest
 
+from devcluster import installation
 from tests.audit.conftest import audit, install, report_crds
-from tests.operator import harness
 from tests.operator.conftest import operators
 
 __all__ = ["audit", "install", "operators", "promtool", "report_crds"]
@@ -23,7 +23,7 @@ __all__ = ["audit", "install", "operators", "promtool", "report_crds"]
 @pytest.fixture(scope="session")
 def promtool() -> pathlib.Path:
     found = subprocess.run(
-        ["bash", str(harness.REPO / "tools" / "promtool.sh")],
+        ["bash", str(installation.REPO / "tools" / "promtool.sh")],
         capture_output=True,
         text=True,
         check=False,

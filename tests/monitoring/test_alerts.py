@@ -33,16 +33,15 @@ import pytest
 import yaml
 from prometheus_client import parser
 
-from tests.operator import harness
+from devcluster import installation
 from tests.operator.conftest import OperatorFactory
 from tests.server import conftest as server_fixtures
-from tests.server import harness as server_harness
 from tests.server import reviews
 from webhook.audit import controller, metrics
 
 pytestmark = pytest.mark.cluster
 
-RULES: Final = harness.REPO / "charts" / "bulkhead" / "files" / "monitoring" / "alerts.yaml"
+RULES: Final = installation.REPO / "charts" / "bulkhead" / "files" / "monitoring" / "alerts.yaml"
 NAMESPACE: Final = "bulkhead-system"
 #: promtool evaluates the troubled series at this many minutes.
 AT_MINUTES: Final = 420
@@ -71,7 +70,7 @@ def _rules() -> Iterator[dict[str, Any]]:
 
 @pytest.fixture
 def scraped(
-    install: harness.Install,
+    install: installation.Install,
     audit: controller.Controller,
     operators: OperatorFactory,
     tmp_path: pathlib.Path,
@@ -93,7 +92,7 @@ def scraped(
     )
     try:
         operator = operators("--probe-endpoint=none")
-        operator_text = harness.wait_for(
+        operator_text = installation.wait_for(
             lambda: (
                 text
                 if "bulkhead_exclusion_earliest_expiry_timestamp_seconds{"
@@ -110,11 +109,8 @@ def scraped(
     policies = tmp_path / "policies"
     policies.mkdir()
     (policies / "privileged.yaml").write_text(server_fixtures.POLICIES)
-    (tmp_path / "serve").mkdir()
-    with server_harness.running(
-        tmp_path / "serve",
-        ca_file=material.ca_file,
-        args=[*material.tls_args(), "--policy-file", str(policies)],
+    with server_fixtures.server(
+        material, tmp_path / "serve", ["--policy-file", str(policies)]
     ) as server:
         for namespace in ("deny-x", "warn-x", "audit-x"):
             server.review(reviews.pod_review(namespace=namespace, privileged=True))

@@ -1,6 +1,6 @@
 """Fixtures of the node suite: one test node per session and the chart installed on it.
 
-Owns: the ``node`` marker, the session's ``node`` (``tests.node.node.Node``:
+Owns: the ``node`` marker, the session's ``node`` (``devcluster.node.Node``:
 built or reused, started, torn down, the host left as found) and
 ``release``: Bulkhead installed with ``helm install`` as a user installs it,
 the image by digest, waited for with ``--wait``. If the node cannot start the
@@ -12,16 +12,15 @@ from __future__ import annotations
 import dataclasses
 import pathlib
 import sys
-import time
 from collections.abc import Iterator
 
 import pytest
 
-from tests.node import node as node_
+from devcluster import node as node_
 
-CHART = node_.REPO / "charts" / "bulkhead"
-RELEASE = "bulkhead"
-NAMESPACE = "bulkhead-system"
+CHART = node_.CHART
+RELEASE = node_.RELEASE
+NAMESPACE = node_.RELEASE_NAMESPACE
 #: A namespace the webhook judges, for the tests' own Pods.
 JUDGED = "team-a"
 #: Certificate lifetimes short enough that the CA and the serving certificate
@@ -81,21 +80,8 @@ def release(node: node_.Node) -> Release:
 
     As a user installs it, but with short certificate lifetimes (above).
     """
-    node.kubectl("create", "namespace", NAMESPACE)
-    node.kubectl("label", "namespace", NAMESPACE, "pod-security.kubernetes.io/enforce=restricted")
     node.kubectl("create", "namespace", JUDGED)
-    set_flags = (
-        "--set", f"image.repository={node_.IMAGE_REPOSITORY}",
-        "--set", f"image.digest={node.image_digest}",
-        "--set", f"test.namespace={JUDGED}",
-        *SHORT_LIFETIMES,
-    )  # fmt: skip
-    started = time.monotonic()
-    node.helm(
-        "install", RELEASE, str(CHART), "--namespace", NAMESPACE, *set_flags,
-        "--wait", "--timeout", "5m",
-    )  # fmt: skip
-    node.timings["helm install --wait"] = round(time.monotonic() - started, 1)
+    set_flags = node.install_chart("--set", f"test.namespace={JUDGED}", *SHORT_LIFETIMES)
     memory = f"node memory with Bulkhead installed (MiB): {node.memory()}\n"
     with (node.log_dir / "figures.txt").open("a", encoding="utf-8") as figures:
         figures.write(memory)

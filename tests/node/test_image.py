@@ -33,9 +33,8 @@ from typing import Any, Final
 
 import pytest
 
-from tests.cluster import controlplane, pki
-from tests.node import node as node_
-from tests.operator import harness
+from devcluster import controlplane, installation, pki
+from devcluster import node as node_
 
 IMAGE_SCRIPT: Final = node_.TOOLS / "image" / "build.sh"
 UID: Final = "65532"
@@ -179,7 +178,7 @@ def test_serve_runs_hardened_and_denies(image: Image, shared_dir: pathlib.Path) 
                     return bool(response.status == 200)
             return False
 
-        harness.wait_for(ready, timeout=60, what=f"/readyz ({logs(name)})")
+        installation.wait_for(ready, timeout=60, what=f"/readyz ({logs(name)})")
         review = {
             "apiVersion": "admission.k8s.io/v1",
             "kind": "AdmissionReview",
@@ -226,10 +225,10 @@ def test_operator_runs_as_a_uid_without_passwd_entry(
     shared_dir: pathlib.Path,
     tmp_path: pathlib.Path,
 ) -> None:
-    harness.install_crds(control_plane)
-    install = harness.Install(control_plane, namespace=namespace, directory=tmp_path)
+    installation.install_crds(control_plane)
+    install = installation.Install(control_plane, namespace=namespace, directory=tmp_path)
     control_plane.apply(
-        harness.webhook_configuration(install.webhook_configuration, namespace=namespace)
+        installation.webhook_configuration(install.webhook_configuration, namespace=namespace)
     )
     try:
         token_config = json.loads(install.operator_kubeconfig.read_text(encoding="utf-8"))
@@ -253,15 +252,15 @@ def test_operator_runs_as_a_uid_without_passwd_entry(
             def patched() -> bool:
                 state = podman("inspect", "--format", "{{.State.Status}}", name).strip()
                 assert state == "running", f"operator {state}:\n{logs(name)}"
-                document = harness.get_json(
+                document = installation.get_json(
                     control_plane,
-                    f"{harness.WEBHOOKS_PATH}/{install.webhook_configuration}",
+                    f"{installation.WEBHOOKS_PATH}/{install.webhook_configuration}",
                 )
                 return bool(document) and all(
                     w["clientConfig"].get("caBundle") for w in (document or {})["webhooks"]
                 )
 
-            harness.wait_for(patched, timeout=90, what="the operator to patch caBundle")
+            installation.wait_for(patched, timeout=90, what="the operator to patch caBundle")
             with urllib.request.urlopen(f"http://127.0.0.1:{health}/healthz", timeout=5) as r:
                 assert r.status == 200
             output = logs(name)

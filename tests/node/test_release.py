@@ -8,8 +8,9 @@ applied with kubectl are enforced within 2 s with their status; the running
 Pods are really hardened (``/proc/1/status`` in the container); a steady
 stream of reviews sees 0 failures through a rolling upgrade and Pod
 deletions; with no webhook Pod, judged namespaces fail closed while
-kube-system and the release namespace stay usable; ``helm uninstall`` leaves
-only what docs/install.md says it leaves.
+kube-system and the release namespace stay usable; ``make demo-node``'s steps
+(``devcluster.nodedemo``) all as expected; ``helm uninstall`` leaves only
+what docs/install.md says it leaves.
 
 The tests run in file order on one installation; the last one uninstalls it.
 """
@@ -28,10 +29,9 @@ from typing import Any, Final
 
 import pytest
 
-from tests.cluster import controlplane
+from devcluster import controlplane, demo, installation, nodedemo
+from devcluster import node as node_
 from tests.node import conftest, load
-from tests.node import node as node_
-from tests.operator import harness
 
 DENIED: Final = 'admission webhook "validate.bulkhead.dev" denied the request'
 EXAMPLES: Final = node_.REPO / "manifests" / "examples"
@@ -62,7 +62,7 @@ def _wait_ready(release: conftest.Release, component: str, count: int) -> list[d
         good = [p for p in live if _ready(p)]
         return good if len(good) == count == len(live) else None
 
-    found: list[dict[str, Any]] = harness.wait_for(
+    found: list[dict[str, Any]] = installation.wait_for(
         ready, timeout=180, interval=0.5, what=f"{count} Ready {component} Pod(s)"
     )
     return found
@@ -162,7 +162,9 @@ def test_a_compliant_pod_runs_and_resolves_cluster_names(
     def first_lines() -> str:
         return release.node.kubectl("logs", "-n", release.judged, running_pod).stdout.strip()
 
-    logs = harness.wait_for(first_lines, timeout=30, interval=0.5, what="the Pod's first log line")
+    logs = installation.wait_for(
+        first_lines, timeout=30, interval=0.5, what="the Pod's first log line"
+    )
     assert logs.splitlines()[0] == service["spec"]["clusterIP"]
 
 
@@ -217,7 +219,7 @@ def test_a_policy_applied_with_kubectl_is_enforced_within_2s_and_shows_status(
     release.node.kubectl("apply", "-f", "-", input_text=json.dumps(policy))
     applied = time.monotonic()
     try:
-        refused = harness.wait_for(
+        refused = installation.wait_for(
             lambda: (r := create_writable()).returncode != 0 and r,
             timeout=10,
             interval=0.1,
@@ -238,7 +240,9 @@ def test_a_policy_applied_with_kubectl_is_enforced_within_2s_and_shows_status(
                 (c for c in conditions if c["type"] == "Ready" and c["status"] == "True"), None
             )
 
-        assert harness.wait_for(ready, timeout=30, interval=0.5, what="the policy's Ready status")
+        assert installation.wait_for(
+            ready, timeout=30, interval=0.5, what="the policy's Ready status"
+        )
     finally:
         release.node.kubectl(
             "delete", "containerpolicy", "-n", release.judged, "read-only-root",
@@ -294,7 +298,7 @@ def _review_stream(
         release.node.netns_argv(argv), log_path=directory / "load.log", cwd=node_.REPO
     )
     try:
-        harness.wait_for(
+        installation.wait_for(
             lambda: out.with_suffix(".started").exists() or proc.poll() is not None,
             timeout=30,
             what="the review stream",
@@ -369,13 +373,13 @@ def test_a_ca_rotation_fails_no_review(release: conftest.Release, tmp_path: path
     first = _bundle(release)
     summary: dict[str, Any] = {}
     with _review_stream(release, tmp_path, summary):
-        joined = harness.wait_for(
+        joined = installation.wait_for(
             lambda: (now := _bundle(release)) - first and now,
             timeout=240,
             interval=1,
             what="a new CA in the caBundle",
         )
-        harness.wait_for(
+        installation.wait_for(
             lambda: not (_bundle(release) & first),
             timeout=240,
             interval=1,
@@ -391,7 +395,9 @@ def test_with_no_webhook_pod_judged_namespaces_fail_closed(release: conftest.Rel
     release.node.kubectl("scale", "deployment", "-n", release.namespace, "bulkhead-webhook",
                          "--replicas=0")  # fmt: skip
     try:
-        harness.wait_for(lambda: not _pods(release, "webhook"), timeout=120, what="no webhook Pod")
+        installation.wait_for(
+            lambda: not _pods(release, "webhook"), timeout=120, what="no webhook Pod"
+        )
         closed = _dry_run_pod(release, release.judged, privileged=False)
         assert closed.returncode != 0, "a judged namespace must fail closed"
         assert 'failed calling webhook "validate.bulkhead.dev"' in closed.stderr
@@ -403,6 +409,34 @@ def test_with_no_webhook_pod_judged_namespaces_fail_closed(release: conftest.Rel
                              "--replicas=2")  # fmt: skip
     _wait_ready(release, "webhook", 2)
     assert _dry_run_pod(release, release.judged, privileged=False).returncode == 0
+
+
+# -- make demo-node: the demo's steps on this installation ------------------------
+
+
+def test_the_demo_runs_on_the_release(
+    release: conftest.Release, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What ``make demo-node`` shows, after its node and ``helm install``: all as expected."""
+    node = release.node
+    try:
+        ok = nodedemo.show(node)
+    finally:
+        policies = EXAMPLES / "policies"
+        node.kubectl("delete", "-f", str(policies), "--ignore-not-found", "--wait=false")
+        node.kubectl("delete", "namespace", demo.NAMESPACE, "--wait=false")
+        node.kubectl("scale", "deployment", "-n", release.namespace, "bulkhead-webhook",
+                     "--replicas=2")  # fmt: skip
+    out = capsys.readouterr().out
+    assert ok, out
+    assert "UNEXPECTED" not in out
+    for verdict in ("ADMITTED  manifests/examples/good/web-deployment.yaml",
+                    "DENIED    manifests/examples/bad/privileged-pod.yaml"):  # fmt: skip
+        assert verdict in out, out
+    assert 'failed calling webhook "validate.bulkhead.dev"' in out
+    assert "admitted again" in out
+    assert "s after kubectl apply returned" in out
+    _wait_ready(release, "webhook", 2)
 
 
 # -- uninstall (last) ----------------------------------------------------------
@@ -417,7 +451,7 @@ def test_helm_uninstall_leaves_only_what_the_docs_say(release: conftest.Release)
     for kind in ("clusterroles", "clusterrolebindings", "clustercontainerpolicies"):
         assert node.kubectl("get", kind, "-l", labelled, "-o", "name").stdout.strip() == "", kind
     # The webhook Pods finish their graceful shutdown (preStop sleep, draining) first.
-    harness.wait_for(
+    installation.wait_for(
         lambda: not node.kubectl("get", "pods", "-n", release.namespace, "-o", "name").stdout,
         timeout=120,
         what="the release's Pods to finish terminating",

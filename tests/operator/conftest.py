@@ -14,22 +14,23 @@ from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 
-from tests.cluster import controlplane
-from tests.operator import harness
+from devcluster import controlplane, installation
 
 
 @pytest.fixture(scope="session")
 def crds(control_plane: controlplane.ControlPlane) -> controlplane.ControlPlane:
-    harness.install_crds(control_plane)
+    installation.install_crds(control_plane)
     return control_plane
 
 
 @pytest.fixture
 def install(
     crds: controlplane.ControlPlane, namespace: str, tmp_path: pathlib.Path
-) -> Iterator[harness.Install]:
-    installed = harness.Install(crds, namespace=namespace, directory=tmp_path)
-    crds.apply(harness.webhook_configuration(installed.webhook_configuration, namespace=namespace))
+) -> Iterator[installation.Install]:
+    installed = installation.Install(crds, namespace=namespace, directory=tmp_path)
+    crds.apply(
+        installation.webhook_configuration(installed.webhook_configuration, namespace=namespace)
+    )
     try:
         yield installed
     finally:
@@ -42,17 +43,17 @@ def install(
         installed.remove()
 
 
-OperatorFactory = Callable[..., harness.OperatorProcess]
+OperatorFactory = Callable[..., installation.OperatorProcess]
 
 
 @pytest.fixture
-def operators(install: harness.Install, tmp_path: pathlib.Path) -> Iterator[OperatorFactory]:
-    started: list[harness.OperatorProcess] = []
+def operators(install: installation.Install, tmp_path: pathlib.Path) -> Iterator[OperatorFactory]:
+    started: list[installation.OperatorProcess] = []
 
     def start(
         *extra_args: str, log_name: str = "operator.log", run: bool = True
-    ) -> harness.OperatorProcess:
-        process = harness.OperatorProcess(
+    ) -> installation.OperatorProcess:
+        process = installation.OperatorProcess(
             kubeconfig=install.operator_kubeconfig,
             namespace=install.namespace,
             webhook_configuration=install.webhook_configuration,

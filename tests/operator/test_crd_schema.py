@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.cluster import controlplane
-from tests.operator import harness, specs
+from devcluster import controlplane, installation
+from tests.operator import specs
 
 pytestmark = pytest.mark.cluster
 
@@ -30,9 +30,9 @@ def _create(
 ) -> tuple[int, dict[str, object]]:
     document = case.document(name, namespace)
     if case.kind == specs.CLUSTER:
-        path = f"{harness.GROUP_PATH}/clustercontainerpolicies"
+        path = f"{installation.GROUP_PATH}/clustercontainerpolicies"
     else:
-        path = f"{harness.GROUP_PATH}/namespaces/{namespace}/containerpolicies"
+        path = f"{installation.GROUP_PATH}/namespaces/{namespace}/containerpolicies"
     status, body = cp.request(
         "POST", f"{path}?fieldValidation=Strict", body=json.dumps(document).encode()
     )
@@ -59,7 +59,7 @@ def test_schema_accepts(
     stored = body["spec"]
     assert isinstance(stored, dict)
     assert stored.get("action", "Deny") == (case.spec.get("action") or "Deny")
-    path = harness.policy_path(case.kind, name, schema_namespace)
+    path = installation.policy_path(case.kind, name, schema_namespace)
     deleted, _ = crds.request("DELETE", path)
     assert deleted == 200
 

@@ -20,15 +20,15 @@ from typing import Any
 
 import pytest
 
+from devcluster import installation
 from tests import exposition
-from tests.operator import harness
 from tests.operator.conftest import OperatorFactory
 from webhook.operator import pki
 
 pytestmark = pytest.mark.cluster
 
 #: Fast rotation, with the overlap alone retiring an old CA (no endpoint to probe).
-FAST = (*harness.FAST_ROTATION, "--probe-endpoint=none")
+FAST = (*installation.FAST_ROTATION, "--probe-endpoint=none")
 
 
 def _policy(name: str, spec: dict[str, Any], namespace: str | None = None) -> dict[str, Any]:
@@ -40,20 +40,22 @@ def _policy(name: str, spec: dict[str, Any], namespace: str | None = None) -> di
     return {"apiVersion": "bulkhead.dev/v1alpha1", "kind": kind, "metadata": metadata, "spec": spec}
 
 
-def _status(install: harness.Install, document: dict[str, Any]) -> dict[str, Any] | None:
+def _status(install: installation.Install, document: dict[str, Any]) -> dict[str, Any] | None:
     metadata = document["metadata"]
-    return harness.get_json(
+    return installation.get_json(
         install.cp,
-        harness.policy_path(document["kind"], metadata["name"], metadata.get("namespace")),
+        installation.policy_path(document["kind"], metadata["name"], metadata.get("namespace")),
     )
 
 
-def _settled(install: harness.Install, document: dict[str, Any], *, ready: str) -> dict[str, Any]:
+def _settled(
+    install: installation.Install, document: dict[str, Any], *, ready: str
+) -> dict[str, Any]:
     """Wait until the object's status describes its current generation with Ready=``ready``."""
 
     def probe() -> dict[str, Any] | None:
         found = _status(install, document)
-        condition = harness.ready_condition(found)
+        condition = installation.ready_condition(found)
         if found is None or condition is None:
             return None
         generation = found["metadata"]["generation"]
@@ -65,18 +67,20 @@ def _settled(install: harness.Install, document: dict[str, Any], *, ready: str) 
             return found
         return None
 
-    return harness.wait_for(probe, timeout=15, what=f"{document['metadata']['name']} Ready={ready}")
+    return installation.wait_for(
+        probe, timeout=15, what=f"{document['metadata']['name']} Ready={ready}"
+    )
 
 
 def test_policy_status_follows_every_edit(
-    install: harness.Install, operators: OperatorFactory
+    install: installation.Install, operators: OperatorFactory
 ) -> None:
     operators("--probe-endpoint=none")
     name = f"lifecycle-{install.suffix}"
     document = _policy(name, {"profile": {"level": "baseline"}})
     install.cp.apply(document)
     found = _settled(install, document, ready="True")
-    condition = harness.ready_condition(found)
+    condition = installation.ready_condition(found)
     assert condition is not None
     assert condition["reason"] == "Compiled"
     assert condition["message"] == f"ClusterContainerPolicy/{name}: Deny, profile baseline:latest"
@@ -89,7 +93,7 @@ def test_policy_status_follows_every_edit(
     }
     install.cp.apply(document)
     found = _settled(install, document, ready="False")
-    condition = harness.ready_condition(found)
+    condition = installation.ready_condition(found)
     assert condition is not None
     assert condition["reason"] == "Invalid"
     lines = condition["message"].splitlines()
@@ -114,19 +118,19 @@ def test_policy_status_follows_every_edit(
     local = _policy("local", {"rules": {"hostPorts": "open"}}, namespace=install.namespace)
     install.cp.apply(local)
     found = _settled(install, local, ready="False")
-    assert "spec.rules.hostPorts: must be false" in harness.ready_condition(found)["message"]  # type: ignore[index]
+    assert "spec.rules.hostPorts: must be false" in installation.ready_condition(found)["message"]  # type: ignore[index]
 
     def reasons() -> set[str] | None:
         events = install.cp.kubectl("get", "events", "-n", install.namespace, "-o", "json").stdout
         seen = {item["reason"] for item in json.loads(events)["items"]}
         return seen if "Invalid" in seen else None
 
-    harness.wait_for(reasons, timeout=10, what="an Invalid event")
+    installation.wait_for(reasons, timeout=10, what="an Invalid event")
     install.cp.kubectl("delete", "ccp", name)
 
 
 def test_expiring_exclusions_listed_in_status_as_time_passes(
-    install: harness.Install, operators: OperatorFactory
+    install: installation.Install, operators: OperatorFactory
 ) -> None:
     operator = operators("--probe-endpoint=none", "--check-interval=1s", "--exclusion-window=1h")
     now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
@@ -153,7 +157,7 @@ def test_expiring_exclusions_listed_in_status_as_time_passes(
             "expired": [{"index": 2, "expires": "2020-01-02T00:00:00Z"}],
         }
         # time passes, no edit: the sweep moves entry 1 to expired
-        harness.wait_for(
+        installation.wait_for(
             lambda: (
                 (_status(install, document) or {}).get("status", {}).get("exclusions")
                 == {
@@ -174,15 +178,17 @@ def test_expiring_exclusions_listed_in_status_as_time_passes(
         assert earliest == datetime.datetime(2020, 1, 2, tzinfo=datetime.UTC).timestamp()
     finally:
         install.cp.kubectl("delete", "ccp", name)
-    harness.wait_for(
+    installation.wait_for(
         lambda: f"ClusterContainerPolicy/{name}" not in operator.metrics(),
         timeout=15,
         what="the deleted policy's series gone",
     )
 
 
-def _secret(install: harness.Install, name: str) -> dict[str, Any] | None:
-    return harness.get_json(install.cp, f"/api/v1/namespaces/{install.namespace}/secrets/{name}")
+def _secret(install: installation.Install, name: str) -> dict[str, Any] | None:
+    return installation.get_json(
+        install.cp, f"/api/v1/namespaces/{install.namespace}/secrets/{name}"
+    )
 
 
 def _data(secret: dict[str, Any] | None, key: str) -> bytes:
@@ -190,9 +196,9 @@ def _data(secret: dict[str, Any] | None, key: str) -> bytes:
     return base64.b64decode(secret["data"][key])
 
 
-def _bundles(install: harness.Install) -> list[bytes]:
-    configuration = harness.get_json(
-        install.cp, f"{harness.WEBHOOKS_PATH}/{install.webhook_configuration}"
+def _bundles(install: installation.Install) -> list[bytes]:
+    configuration = installation.get_json(
+        install.cp, f"{installation.WEBHOOKS_PATH}/{install.webhook_configuration}"
     )
     assert configuration is not None
     return [
@@ -202,7 +208,7 @@ def _bundles(install: harness.Install) -> list[bytes]:
 
 
 def test_certificates_issued_and_ca_bundle_injected(
-    install: harness.Install, operators: OperatorFactory
+    install: installation.Install, operators: OperatorFactory
 ) -> None:
     operator = operators("--probe-endpoint=none", "--extra-san=127.0.0.1")
 
@@ -210,7 +216,7 @@ def test_certificates_issued_and_ca_bundle_injected(
         tls = _secret(install, "bulkhead-webhook-tls")
         return tls is not None and all(_bundles(install))
 
-    harness.wait_for(issued, timeout=15, what="the serving Secret and caBundle")
+    installation.wait_for(issued, timeout=15, what="the serving Secret and caBundle")
     tls = _secret(install, "bulkhead-webhook-tls")
     ca_secret = _secret(install, "bulkhead-webhook-ca")
     assert tls is not None
@@ -244,13 +250,15 @@ def test_certificates_issued_and_ca_bundle_injected(
     install.cp.kubectl("delete", "validatingwebhookconfiguration", install.webhook_configuration)
     time.sleep(1.5)
     assert (
-        harness.get_json(install.cp, f"{harness.WEBHOOKS_PATH}/{install.webhook_configuration}")
+        installation.get_json(
+            install.cp, f"{installation.WEBHOOKS_PATH}/{install.webhook_configuration}"
+        )
         is None
     )
     assert operator.healthy()
 
 
-def _tls_state(install: harness.Install) -> tuple[pki.Certificate, list[str], list[str]]:
+def _tls_state(install: installation.Install) -> tuple[pki.Certificate, list[str], list[str]]:
     """The served certificate, the Secret's bundle and the first webhook's caBundle.
 
     One consistent sample: the Secret and the webhook configuration are two
@@ -274,10 +282,10 @@ def _tls_state(install: harness.Install) -> tuple[pki.Certificate, list[str], li
 
 
 def test_forced_rotation_keeps_the_certificate_trusted(
-    install: harness.Install, operators: OperatorFactory
+    install: installation.Install, operators: OperatorFactory
 ) -> None:
     operators(*FAST)
-    harness.wait_for(
+    installation.wait_for(
         lambda: _secret(install, "bulkhead-webhook-tls"), timeout=15, what="first issuance"
     )
     first, _, published = _tls_state(install)
@@ -300,14 +308,14 @@ def test_forced_rotation_keeps_the_certificate_trusted(
 
 
 def test_killed_mid_work_restart_converges(
-    install: harness.Install, operators: OperatorFactory
+    install: installation.Install, operators: OperatorFactory
 ) -> None:
     documents = [
         _policy(f"burst-{install.suffix}-{i}", {"profile": {"level": "baseline"}})
         for i in range(12)
     ]
     first = operators("--probe-endpoint=none", log_name="first.log")
-    harness.wait_for(
+    installation.wait_for(
         lambda: _secret(install, "bulkhead-webhook-tls"), timeout=15, what="first issuance"
     )
     before_tls = _secret(install, "bulkhead-webhook-tls")
@@ -327,9 +335,9 @@ def test_killed_mid_work_restart_converges(
     for document in documents[:4] + documents[5:11]:
         _settled(install, document, ready="True")
     broken = _settled(install, documents[4], ready="False")
-    assert "spec.rules.hostPorts" in harness.ready_condition(broken)["message"]  # type: ignore[index]
+    assert "spec.rules.hostPorts" in installation.ready_condition(broken)["message"]  # type: ignore[index]
     restricted = _status(install, documents[0])
-    assert "Warn, profile restricted:latest" in harness.ready_condition(restricted)["message"]  # type: ignore[index]
+    assert "Warn, profile restricted:latest" in installation.ready_condition(restricted)["message"]  # type: ignore[index]
 
     # Nothing lost, nothing redone: the same CA and serving certificate survive the restart.
     after_tls = _secret(install, "bulkhead-webhook-tls")
@@ -345,10 +353,10 @@ def test_killed_mid_work_restart_converges(
 
 
 def test_killed_during_a_ca_rotation_finishes_it(
-    install: harness.Install, operators: OperatorFactory
+    install: installation.Install, operators: OperatorFactory
 ) -> None:
     first = operators(*FAST, log_name="first.log")
-    harness.wait_for(
+    installation.wait_for(
         lambda: _secret(install, "bulkhead-webhook-tls"), timeout=15, what="first issuance"
     )
     _, _, published = _tls_state(install)
@@ -358,7 +366,7 @@ def test_killed_during_a_ca_rotation_finishes_it(
         _, _, now_published = _tls_state(install)
         return now_published if len(now_published) == 2 else None
 
-    both = harness.wait_for(overlapping, timeout=25, interval=0.1, what="the CA overlap")
+    both = installation.wait_for(overlapping, timeout=25, interval=0.1, what="the CA overlap")
     first.kill()
     new_ca = next(fingerprint for fingerprint in both if fingerprint != old_ca)
 
@@ -368,7 +376,7 @@ def test_killed_during_a_ca_rotation_finishes_it(
         _cert, _secret_bundle, now_published = _tls_state(install)
         return now_published[0] == new_ca and old_ca not in now_published
 
-    harness.wait_for(finished, timeout=20, interval=0.2, what="the rotation to finish")
+    installation.wait_for(finished, timeout=20, interval=0.2, what="the rotation to finish")
     ca_secret = _secret(install, "bulkhead-webhook-ca")
     assert pki.Certificate.load(_data(ca_secret, "ca.crt")).fingerprint in (
         new_ca,

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.operator import harness
+from devcluster import installation
 from webhook import kube
 from webhook.policy import cache
 
@@ -25,7 +25,7 @@ ENFORCED_WITHIN = 2.0
 
 
 @pytest.fixture
-def policy_cache(install: harness.Install) -> Iterator[cache.PolicyCache]:
+def policy_cache(install: installation.Install) -> Iterator[cache.PolicyCache]:
     api = kube.Api(kube.client_configuration(kubeconfig=str(install.webhook_kubeconfig)))
     held = cache.PolicyCache(api=api, backoff=kube.Backoff(first=0.1, limit=1.0))
     held.start()
@@ -41,13 +41,13 @@ def _keys(held: cache.PolicyCache) -> set[str]:
     return {p.key for p in held.snapshot().policies}
 
 
-def _apply(install: harness.Install, document: dict[str, object]) -> float:
+def _apply(install: installation.Install, document: dict[str, object]) -> float:
     install.cp.kubectl("apply", "-f", "-", input_text=json.dumps(document))
     return time.monotonic()
 
 
 def test_applied_policy_is_compiled_within_two_seconds_and_deleted_leaves(
-    install: harness.Install, policy_cache: cache.PolicyCache
+    install: installation.Install, policy_cache: cache.PolicyCache
 ) -> None:
     name = f"cache-{install.suffix}"
     started = _apply(
@@ -60,7 +60,7 @@ def test_applied_policy_is_compiled_within_two_seconds_and_deleted_leaves(
         },
     )
     key = f"ClusterContainerPolicy/{name}"
-    harness.wait_for(lambda: key in _keys(policy_cache), timeout=ENFORCED_WITHIN, what=key)
+    installation.wait_for(lambda: key in _keys(policy_cache), timeout=ENFORCED_WITHIN, what=key)
     seen_after = time.monotonic() - started
     compiled = next(p for p in policy_cache.snapshot().policies if p.key == key)
     assert compiled.action == "Warn"
@@ -68,11 +68,13 @@ def test_applied_policy_is_compiled_within_two_seconds_and_deleted_leaves(
     assert seen_after < ENFORCED_WITHIN
 
     install.cp.kubectl("delete", "ccp", name, "--wait=false")
-    harness.wait_for(lambda: key not in _keys(policy_cache), timeout=ENFORCED_WITHIN, what="gone")
+    installation.wait_for(
+        lambda: key not in _keys(policy_cache), timeout=ENFORCED_WITHIN, what="gone"
+    )
 
 
 def test_namespaced_policy_and_an_edit(
-    install: harness.Install, policy_cache: cache.PolicyCache
+    install: installation.Install, policy_cache: cache.PolicyCache
 ) -> None:
     document: dict[str, object] = {
         "apiVersion": "bulkhead.dev/v1alpha1",
@@ -82,7 +84,7 @@ def test_namespaced_policy_and_an_edit(
     }
     _apply(install, document)
     key = f"ContainerPolicy/{install.namespace}/local"
-    harness.wait_for(lambda: key in _keys(policy_cache), timeout=ENFORCED_WITHIN, what=key)
+    installation.wait_for(lambda: key in _keys(policy_cache), timeout=ENFORCED_WITHIN, what=key)
 
     document["spec"] = {"profile": {"level": "restricted", "version": "v1.30"}}
     _apply(install, document)
@@ -93,11 +95,11 @@ def test_namespaced_policy_and_an_edit(
             bool(found) and found[0].profile is not None and found[0].profile.level == "restricted"
         )
 
-    harness.wait_for(restricted, timeout=ENFORCED_WITHIN, what="the edit")
+    installation.wait_for(restricted, timeout=ENFORCED_WITHIN, what="the edit")
 
 
 def test_invalid_policy_is_left_out_and_reported(
-    install: harness.Install, policy_cache: cache.PolicyCache
+    install: installation.Install, policy_cache: cache.PolicyCache
 ) -> None:
     name = f"broken-{install.suffix}"
     _apply(
@@ -112,7 +114,7 @@ def test_invalid_policy_is_left_out_and_reported(
     )
     key = f"ClusterContainerPolicy/{name}"
     try:
-        harness.wait_for(
+        installation.wait_for(
             lambda: key in policy_cache.snapshot().invalid, timeout=ENFORCED_WITHIN, what=key
         )
         assert key not in _keys(policy_cache)
@@ -121,17 +123,21 @@ def test_invalid_policy_is_left_out_and_reported(
         install.cp.kubectl("delete", "ccp", name, "--wait=false")
 
 
-def test_namespace_labels_follow(install: harness.Install, policy_cache: cache.PolicyCache) -> None:
+def test_namespace_labels_follow(
+    install: installation.Install, policy_cache: cache.PolicyCache
+) -> None:
     install.cp.kubectl("label", "namespace", install.namespace, "tier=gold", "--overwrite")
 
     def labelled() -> bool:
         labels = policy_cache.snapshot().namespaces.get(install.namespace, {})
         return labels.get("tier") == "gold"
 
-    harness.wait_for(labelled, timeout=ENFORCED_WITHIN, what="the namespace label")
+    installation.wait_for(labelled, timeout=ENFORCED_WITHIN, what="the namespace label")
 
 
-def test_the_webhook_account_can_read_and_write_only_events(install: harness.Install) -> None:
+def test_the_webhook_account_can_read_and_write_only_events(
+    install: installation.Install,
+) -> None:
     def can(*args: str) -> str:
         result = install.cp.kubectl(
             "auth", "can-i", *args, kubeconfig=install.webhook_kubeconfig, check=False
@@ -152,7 +158,9 @@ def test_the_webhook_account_can_read_and_write_only_events(install: harness.Ins
     assert can("update", "pods", "-n", install.namespace) == "no"
 
 
-def test_a_namespace_the_watch_has_not_delivered_is_looked_up(install: harness.Install) -> None:
+def test_a_namespace_the_watch_has_not_delivered_is_looked_up(
+    install: installation.Install,
+) -> None:
     """Before any list (as in the moment after a namespace is created), ``get`` answers."""
     api = kube.Api(kube.client_configuration(kubeconfig=str(install.webhook_kubeconfig)))
     held = cache.PolicyCache(api=api)  # never started: no list, no watch

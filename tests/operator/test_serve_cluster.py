@@ -30,9 +30,8 @@ from typing import Any
 
 import pytest
 
+from devcluster import controlplane, installation, webhookserver
 from tests import exposition
-from tests.cluster import controlplane, webhookserver
-from tests.operator import harness
 from tests.operator.conftest import OperatorFactory
 from webhook.operator import pki
 
@@ -97,17 +96,17 @@ def _registration(name: str, *, url: str, namespace: str) -> dict[str, Any]:
 
 @pytest.fixture
 def chain(
-    install: harness.Install, operators: OperatorFactory, tmp_path: pathlib.Path
-) -> Iterator[tuple[webhookserver.WebhookServer, harness.OperatorProcess]]:
+    install: installation.Install, operators: OperatorFactory, tmp_path: pathlib.Path
+) -> Iterator[tuple[webhookserver.WebhookServer, installation.OperatorProcess]]:
     port = controlplane.free_port()
     server_url = f"https://127.0.0.1:{port}/validate"
     install.cp.apply(
         _registration(install.webhook_configuration, url=server_url, namespace=install.namespace)
     )
     operator = operators(
-        *harness.FAST_ROTATION, "--extra-san=127.0.0.1", f"--probe-endpoint=127.0.0.1:{port}"
+        *installation.FAST_ROTATION, "--extra-san=127.0.0.1", f"--probe-endpoint=127.0.0.1:{port}"
     )
-    with harness.ProjectedSecret(
+    with installation.ProjectedSecret(
         install.cp, namespace=install.namespace, directory=tmp_path / "tls"
     ) as projected:
         server = webhookserver.WebhookServer(
@@ -120,7 +119,7 @@ def chain(
             yield server, operator
 
 
-def _denied_within(install: harness.Install, *, expect_denied: bool, timeout: float) -> float:
+def _denied_within(install: installation.Install, *, expect_denied: bool, timeout: float) -> float:
     started = time.monotonic()
 
     def judged() -> bool:
@@ -129,13 +128,13 @@ def _denied_within(install: harness.Install, *, expect_denied: bool, timeout: fl
             return status == 403 and "privileged" in body
         return status == 201
 
-    harness.wait_for(judged, timeout=timeout, interval=0.05, what="the webhook's verdict")
+    installation.wait_for(judged, timeout=timeout, interval=0.05, what="the webhook's verdict")
     return time.monotonic() - started
 
 
 def test_applied_policy_is_enforced_within_two_seconds(
-    install: harness.Install,
-    chain: tuple[webhookserver.WebhookServer, harness.OperatorProcess],
+    install: installation.Install,
+    chain: tuple[webhookserver.WebhookServer, installation.OperatorProcess],
 ) -> None:
     # Before any policy: the webhook admits everything (it is reachable and trusted).
     _denied_within(install, expect_denied=False, timeout=15)
@@ -154,8 +153,8 @@ def test_applied_policy_is_enforced_within_two_seconds(
 
 
 def test_zero_failed_reviews_during_a_ca_rotation(
-    install: harness.Install,
-    chain: tuple[webhookserver.WebhookServer, harness.OperatorProcess],
+    install: installation.Install,
+    chain: tuple[webhookserver.WebhookServer, installation.OperatorProcess],
 ) -> None:
     install.cp.apply(
         {
@@ -168,8 +167,8 @@ def test_zero_failed_reviews_during_a_ca_rotation(
     _denied_within(install, expect_denied=True, timeout=10)
 
     def published() -> list[str]:
-        configuration = harness.get_json(
-            install.cp, f"{harness.WEBHOOKS_PATH}/{install.webhook_configuration}"
+        configuration = installation.get_json(
+            install.cp, f"{installation.WEBHOOKS_PATH}/{install.webhook_configuration}"
         )
         assert configuration is not None
         pem = base64.b64decode(configuration["webhooks"][0]["clientConfig"]["caBundle"])
@@ -202,14 +201,14 @@ def test_zero_failed_reviews_during_a_ca_rotation(
 
 
 def _events(cp: controlplane.ControlPlane, path: str, name: str) -> list[dict[str, Any]]:
-    found = harness.get_json(cp, f"{path}?fieldSelector=involvedObject.name%3D{name}")
+    found = installation.get_json(cp, f"{path}?fieldSelector=involvedObject.name%3D{name}")
     assert found is not None
     return [e for e in found["items"] if e["reason"] == "PolicyViolation"]
 
 
 def test_warn_decisions_post_counted_events_describe_shows(
-    install: harness.Install,
-    chain: tuple[webhookserver.WebhookServer, harness.OperatorProcess],
+    install: installation.Install,
+    chain: tuple[webhookserver.WebhookServer, installation.OperatorProcess],
 ) -> None:
     cp, namespace = install.cp, install.namespace
     name = f"warn-privileged-{install.suffix}"
@@ -231,7 +230,7 @@ def test_warn_decisions_post_counted_events_describe_shows(
             status, body = _admit(cp, namespace, _pod("probe", privileged=True))
             return status == 201 and "privileged" in body
 
-        harness.wait_for(warned, timeout=15, interval=0.1, what="the Warn policy in force")
+        installation.wait_for(warned, timeout=15, interval=0.1, what="the Warn policy in force")
         # a dry run posts nothing; the real create does
         status, body = cp.request(
             "POST",
@@ -240,7 +239,7 @@ def test_warn_decisions_post_counted_events_describe_shows(
         )
         assert status == 201, body
         pod_events = f"/api/v1/namespaces/{namespace}/events"
-        [event] = harness.wait_for(
+        [event] = installation.wait_for(
             lambda: _events(cp, pod_events, "warned"), timeout=15, what="an Event on the Pod"
         )
         assert event["type"] == "Warning"
@@ -251,12 +250,12 @@ def test_warn_decisions_post_counted_events_describe_shows(
         assert _events(cp, pod_events, "probe") == []
         # the same violation again (the Pod's spec updated) counts on the same Event
         cp.kubectl("set", "image", "pod/warned", "-n", namespace, "app=registry.invalid/app:1.1")
-        harness.wait_for(
+        installation.wait_for(
             lambda: [e["count"] for e in _events(cp, pod_events, "warned")] == [2],
             timeout=15,
             what="the Event counted twice",
         )
-        described = harness.wait_for(
+        described = installation.wait_for(
             lambda: (
                 out
                 if "PolicyViolation" in (out := cp.kubectl("describe", "ccp", name).stdout)

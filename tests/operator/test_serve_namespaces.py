@@ -17,8 +17,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.cluster import controlplane, registration, webhookserver
-from tests.operator import harness
+from devcluster import controlplane, installation, registration, webhookserver
 
 pytestmark = pytest.mark.cluster
 
@@ -27,7 +26,7 @@ WEBHOOK = "namespaces.bulkhead.dev"
 
 @pytest.fixture
 def cluster_webhook(
-    install: harness.Install, tmp_path: pathlib.Path
+    install: installation.Install, tmp_path: pathlib.Path
 ) -> Iterator[tuple[webhookserver.WebhookServer, str]]:
     marker = f"bulkhead-test-{install.suffix}"
     serving = webhookserver.ServingPKI.write(
@@ -87,7 +86,7 @@ def _dry_run_privileged(cp: controlplane.ControlPlane, namespace: str) -> tuple[
 
 
 def test_a_fresh_namespace_is_never_judged_without_its_labels(
-    install: harness.Install, cluster_webhook: tuple[webhookserver.WebhookServer, str]
+    install: installation.Install, cluster_webhook: tuple[webhookserver.WebhookServer, str]
 ) -> None:
     _, marker = cluster_webhook
     for _ in range(5):

@@ -1,5 +1,9 @@
 """Fixtures for the real-HTTPS server tests: a test CA, certificates, policies, servers.
 
+Servers are ``devcluster.webhookserver.WebhookServer`` (as in the cluster
+tests and the demo), with ports the server chooses and no wait for
+readiness, so tests can watch it become ready.
+
 ``shared_server`` is one ``bulkhead serve`` for the whole session with three
 policies that forbid privileged containers, each in its own namespaces:
 ``deny-*`` (Deny), ``warn-*`` (Warn) and ``audit-*`` (Audit). Tests that
@@ -10,11 +14,12 @@ from __future__ import annotations
 
 import dataclasses
 import pathlib
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 
-from tests.server import harness, pki
+from devcluster import pki, webhookserver
 
 POLICIES = """\
 apiVersion: bulkhead.dev/v1alpha1
@@ -48,46 +53,48 @@ class Material:
     """TLS files in one directory: the CA, the serving pair and a client pair."""
 
     directory: pathlib.Path
-    authority: pki.Authority
-    ca_file: pathlib.Path
-    cert_file: pathlib.Path
-    key_file: pathlib.Path
+    authority: pki.CertificateAuthority
+    serving: webhookserver.ServingPKI
     client_cert: pathlib.Path
     client_key: pathlib.Path
     serving_serial: int
 
-    def tls_args(self) -> list[str]:
-        return [
-            "--tls-cert-file",
-            str(self.cert_file),
-            "--tls-private-key-file",
-            str(self.key_file),
-        ]
+    @property
+    def ca_file(self) -> pathlib.Path:
+        return self.serving.ca_path
+
+    @property
+    def cert_file(self) -> pathlib.Path:
+        return self.serving.cert_path
+
+    @property
+    def key_file(self) -> pathlib.Path:
+        return self.serving.key_path
+
+    def reissue(self) -> pki.Credential:
+        """A new serving certificate from the same CA (not written)."""
+        return webhookserver.serving_credential(
+            self.authority, service=SERVICE, namespace=NAMESPACE
+        )
+
+
+SERVICE = "bulkhead"
+NAMESPACE = "test"
 
 
 def make_material(directory: pathlib.Path) -> Material:
-    directory.mkdir(parents=True, exist_ok=True)
-    authority = pki.Authority.generate()
-    serving = authority.issue("bulkhead.test.svc")
-    client = authority.issue("kube-apiserver", client=True)
-    files = {
-        "ca.crt": authority.cert_pem,
-        "tls.crt": serving.cert_pem,
-        "tls.key": serving.key_pem,
-        "client.crt": client.cert_pem,
-        "client.key": client.key_pem,
-    }
-    for name, data in files.items():
-        (directory / name).write_bytes(data)
+    serving = webhookserver.ServingPKI.write(directory, service=SERVICE, namespace=NAMESPACE)
+    assert serving.ca is not None
+    client_cert, client_key = serving.ca.issue(common_name="kube-apiserver", client=True).write(
+        directory, "client"
+    )
     return Material(
         directory=directory,
-        authority=authority,
-        ca_file=directory / "ca.crt",
-        cert_file=directory / "tls.crt",
-        key_file=directory / "tls.key",
-        client_cert=directory / "client.crt",
-        client_key=directory / "client.key",
-        serving_serial=serving.serial,
+        authority=serving.ca,
+        serving=serving,
+        client_cert=client_cert,
+        client_key=client_key,
+        serving_serial=pki.Credential(cert_pem=serving.cert_path.read_bytes(), key_pem=b"").serial,
     )
 
 
@@ -103,18 +110,28 @@ def policy_dir(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
     return directory
 
 
+def server(
+    material: Material, directory: pathlib.Path, args: Sequence[str]
+) -> webhookserver.WebhookServer:
+    """``bulkhead serve`` with ``material``'s certificate and ``args``, not yet started."""
+    return webhookserver.WebhookServer(
+        serving=material.serving,
+        log_path=directory / f"serve-{uuid.uuid4().hex[:8]}.log",
+        port=0,
+        extra_args=args,
+        wait_ready=False,
+    )
+
+
 @pytest.fixture(scope="session")
 def shared_server(
     tmp_path_factory: pytest.TempPathFactory,
     session_material: Material,
     policy_dir: pathlib.Path,
-) -> Iterator[harness.Server]:
-    with harness.running(
-        tmp_path_factory.mktemp("shared-server"),
-        ca_file=session_material.ca_file,
-        args=[*session_material.tls_args(), "--policy-file", str(policy_dir)],
-    ) as server:
-        yield server
+) -> Iterator[webhookserver.WebhookServer]:
+    directory = tmp_path_factory.mktemp("shared-server")
+    with server(session_material, directory, ["--policy-file", str(policy_dir)]) as shared:
+        yield shared
 
 
 @pytest.fixture
@@ -122,20 +139,20 @@ def material(tmp_path: pathlib.Path) -> Material:
     return make_material(tmp_path / "tls")
 
 
-StartServer = Callable[..., harness.Server]
+StartServer = Callable[..., webhookserver.WebhookServer]
 
 
 @pytest.fixture
 def start_server(tmp_path: pathlib.Path) -> Iterator[StartServer]:
     """Start servers for one test; each is stopped (SIGTERM, bounded) at the end."""
-    started: list[harness.Server] = []
+    started: list[webhookserver.WebhookServer] = []
 
-    def start(material: Material, args: Sequence[str]) -> harness.Server:
-        server = harness.start(tmp_path, ca_file=material.ca_file, args=list(args))
-        started.append(server)
-        return server
+    def start(material: Material, args: Sequence[str]) -> webhookserver.WebhookServer:
+        one = server(material, tmp_path, args)
+        started.append(one)
+        one.start()
+        return one
 
     yield start
-    for server in started:
-        if server.process.poll() is None:
-            server.stop()
+    for one in started:
+        one.stop()

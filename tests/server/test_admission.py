@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.server import harness, reviews
+from devcluster import installation, webhookserver
+from tests.server import reviews
 
 
 def _response(answer: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
@@ -22,7 +23,7 @@ def _response(answer: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]
     return response
 
 
-def test_a_compliant_pod_is_allowed(shared_server: harness.Server) -> None:
+def test_a_compliant_pod_is_allowed(shared_server: webhookserver.WebhookServer) -> None:
     request = reviews.pod_review(namespace="deny-team")
     response = _response(shared_server.review(request), request)
     assert response["allowed"] is True
@@ -30,7 +31,7 @@ def test_a_compliant_pod_is_allowed(shared_server: harness.Server) -> None:
 
 
 def test_a_privileged_pod_is_denied_with_403_and_the_engines_message(
-    shared_server: harness.Server,
+    shared_server: webhookserver.WebhookServer,
 ) -> None:
     request = reviews.pod_review(namespace="deny-team", privileged=True)
     response = _response(shared_server.review(request), request)
@@ -42,7 +43,9 @@ def test_a_privileged_pod_is_denied_with_403_and_the_engines_message(
     assert "spec.containers[0].securityContext.privileged" in message
 
 
-def test_warn_policies_answer_with_warnings_and_allow(shared_server: harness.Server) -> None:
+def test_warn_policies_answer_with_warnings_and_allow(
+    shared_server: webhookserver.WebhookServer,
+) -> None:
     request = reviews.pod_review(namespace="warn-team", privileged=True)
     response = _response(shared_server.review(request), request)
     assert response["allowed"] is True
@@ -52,7 +55,7 @@ def test_warn_policies_answer_with_warnings_and_allow(shared_server: harness.Ser
 
 
 def test_audit_policies_answer_with_audit_annotations_and_allow(
-    shared_server: harness.Server,
+    shared_server: webhookserver.WebhookServer,
 ) -> None:
     request = reviews.pod_review(namespace="audit-team", privileged=True)
     response = _response(shared_server.review(request), request)
@@ -83,7 +86,7 @@ TEMPLATE_PREFIX = {
 
 @pytest.mark.parametrize("kind", list(reviews.KINDS))
 def test_every_pod_template_kind_is_judged_at_its_own_path(
-    shared_server: harness.Server, kind: str
+    shared_server: webhookserver.WebhookServer, kind: str
 ) -> None:
     bad = reviews.workload(
         kind, name="w", namespace="deny-kinds", spec=reviews.pod_spec(privileged=True)
@@ -100,7 +103,9 @@ def test_every_pod_template_kind_is_judged_at_its_own_path(
     assert _response(shared_server.review(request), request)["allowed"] is True
 
 
-def test_adding_a_privileged_ephemeral_container_is_judged(shared_server: harness.Server) -> None:
+def test_adding_a_privileged_ephemeral_container_is_judged(
+    shared_server: webhookserver.WebhookServer,
+) -> None:
     old = reviews.workload("Pod", name="web", namespace="deny-debug", spec=reviews.pod_spec())
     new = json.loads(json.dumps(old))
     debugger = reviews.container("debugger", privileged=True)
@@ -113,7 +118,7 @@ def test_adding_a_privileged_ephemeral_container_is_judged(shared_server: harnes
     )
 
 
-def test_an_unknown_subresource_is_judged(shared_server: harness.Server) -> None:
+def test_an_unknown_subresource_is_judged(shared_server: webhookserver.WebhookServer) -> None:
     old = reviews.workload("Pod", name="web", namespace="deny-sub", spec=reviews.pod_spec())
     new = reviews.workload(
         "Pod", name="web", namespace="deny-sub", spec=reviews.pod_spec(privileged=True)
@@ -123,7 +128,9 @@ def test_an_unknown_subresource_is_judged(shared_server: harness.Server) -> None
 
 
 @pytest.mark.parametrize("operation", ["DELETE", "CONNECT"])
-def test_delete_and_connect_are_allowed(shared_server: harness.Server, operation: str) -> None:
+def test_delete_and_connect_are_allowed(
+    shared_server: webhookserver.WebhookServer, operation: str
+) -> None:
     bad = reviews.workload(
         "Pod", name="web", namespace="deny-ops", spec=reviews.pod_spec(privileged=True)
     )
@@ -131,12 +138,16 @@ def test_delete_and_connect_are_allowed(shared_server: harness.Server, operation
     assert _response(shared_server.review(request), request)["allowed"] is True
 
 
-def test_dry_run_is_judged_like_any_other_request(shared_server: harness.Server) -> None:
+def test_dry_run_is_judged_like_any_other_request(
+    shared_server: webhookserver.WebhookServer,
+) -> None:
     request = reviews.pod_review(namespace="deny-dry", privileged=True, dry_run=True)
     assert _response(shared_server.review(request), request)["allowed"] is False
 
 
-def test_one_keep_alive_connection_serves_many_reviews(shared_server: harness.Server) -> None:
+def test_one_keep_alive_connection_serves_many_reviews(
+    shared_server: webhookserver.WebhookServer,
+) -> None:
     connection = shared_server.connection()
     try:
         for privileged in (False, True, False, True):
@@ -147,7 +158,9 @@ def test_one_keep_alive_connection_serves_many_reviews(shared_server: harness.Se
         connection.close()
 
 
-def test_every_review_is_logged_once_without_the_object(shared_server: harness.Server) -> None:
+def test_every_review_is_logged_once_without_the_object(
+    shared_server: webhookserver.WebhookServer,
+) -> None:
     request = reviews.pod_review(namespace="deny-logs", privileged=True)
     request["request"]["object"]["metadata"]["annotations"] = {"secret-ish": "s3cr3t-value"}
     request["request"]["object"]["spec"]["containers"][0]["env"] = [
@@ -163,7 +176,7 @@ def test_every_review_is_logged_once_without_the_object(shared_server: harness.S
             if line.get("msg") == "review" and line.get("uid") == uid
         ]
 
-    lines = harness.poll(logged, timeout=10, what="the review's log line")
+    lines = installation.wait_for(logged, timeout=10, what="the review's log line")
     assert len(lines) == 1
     line = lines[0]
     assert line["kind"] == "Pod"
@@ -178,7 +191,7 @@ def test_every_review_is_logged_once_without_the_object(shared_server: harness.S
 
 
 def test_metrics_count_reviews_by_outcome_kind_policy_and_check(
-    shared_server: harness.Server,
+    shared_server: webhookserver.WebhookServer,
 ) -> None:
     request = reviews.pod_review(namespace="deny-metrics", privileged=True)
     shared_server.review(request)
@@ -202,7 +215,7 @@ def test_metrics_count_reviews_by_outcome_kind_policy_and_check(
     assert 'bulkhead_build_info{component="webhook",python="' in text
 
 
-def test_health_and_readiness(shared_server: harness.Server) -> None:
+def test_health_and_readiness(shared_server: webhookserver.WebhookServer) -> None:
     assert shared_server.get_json("/healthz") == (200, {"status": "ok"})
     status, detail = shared_server.get_json("/readyz")
     assert status == 200
@@ -211,7 +224,9 @@ def test_health_and_readiness(shared_server: harness.Server) -> None:
     assert detail["tls"]["loaded"] is True
 
 
-def test_the_benchmark_endpoint_is_off_unless_enabled(shared_server: harness.Server) -> None:
+def test_the_benchmark_endpoint_is_off_unless_enabled(
+    shared_server: webhookserver.WebhookServer,
+) -> None:
     request = reviews.pod_review(namespace="deny-noop", privileged=True)
     status, _, _ = shared_server.request("POST", "/noop", json.dumps(request).encode())
     assert status == 404

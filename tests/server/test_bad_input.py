@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.server import harness, reviews
+from devcluster import webhookserver
+from tests.server import reviews
 
 MiB = 1024 * 1024
 
@@ -90,12 +91,16 @@ BAD_BODIES = {
 
 
 @pytest.mark.parametrize("body", BAD_BODIES.values(), ids=list(BAD_BODIES))
-def test_unusable_bodies_are_refused_with_400(shared_server: harness.Server, body: bytes) -> None:
+def test_unusable_bodies_are_refused_with_400(
+    shared_server: webhookserver.WebhookServer, body: bytes
+) -> None:
     status, headers, raw = shared_server.request("POST", "/validate", body)
     _refusal(status, headers, raw, 400)
 
 
-def test_a_refusal_echoes_the_uid_when_the_body_has_one(shared_server: harness.Server) -> None:
+def test_a_refusal_echoes_the_uid_when_the_body_has_one(
+    shared_server: webhookserver.WebhookServer,
+) -> None:
     review = _valid()
     review["request"]["object"] = None
     status, headers, raw = shared_server.request("POST", "/validate", json.dumps(review).encode())
@@ -104,7 +109,7 @@ def test_a_refusal_echoes_the_uid_when_the_body_has_one(shared_server: harness.S
     assert "request.object is required" in body["response"]["status"]["message"]
 
 
-def test_duplicate_keys_are_named(shared_server: harness.Server) -> None:
+def test_duplicate_keys_are_named(shared_server: webhookserver.WebhookServer) -> None:
     status, headers, raw = shared_server.request("POST", "/validate", BAD_BODIES["duplicate keys"])
     body = _refusal(status, headers, raw, 400)
     assert "duplicate key 'operation'" in body["response"]["status"]["message"]
@@ -114,7 +119,7 @@ def test_duplicate_keys_are_named(shared_server: harness.Server) -> None:
     "content_type", [None, "text/plain", "application/yaml", "application/jsonx"]
 )
 def test_other_content_types_are_refused_with_415(
-    shared_server: harness.Server, content_type: str | None
+    shared_server: webhookserver.WebhookServer, content_type: str | None
 ) -> None:
     body = json.dumps(_valid()).encode()
     status, headers, raw = shared_server.request(
@@ -123,7 +128,7 @@ def test_other_content_types_are_refused_with_415(
     _refusal(status, headers, raw, 415)
 
 
-def test_json_with_a_charset_is_accepted(shared_server: harness.Server) -> None:
+def test_json_with_a_charset_is_accepted(shared_server: webhookserver.WebhookServer) -> None:
     body = json.dumps(_valid()).encode()
     status, _, _ = shared_server.request(
         "POST", "/validate", body, content_type="application/json; charset=utf-8"
@@ -132,14 +137,18 @@ def test_json_with_a_charset_is_accepted(shared_server: harness.Server) -> None:
 
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH"])
-def test_other_methods_are_refused_with_405(shared_server: harness.Server, method: str) -> None:
+def test_other_methods_are_refused_with_405(
+    shared_server: webhookserver.WebhookServer, method: str
+) -> None:
     body = None if method == "GET" else json.dumps(_valid()).encode()
     status, headers, raw = shared_server.request(method, "/validate", body)
     _refusal(status, headers, raw, 405)
     assert headers.get("allow") == "POST"
 
 
-def test_a_body_just_over_7_mib_is_refused_with_413(shared_server: harness.Server) -> None:
+def test_a_body_just_over_7_mib_is_refused_with_413(
+    shared_server: webhookserver.WebhookServer,
+) -> None:
     review = _valid()
     review["request"]["object"]["metadata"]["annotations"] = {"pad": "x" * (7 * MiB)}
     body = json.dumps(review).encode()
@@ -148,7 +157,9 @@ def test_a_body_just_over_7_mib_is_refused_with_413(shared_server: harness.Serve
     _refusal(status, headers, raw, 413)
 
 
-def test_a_huge_upload_is_cut_off_and_the_server_lives_on(shared_server: harness.Server) -> None:
+def test_a_huge_upload_is_cut_off_and_the_server_lives_on(
+    shared_server: webhookserver.WebhookServer,
+) -> None:
     """20 MiB announced and streamed: the front answers 413 (or closes) long before the end."""
     context = shared_server.context()
     answer = b""
@@ -181,6 +192,6 @@ def test_a_huge_upload_is_cut_off_and_the_server_lives_on(shared_server: harness
     assert shared_server.review(request)["response"]["allowed"] is True
 
 
-def test_unknown_paths_are_404_json(shared_server: harness.Server) -> None:
+def test_unknown_paths_are_404_json(shared_server: webhookserver.WebhookServer) -> None:
     status, headers, raw = shared_server.request("POST", "/mutate", b"{}")
     _refusal(status, headers, raw, 404)

@@ -21,8 +21,9 @@ from typing import Any
 
 import pytest
 
+from devcluster import installation, pki, webhookserver
 from tests import exposition
-from tests.server import harness, pki, reviews
+from tests.server import reviews
 from tests.server.conftest import Material, StartServer
 from webhook.server.front import routes
 
@@ -38,7 +39,9 @@ def _head(length: int | None, *, chunked: bool = False) -> bytes:
     ).encode()
 
 
-def _tls_socket(server: harness.Server, context: ssl.SSLContext | None = None) -> ssl.SSLSocket:
+def _tls_socket(
+    server: webhookserver.WebhookServer, context: ssl.SSLContext | None = None
+) -> ssl.SSLSocket:
     raw = socket.create_connection(("127.0.0.1", server.port), timeout=PROMPT)
     return (context or server.context()).wrap_socket(raw, server_hostname="127.0.0.1")
 
@@ -55,7 +58,7 @@ def _status_of(sock: ssl.SSLSocket) -> int | None:
 
 
 def _reviews_answered(
-    server: harness.Server, count: int, *, namespace: str, to_workers: bool = False
+    server: webhookserver.WebhookServer, count: int, *, namespace: str, to_workers: bool = False
 ) -> int:
     """Send ``count`` compliant reviews on one keep-alive connection; how many were allowed.
 
@@ -83,9 +86,7 @@ def _reviews_answered(
 def test_half_sent_bodies_never_hold_up_other_reviews(
     material: Material, start_server: StartServer, chunked: bool
 ) -> None:
-    server = start_server(
-        material, [*material.tls_args(), "--profile", "baseline", "--body-timeout", "3"]
-    )
+    server = start_server(material, ["--profile", "baseline", "--body-timeout", "3"])
     body = json.dumps(reviews.pod_review(namespace="team")).encode()
     holders = []
     for _ in range(16):
@@ -111,9 +112,7 @@ def test_idle_connections_at_the_limit_make_room_for_a_new_client(
     material: Material, start_server: StartServer
 ) -> None:
     limit = 64
-    server = start_server(
-        material, [*material.tls_args(), "--profile", "baseline", "--max-connections", str(limit)]
-    )
+    server = start_server(material, ["--profile", "baseline", "--max-connections", str(limit)])
     idle = [_tls_socket(server) for _ in range(limit)]
     try:
         assert _reviews_answered(server, 50, namespace="team") == 50
@@ -153,7 +152,6 @@ def test_an_expensive_object_delays_no_other_review_and_its_answer_is_small(
     server = start_server(
         material,
         [
-            *material.tls_args(),
             "--policy-file",
             str(policy),
             "--workers",
@@ -173,7 +171,7 @@ def test_an_expensive_object_delays_no_other_review_and_its_answer_is_small(
 
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         pending = pool.submit(send_big)
-        harness.poll(
+        installation.wait_for(
             lambda: b"bulkhead_busy_workers 1.0" in server.probe("/metrics")[2],
             timeout=PROMPT,
             what="the big review to be judged",
@@ -202,7 +200,6 @@ def test_a_review_over_the_decision_deadline_is_denied_in_time_and_the_server_li
     server = start_server(
         material,
         [
-            *material.tls_args(),
             "--profile",
             "restricted",
             "--decision-timeout",
@@ -227,12 +224,12 @@ def test_a_review_over_the_decision_deadline_is_denied_in_time_and_the_server_li
         answer = server.review(reviews.pod_review(namespace="team"))
         return bool(answer["response"]["status"]["code"] == 403)
 
-    harness.poll(judged, timeout=60, what="a review judged after the replacement")
+    installation.wait_for(judged, timeout=60, what="a review judged after the replacement")
     _, _, text = server.probe("/metrics")
     assert exposition.value(text.decode(), "bulkhead_decision_timeouts_total") >= 1
 
 
-def test_garbage_kinds_do_not_grow_the_metrics(shared_server: harness.Server) -> None:
+def test_garbage_kinds_do_not_grow_the_metrics(shared_server: webhookserver.WebhookServer) -> None:
     for index in range(200):
         request = reviews.pod_review(namespace="deny-kinds")
         request["request"]["kind"]["kind"] = f"Garbage{index:03d}" + "x" * 1000
@@ -244,7 +241,7 @@ def test_garbage_kinds_do_not_grow_the_metrics(shared_server: harness.Server) ->
     assert b'bulkhead_admission_reviews_total{kind="other",outcome="skipped"}' in text
 
 
-def test_connection_close_is_honoured(shared_server: harness.Server) -> None:
+def test_connection_close_is_honoured(shared_server: webhookserver.WebhookServer) -> None:
     body = json.dumps(reviews.pod_review(namespace="deny-close")).encode()
     with _tls_socket(shared_server) as sock:
         sock.sendall(
@@ -261,11 +258,10 @@ def test_connection_close_is_honoured(shared_server: harness.Server) -> None:
 
 
 @pytest.fixture
-def mutual(material: Material, start_server: StartServer) -> harness.Server:
+def mutual(material: Material, start_server: StartServer) -> webhookserver.WebhookServer:
     return start_server(
         material,
         [
-            *material.tls_args(),
             "--profile",
             "baseline",
             "--client-ca-file",
@@ -277,7 +273,7 @@ def mutual(material: Material, start_server: StartServer) -> harness.Server:
 
 
 def test_probes_and_metrics_need_no_client_certificate_on_the_probe_port(
-    mutual: harness.Server,
+    mutual: webhookserver.WebhookServer,
 ) -> None:
     assert mutual.probe("/healthz")[0] == 200
     assert mutual.probe("/readyz")[0] == 200
@@ -287,7 +283,9 @@ def test_probes_and_metrics_need_no_client_certificate_on_the_probe_port(
     assert mutual.probe("/validate")[0] == 404  # reviews only on the webhook port, over TLS
 
 
-def _resume_and_ask(server: harness.Server, context: ssl.SSLContext, saved: Any) -> None:
+def _resume_and_ask(
+    server: webhookserver.WebhookServer, context: ssl.SSLContext, saved: Any
+) -> None:
     raw = socket.create_connection(("127.0.0.1", server.port), timeout=PROMPT)
     with context.wrap_socket(raw, server_hostname="127.0.0.1", session=saved) as sock:
         sock.sendall(b"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -296,7 +294,7 @@ def _resume_and_ask(server: harness.Server, context: ssl.SSLContext, saved: Any)
 
 
 def test_no_tls_session_outlives_a_client_ca_rotation(
-    material: Material, mutual: harness.Server
+    material: Material, mutual: webhookserver.WebhookServer
 ) -> None:
     """A TLS 1.2 session made with the old client CA is not resumed once the CA changed."""
     context = mutual.context(cert=material.client_cert, key=material.client_key)
@@ -305,9 +303,9 @@ def test_no_tls_session_outlives_a_client_ca_rotation(
         saved = sock.session
     assert saved is not None
 
-    other = pki.Authority.generate("another client CA")
+    other = pki.CertificateAuthority.generate("another client CA")
     pki.write_atomically(material.ca_file, other.cert_pem)
-    harness.poll(
+    installation.wait_for(
         lambda: any(line.get("msg") == "certificate reloaded" for line in mutual.log_lines()),
         timeout=15,
         what="the new client CA to be loaded",
@@ -321,11 +319,11 @@ def test_no_tls_session_outlives_a_client_ca_rotation(
 def test_a_crashed_worker_is_replaced_and_its_review_refused(
     material: Material, start_server: StartServer
 ) -> None:
-    server = start_server(material, [*material.tls_args(), "--profile", "baseline"])
+    server = start_server(material, ["--profile", "baseline"])
     pids = [int(line["pid"]) for line in server.log_lines() if line.get("msg") == "worker ready"]
     assert pids
     os.kill(pids[0], signal.SIGKILL)
-    harness.poll(
+    installation.wait_for(
         lambda: len([x for x in server.log_lines() if x.get("msg") == "worker ready"]) > len(pids),
         timeout=30,
         what="a replacement worker",
@@ -340,7 +338,6 @@ def test_a_worker_over_its_memory_share_is_replaced_without_failing_a_review(
     server = start_server(
         material,
         [
-            *material.tls_args(),
             "--profile",
             "baseline",
             "--workers",
@@ -354,10 +351,14 @@ def test_a_worker_over_its_memory_share_is_replaced_without_failing_a_review(
         return sum(1 for line in server.log_lines() if line.get("msg") == "worker ready")
 
     assert _reviews_answered(server, 12, namespace="team", to_workers=True) == 12
-    harness.poll(lambda: started() >= 6, timeout=60, what="workers replaced as they retire")
+    installation.wait_for(
+        lambda: started() >= 6, timeout=60, what="workers replaced as they retire"
+    )
 
 
-def test_many_concurrent_clients_all_get_answers(shared_server: harness.Server) -> None:
+def test_many_concurrent_clients_all_get_answers(
+    shared_server: webhookserver.WebhookServer,
+) -> None:
     errors: list[str] = []
     lock = threading.Lock()
 

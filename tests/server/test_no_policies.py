@@ -7,7 +7,8 @@ import subprocess
 
 import pytest
 
-from tests.server import harness, reviews
+from devcluster import installation, webhookserver
+from tests.server import reviews
 from tests.server.conftest import Material, StartServer
 from tests.server.test_readiness import DENY_PRIVILEGED
 
@@ -29,13 +30,16 @@ def test_serve_refuses_to_start_without_a_policy(
         (tmp_path / name).write_text(text)
     result = subprocess.run(
         [
-            *harness.bulkhead_command(),
+            *webhookserver.bulkhead_command(),
             "serve",
             "--address",
             "127.0.0.1",
             "--port",
             "0",
-            *material.tls_args(),
+            "--tls-cert-file",
+            str(material.cert_file),
+            "--tls-private-key-file",
+            str(material.key_file),
             "--policy-file",
             str(tmp_path / given),
         ],
@@ -55,11 +59,13 @@ def test_a_reload_to_no_policy_keeps_the_last_good_set_and_is_not_ready(
 ) -> None:
     policy_file = tmp_path / "privileged.yaml"
     policy_file.write_text(DENY_PRIVILEGED)
-    server = start_server(material, [*material.tls_args(), "--policy-file", str(policy_file)])
+    server = start_server(material, ["--policy-file", str(policy_file)])
     assert server.get_json("/readyz")[0] == 200
 
     policy_file.write_text("# emptied by mistake\n")
-    harness.poll(lambda: server.get_json("/readyz")[0] == 503, timeout=15, what="not ready")
+    installation.wait_for(
+        lambda: server.get_json("/readyz")[0] == 503, timeout=15, what="not ready"
+    )
     detail = server.get_json("/readyz")[1]
     assert detail["policies"]["count"] == 1
     assert "no policy to enforce" in detail["policies"]["error"]
@@ -73,4 +79,6 @@ def test_a_reload_to_no_policy_keeps_the_last_good_set_and_is_not_ready(
     )
 
     policy_file.write_text(DENY_PRIVILEGED)
-    harness.poll(lambda: server.get_json("/readyz")[0] == 200, timeout=15, what="ready again")
+    installation.wait_for(
+        lambda: server.get_json("/readyz")[0] == 200, timeout=15, what="ready again"
+    )

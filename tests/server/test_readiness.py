@@ -5,7 +5,8 @@ from __future__ import annotations
 import pathlib
 from typing import Any
 
-from tests.server import harness, reviews
+from devcluster import installation, webhookserver
+from tests.server import reviews
 from tests.server.conftest import Material, StartServer
 
 DENY_PRIVILEGED = """\
@@ -27,12 +28,12 @@ spec:
 """
 
 
-def _readiness(server: harness.Server) -> tuple[int, dict[str, Any]]:
+def _readiness(server: webhookserver.WebhookServer) -> tuple[int, dict[str, Any]]:
     status, detail = server.get_json("/readyz")
     return status, detail
 
 
-def _allowed(server: harness.Server, *, privileged: bool) -> bool:
+def _allowed(server: webhookserver.WebhookServer, *, privileged: bool) -> bool:
     request = reviews.pod_review(namespace="team", privileged=privileged)
     response = server.review(request)["response"]
     assert response["uid"] == request["request"]["uid"]
@@ -46,7 +47,7 @@ def test_an_invalid_policy_file_at_start_up_is_not_ready_until_fixed(
     policies.mkdir()
     policy_file = policies / "privileged.yaml"
     policy_file.write_text(BROKEN)
-    server = start_server(material, [*material.tls_args(), "--policy-file", str(policies)])
+    server = start_server(material, ["--policy-file", str(policies)])
 
     status, detail = _readiness(server)
     assert status == 503
@@ -64,7 +65,9 @@ def test_an_invalid_policy_file_at_start_up_is_not_ready_until_fixed(
     assert response["uid"] == request["request"]["uid"]
 
     policy_file.write_text(DENY_PRIVILEGED)
-    harness.poll(lambda: _readiness(server)[0] == 200, timeout=15, what="ready after the fix")
+    installation.wait_for(
+        lambda: _readiness(server)[0] == 200, timeout=15, what="ready after the fix"
+    )
     status, detail = _readiness(server)
     assert detail["policies"] == {
         "loaded": True,
@@ -82,12 +85,12 @@ def test_a_broken_reload_keeps_the_last_good_set_and_says_why(
 ) -> None:
     policy_file = tmp_path / "privileged.yaml"
     policy_file.write_text(DENY_PRIVILEGED)
-    server = start_server(material, [*material.tls_args(), "--policy-file", str(policy_file)])
+    server = start_server(material, ["--policy-file", str(policy_file)])
     assert _readiness(server)[0] == 200
     assert _allowed(server, privileged=True) is False
 
     policy_file.write_text(BROKEN)
-    harness.poll(
+    installation.wait_for(
         lambda: _readiness(server)[1]["policies"]["error"],
         timeout=15,
         what="the reload error in /readyz",
@@ -103,7 +106,7 @@ def test_a_broken_reload_keeps_the_last_good_set_and_says_why(
     )
 
     policy_file.write_text(DENY_PRIVILEGED.replace("action: Deny", "action: Warn"))
-    harness.poll(
+    installation.wait_for(
         lambda: _readiness(server)[1]["policies"]["error"] is None,
         timeout=15,
         what="the fixed file to load",
@@ -116,14 +119,12 @@ def test_a_new_policy_file_in_a_directory_is_picked_up(
 ) -> None:
     policies = tmp_path / "policies"
     policies.mkdir()
-    server = start_server(
-        material, [*material.tls_args(), "--policy-file", str(policies), "--profile", "baseline"]
-    )
+    server = start_server(material, ["--policy-file", str(policies), "--profile", "baseline"])
     assert _readiness(server)[1]["policies"]["names"] == ["ClusterContainerPolicy/profile-baseline"]
     # baseline forbids privileged containers too
     assert _allowed(server, privileged=True) is False
     (policies / "extra.yaml").write_text(DENY_PRIVILEGED)
-    harness.poll(
+    installation.wait_for(
         lambda: _readiness(server)[1]["policies"]["count"] == 2,
         timeout=15,
         what="the new file to load",
@@ -133,7 +134,7 @@ def test_a_new_policy_file_in_a_directory_is_picked_up(
 def test_the_restricted_profile_is_enforced_as_a_deny_policy(
     material: Material, start_server: StartServer
 ) -> None:
-    server = start_server(material, [*material.tls_args(), "--profile", "restricted:v1.30"])
+    server = start_server(material, ["--profile", "restricted:v1.30"])
     request = reviews.pod_review(namespace="team")
     response = server.review(request)["response"]
     assert response["allowed"] is False

@@ -7,7 +7,8 @@ import json
 import socket
 from typing import Any
 
-from tests.server import harness, reviews
+from devcluster import installation, webhookserver
+from tests.server import reviews
 from tests.server.conftest import Material, StartServer
 
 
@@ -27,7 +28,7 @@ def _read_response(sock: socket.socket) -> tuple[int, dict[str, Any]]:
 def test_sigterm_finishes_the_review_in_flight_and_stops_accepting(
     material: Material, start_server: StartServer
 ) -> None:
-    server = start_server(material, [*material.tls_args(), "--profile", "baseline"])
+    server = start_server(material, ["--profile", "baseline"])
     first = reviews.pod_review(namespace="team")
     second = reviews.pod_review(namespace="team", privileged=True)
     first_body = json.dumps(first).encode()
@@ -48,8 +49,8 @@ def test_sigterm_finishes_the_review_in_flight_and_stops_accepting(
         assert answer["response"]["uid"] == first["request"]["uid"]
 
         server.terminate()
-        harness.poll(
-            lambda: harness.refuses_connections(server.port),
+        installation.wait_for(
+            lambda: webhookserver.refuses_connections(server.port),
             timeout=15,
             what="the listener to close after SIGTERM",
         )
@@ -70,9 +71,7 @@ def test_an_idle_keep_alive_connection_still_gets_its_next_review_after_sigterm(
     # The apiserver keeps using its keep-alive connections to a Pod that is
     # shutting down; a review sent on one just after SIGTERM must be answered
     # (with Connection: close), not cut by the server closing the idle connection.
-    server = start_server(
-        material, [*material.tls_args(), "--profile", "baseline", "--drain-grace", "5"]
-    )
+    server = start_server(material, ["--profile", "baseline", "--drain-grace", "5"])
     first = json.dumps(reviews.pod_review(namespace="team")).encode()
     second = reviews.pod_review(namespace="team", privileged=True)
     second_body = json.dumps(second).encode()
@@ -86,8 +85,8 @@ def test_an_idle_keep_alive_connection_still_gets_its_next_review_after_sigterm(
         assert status == 200  # the connection is now idle, kept alive
 
         server.terminate()
-        harness.poll(
-            lambda: harness.refuses_connections(server.port),
+        installation.wait_for(
+            lambda: webhookserver.refuses_connections(server.port),
             timeout=4,
             what="the listener to close after SIGTERM",
         )

@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from tests.server import harness, pki, reviews
+from devcluster import installation, pki, webhookserver
+from tests.server import reviews
 from tests.server.conftest import Material, StartServer
 
 LOAD_THREADS = 8
@@ -21,7 +22,7 @@ ROTATION_PERIOD = 0.6
 NEW_CONNECTION_EVERY = 20
 
 
-def _presented_serial(server: harness.Server) -> int:
+def _presented_serial(server: webhookserver.WebhookServer) -> int:
     context = server.context()
     with (
         socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw,
@@ -35,9 +36,7 @@ def _presented_serial(server: harness.Server) -> int:
 def test_rotating_the_certificate_under_load_fails_no_request(
     material: Material, start_server: StartServer
 ) -> None:
-    server = start_server(
-        material, [*material.tls_args(), "--profile", "baseline", "--reload-interval", "0.2"]
-    )
+    server = start_server(material, ["--profile", "baseline", "--reload-interval", "0.2"])
     body = json.dumps(reviews.pod_review(namespace="team")).encode()
     headers = {"Content-Type": "application/json"}
     context = server.context()
@@ -87,7 +86,7 @@ def test_rotating_the_certificate_under_load_fails_no_request(
     try:
         for _ in range(ROTATIONS):
             time.sleep(ROTATION_PERIOD)
-            leaf = material.authority.issue("bulkhead.test.svc")
+            leaf = material.reissue()
             pki.write_atomically(material.key_file, leaf.key_pem)
             pki.write_atomically(material.cert_file, leaf.cert_pem)
             serials.append(leaf.serial)
@@ -102,7 +101,7 @@ def test_rotating_the_certificate_under_load_fails_no_request(
     assert served[0] >= 200, f"only {served[0]} reviews in the run"
     assert len(seen_serials) >= 2, "no new certificate was presented during the run"
     assert seen_serials <= set(serials)
-    harness.poll(
+    installation.wait_for(
         lambda: _presented_serial(server) == serials[-1],
         timeout=15,
         what="the last certificate to be presented",
@@ -114,12 +113,10 @@ def test_rotating_the_certificate_under_load_fails_no_request(
 def test_an_unusable_new_certificate_keeps_the_old_one(
     material: Material, start_server: StartServer
 ) -> None:
-    server = start_server(
-        material, [*material.tls_args(), "--profile", "baseline", "--reload-interval", "0.2"]
-    )
-    other = material.authority.issue("bulkhead.test.svc")
+    server = start_server(material, ["--profile", "baseline", "--reload-interval", "0.2"])
+    other = material.reissue()
     pki.write_atomically(material.cert_file, other.cert_pem)  # the key no longer matches
-    harness.poll(
+    installation.wait_for(
         lambda: any(
             line.get("msg") == "certificate reload failed; the previous certificate stays in use"
             for line in server.log_lines()
@@ -137,7 +134,7 @@ def test_mutual_tls_refuses_clients_without_a_certificate_from_the_ca(
 ) -> None:
     server = start_server(
         material,
-        [*material.tls_args(), "--profile", "baseline", "--client-ca-file", str(material.ca_file)],
+        ["--profile", "baseline", "--client-ca-file", str(material.ca_file)],
     )
     with_certificate = server.context(cert=material.client_cert, key=material.client_key)
     request = reviews.pod_review(namespace="team")
@@ -147,8 +144,8 @@ def test_mutual_tls_refuses_clients_without_a_certificate_from_the_ca(
     with pytest.raises((ssl.SSLError, OSError, http.client.HTTPException)):
         server.request("GET", "/healthz", content_type=None, connection=server.connection())
 
-    stranger = pki.Authority.generate("someone else")
-    leaf = stranger.issue("intruder", client=True)
+    stranger = pki.CertificateAuthority.generate("someone else")
+    leaf = stranger.issue(common_name="intruder", client=True)
     cert = material.directory / "intruder.crt"
     key = material.directory / "intruder.key"
     cert.write_bytes(leaf.cert_pem)
@@ -160,7 +157,9 @@ def test_mutual_tls_refuses_clients_without_a_certificate_from_the_ca(
         )
 
 
-def test_tls_1_2_works_only_with_forward_secret_aead_ciphers(shared_server: harness.Server) -> None:
+def test_tls_1_2_works_only_with_forward_secret_aead_ciphers(
+    shared_server: webhookserver.WebhookServer,
+) -> None:
     tls12 = shared_server.context()
     tls12.maximum_version = ssl.TLSVersion.TLSv1_2
     connection = shared_server.connection(context=tls12)
@@ -183,7 +182,7 @@ def test_tls_1_2_works_only_with_forward_secret_aead_ciphers(shared_server: harn
 
 
 @pytest.mark.filterwarnings("ignore:ssl.TLSVersion:DeprecationWarning")
-def test_tls_older_than_1_2_is_refused(shared_server: harness.Server) -> None:
+def test_tls_older_than_1_2_is_refused(shared_server: webhookserver.WebhookServer) -> None:
     old = shared_server.context()
     old.minimum_version = ssl.TLSVersion.TLSv1
     old.maximum_version = ssl.TLSVersion.TLSv1_1

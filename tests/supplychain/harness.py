@@ -31,7 +31,7 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
-from tests.cluster import pki
+from devcluster import pki
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = REPO_ROOT / "tools" / "supplychain" / "build.sh"

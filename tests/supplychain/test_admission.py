@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.cluster import controlplane, registration, webhookserver
+from devcluster import controlplane, registration, webhookserver
 from tests.supplychain import conftest, harness
 
 pytestmark = pytest.mark.cluster

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import datetime
+import json
 from typing import Any
 
 import pytest
@@ -214,6 +215,221 @@ def test_the_same_warning_from_two_policies_is_one_line() -> None:
         "ClusterContainerPolicy/first, ClusterContainerPolicy/third: [pss/privileged]"
     )
     assert sum("[privileged]" in w for w in decision.warnings) == 1
+
+
+# -- the verdict: actions, exemptions, several policies ------------------------------------
+
+COMPLIANT_POD = pod()
+PAST = "2025-06-01T00:00:00Z"
+FUTURE = "2027-06-01T00:00:00Z"
+
+
+def policy_in(namespace: str, name: str, spec: dict[str, Any]) -> policy.CompiledPolicy:
+    return policy.compile(
+        {
+            "apiVersion": "bulkhead.dev/v1alpha1",
+            "kind": "ContainerPolicy",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": spec,
+        }
+    )
+
+
+def no_privileged(action: str, **extra: Any) -> policy.CompiledPolicy:
+    return cluster_policy(
+        f"no-privileged-{action.lower()}",
+        {"action": action, "rules": {"privileged": False}, **extra},
+    )
+
+
+DENY = no_privileged("Deny")
+WARN = no_privileged("Warn")
+AUDIT = no_privileged("Audit")
+
+
+@pytest.mark.parametrize(
+    ("policies", "obj", "request_args", "outcome", "code"),
+    [
+        pytest.param([], PRIVILEGED_POD, {}, "allowed", 200, id="no-policy"),
+        pytest.param([DENY], COMPLIANT_POD, {}, "allowed", 200, id="deny-compliant"),
+        pytest.param([DENY], PRIVILEGED_POD, {}, "denied", 403, id="deny"),
+        pytest.param([WARN], PRIVILEGED_POD, {}, "warned", 200, id="warn"),
+        pytest.param([AUDIT], PRIVILEGED_POD, {}, "audited", 200, id="audit"),
+        pytest.param([WARN, AUDIT], PRIVILEGED_POD, {}, "warned", 200, id="warn-and-audit"),
+        pytest.param([AUDIT, WARN, DENY], PRIVILEGED_POD, {}, "denied", 403, id="deny-wins"),
+        pytest.param(
+            [no_privileged("Deny", exclude=[{"namespaces": ["team-a"]}])],
+            PRIVILEGED_POD,
+            {},
+            "allowed",
+            200,
+            id="exempt-namespace",
+        ),
+        pytest.param(
+            [no_privileged("Deny", exclude=[{"usernames": ["ci-*"]}])],
+            PRIVILEGED_POD,
+            {"username": "ci-bot"},
+            "allowed",
+            200,
+            id="exempt-username-pattern",
+        ),
+        pytest.param(
+            [no_privileged("Deny", exclude=[{"usernames": ["ci-*"]}])],
+            PRIVILEGED_POD,
+            {"username": "alice"},
+            "denied",
+            403,
+            id="other-username-not-exempt",
+        ),
+        pytest.param(
+            [no_privileged("Deny", exclude=[{"containers": ["app"], "expires": FUTURE}])],
+            PRIVILEGED_POD,
+            {},
+            "allowed",
+            200,
+            id="exempt-container-until-future",
+        ),
+        pytest.param(
+            [no_privileged("Deny", exclude=[{"containers": ["app"], "expires": PAST}])],
+            PRIVILEGED_POD,
+            {},
+            "denied",
+            403,
+            id="expired-exemption",
+        ),
+        pytest.param(
+            [no_privileged("Deny", match={"kinds": ["Deployment"]})],
+            PRIVILEGED_POD,
+            {},
+            "allowed",
+            200,
+            id="kind-not-matched",
+        ),
+        pytest.param(
+            [policy_in("team-b", "strict", {"rules": {"privileged": False}})],
+            PRIVILEGED_POD,
+            {},
+            "allowed",
+            200,
+            id="namespaced-policy-elsewhere",
+        ),
+        pytest.param(
+            [policy_in("team-a", "strict", {"rules": {"privileged": False}})],
+            PRIVILEGED_POD,
+            {},
+            "denied",
+            403,
+            id="namespaced-policy-here",
+        ),
+        pytest.param([DENY], PRIVILEGED_POD, {"operation": "DELETE"}, "skipped", 200, id="delete"),
+        pytest.param(
+            [DENY], PRIVILEGED_POD, {"subresource": "status"}, "skipped", 200, id="status"
+        ),
+        pytest.param(
+            [DENY],
+            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}},
+            {"kind": "ConfigMap"},
+            "skipped",
+            200,
+            id="kind-without-pod-spec",
+        ),
+    ],
+)
+def test_verdict(
+    policies: list[policy.CompiledPolicy],
+    obj: dict[str, Any],
+    request_args: dict[str, Any],
+    outcome: str,
+    code: int,
+) -> None:
+    args: dict[str, Any] = {"kind": "Pod", "namespace": "team-a", **request_args}
+    decision = admission.decide(
+        requests.review(obj, **args), policies, namespace_labels={}, now=NOW
+    )
+    assert (decision.outcome, decision.code) == (outcome, code)
+    assert decision.allowed == (outcome != "denied")
+    review = decision.to_review("u")["response"]
+    assert review["uid"] == "u"
+    assert review["allowed"] == decision.allowed
+
+
+def test_denial_names_policy_check_path_and_fix() -> None:
+    decision = admission.decide(
+        requests.create(PRIVILEGED_POD, kind="Pod", namespace="team-a"),
+        [DENY],
+        namespace_labels={},
+        now=NOW,
+    )
+    first, policy_line, owner, line = decision.message.splitlines()
+    assert first == 'Bulkhead denied Pod "team-a/root": 1 violation'
+    assert policy_line == "policy ClusterContainerPolicy/no-privileged-deny:"
+    assert owner == '  container "app" (spec.containers[0]):'
+    assert line.startswith(f"    - [privileged] {PRIVILEGED_FIELD}: ")
+    assert "Fix: " in line
+    assert decision.to_review("u")["response"]["status"]["code"] == 403
+
+
+def test_warn_and_audit_ride_along_a_denial() -> None:
+    decision = admission.decide(
+        requests.create(PRIVILEGED_POD, kind="Pod", namespace="team-a"),
+        [DENY, WARN, AUDIT],
+        namespace_labels={},
+        now=NOW,
+    )
+    assert not decision.allowed
+    assert decision.warnings == (
+        f"ClusterContainerPolicy/no-privileged-warn: [privileged] {PRIVILEGED_FIELD}: "
+        + decision.violations[1].finding.message
+        + ". Fix: "
+        + decision.violations[1].finding.fix,
+    )
+    assert json.loads(decision.audit_annotations["violations"]) == [
+        {
+            "policy": "ClusterContainerPolicy/no-privileged-audit",
+            "check": "privileged",
+            "path": PRIVILEGED_FIELD,
+        }
+    ]
+    assert [v.action for v in decision.violations] == ["Deny", "Warn", "Audit"]
+
+
+def test_unreadable_pod_spec_is_refused_with_400_naming_the_field() -> None:
+    broken = {**PRIVILEGED_POD, "spec": {"containers": "app"}}
+    decision = admission.decide(
+        requests.create(broken, kind="Pod", namespace="team-a"),
+        [DENY],
+        namespace_labels={},
+        now=NOW,
+    )
+    assert (decision.allowed, decision.code) == (False, 400)
+    assert decision.message.startswith('Bulkhead cannot read Pod "team-a/root": ')
+    assert "spec.containers" in decision.message
+
+
+SELECTED = {"match": {"namespaceSelector": {"matchLabels": {"tier": "prod"}}}}
+
+
+@pytest.mark.parametrize(
+    ("action", "allowed", "code"),
+    [("Deny", False, 503), ("Warn", True, 200), ("Audit", True, 200)],
+)
+def test_labels_not_yet_known_are_never_a_silent_pass(
+    action: str, allowed: bool, code: int
+) -> None:
+    decision = admission.decide(
+        requests.create(PRIVILEGED_POD, kind="Pod", namespace="team-a"),
+        [no_privileged(action, **SELECTED)],
+        namespace_labels={},
+        now=NOW,
+        namespace_complete=False,
+    )
+    assert (decision.allowed, decision.code) == (allowed, code)
+    name = f"ClusterContainerPolicy/no-privileged-{action.lower()}"
+    if allowed:
+        assert any(w.startswith("Bulkhead: ") and name in w for w in decision.warnings)
+    else:
+        assert "retry in a few seconds" in decision.message
+        assert name in decision.message
 
 
 def _signing(name: str, match: dict[str, Any] | None = None) -> policy.CompiledPolicy:

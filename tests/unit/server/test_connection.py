@@ -11,7 +11,7 @@ from typing import Any
 
 import uvloop
 
-from tests.server import pki
+from devcluster import pki
 from webhook.server import tls
 from webhook.server.front import connection, listener
 
@@ -48,8 +48,8 @@ def _handler(harness: list[Harness]) -> listener.Handler:
 
 
 def _run(tmp_path: pathlib.Path, scenario: Scenario, **limits: Any) -> None:
-    authority = pki.Authority.generate()
-    leaf = authority.issue("127.0.0.1")
+    authority = pki.CertificateAuthority.generate("bulkhead test CA")
+    leaf = authority.issue(common_name="127.0.0.1", ip_addresses=("127.0.0.1",), server=True)
     (tmp_path / "ca.crt").write_bytes(authority.cert_pem)
     (tmp_path / "tls.crt").write_bytes(leaf.cert_pem)
     (tmp_path / "tls.key").write_bytes(leaf.key_pem)
@@ -243,8 +243,8 @@ def test_tls_new_handshakes_use_the_context_swapped_in(tmp_path: pathlib.Path) -
         )
         writer.write(_post(b"secure"))
         assert (await _answer(reader))[2] == b"got secure"
-        other = pki.Authority.generate()
-        leaf = other.issue("127.0.0.1")
+        other = pki.CertificateAuthority.generate("bulkhead test CA")
+        leaf = other.issue(common_name="127.0.0.1", ip_addresses=("127.0.0.1",), server=True)
         (tmp_path / "other.crt").write_bytes(leaf.cert_pem)
         (tmp_path / "other.key").write_bytes(leaf.key_pem)
         (tmp_path / "other-ca.crt").write_bytes(other.cert_pem)

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.cluster import pki
+from devcluster import pki
 from webhook.rules import image_references
 from webhook.supplychain import dockerconfig, registry
 

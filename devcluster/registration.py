@@ -28,7 +28,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final
 
-from tests.cluster import controlplane
+from devcluster import controlplane
 
 #: The webhook's own namespace and Service name (as the chart installs it).
 WEBHOOK_NAMESPACE: Final = "bulkhead-system"

@@ -44,8 +44,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
-from tests.cluster import controlplane, pki
-from tests.operator import harness
+from devcluster import controlplane, installation, pki
 
 REPO: Final = controlplane.REPO_ROOT
 TOOLS: Final = REPO / "tools"
@@ -56,6 +55,11 @@ SERVICE_IP: Final = "10.0.0.1"
 NODE_NAME: Final = "bulkhead-node"
 API_PORT: Final = 6443
 IMAGE_REPOSITORY: Final = "localhost/bulkhead"
+CHART: Final = REPO / "charts" / "bulkhead"
+#: The Helm release name and namespace, as docs/install.md installs it.
+RELEASE: Final = "bulkhead"
+RELEASE_NAMESPACE: Final = "bulkhead-system"
+RESTRICTED_NAMESPACE: Final = "pod-security.kubernetes.io/enforce=restricted"
 PAUSE_IMAGE: Final = "localhost/pause:bulkhead"
 #: Host-wide kernel settings the kubelet sets on start (restored on stop).
 KUBELET_SYSCTLS: Final = ("vm.overcommit_memory", "kernel.panic", "kernel.panic_on_oops")
@@ -175,7 +179,7 @@ class Node:
         self._start_coredns(dns_bin)
         self._start_kubelet(node_bin, pki_dir)
         self._start_kube_proxy(node_bin)
-        harness.wait_for(
+        installation.wait_for(
             self._node_ready, timeout=self._ready_timeout, interval=0.5, what="node Ready"
         )
 
@@ -328,7 +332,9 @@ class Node:
                 )
             return probe()
 
-        harness.wait_for(alive_and_ready, timeout=timeout, interval=0.25, what=f"{name} ({log})")
+        installation.wait_for(
+            alive_and_ready, timeout=timeout, interval=0.25, what=f"{name} ({log})"
+        )
 
     def _probe(self, argv: Sequence[str]) -> bool:
         result = subprocess.run(self.netns_argv(argv), capture_output=True, timeout=10, check=False)
@@ -698,19 +704,9 @@ oom_score = 0
         timeout: float,
         env: Mapping[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        full = self.netns_argv(argv)
-        result = subprocess.run(
-            full,
-            input=input_text,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-            env={**os.environ, **(env or {})},
+        return controlplane.run_tool(
+            self.netns_argv(argv), input_text=input_text, check=check, timeout=timeout, env=env
         )
-        if check and result.returncode != 0:
-            raise controlplane.CommandError(full, result)
-        return result
 
     def kubectl(
         self, *args: str, input_text: str | None = None, check: bool = True, timeout: float = 60.0
@@ -728,15 +724,34 @@ oom_score = 0
         self, *args: str, check: bool = True, timeout: float = 300.0
     ) -> subprocess.CompletedProcess[str]:
         """The real helm, as cluster admin, with private helm directories."""
-        home = self.workdir / "helm"
-        env = {
-            "KUBECONFIG": str(self.kubeconfig),
-            "HELM_CACHE_HOME": str(home / "cache"),
-            "HELM_CONFIG_HOME": str(home / "config"),
-            "HELM_DATA_HOME": str(home / "data"),
-        }
+        env = controlplane.helm_environment(kubeconfig=self.kubeconfig, home=self.workdir / "helm")
         argv = [str(self.kubetools_dir / "helm"), *args]
         return self._tool(argv, input_text=None, check=check, timeout=timeout, env=env)
+
+    def install_chart(self, *settings: str) -> tuple[str, ...]:
+        """``helm install`` of the chart with this node's image by digest, waited for.
+
+        As docs/install.md installs it: its own namespace, labelled to enforce
+        the ``restricted`` Pod Security level. ``settings`` are more helm flags
+        (``--set`` ...); returns every ``--set`` flag used, for upgrades.
+        """
+        namespace = RELEASE_NAMESPACE
+        self.kubectl("create", "namespace", namespace)
+        self.kubectl(
+            "label", "namespace", namespace, "pod-security.kubernetes.io/enforce=restricted"
+        )
+        set_flags = (
+            "--set", f"image.repository={IMAGE_REPOSITORY}",
+            "--set", f"image.digest={self.image_digest}",
+            *settings,
+        )  # fmt: skip
+        started = time.monotonic()
+        self.helm(
+            "install", RELEASE, str(CHART), "--namespace", namespace, *set_flags,
+            "--wait", "--timeout", "5m",
+        )  # fmt: skip
+        self.timings["helm install --wait"] = round(time.monotonic() - started, 1)
+        return set_flags
 
     def memory(self) -> dict[str, int]:
         """Resident memory in MiB: each node process, and the Pods' cgroup."""

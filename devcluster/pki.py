@@ -6,7 +6,7 @@ the ``cryptography`` package. Keys are ECDSA P-256 (fast to make, accepted by
 kube-apiserver, etcd, kubectl and Python's ssl). Nothing here is meant to
 outlive one test session.
 
-I/O: none, except :meth:`Credential.write`, which writes PEM files.
+I/O: none, except :meth:`Credential.write` and ``write_atomically``, which write PEM files.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import ipaddress
+import os
 import pathlib
 from collections.abc import Sequence
 
@@ -41,6 +42,23 @@ class Credential:
         key_path.touch(mode=0o600)
         key_path.write_bytes(self.key_pem)
         return cert_path, key_path
+
+    @property
+    def serial(self) -> int:
+        """The certificate's serial number (random: it tells certificates apart)."""
+        return x509.load_pem_x509_certificate(self.cert_pem).serial_number
+
+
+def serial_of(der: bytes) -> int:
+    """The serial number of a DER certificate (what ``SSLSocket.getpeercert(True)`` gives)."""
+    return x509.load_der_x509_certificate(der).serial_number
+
+
+def write_atomically(path: pathlib.Path, data: bytes) -> None:
+    """Replace ``path`` in one rename, so a reader sees the old or the new file, never half."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
 
 
 def _new_key() -> ec.EllipticCurvePrivateKey:

@@ -41,9 +41,9 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Self
 
-from tests.cluster import pki
+from devcluster import pki
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 BUILD_SCRIPT = REPO_ROOT / "tools" / "controlplane" / "build.sh"
 KUBETOOLS_SCRIPT = REPO_ROOT / "tools" / "kubetools.sh"
 
@@ -494,28 +494,6 @@ class ControlPlane:
 
     # -- real CLI tools ----------------------------------------------------
 
-    def _run_tool(
-        self,
-        argv: Sequence[str],
-        *,
-        input_text: str | None,
-        check: bool,
-        timeout: float,
-        env: Mapping[str, str] | None = None,
-    ) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            list(argv),
-            input=input_text,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-            env=None if env is None else {**os.environ, **env},
-        )
-        if check and result.returncode != 0:
-            raise CommandError(argv, result)
-        return result
-
     def kubectl(
         self,
         *args: str,
@@ -530,7 +508,7 @@ class ControlPlane:
             f"--kubeconfig={kubeconfig or self.kubeconfig}",
             *args,
         ]
-        return self._run_tool(argv, input_text=input_text, check=check, timeout=timeout)
+        return run_tool(argv, input_text=input_text, check=check, timeout=timeout)
 
     def helm(
         self,
@@ -542,15 +520,9 @@ class ControlPlane:
         """Run the real helm against this control plane, with private helm dirs."""
         if self._workdir is None:
             raise ControlPlaneError("control plane not started")
-        helm_home = self._workdir / "helm"
-        env = {
-            "KUBECONFIG": str(self.kubeconfig),
-            "HELM_CACHE_HOME": str(helm_home / "cache"),
-            "HELM_CONFIG_HOME": str(helm_home / "config"),
-            "HELM_DATA_HOME": str(helm_home / "data"),
-        }
+        env = helm_environment(kubeconfig=self.kubeconfig, home=self._workdir / "helm")
         argv = [str(self.kubetools_dir / "helm"), *args]
-        return self._run_tool(argv, input_text=input_text, check=check, timeout=timeout, env=env)
+        return run_tool(argv, input_text=input_text, check=check, timeout=timeout, env=env)
 
     def apply(self, *documents: Mapping[str, Any], namespace: str | None = None) -> None:
         """``kubectl apply`` the given objects (as a List) as admin."""
@@ -604,6 +576,44 @@ class ControlPlane:
                 "metadata": {"name": "default", "namespace": namespace},
             }
         )
+
+
+def run_tool(
+    argv: Sequence[str],
+    *,
+    input_text: str | None,
+    check: bool,
+    timeout: float,
+    env: Mapping[str, str] | None = None,
+    cwd: pathlib.Path | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run a CLI tool (kubectl, helm) to completion; ``CommandError`` if ``check`` and it fails."""
+    result = subprocess.run(
+        list(argv),
+        cwd=cwd,
+        input=input_text,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env=None if env is None else {**os.environ, **env},
+    )
+    if check and result.returncode != 0:
+        raise CommandError(argv, result)
+    return result
+
+
+def helm_environment(*, kubeconfig: pathlib.Path, home: pathlib.Path) -> dict[str, str]:
+    """The environment for the real helm: one cluster, and cache, config and data under ``home``.
+
+    Private helm directories keep a run from reading or writing the user's own.
+    """
+    return {
+        "KUBECONFIG": str(kubeconfig),
+        "HELM_CACHE_HOME": str(home / "cache"),
+        "HELM_CONFIG_HOME": str(home / "config"),
+        "HELM_DATA_HOME": str(home / "data"),
+    }
 
 
 def spawn(

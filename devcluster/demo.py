@@ -1,6 +1,6 @@
 """``make demo``: a real control plane with the whole of Bulkhead in front of it, left running.
 
-Commands (``python -m tests.cluster.demo COMMAND [--state-dir DIR]``):
+Commands (``python -m devcluster.demo COMMAND [--state-dir DIR]``):
 
 ``start``
     Stops an earlier demo first, then starts a supervisor process in the
@@ -43,6 +43,7 @@ import base64
 import contextlib
 import dataclasses
 import fcntl
+import functools
 import json
 import os
 import pathlib
@@ -54,14 +55,13 @@ import sys
 import time
 import types
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Final, NoReturn
+from typing import Any, Final, NoReturn, Protocol
 
 import yaml
 
-from tests.cluster import controlplane, registration, webhookserver
-from tests.operator import harness
+from devcluster import controlplane, installation, registration, webhookserver
 
-MODULE: Final = "tests.cluster.demo"
+MODULE: Final = "devcluster.demo"
 NAMESPACE: Final = "demo"
 EXAMPLES: Final = pathlib.Path("manifests") / "examples"
 MARKER: Final = ".bulkhead-demo"
@@ -299,7 +299,7 @@ class _Supervised:
     """The operator and the webhook: restarted after ``RESTART_DELAY`` when they exit."""
 
     def __init__(
-        self, processes: dict[str, webhookserver.WebhookServer | harness.OperatorProcess]
+        self, processes: dict[str, webhookserver.WebhookServer | installation.OperatorProcess]
     ) -> None:
         self._processes = processes
         self._due: dict[str, float] = {}
@@ -342,8 +342,8 @@ def supervise(state_dir: pathlib.Path) -> int:
     logs = state_dir / "logs"
     cp = controlplane.ControlPlane(log_dir=logs)
     policies = controlplane.REPO_ROOT / EXAMPLES / "policies"
-    projected: harness.ProjectedSecret | None = None
-    operator: harness.OperatorProcess | None = None
+    projected: installation.ProjectedSecret | None = None
+    operator: installation.OperatorProcess | None = None
     server: webhookserver.WebhookServer | None = None
     code = 0
     try:
@@ -354,8 +354,8 @@ def supervise(state_dir: pathlib.Path) -> int:
         for name in (registration.WEBHOOK_NAMESPACE, "kube-system", NAMESPACE):
             cp.create_namespace(name)
         _phase("installing the CRDs (manifests/crds) and RBAC (manifests/rbac)")
-        harness.install_crds(cp)
-        install = harness.Install(
+        installation.install_crds(cp)
+        install = installation.Install(
             cp,
             namespace=registration.WEBHOOK_NAMESPACE,
             directory=state_dir,
@@ -363,7 +363,7 @@ def supervise(state_dir: pathlib.Path) -> int:
             unique_names=False,
             token_duration=TOKEN_DURATION,
         )
-        projected = harness.ProjectedSecret(
+        projected = installation.ProjectedSecret(
             cp, namespace=registration.WEBHOOK_NAMESPACE, directory=state_dir / "tls"
         )
         server = webhookserver.WebhookServer(
@@ -374,7 +374,7 @@ def supervise(state_dir: pathlib.Path) -> int:
         _register(cp, port=server.port)
         _phase("starting bulkhead operator: certificates, caBundle, policy status",
                logs / "operator.log")  # fmt: skip
-        operator = harness.OperatorProcess(
+        operator = installation.OperatorProcess(
             kubeconfig=install.operator_kubeconfig,
             namespace=registration.WEBHOOK_NAMESPACE,
             webhook_configuration=registration.CONFIGURATION_NAME,
@@ -495,7 +495,7 @@ def _kill_leftovers(ready: Ready) -> int:
 
 def _launch_supervisor(state_dir: pathlib.Path) -> subprocess.Popen[bytes]:
     state_dir.mkdir(mode=0o700, parents=True)
-    (state_dir / MARKER).write_text("made by python -m tests.cluster.demo\n", encoding="utf-8")
+    (state_dir / MARKER).write_text("made by python -m devcluster.demo\n", encoding="utf-8")
     (state_dir / "logs").mkdir()
     with (state_dir / SUPERVISOR_LOG).open("ab") as log:
         supervisor = subprocess.Popen(
@@ -568,6 +568,14 @@ def _wait_ready(
     raise DemoError(f"the demo was not ready after {timeout:.0f}s; see {log}")
 
 
+class Kubectl(Protocol):
+    """The real kubectl against the demo's cluster, in the demo's namespace (never raises)."""
+
+    def __call__(
+        self, *args: str, input_text: str | None = None
+    ) -> subprocess.CompletedProcess[str]: ...
+
+
 def _kubectl(
     ready: Ready, *args: str, input_text: str | None = None
 ) -> subprocess.CompletedProcess[str]:
@@ -583,39 +591,39 @@ def _kubectl(
     )
 
 
-def _output(result: subprocess.CompletedProcess[str]) -> str:
+def output(result: subprocess.CompletedProcess[str]) -> str:
     return (result.stdout + result.stderr).rstrip()
 
 
-def _show(result: subprocess.CompletedProcess[str], *args: str) -> None:
+def show(result: subprocess.CompletedProcess[str], *args: str) -> None:
     say(f"$ kubectl {' '.join(args)}")
-    say(_output(result))
+    say(output(result))
 
 
-def _eventually(probe: Callable[[], object], *, timeout: float, interval: float = 0.2) -> bool:
+def eventually(probe: Callable[[], object], *, timeout: float, interval: float = 0.2) -> bool:
     """Whether ``probe()`` turns truthy within ``timeout`` seconds."""
     try:
-        harness.wait_for(probe, timeout=timeout, interval=interval)
+        installation.wait_for(probe, timeout=timeout, interval=interval)
     except AssertionError:
         return False
     return True
 
 
-def _policies_ready(ready: Ready, kind: str, *args: str) -> bool:
-    result = _kubectl(ready, "get", kind, *args, "-o", "json")
+def policies_ready(kubectl: Kubectl, kind: str, *args: str) -> bool:
+    result = kubectl("get", kind, *args, "-o", "json")
     if result.returncode != 0:
         return False
     items = json.loads(result.stdout)["items"]
     return bool(items) and all(
-        (harness.ready_condition(item) or {}).get("status") == "True" for item in items
+        (installation.ready_condition(item) or {}).get("status") == "True" for item in items
     )
 
 
-def _show_policies(ready: Ready) -> list[str]:
+def show_policies(kubectl: Kubectl) -> list[str]:
     """``kubectl get ccp``, once the operator has marked every example policy READY."""
     say(f"=== The example policies are objects: kubectl apply -f {EXAMPLES / 'policies'}/")
-    ok = _eventually(lambda: _policies_ready(ready, "ccp"), timeout=30)
-    _show(_kubectl(ready, "get", "ccp"), "get", "ccp")
+    ok = eventually(lambda: policies_ready(kubectl, "ccp"), timeout=30)
+    show(kubectl("get", "ccp"), "get", "ccp")
     say()
     return [] if ok else ["UNEXPECTED: not every ClusterContainerPolicy is READY"]
 
@@ -634,20 +642,20 @@ _DENIAL: Final = re.compile(r"Bulkhead denied (.+?): (\d+ violations?)")
 _POLICY_LINE: Final = re.compile(r"^policy (\S+?):?(?: \(|$)", re.MULTILINE)
 
 
-def _apply_examples(ready: Ready) -> list[Verdict]:
+def apply_examples(kubectl: Kubectl) -> list[Verdict]:
     verdicts: list[Verdict] = []
     for directory, expected in (("good", True), ("bad", False)):
         for path in sorted((controlplane.REPO_ROOT / EXAMPLES / directory).glob("*.yaml")):
             relative = path.relative_to(controlplane.REPO_ROOT)
-            result = _kubectl(ready, "apply", "-f", str(relative))
+            result = kubectl("apply", "-f", str(relative))
             admitted = result.returncode == 0
             label = "ADMITTED" if admitted else "DENIED"
             if admitted and "Warning:" in result.stderr:
                 label = "ADMITTED with warnings"
             say(f"=== {label}: {relative}")
-            _show(result, "apply", "-f", str(relative))
+            show(result, "apply", "-f", str(relative))
             say()
-            verdicts.append(Verdict(relative, expected, admitted, _output(result)))
+            verdicts.append(Verdict(relative, expected, admitted, output(result)))
     return verdicts
 
 
@@ -676,7 +684,7 @@ def _fail_closed(state_dir: pathlib.Path, ready: Ready) -> list[str]:
     if not _wait_gone([pid], 30.0):
         return [f"UNEXPECTED: bulkhead serve (pid {pid}) did not stop on SIGTERM"]
     down = _kubectl(ready, *PROBE)
-    _show(down, *PROBE)
+    show(down, *PROBE)
     problems = []
     if down.returncode == 0 or "failed calling webhook" not in down.stderr:
         problems.append("UNEXPECTED: a request was not refused while the webhook was down")
@@ -690,39 +698,39 @@ def _fail_closed(state_dir: pathlib.Path, ready: Ready) -> list[str]:
         results.append(_kubectl(ready, *PROBE))
         return results[-1].returncode == 0
 
-    back = _eventually(admitted, timeout=120, interval=0.5)
+    back = eventually(admitted, timeout=120, interval=0.5)
     if not back:
         problems.append("UNEXPECTED: the webhook did not come back")
         return problems
     new_pid = _read_pid(pid_file)
     say(f"  ... admitted again {_duration(time.monotonic() - stopped)} later "
         f"(bulkhead serve pid {new_pid})")  # fmt: skip
-    _show(results[-1], *PROBE)
+    show(results[-1], *PROBE)
     say()
     return problems
 
 
-def _new_policy(ready: Ready) -> list[str]:
+def new_policy(kubectl: Kubectl) -> list[str]:
     """Apply a policy with kubectl and time how soon the webhook enforces it."""
     name = NEW_POLICY_NAME
     say(f"=== A policy applied with kubectl is enforced within {ENFORCED_WITHIN:.0f} s")
     text = yaml.safe_dump(NEW_POLICY, sort_keys=False)
     say(f"$ kubectl apply -f - <<EOF\n{text.rstrip()}\nEOF")
-    applied = _kubectl(ready, "apply", "-f", "-", input_text=text)
-    say(_output(applied))
+    applied = kubectl("apply", "-f", "-", input_text=text)
+    say(output(applied))
     started = time.monotonic()
     results: list[subprocess.CompletedProcess[str]] = []
 
     def refused() -> bool:
-        results.append(_kubectl(ready, *PROBE))
+        results.append(kubectl(*PROBE))
         return results[-1].returncode != 0 and name in results[-1].stderr
 
-    enforced = _eventually(refused, timeout=30, interval=0.05)
+    enforced = eventually(refused, timeout=30, interval=0.05)
     elapsed = time.monotonic() - started
-    _show(results[-1], *PROBE)
+    show(results[-1], *PROBE)
     say(f"  ... refused {elapsed:.1f}s after kubectl apply returned")
-    _eventually(lambda: _policies_ready(ready, "cp"), timeout=30)
-    _show(_kubectl(ready, "get", "cp"), "get", "cp")
+    eventually(lambda: policies_ready(kubectl, "cp"), timeout=30)
+    show(kubectl("get", "cp"), "get", "cp")
     say()
     if applied.returncode != 0 or not enforced:
         return [f"UNEXPECTED: the policy {name} was not enforced"]
@@ -743,9 +751,8 @@ def _why(verdict: Verdict) -> str:
     return f"{headline.group(1)}: {headline.group(2)} ({', '.join(policies)})"
 
 
-def _report(
-    state_dir: pathlib.Path, ready: Ready, verdicts: Sequence[Verdict], problems: Sequence[str]
-) -> bool:
+def summarize(kubectl: Kubectl, verdicts: Sequence[Verdict], problems: Sequence[str]) -> bool:
+    """Print every verdict and problem and what is stored; whether all went as expected."""
     surprises = [
         f"UNEXPECTED: {v.path} should have been {'admitted' if v.expected_admitted else 'denied'}"
         for v in verdicts
@@ -759,8 +766,15 @@ def _report(
     for line in (*surprises, *problems):
         say(line)
     stored = ("get", "deployments,cronjobs,pods")
-    _show(_kubectl(ready, *stored), *stored)
+    show(kubectl(*stored), *stored)
     say()
+    return not surprises and not problems
+
+
+def _report(
+    state_dir: pathlib.Path, ready: Ready, verdicts: Sequence[Verdict], problems: Sequence[str]
+) -> bool:
+    ok = summarize(functools.partial(_kubectl, ready), verdicts, problems)
     say(f"The demo keeps running in the background (state, pid files and logs: {state_dir}):")
     for name, pid in ready.pids.items():
         say(f"  {LABELS[name]:<17} pid {pid:<7} ({name}.pid, logs/)")
@@ -774,7 +788,7 @@ def _report(
     say(f"  kill $(cat {state_dir / WEBHOOK}.pid)    # fail-closed until it is restarted")
     say("Stop it:")
     say("  make demo-stop")
-    return not surprises and not problems
+    return ok
 
 
 def start(state_dir: pathlib.Path, *, timeout: float) -> int:
@@ -795,11 +809,11 @@ def start(state_dir: pathlib.Path, *, timeout: float) -> int:
             _stop_running(state_dir, quiet=True, only_pid=supervisor.pid)
         raise
     say()
-    problems = _show_policies(ready)
-    verdicts = _apply_examples(ready)
+    problems = show_policies(functools.partial(_kubectl, ready))
+    verdicts = apply_examples(functools.partial(_kubectl, ready))
     problems += _fail_closed(state_dir, ready)
     ready = Ready.read(state_dir) or ready  # the webhook's pid changed
-    problems += _new_policy(ready)
+    problems += new_policy(functools.partial(_kubectl, ready))
     return 0 if _report(state_dir, ready, verdicts, problems) else 1
 
 

@@ -34,7 +34,7 @@ from typing import Any, Self, TypeVar
 
 import yaml
 
-from tests.cluster import controlplane, webhookserver
+from devcluster import controlplane, webhookserver
 
 REPO = controlplane.REPO_ROOT
 #: The Secret the operator writes the serving certificate into (``--tls-secret``).

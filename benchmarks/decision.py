@@ -53,7 +53,7 @@ ALL_RULES: dict[str, Any] = {
     "secretsAsEnv": False,
     "services": {"allowedTypes": ["ClusterIP", "LoadBalancer"]},
     "ingressTLS": {"allowedClasses": ["nginx"]},
-    "rbac": {"allowedSubjects": ["Group:platform-admins"], "exemptRoles": ["system:*"]},
+    "rbac": {"allowedSubjects": ["Group:platform-admins"], "allowedRoles": ["system:*"]},
 }
 
 

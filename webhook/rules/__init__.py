@@ -13,7 +13,7 @@
     literalSecretEnv: false                # true: off
     privileged: false                      # true: off
     probes: [liveness, readiness]          # also startup; []: off; Jobs are never judged
-    rbac: {allowedSubjects: [Group:admins], exemptRoles: [system:*]}  # or true; false: off
+    rbac: {allowedSubjects: [Group:admins], allowedRoles: [system:*]}  # or true; false: off
     readOnlyRootFilesystem: true           # false: off
     resources: {requireLimits: [cpu, memory], requireRequests: [memory], maxLimits: {memory: 4Gi}}
     runAsNonRoot: true                     # false: off

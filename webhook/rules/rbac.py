@@ -5,7 +5,7 @@ Policy value (``spec.rules.rbac``):
     rbac: true                       # enforce, no exceptions
     rbac:
       allowedSubjects: [Group:platform-admins, "ServiceAccount:argocd/*"]
-      exemptRoles: [system:*]         # roles that may hold what is flagged below
+      allowedRoles: [system:*]         # roles that may hold what is flagged below
     rbac: false                      # not checked
 
 Kinds judged: ``Role``, ``ClusterRole``, ``RoleBinding``, ``ClusterRoleBinding``.
@@ -18,7 +18,7 @@ an entry ending in ``*`` matches every subject that starts with the rest.
 A binding names its role, it does not carry it, so a role of another name
 that also grants ``*`` on ``*`` is caught when that role is written (below).
 
-Fields read, in roles (``rules[i]``), unless the role's name is in ``exemptRoles`` (same
+Fields read, in roles (``rules[i]``), unless the role's name is in ``allowedRoles`` (same
 ``*`` suffix form):
 
 - a ``*`` verb (``rules[i].verbs[j]``) or a ``*`` resource, or ``*/<sub>``
@@ -54,7 +54,7 @@ _FIX: Final = (
     "Grant only the verbs and resources the workload needs, named one by one; bind "
     "cluster-admin only to subjects the policy lists under spec.rules.rbac.allowedSubjects, "
     "and keep escalate, bind, impersonate and cluster-wide Secret reads to roles listed "
-    "under spec.rules.rbac.exemptRoles."
+    "under spec.rules.rbac.allowedRoles."
 )
 
 
@@ -80,7 +80,7 @@ def _patterns(written: list[tuple[str, str]]) -> Patterns:
 @dataclasses.dataclass(frozen=True, slots=True)
 class Params:
     allowed_subjects: Patterns = Patterns()
-    exempt_roles: Patterns = Patterns()
+    allowed_roles: Patterns = Patterns()
 
 
 def parse(value: object, path: str) -> Params | None:
@@ -89,7 +89,7 @@ def parse(value: object, path: str) -> Params | None:
     spec = config.switch_or_fields(
         value,
         path=path,
-        allowed=("allowedSubjects", "exemptRoles"),
+        allowed=("allowedSubjects", "allowedRoles"),
         enforces="no exceptions",
         problems=problems,
     )
@@ -109,11 +109,11 @@ def parse(value: object, path: str) -> Params | None:
                         "Group:<name> or User:<name>",
                     )
                 )
-    if isinstance(spec, Mapping) and "exemptRoles" in spec:
-        at = config.child(path, "exemptRoles")
-        roles = config.string_items(spec["exemptRoles"], path=at, problems=problems)
+    if isinstance(spec, Mapping) and "allowedRoles" in spec:
+        at = config.child(path, "allowedRoles")
+        roles = config.string_items(spec["allowedRoles"], path=at, problems=problems)
     config.raise_if_any(problems)
-    return Params(allowed_subjects=_patterns(subjects), exempt_roles=_patterns(roles))
+    return Params(allowed_subjects=_patterns(subjects), allowed_roles=_patterns(roles))
 
 
 def subject_name(subject: Mapping[str, Any], path: str, *, namespace: str) -> str:
@@ -156,7 +156,7 @@ def _core_group(groups: object, path: str) -> bool:
 
 
 def _role(params: Params, role: objectview.ObjectView) -> list[findings.Finding]:
-    if params.exempt_roles.matches(role.name):
+    if params.allowed_roles.matches(role.name):
         return []
     cluster_wide = role.kind == "ClusterRole"
     out: list[findings.Finding] = []
@@ -217,7 +217,7 @@ RULE: Final[registry.ObjectRule[Params]] = registry.ObjectRule(
     schema=openapi.either(
         "true: no cluster-admin binding, no wildcard verb or resource, no escalate, bind or "
         "impersonate, no ClusterRole reading every Secret; false: not checked; "
-        "{allowedSubjects: [Group:admins, ServiceAccount:ns/name, User:name], exemptRoles: "
+        "{allowedSubjects: [Group:admins, ServiceAccount:ns/name, User:name], allowedRoles: "
         "[system:*]}: with these exceptions (a trailing * matches any rest). Either a boolean "
         "or an object, so the schema leaves it open and the operator reports a bad value in "
         "status."

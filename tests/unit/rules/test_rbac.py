@@ -14,7 +14,7 @@ from webhook.rules import objectview
 ID = "rbac"
 ALLOW = {
     "allowedSubjects": ["Group:platform-admins", "ServiceAccount:argocd/*"],
-    "exemptRoles": ["system:*", "ops-impersonator"],
+    "allowedRoles": ["system:*", "ops-impersonator"],
 }
 
 
@@ -198,7 +198,7 @@ def test_unreadable_fields_are_refused_not_judged(obj: dict[str, Any], path: str
         ("on", [f"spec.rules.{ID}"]),
         ({"allowedSubjects": ["admins"]}, [f"spec.rules.{ID}.allowedSubjects[0]"]),
         ({"allowedSubjects": ["Robot:x"]}, [f"spec.rules.{ID}.allowedSubjects[0]"]),
-        ({"exemptRoles": "system:*"}, [f"spec.rules.{ID}.exemptRoles"]),
+        ({"allowedRoles": "system:*"}, [f"spec.rules.{ID}.allowedRoles"]),
         ({"roles": []}, [f"spec.rules.{ID}.roles"]),
     ],
     ids=["string", "subject-without-kind", "unknown-subject-kind", "roles-string", "unknown"],

@@ -228,7 +228,7 @@ def test_operator_is_told_the_names_the_chart_installs(docs: list[dict[str, Any]
     assert _flag(operator, "namespace") == NS
     assert _flag(operator, "service-name") == service["metadata"]["name"]
     assert _flag(operator, "webhook-configuration") == "bulkhead"
-    assert _flag(operator, "probe-endpoint") == f"bulkhead.{NS}.svc:443"
+    assert _flag(operator, "probe-endpoint") == "service"
     assert rendering.pod_spec(deployment)["serviceAccountName"] == "bulkhead-operator"
     role = rendering.find(docs, "Role", "bulkhead-operator")
     names = {n for rule in role["rules"] for n in rule.get("resourceNames", [])}
@@ -301,6 +301,9 @@ def test_external_name_service_routes_elsewhere() -> None:
         "ports": [{"name": "https", "port": 31443, "protocol": "TCP"}],
     }
     assert _webhook(docs)["clientConfig"]["service"]["port"] == 31443
+    # no EndpointSlices behind an ExternalName: the operator probes the name itself
+    operator = _container(docs, "Deployment", "bulkhead-operator")
+    assert _flag(operator, "probe-endpoint") == "localhost:31443"
 
 
 def test_network_policies_admit_only_the_webhook_port(docs: list[dict[str, Any]]) -> None:

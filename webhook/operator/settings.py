@@ -173,7 +173,7 @@ class Settings:
     clock_skew: datetime.timedelta = datetime.timedelta(minutes=5)
     check_interval: float = 60.0
     exclusion_window: datetime.timedelta = datetime.timedelta(days=14)
-    probe_service: bool = False
+    probe_service: bool = True
     probe_endpoints: tuple[str, ...] = ()
     metrics_address: str = "0.0.0.0"  # noqa: S104 - Prometheus scrapes the pod's address
     metrics_port: int = 9090

@@ -127,7 +127,7 @@ TABLE: Final = settingtable.Table(
             name="worker_memory_mib",
             metavar="MIB",
             default="176",
-            help="a worker whose peak memory passes this is replaced once idle",
+            help="a worker whose peak memory passes this is replaced once idle, one at a time",
         ),
         _S(
             name="decision_timeout",

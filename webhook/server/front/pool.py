@@ -124,7 +124,7 @@ class Pool:
         self._dispatch()
 
     def worker_retiring(self, worker: workers.Worker) -> None:
-        """``worker`` asked to be replaced (its memory): it goes once idle and no slot is starting."""
+        """``worker`` asked to be replaced (its memory): it goes once idle, one at a time."""
         worker.retiring = True
         _LOG.info(
             "replacing a worker over its memory share", extra=jsonlogs.fields(slot=worker.slot)

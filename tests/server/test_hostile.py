@@ -372,8 +372,10 @@ def test_a_worker_over_its_memory_share_is_replaced_without_failing_a_review(
     assert all(len(pids) == 1 for pids in first.values()), first
     assert _reviews_answered(server, 12, namespace="team", to_workers=True) == 12
     installation.wait_for(
-        lambda: all(ready_pids()[slot] - first[slot] for slot in first)
-        and not any(_alive(pid) for pids in first.values() for pid in pids),
+        lambda: (
+            all(ready_pids()[slot] - first[slot] for slot in first)
+            and not any(_alive(pid) for pids in first.values() for pid in pids)
+        ),
         timeout=60,
         what="both first workers replaced by successors",
     )

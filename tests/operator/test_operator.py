@@ -134,7 +134,9 @@ def test_expiring_exclusions_listed_in_status_as_time_passes(
 ) -> None:
     operator = operators("--probe-endpoint=none", "--check-interval=1s", "--exclusion-window=1h")
     now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
-    soon = (now + datetime.timedelta(seconds=12)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # far enough ahead that the first status (operator start, apply, settle) comes before it
+    # on a loaded machine; the sweep after it is waited for
+    soon = (now + datetime.timedelta(seconds=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
     later = (now + datetime.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
     name = f"expiring-{install.suffix}"
     document = _policy(
@@ -167,7 +169,7 @@ def test_expiring_exclusions_listed_in_status_as_time_passes(
                     ]
                 }
             ),
-            timeout=30,
+            timeout=90,
             what="the expired exclusion in status",
         )
         earliest = exposition.value(

@@ -176,7 +176,7 @@ def test_every_review_is_logged_once_without_the_object(
             if line.get("msg") == "review" and line.get("uid") == uid
         ]
 
-    lines = installation.wait_for(logged, timeout=10, what="the review's log line")
+    lines = installation.wait_for(logged, timeout=60, what="the review's log line")
     assert len(lines) == 1
     line = lines[0]
     assert line["kind"] == "Pod"

@@ -307,7 +307,7 @@ def test_no_tls_session_outlives_a_client_ca_rotation(
     pki.write_atomically(material.ca_file, other.cert_pem)
     installation.wait_for(
         lambda: any(line.get("msg") == "certificate reloaded" for line in mutual.log_lines()),
-        timeout=15,
+        timeout=60,
         what="the new client CA to be loaded",
     )
     # a resumed session skips the certificate messages; the old client certificate no longer

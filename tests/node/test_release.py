@@ -346,26 +346,6 @@ def test_deleting_a_webhook_pod_fails_no_review(
     _assert_no_failed_reviews(summary)
 
 
-def test_deleting_a_webhook_pod_without_the_prestop_sleep_fails_no_review(
-    release: conftest.Release, tmp_path: pathlib.Path
-) -> None:
-    """SIGTERM at deletion: the server keeps answering until the apiserver stops dialing it.
-
-    With no preStop sleep the apiserver's view of the EndpointSlices always lags
-    the SIGTERM; a listener closed at the signal would refuse those dials.
-    """
-    release.upgrade("--set", "webhook.preStopSleepSeconds=0")
-    try:
-        victim = _wait_ready(release, "webhook", 2)[0]["metadata"]["name"]
-        summary: dict[str, Any] = {}
-        with _review_stream(release, tmp_path, summary):
-            release.node.kubectl("delete", "pod", "-n", release.namespace, victim, "--wait=true")
-            _wait_ready(release, "webhook", 2)
-        _assert_no_failed_reviews(summary)
-    finally:
-        release.upgrade()
-
-
 def test_deleting_the_operator_pod_fails_no_review(
     release: conftest.Release, tmp_path: pathlib.Path
 ) -> None:

@@ -145,16 +145,15 @@ async def _run(
     _LOG.info(
         "shutting down", extra=jsonlogs.fields(reason=why, open=len(server.front.connections))
     )
-    deadline = loop.time() + config.shutdown_timeout
+    began = loop.time()
+    deadline = began + config.shutdown_timeout
     server.front.begin_stopping()
     reloader.cancel()
     quiet = await server.front.until_quiet(config.shutdown_quiet, config.shutdown_timeout)
     server.front.stop_accepting()
     _LOG.info(
         "listeners closed",
-        extra=jsonlogs.fields(
-            quiet=quiet, waitedSeconds=round(config.shutdown_timeout - (deadline - loop.time()), 1)
-        ),
+        extra=jsonlogs.fields(quiet=quiet, waitedSeconds=round(loop.time() - began, 1)),
     )
     if not await server.front.drained(max(0.0, deadline - loop.time())):
         _LOG.warning("connections still open at the deadline; closing them")

@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Self, TypeVar
 
 import yaml
+from prometheus_client import parser
 
 from devcluster import controlplane, webhookserver
 
@@ -317,6 +318,28 @@ class OperatorProcess:
         with urllib.request.urlopen(url, timeout=5) as response:
             text: str = response.read().decode()
             return text
+
+    def reconciled_after(self, moment: float, *, timeout: float = 60.0) -> None:
+        """Wait until a TLS reconcile that began after ``moment`` (a Unix time) has succeeded.
+
+        ``bulkhead_tls_last_success_timestamp_seconds`` is stamped after a
+        reconcile has read the cluster, so the first stamp past ``moment`` may
+        come from a reconcile that read before it; the stamp after that cannot.
+        """
+
+        def stamp() -> float:
+            for family in parser.text_string_to_metric_families(self.metrics()):
+                for sample in family.samples:
+                    if sample.name == "bulkhead_tls_last_success_timestamp_seconds":
+                        return float(sample.value)
+            return 0.0
+
+        first = wait_for(
+            lambda: (value := stamp()) > moment and value,
+            timeout=timeout,
+            what=f"a TLS reconcile after {moment}",
+        )
+        wait_for(lambda: stamp() > first, timeout=timeout, what=f"a TLS reconcile after {first}")
 
     def stop(self, *, timeout: float = 20.0) -> int | None:
         """SIGTERM, then SIGKILL after ``timeout``; returns the exit code."""

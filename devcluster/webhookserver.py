@@ -128,6 +128,8 @@ class WebhookServer(controlplane.Started):
     ``wait_ready`` (the default) :meth:`start` also waits until ``/readyz``
     says 200. ``BULKHEAD_*`` variables of the calling environment are not
     passed on (only ``env``), so the flags here are all the settings.
+    ``shutdown_quiet`` is short: no Service routes to a server here, so
+    after SIGTERM there is no client whose endpoints lag to wait for.
     """
 
     def __init__(
@@ -142,6 +144,7 @@ class WebhookServer(controlplane.Started):
         env: Mapping[str, str] | None = None,
         wait_ready: bool = True,
         startup_timeout: float = 60.0,
+        shutdown_quiet: float = 0.5,
     ) -> None:
         self.serving = serving
         self.policy_files = tuple(policy_files)
@@ -155,6 +158,7 @@ class WebhookServer(controlplane.Started):
         self._env = dict(env or {})
         self._wait_ready = wait_ready
         self._startup_timeout = startup_timeout
+        self._shutdown_quiet = shutdown_quiet
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -201,6 +205,8 @@ class WebhookServer(controlplane.Started):
             str(self.port),
             "--probe-port",
             str(self.probe_port),
+            "--shutdown-quiet",
+            f"{self._shutdown_quiet:g}",
         ]
         for path in self.policy_files:
             args.extend(("--policy-file", str(path)))

@@ -302,7 +302,7 @@ def test_install_enforce_upgrade_uninstall(
         extra_args=["--check-interval=1s", f"--probe-endpoint=127.0.0.1:{installed.port}"],
     ).start()  # fmt: skip
     try:
-        time.sleep(5)
+        admin.reconciled_after(time.time())
         listed = json.loads(
             cp.kubectl("get", "validatingwebhookconfigurations", "-o", "json").stdout
         )

@@ -72,7 +72,7 @@ def test_rbac_forbids_unprivileged_user(
         "create", "rolebinding", "nobody-reads-configmaps", "-n", namespace,
         "--role=configmap-reader", "--user=bulkhead-test-nobody",
     )  # fmt: skip
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while True:
         allowed = control_plane.kubectl(
             "get", "configmaps", "-n", namespace, kubeconfig=kubeconfig, check=False

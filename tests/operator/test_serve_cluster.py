@@ -137,7 +137,7 @@ def test_applied_policy_is_enforced_within_two_seconds(
     chain: tuple[webhookserver.WebhookServer, installation.OperatorProcess],
 ) -> None:
     # Before any policy: the webhook admits everything (it is reachable and trusted).
-    _denied_within(install, expect_denied=False, timeout=15)
+    _denied_within(install, expect_denied=False, timeout=60)
     policy = {
         "apiVersion": "bulkhead.dev/v1alpha1",
         "kind": "ContainerPolicy",
@@ -164,7 +164,7 @@ def test_zero_failed_reviews_during_a_ca_rotation(
             "spec": {"rules": {"privileged": False}},
         }
     )
-    _denied_within(install, expect_denied=True, timeout=10)
+    _denied_within(install, expect_denied=True, timeout=60)
 
     def published() -> list[str]:
         configuration = installation.get_json(
@@ -230,7 +230,7 @@ def test_warn_decisions_post_counted_events_describe_shows(
             status, body = _admit(cp, namespace, _pod("probe", privileged=True))
             return status == 201 and "privileged" in body
 
-        installation.wait_for(warned, timeout=15, interval=0.1, what="the Warn policy in force")
+        installation.wait_for(warned, timeout=60, interval=0.1, what="the Warn policy in force")
         # a dry run posts nothing; the real create does
         status, body = cp.request(
             "POST",
@@ -240,7 +240,7 @@ def test_warn_decisions_post_counted_events_describe_shows(
         assert status == 201, body
         pod_events = f"/api/v1/namespaces/{namespace}/events"
         [event] = installation.wait_for(
-            lambda: _events(cp, pod_events, "warned"), timeout=15, what="an Event on the Pod"
+            lambda: _events(cp, pod_events, "warned"), timeout=60, what="an Event on the Pod"
         )
         assert event["type"] == "Warning"
         assert event["involvedObject"]["kind"] == "Pod"
@@ -252,7 +252,7 @@ def test_warn_decisions_post_counted_events_describe_shows(
         cp.kubectl("set", "image", "pod/warned", "-n", namespace, "app=registry.invalid/app:1.1")
         installation.wait_for(
             lambda: [e["count"] for e in _events(cp, pod_events, "warned")] == [2],
-            timeout=15,
+            timeout=60,
             what="the Event counted twice",
         )
         described = installation.wait_for(

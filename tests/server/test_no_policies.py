@@ -64,7 +64,7 @@ def test_a_reload_to_no_policy_keeps_the_last_good_set_and_is_not_ready(
 
     policy_file.write_text("# emptied by mistake\n")
     installation.wait_for(
-        lambda: server.get_json("/readyz")[0] == 503, timeout=15, what="not ready"
+        lambda: server.get_json("/readyz")[0] == 503, timeout=60, what="not ready"
     )
     detail = server.get_json("/readyz")[1]
     assert detail["policies"]["count"] == 1
@@ -80,5 +80,5 @@ def test_a_reload_to_no_policy_keeps_the_last_good_set_and_is_not_ready(
 
     policy_file.write_text(DENY_PRIVILEGED)
     installation.wait_for(
-        lambda: server.get_json("/readyz")[0] == 200, timeout=15, what="ready again"
+        lambda: server.get_json("/readyz")[0] == 200, timeout=60, what="ready again"
     )

@@ -66,7 +66,7 @@ def test_an_invalid_policy_file_at_start_up_is_not_ready_until_fixed(
 
     policy_file.write_text(DENY_PRIVILEGED)
     installation.wait_for(
-        lambda: _readiness(server)[0] == 200, timeout=15, what="ready after the fix"
+        lambda: _readiness(server)[0] == 200, timeout=60, what="ready after the fix"
     )
     status, detail = _readiness(server)
     assert detail["policies"] == {
@@ -92,7 +92,7 @@ def test_a_broken_reload_keeps_the_last_good_set_and_says_why(
     policy_file.write_text(BROKEN)
     installation.wait_for(
         lambda: _readiness(server)[1]["policies"]["error"],
-        timeout=15,
+        timeout=60,
         what="the reload error in /readyz",
     )
     status, detail = _readiness(server)
@@ -108,7 +108,7 @@ def test_a_broken_reload_keeps_the_last_good_set_and_says_why(
     policy_file.write_text(DENY_PRIVILEGED.replace("action: Deny", "action: Warn"))
     installation.wait_for(
         lambda: _readiness(server)[1]["policies"]["error"] is None,
-        timeout=15,
+        timeout=60,
         what="the fixed file to load",
     )
     assert _allowed(server, privileged=True) is True
@@ -126,7 +126,7 @@ def test_a_new_policy_file_in_a_directory_is_picked_up(
     (policies / "extra.yaml").write_text(DENY_PRIVILEGED)
     installation.wait_for(
         lambda: _readiness(server)[1]["policies"]["count"] == 2,
-        timeout=15,
+        timeout=60,
         what="the new file to load",
     )
 

@@ -1,4 +1,4 @@
-"""SIGTERM: stop accepting, finish the review in flight, exit 0."""
+"""SIGTERM: accept until no client routes here, finish the reviews in flight, exit 0."""
 
 from __future__ import annotations
 
@@ -25,6 +25,48 @@ def _read_response(sock: socket.socket) -> tuple[int, dict[str, Any]]:
     return response.status, json.loads(response.read())
 
 
+def _wait_logged(server: webhookserver.WebhookServer, message: str) -> None:
+    installation.wait_for(
+        lambda: any(line.get("msg") == message for line in server.log_lines()),
+        timeout=60,
+        what=f"the server to log {message!r}",
+    )
+
+
+def _review_on_a_new_connection(server: webhookserver.WebhookServer) -> tuple[bool, str | None]:
+    """A privileged Pod's review on a fresh connection: (refused by the policy, Connection)."""
+    review = reviews.pod_review(namespace="team", privileged=True)
+    connection = server.connection(timeout=30)
+    try:
+        body = json.dumps(review).encode()
+        connection.request("POST", "/validate", body, {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        answer = json.loads(response.read())
+        assert response.status == 200
+        assert answer["response"]["uid"] == review["request"]["uid"]
+        return answer["response"]["allowed"] is False, response.getheader("Connection")
+    finally:
+        connection.close()
+
+
+def test_after_sigterm_new_connections_are_answered_until_none_came_for_the_quiet_time(
+    material: Material, start_server: StartServer
+) -> None:
+    # A client whose view of the Service's endpoints still lists a terminating Pod
+    # (the apiserver dials Pod IPs) must get answers, not "connection refused".
+    server = start_server(material, ["--profile", "baseline", "--shutdown-quiet", "10"])
+    server.terminate()
+    _wait_logged(server, "shutting down")
+    for _ in range(5):  # back to back: each arrives well within the quiet time
+        assert _review_on_a_new_connection(server) == (True, "close")
+        assert server.probe("/readyz")[0] == 503
+    _wait_logged(server, "listeners closed")
+    assert webhookserver.refuses_connections(server.port)
+    assert server.wait() == 0
+    (closed,) = [line for line in server.log_lines() if line.get("msg") == "listeners closed"]
+    assert closed["quiet"] is True
+
+
 def test_sigterm_finishes_the_review_in_flight_and_stops_accepting(
     material: Material, start_server: StartServer
 ) -> None:
@@ -49,11 +91,8 @@ def test_sigterm_finishes_the_review_in_flight_and_stops_accepting(
         assert answer["response"]["uid"] == first["request"]["uid"]
 
         server.terminate()
-        installation.wait_for(
-            lambda: webhookserver.refuses_connections(server.port),
-            timeout=15,
-            what="the listener to close after SIGTERM",
-        )
+        _wait_logged(server, "listeners closed")
+        assert webhookserver.refuses_connections(server.port)
         tls.sendall(second_body[half:])
         status, answer = _read_response(tls)
         assert status == 200
@@ -71,7 +110,7 @@ def test_an_idle_keep_alive_connection_still_gets_its_next_review_after_sigterm(
     # The apiserver keeps using its keep-alive connections to a Pod that is
     # shutting down; a review sent on one just after SIGTERM must be answered
     # (with Connection: close), not cut by the server closing the idle connection.
-    server = start_server(material, ["--profile", "baseline", "--drain-grace", "5"])
+    server = start_server(material, ["--profile", "baseline", "--drain-grace", "30"])
     first = json.dumps(reviews.pod_review(namespace="team")).encode()
     second = reviews.pod_review(namespace="team", privileged=True)
     second_body = json.dumps(second).encode()
@@ -85,11 +124,7 @@ def test_an_idle_keep_alive_connection_still_gets_its_next_review_after_sigterm(
         assert status == 200  # the connection is now idle, kept alive
 
         server.terminate()
-        installation.wait_for(
-            lambda: webhookserver.refuses_connections(server.port),
-            timeout=4,
-            what="the listener to close after SIGTERM",
-        )
+        _wait_logged(server, "shutting down")
         tls.sendall(_head(len(second_body)) + second_body)
         response = http.client.HTTPResponse(tls)
         response.begin()

@@ -105,6 +105,13 @@ TABLE: Final = settingtable.Table(
         ),
         _S(name="shutdown_timeout", help="drain limit", metavar=_SECONDS, default="25"),
         _S(
+            name="shutdown_quiet",
+            metavar=_SECONDS,
+            default="3",
+            help="after SIGTERM, accept on the webhook port until no connection came for this long",
+            note="a client still routing to the Pod is answered (`Connection: close`), not refused",
+        ),
+        _S(
             name="drain_grace",
             metavar=_SECONDS,
             default="2",
@@ -127,7 +134,7 @@ TABLE: Final = settingtable.Table(
             name="worker_memory_mib",
             metavar="MIB",
             default="176",
-            help="a worker whose peak memory passes this is replaced once idle",
+            help="a worker whose peak memory passes this is replaced once idle, one at a time",
         ),
         _S(
             name="decision_timeout",
@@ -197,6 +204,7 @@ class Settings:
     port: int = 8443
     reload_interval: float = 1.0
     shutdown_timeout: float = 25.0
+    shutdown_quiet: float = 3.0
     drain_grace: float = 2.0
     probe_port: int = 8080
     workers: int = 1
@@ -297,6 +305,7 @@ def resolve(flags: Mapping[str, object], environ: Mapping[str, str]) -> Settings
         port=TABLE.pick("port", flags, environ, settingtable.port),
         reload_interval=seconds("reload_interval"),
         shutdown_timeout=seconds("shutdown_timeout"),
+        shutdown_quiet=seconds("shutdown_quiet"),
         drain_grace=seconds("drain_grace"),
         probe_port=TABLE.pick("probe_port", flags, environ, settingtable.port),
         workers=TABLE.pick("workers", flags, environ, _workers),

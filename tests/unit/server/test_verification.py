@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime
 
+from tests import exposition
 from tests.server import reviews
 from webhook import admission, policy
 from webhook.server import metrics, verification
@@ -32,13 +33,13 @@ def test_verifications_are_counted_by_result_with_their_latency() -> None:
     recorder.verified(result="made-up", seconds=0.5)
     served = _metrics()
     served.apply(recorder.take())
-    text, _ = metrics.exposition(served, "text/plain")
-    lines = text.decode().splitlines()
-    assert 'bulkhead_image_verifications_total{result="cached"} 1.0' in lines
-    assert 'bulkhead_image_verifications_total{result="signed"} 1.0' in lines
-    assert 'bulkhead_image_verifications_total{result="error"} 1.0' in lines
-    assert "bulkhead_image_verification_duration_seconds_count 3.0" in lines
-    assert 'bulkhead_image_verification_duration_seconds_bucket{le="0.0001"} 1.0' in lines
+    raw, _ = metrics.exposition(served, "text/plain")
+    text = raw.decode()
+    for result in ("cached", "signed", "error"):
+        assert exposition.value(text, "bulkhead_image_verifications_total", result=result) == 1
+    assert exposition.value(text, "bulkhead_image_verification_duration_seconds_count") == 3
+    bucket = "bulkhead_image_verification_duration_seconds_bucket"
+    assert exposition.value(text, bucket, le="0.0001") == 1
 
 
 def test_a_process_without_a_verifier_denies_what_needs_verifying() -> None:

@@ -129,7 +129,7 @@ def serve_socket(
     Once this process's peak memory has passed ``memory_limit_mib`` (its
     caches, a large review, fragmentation: whatever the cause), it tells the
     front once, keeps answering what it is sent, and the front replaces it
-    as soon as it has nothing left to answer.
+    once it has nothing left to answer and no other worker is starting.
     """
     sock.sendall(frames.encode_hello())
     retiring = False

@@ -276,7 +276,7 @@ class Connection(asyncio.Protocol):
     def _await_request(self) -> None:
         """Nothing left to answer: read on (the next request may already be under way)."""
         reading = self.phase in (Phase.HEADERS, Phase.BODY)
-        if not reading and (self.must_close or self.front.stopping):
+        if not reading and self.must_close:
             self.close()
             return
         if not reading:

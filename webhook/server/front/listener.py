@@ -12,9 +12,13 @@ is the new one closed at once. The bodies being read or waiting for an
 answer share a budget of ``body_budget_bytes`` (``reserve``/``release``), so
 the front's memory has a bound whatever clients do.
 
-Stopping: the listeners close, requests still arriving on open connections
-are read and answered with ``Connection: close``, and what is still idle
-after ``drain_grace`` is closed.
+Stopping (``begin_stopping``): every answer says ``Connection: close``, what
+is idle after ``drain_grace`` is closed, and the listeners stay open, so a
+client whose endpoints still list this server is answered, not refused;
+``until_quiet`` waits until no new connection has come to the TLS listener
+for a while (every client has moved on). Then ``stop_accepting`` closes the
+listeners; requests still arriving on open connections are read and
+answered, and what is still idle after ``drain_grace`` is closed.
 """
 
 from __future__ import annotations
@@ -80,6 +84,9 @@ class Front:
             collections.OrderedDict()
         )
         self.stopping = False
+        self.accepting = True
+        #: loop time of the latest connection to a TLS listener, or of ``begin_stopping``
+        self.last_arrival = 0.0
         self.budget_left = limits.body_budget_bytes
         self._servers: list[asyncio.AbstractServer] = []
         self._empty = asyncio.Event()
@@ -94,8 +101,10 @@ class Front:
         self._servers.append(server)
 
     def admit(self, client: connection.Connection) -> bool:
-        if self.stopping:
+        if not self.accepting:
             return False
+        if client.tls is not None:
+            self.last_arrival = asyncio.get_running_loop().time()
         if len(self.connections) >= self.limits.max_connections:
             victim = next((c for c in self.connections if c.evictable), None)
             if victim is None:
@@ -129,6 +138,33 @@ class Front:
         if self.on_refused is not None:
             self.on_refused(status)
 
+    def begin_stopping(self) -> None:
+        """Answer with ``Connection: close`` from now on; close what is idle after the grace.
+
+        The listeners stay open (``until_quiet``, ``stop_accepting``): a new
+        connection's requests are answered like any other.
+        """
+        self.stopping = True
+        loop = asyncio.get_running_loop()
+        self.last_arrival = loop.time()
+        loop.call_later(self.limits.drain_grace, self._close_idle)
+
+    async def until_quiet(self, quiet: float, timeout: float) -> bool:
+        """Wait until no connection has come to a TLS listener for ``quiet`` seconds.
+
+        Once every answer closes its connection, each review a client sends
+        needs a new connection, so quiet means no client still routes here.
+        False when ``timeout`` ran out first.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while (until := self.last_arrival + quiet) > loop.time():
+            if until > deadline:
+                await asyncio.sleep(max(0.0, deadline - loop.time()))
+                return False
+            await asyncio.sleep(until - loop.time())
+        return True
+
     def stop_accepting(self) -> None:
         """Close the listeners; idle connections get ``drain_grace`` before they are closed.
 
@@ -139,6 +175,7 @@ class Front:
         still idle (or handshaking) at its end is closed by the server.
         """
         self.stopping = True
+        self.accepting = False
         for server in self._servers:
             server.close()
         asyncio.get_running_loop().call_later(self.limits.drain_grace, self._close_idle)

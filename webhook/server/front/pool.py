@@ -21,6 +21,10 @@ runs exactly once:
 
 A replaced worker is started again at once (at most once per
 ``_RESPAWN_PAUSE`` per slot, so a worker that cannot start does not spin).
+A worker that asks to retire (its memory share) keeps answering until it is
+idle and no other slot is starting, then its successor starts in its slot:
+one slot starts at a time, so with two workers or more a review never waits
+for a worker to start, and the workers never outnumber their slots.
 The pool is ready once every worker has said hello.
 """
 
@@ -116,16 +120,34 @@ class Pool:
         )
         if all(w is not None and w.ready for w in self.workers):
             self._all_ready.set()
+        self._replace_retiring()
         self._dispatch()
 
     def worker_retiring(self, worker: workers.Worker) -> None:
-        """``worker`` asked to be replaced (its memory): no new work; replaced once idle."""
+        """``worker`` asked to be replaced (its memory): it goes once idle, one at a time."""
         worker.retiring = True
         _LOG.info(
             "replacing a worker over its memory share", extra=jsonlogs.fields(slot=worker.slot)
         )
-        if not worker.jobs:
-            self._replace_idle(worker)
+        self._replace_retiring()
+
+    def _starting(self, slot: int) -> bool:
+        worker = self.workers[slot]
+        return worker is None or worker.gone or not worker.ready
+
+    def _replace_retiring(self) -> None:
+        """Replace one idle retiring worker, unless another slot is still starting.
+
+        One slot at a time: while a successor starts, the other workers
+        (retiring ones too) keep answering, so no review waits for a start;
+        with a single worker, its successor starts once it is idle.
+        """
+        if self._stopping or any(self._starting(slot) for slot in range(self.size)):
+            return
+        for worker in self.workers:
+            if worker is not None and worker.retiring and not worker.jobs:
+                self._replace_idle(worker)
+                return
 
     def _replace_idle(self, worker: workers.Worker) -> None:
         """Close an idle retiring worker's socket (it exits) and start its successor."""
@@ -250,20 +272,23 @@ class Pool:
         self._dispatch()
 
     def _pick(self, now: float) -> workers.Worker | None:
-        """An idle worker, else one to queue behind: a short backlog behind a quick review."""
+        """An idle worker (one not retiring first), else one to queue behind a quick review."""
         best: workers.Worker | None = None
+        idle_retiring: workers.Worker | None = None
         for worker in self.workers:
-            if worker is None or not worker.ready or worker.gone or worker.retiring:
+            if worker is None or not worker.ready or worker.gone:
                 continue
             if not worker.jobs:
-                return worker
-            if (
+                if not worker.retiring:
+                    return worker
+                idle_retiring = idle_retiring or worker
+            elif (
                 len(worker.jobs) < PIPELINE_DEPTH
                 and now - worker.started < PIPELINE_BEHIND
                 and (best is None or len(worker.jobs) < len(best.jobs))
             ):
                 best = worker
-        return best
+        return idle_retiring or best
 
     def _dispatch(self) -> None:
         """Send queued jobs to workers.
@@ -325,5 +350,5 @@ class Pool:
         if job is not None:
             job.finish(workers.Outcome.ANSWERED, reply)
         if worker.retiring and not worker.jobs:
-            self._replace_idle(worker)
+            self._replace_retiring()
         self._dispatch()

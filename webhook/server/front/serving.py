@@ -13,11 +13,14 @@ so nothing is dropped; a new context also starts with an empty session
 cache, so no session from before a client-CA change can be resumed); an
 unusable new pair is logged and the previous one stays.
 
-SIGTERM or SIGINT: stop accepting, answer every request still arriving on
-open connections (``Connection: close``) and close the connections still idle
-after ``drain_grace``, stop the workers, exit 0;
-whatever is still open after ``shutdown_timeout`` is cut. ``/readyz`` says
-503 from the moment shutdown starts.
+SIGTERM or SIGINT: answer every request with ``Connection: close`` and close
+the connections still idle after ``drain_grace``, but keep accepting until no
+new connection has come to the webhook port for ``shutdown_quiet`` seconds
+(a client whose view of the Service's endpoints still lists this Pod is
+answered, not refused); then stop accepting, answer what still arrives on
+open connections, stop the workers, exit 0. Whatever is still open
+``shutdown_timeout`` seconds after the signal is cut. ``/readyz`` says 503
+from the moment shutdown starts.
 """
 
 from __future__ import annotations
@@ -142,9 +145,17 @@ async def _run(
     _LOG.info(
         "shutting down", extra=jsonlogs.fields(reason=why, open=len(server.front.connections))
     )
-    server.front.stop_accepting()
+    began = loop.time()
+    deadline = began + config.shutdown_timeout
+    server.front.begin_stopping()
     reloader.cancel()
-    if not await server.front.drained(config.shutdown_timeout):
+    quiet = await server.front.until_quiet(config.shutdown_quiet, config.shutdown_timeout)
+    server.front.stop_accepting()
+    _LOG.info(
+        "listeners closed",
+        extra=jsonlogs.fields(quiet=quiet, waitedSeconds=round(loop.time() - began, 1)),
+    )
+    if not await server.front.drained(max(0.0, deadline - loop.time())):
         _LOG.warning("connections still open at the deadline; closing them")
         server.front.abort_all()
     await server.pool.stop(5.0)

@@ -80,7 +80,8 @@ class Worker(asyncio.Protocol):
         self.started = 0.0
         self.timer: asyncio.TimerHandle | None = None
         self.gone = False
-        #: asked to be replaced: gets nothing new, goes once it has answered what it has
+        #: asked to be replaced: gets work only when no other worker is idle; goes once idle
+        #: while no other slot is starting (``pool.Pool._replace_retiring``)
         self.retiring = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:

@@ -177,7 +177,7 @@ def test_a_huge_pod_costs_a_bounded_answer() -> None:
     assert not decision.allowed
     assert len(decision.violations) == 4 * 20
     assert len(decision.warnings) == 21
-    text = decision.message + "".join(decision.warnings) + "".join(
-        decision.audit_annotations.values()
+    text = (
+        decision.message + "".join(decision.warnings) + "".join(decision.audit_annotations.values())
     )
     assert len(text.encode()) < 64 * 1024

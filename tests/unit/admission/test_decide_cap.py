@@ -58,41 +58,12 @@ POLICY_SETS: dict[str, list[policy.CompiledPolicy]] = {
     ],
 }
 
-SAFE_CONTEXT = {
-    "allowPrivilegeEscalation": False,
-    "capabilities": {"drop": ["ALL"]},
-    "readOnlyRootFilesystem": True,
-}
-
-
-def pod(*, privileged: int, safe: int = 0, root: bool = False) -> dict[str, Any]:
-    containers = [
-        {
-            "name": f"priv-{i}",
-            "image": "registry.k8s.io/pause",
-            "securityContext": {"privileged": True},
-        }
-        for i in range(privileged)
-    ] + [
-        {"name": f"safe-{i}", "image": "registry.k8s.io/pause", "securityContext": SAFE_CONTEXT}
-        for i in range(safe)
-    ]
-    context: dict[str, Any] = {"seccompProfile": {"type": "RuntimeDefault"}}
-    context.update({"runAsUser": 0} if root else {"runAsNonRoot": True})
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": "p", "namespace": "team-a"},
-        "spec": {"securityContext": context, "containers": containers},
-    }
-
-
 PODS: dict[str, dict[str, Any]] = {
-    "compliant": pod(privileged=0, safe=2),
-    "compliant-but-root": pod(privileged=0, safe=2, root=True),
-    "one-privileged": pod(privileged=1, safe=1),
-    "three-privileged": pod(privileged=3),
-    "forty-privileged-and-root": pod(privileged=40, safe=3, root=True),
+    "compliant": requests.pod_with(privileged=0, safe=2),
+    "compliant-but-root": requests.pod_with(privileged=0, safe=2, root=True),
+    "one-privileged": requests.pod_with(privileged=1, safe=1),
+    "three-privileged": requests.pod_with(privileged=3),
+    "forty-privileged-and-root": requests.pod_with(privileged=40, safe=3, root=True),
 }
 CAPS = (1, 2, 3, 20)
 
@@ -131,7 +102,7 @@ def test_the_verdict_is_the_uncapped_one(set_name: str, pod_name: str, cap: int)
 
 def test_a_warn_policy_past_the_cap_gets_one_line_with_the_exact_count() -> None:
     warn = compiled("warn", "Warn", rules={"runAsNonRoot": True, "privileged": False})
-    decision = decide([warn], pod(privileged=25, root=True), 20)
+    decision = decide([warn], requests.pod_with(privileged=25, root=True), 20)
     # privileged (25 findings) comes before runAsNonRoot (pod level + 25 containers) in rule
     # id order: 20 shown, then the count of the rest; runAsNonRoot is the last check, so exact
     assert decision.allowed
@@ -141,7 +112,7 @@ def test_a_warn_policy_past_the_cap_gets_one_line_with_the_exact_count() -> None
         "privileged and maybe others: its remaining checks were not run once the cap was reached)"
     )
     last = compiled("last", "Warn", rules={"runAsNonRoot": True})
-    decision = decide([last], pod(privileged=25, root=True), 20)
+    decision = decide([last], requests.pod_with(privileged=25, root=True), 20)
     assert decision.warnings[-1] == (
         "... and 6 more findings of policy ClusterContainerPolicy/last (check ids runAsNonRoot)"
     )
@@ -149,7 +120,7 @@ def test_a_warn_policy_past_the_cap_gets_one_line_with_the_exact_count() -> None
 
 def test_a_denial_past_the_cap_says_more_was_left_out_under_its_policy() -> None:
     deny = compiled("deny", "Deny", rules={"privileged": False})
-    message = decide([deny], pod(privileged=30), 20).message
+    message = decide([deny], requests.pod_with(privileged=30), 20).message
     lines = message.splitlines()
     assert lines[0] == 'Bulkhead denied Pod "team-a/p": 20 violations shown, more left out'
     assert lines[1] == "policy ClusterContainerPolicy/deny:"
@@ -161,7 +132,7 @@ def test_a_denial_past_the_cap_says_more_was_left_out_under_its_policy() -> None
 
 def test_audit_annotations_past_the_cap_count_what_they_leave_out() -> None:
     audit = compiled("audit", "Audit", rules={"privileged": False})
-    decision = decide([audit], pod(privileged=30), 20)
+    decision = decide([audit], requests.pod_with(privileged=30), 20)
     entries = json.loads(decision.audit_annotations["violations"])
     assert len(entries) == 21
     assert entries[-1] == {
@@ -173,7 +144,7 @@ def test_audit_annotations_past_the_cap_count_what_they_leave_out() -> None:
 
 def test_a_huge_pod_costs_a_bounded_answer() -> None:
     policies = [*POLICY_SETS["deny-warn-audit-same-rules"], *POLICY_SETS["deny-profile"]]
-    decision = decide(policies, pod(privileged=5_000, root=True), 20)
+    decision = decide(policies, requests.pod_with(privileged=5_000, root=True), 20)
     assert not decision.allowed
     assert len(decision.violations) == 4 * 20
     assert len(decision.warnings) == 21

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import json
-from typing import Any
 
 import pytest
 
@@ -31,20 +30,6 @@ def policies() -> list[policy.CompiledPolicy]:
         for action in ("Deny", "Warn", "Audit")
         for n in range(2)
     ]
-
-
-def privileged_pod(containers: int) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": "many", "namespace": "team-a"},
-        "spec": {
-            "containers": [
-                {"name": f"c{i}", "image": "nginx", "securityContext": {"privileged": True}}
-                for i in range(containers)
-            ]
-        },
-    }
 
 
 DECISIONS = {
@@ -89,7 +74,9 @@ def test_any_decision_is_answered_within_256_kib(name: str) -> None:
 )
 def test_a_pod_with_thousands_of_privileged_containers_fits(cap: int, containers: int) -> None:
     """Under six policies (Deny, Warn, Audit), capped or not, the answer is small enough."""
-    request = requests.create(privileged_pod(containers), kind="Pod", namespace="team-a")
+    request = requests.create(
+        requests.pod_with(privileged=containers), kind="Pod", namespace="team-a"
+    )
     decision = admission.decide(request, policies(), namespace_labels={}, now=NOW, cap=cap)
     data = bounds.encoded_review(decision, request.uid)
     assert len(data) <= LIMIT

@@ -8,8 +8,10 @@ same policies (the object rules ``services``, ``ingressTLS`` and ``rbac``):
 the webhook's share of what registering those kinds costs (docs/network-and-access.md).
 Last, the CPU seconds for one hostile review: a Pod
 with 10,000 privileged containers (170,001 violations), decided and encoded
-as the server answers it (``webhook.server.bounds``). Run: ``make bench`` or
-``.venv/bin/python benchmarks/decision.py``.
+as the server answers it (``webhook.server.bounds``): uncapped, as ``bulkhead
+check`` judges, and with the server's default cap of 20 findings per policy
+(``--findings-per-policy``), which stops each policy's checks past it. Run:
+``make bench`` or ``.venv/bin/python benchmarks/decision.py``.
 """
 
 from __future__ import annotations
@@ -259,7 +261,11 @@ def privileged_pod(containers: int) -> dict[str, Any]:
     }
 
 
-def expensive(containers: int, policies: list[policy.CompiledPolicy]) -> None:
+#: ``bulkhead serve``'s default ``--findings-per-policy``.
+SERVER_CAP = 20
+
+
+def expensive(containers: int, policies: list[policy.CompiledPolicy], cap: int | None) -> None:
     """CPU seconds to decide and encode the answer to one review of ``privileged_pod``."""
     body = review(privileged_pod(containers))
     body["request"].update(
@@ -271,12 +277,13 @@ def expensive(containers: int, policies: list[policy.CompiledPolicy]) -> None:
     for _ in range(3):
         request = admission.parse(copy.deepcopy(body))
         start = time.process_time()
-        decision = admission.decide(request, policies, namespace_labels=labels, now=NOW)
+        decision = admission.decide(request, policies, namespace_labels=labels, now=NOW, cap=cap)
         answer = bounds.encoded_review(decision, request.uid)
         seconds.append(time.process_time() - start)
+    capped = "uncapped" if cap is None else f"capped at {cap} per policy"
     print(
-        f"{containers} privileged containers: {decision.outcome}, "
-        f"{len(decision.violations)} violations, {len(answer)}-byte answer, "
+        f"{containers} privileged containers, {capped}: {decision.outcome}, "
+        f"{len(decision.violations)} violations kept, {len(answer)}-byte answer, "
         f"CPU s per review (3 runs): {', '.join(f'{s:.2f}' for s in seconds)}"
     )
 
@@ -299,7 +306,8 @@ def main() -> None:
     for kind, obj in OBJECTS.items():
         micros, size, outcome = measure_object(obj, policies)
         print(f"{kind:>12} {size:>12} {outcome:>8} {micros:>12.1f}")
-    expensive(10_000, policies)
+    expensive(10_000, policies, None)
+    expensive(10_000, policies, SERVER_CAP)
 
 
 if __name__ == "__main__":

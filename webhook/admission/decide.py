@@ -43,7 +43,7 @@ from typing import Any, Final
 
 from webhook import policy
 from webhook.admission import extract, messages, namespaces, review
-from webhook.rules import objectview, podview
+from webhook.rules import findings, objectview, podview
 
 #: Pod subresources Pod Security Admission never evaluates; every other one is judged.
 SKIPPED_SUBRESOURCES: Final = frozenset(
@@ -148,8 +148,12 @@ def decide(
     now: datetime.datetime,
     namespace_complete: bool = True,
     evidence: policy.EvidenceMap = policy.NO_EVIDENCE,
+    cap: int | None = None,
 ) -> Decision:
     """Judge ``request`` against every policy that applies to it.
+
+    ``cap`` bounds the findings of each policy the answer spells out
+    (``judge_view``); the verdict does not depend on it.
 
     ``evidence`` is what the server verified about the images
     ``images_to_verify`` named (``imageSignatures`` denies an image without).
@@ -174,7 +178,9 @@ def decide(
         decided, undecided = namespaces.split(
             policies, subject, view, complete=namespace_complete, now=now
         )
-        decision = judge_view(request.label, view, subject, decided, now=now, evidence=evidence)
+        decision = judge_view(
+            request.label, view, subject, decided, now=now, evidence=evidence, cap=cap
+        )
     except podview.PodSpecError as err:  # an object rule found a field it cannot read
         return _unreadable(request.label, err)
     return _with_undecided(request.label, decision, undecided) if undecided else decision
@@ -241,46 +247,66 @@ def judge_view(
     *,
     now: datetime.datetime,
     evidence: policy.EvidenceMap = policy.NO_EVIDENCE,
+    cap: int | None = None,
 ) -> Decision:
     """Judge one view for ``subject``; shared by admission and ``bulkhead check``.
 
     ``evidence`` carries the image verifications ``imageSignatures`` needs.
+    ``cap`` (admission's answer, not ``bulkhead check``) keeps the first
+    ``cap`` findings of each policy as violations and summarises the rest in
+    one line per policy (``messages.Omitted``), judging no further check of a
+    policy past it; ``allowed``, the code and which actions apply are exactly
+    what ``cap=None`` decides.
     """
-    denied: list[messages.Violation] = []
-    warned: list[messages.Violation] = []
-    audited: list[messages.Violation] = []
+    sinks: dict[str, list[messages.Violation]] = {"Deny": [], "Warn": [], "Audit": []}
+    omitted: dict[str, list[messages.Omitted]] = {"Deny": [], "Warn": [], "Audit": []}
     for compiled in policies:
         if not policy.applies(compiled, subject, now=now):
             continue
-        found = policy.judge(compiled, view, subject, now=now, evidence=evidence)
+        if cap is None:
+            found: Sequence[findings.Finding] = policy.judge(
+                compiled, view, subject, now=now, evidence=evidence
+            )
+        else:
+            first = policy.judge_first(
+                compiled, view, subject, limit=cap, now=now, evidence=evidence
+            )
+            found = first.shown
+            if first.more:
+                omitted[compiled.action].append(
+                    messages.Omitted(
+                        policy=compiled.key,
+                        action=compiled.action,
+                        count=first.more,
+                        checks=first.more_checks,
+                        stopped=first.stopped,
+                    )
+                )
         if not found:
             continue
         profile = compiled.profile.label if compiled.profile is not None else None
-        sink = (
-            denied
-            if compiled.action == "Deny"
-            else warned
-            if compiled.action == "Warn"
-            else audited
-        )
         key, action = compiled.key, compiled.action  # once per policy, not per finding
-        sink.extend(
+        sinks[action].extend(
             [
                 messages.Violation(policy=key, action=action, profile=profile, finding=f)
                 for f in found
             ]
         )
+    denied, warned, audited = sinks["Deny"], sinks["Warn"], sinks["Audit"]
     if not (denied or warned or audited):
         return _CLEAN
-    warnings = messages.warnings(warned)
-    annotations = messages.audit_annotations(audited)
+    warnings = messages.warnings(warned, omitted=omitted["Warn"])
+    annotations = messages.audit_annotations(audited, omitted=omitted["Audit"])
     everything = (*denied, *warned, *audited)
     if denied:
         return Decision(
             allowed=False,
             code=403,
             message=messages.denial(
-                label, denied, whole=view.kind if isinstance(view, objectview.ObjectView) else "pod"
+                label,
+                denied,
+                whole=view.kind if isinstance(view, objectview.ObjectView) else "pod",
+                omitted=omitted["Deny"],
             ),
             warnings=warnings,
             audit_annotations=annotations,

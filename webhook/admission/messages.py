@@ -27,6 +27,33 @@ _KEY: Final = operator.attrgetter("finding.check", "finding.path")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class Omitted:
+    """The findings of one policy an answer leaves out: past the first few (the per-policy cap).
+
+    ``count`` is exact unless ``stopped``: then the policy's remaining checks
+    were not run and ``count`` is what was found before judging stopped.
+    """
+
+    policy: str
+    action: str
+    count: int
+    checks: tuple[str, ...]
+    stopped: bool = False
+
+    def describe(self) -> str:
+        """``and K more findings of policy P (check ids a, b)``; ``and more ...`` when stopped."""
+        ids = ", ".join(self.checks)
+        if self.stopped:
+            return (
+                f"and more findings of policy {self.policy} (at least {self.count}; check ids "
+                f"{ids} and maybe others: its remaining checks were not run once the cap was "
+                "reached)"
+            )
+        noun = "finding" if self.count == 1 else "findings"
+        return f"and {self.count} more {noun} of policy {self.policy} (check ids {ids})"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Violation:
     """A finding of one policy, with what the policy does about it."""
 
@@ -59,11 +86,18 @@ def merged(violations: Iterable[Violation]) -> list[tuple[Violation, list[str]]]
     return list(by_key.values())
 
 
-def denial(subject: str, violations: Sequence[Violation], *, whole: str = "pod") -> str:
+def denial(
+    subject: str,
+    violations: Sequence[Violation],
+    *,
+    whole: str = "pod",
+    omitted: Sequence[Omitted] = (),
+) -> str:
     """One message for a refused object, grouped by policy and by container.
 
     ``whole`` heads the findings that belong to no container: ``pod``, or the
-    kind of an object the object rules judge (``Service``).
+    kind of an object the object rules judge (``Service``). ``omitted`` are the
+    findings the decision left out, one line per policy after its findings.
     At most ``_MAX_DENIAL_LINES`` lines, then how many violations were left
     out (an exact count of the distinct ones). Only what can be shown is
     grouped and formatted: an object with a hundred thousand violations costs
@@ -74,7 +108,12 @@ def denial(subject: str, violations: Sequence[Violation], *, whole: str = "pod")
     # the first index of each distinct (check, path): later reports of it are merged into it
     first = dict(zip(reversed(keys), range(len(keys) - 1, -1, -1), strict=True))
     count = len(first)
-    lines = [f"Bulkhead denied {subject}: {count} violation{'s' if count != 1 else ''}"]
+    noun = "violation" if count == 1 else "violations"
+    if omitted:
+        lines = [f"Bulkhead denied {subject}: {count} {noun} shown, more left out"]
+    else:
+        lines = [f"Bulkhead denied {subject}: {count} {noun}"]
+    untold = {o.policy: f"  ... {o.describe()}" for o in omitted}
     # per policy (first report first), per container name: the indexes of its distinct findings;
     # a container can only be shown if it is among the first ``_MAX_DENIAL_LINES`` of its policy
     by_policy: dict[str, dict[str | None, list[int]]] = {}
@@ -112,6 +151,9 @@ def denial(subject: str, violations: Sequence[Violation], *, whole: str = "pod")
                 shown += min(room, len(indexes))
             if len(lines) >= _MAX_DENIAL_LINES - 1:
                 break
+        if name in untold:
+            lines.append(untold.pop(name))
+    lines.extend(untold.values())  # policies whose findings are all listed under others or cut
     if shown < count:
         lines.append(f"... and {count - shown} more violations")
     return "\n".join(lines)
@@ -143,18 +185,41 @@ def _others(
     return others
 
 
-def warnings(violations: Iterable[Violation]) -> tuple[str, ...]:
-    """One short line per distinct finding, naming every policy that reports it."""
-    return tuple(
-        f"{', '.join(policies)}: [{v.finding.check}] {v.finding.path}: "
-        f"{v.finding.message}. Fix: {v.finding.fix}"
-        for v, policies in merged(violations)
+def warnings(
+    violations: Iterable[Violation], *, omitted: Sequence[Omitted] = ()
+) -> tuple[str, ...]:
+    """One short line per distinct finding, naming every policy that reports it.
+
+    Then one line per ``omitted``: ``... and K more findings of policy P (check ids ...)``.
+    """
+    return (
+        *(
+            f"{', '.join(policies)}: [{v.finding.check}] {v.finding.path}: "
+            f"{v.finding.message}. Fix: {v.finding.fix}"
+            for v, policies in merged(violations)
+        ),
+        *(f"... {o.describe()}" for o in omitted),
     )
 
 
-def audit_annotations(violations: Iterable[Violation]) -> dict[str, str]:
-    """``violations``: a JSON list of {policy, check, path} for the audit log."""
-    entries = [
+def audit_annotations(
+    violations: Iterable[Violation], *, omitted: Sequence[Omitted] = ()
+) -> dict[str, str]:
+    """``violations``: a JSON list of {policy, check, path} for the audit log.
+
+    Each ``omitted`` adds ``{policy, omitted: K, checks: [...]}`` (and
+    ``atLeast: true`` when judging stopped early).
+    """
+    entries: list[dict[str, object]] = [
         {"policy": v.policy, "check": v.finding.check, "path": v.finding.path} for v in violations
     ]
+    for o in omitted:
+        entry: dict[str, object] = {
+            "policy": o.policy,
+            "omitted": o.count,
+            "checks": list(o.checks),
+        }
+        if o.stopped:
+            entry["atLeast"] = True
+        entries.append(entry)
     return {"violations": json.dumps(entries, separators=(",", ":"))} if entries else {}

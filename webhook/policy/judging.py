@@ -7,14 +7,78 @@ object view (a Service, an Ingress, an RBAC object) gets the policy's object
 rules that judge its kind instead. It does not ask whether the policy
 applies to the request at all: that is ``matching.applies``, asked once per
 request before any pod spec is judged.
+
+``judge_first`` is the same judgement for an answer of bounded size: it keeps
+the first ``limit`` findings, counts the others with their check ids, and
+runs no further check once it holds more than ``limit`` (whether the policy
+reports anything, all the verdict needs, is settled by then).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+from collections.abc import Iterator
 
 from webhook.policy import exclusions, model, signatures
 from webhook.rules import findings, objectview, podview
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FirstFindings:
+    """The first findings of one policy on one view, and what is known of the others.
+
+    ``more`` counts the findings after ``shown``, ``more_checks`` names their
+    check ids in order of first report; when ``stopped``, checks were left
+    unrun once more than the limit were found, so ``more`` is a lower bound.
+    """
+
+    shown: tuple[findings.Finding, ...]
+    more: int = 0
+    more_checks: tuple[str, ...] = ()
+    stopped: bool = False
+
+
+def _batches(
+    compiled: model.CompiledPolicy,
+    pod: podview.PodView | objectview.ObjectView,
+    evidence: signatures.EvidenceMap,
+) -> Iterator[list[findings.Finding]]:
+    """The findings of each check of ``compiled`` in report order, one list per check."""
+    if isinstance(pod, objectview.ObjectView):
+        for object_check in compiled.object_checks:
+            if pod.kind in object_check.kinds:
+                yield object_check.run(pod)
+        return
+    if compiled.profile is not None:
+        prefix = model.POD_SECURITY_PREFIX
+        for evaluate in compiled.profile.evaluators:
+            # built directly: ``dataclasses.replace`` costs several times more per finding
+            yield [
+                findings.Finding(
+                    check=prefix + f.check,
+                    path=f.path,
+                    message=f.message,
+                    fix=f.fix,
+                    container=f.container,
+                    image=f.image,
+                )
+                for f in evaluate(pod)
+            ]
+    for check in compiled.checks:
+        yield check.run(pod)
+    if compiled.image_signatures is not None:
+        yield signatures.check(compiled.image_signatures, pod, evidence)
+
+
+def _check_count(
+    compiled: model.CompiledPolicy, pod: podview.PodView | objectview.ObjectView
+) -> int:
+    """How many lists ``_batches`` yields for ``pod``."""
+    if isinstance(pod, objectview.ObjectView):
+        return sum(1 for c in compiled.object_checks if pod.kind in c.kinds)
+    pss = len(compiled.profile.evaluators) if compiled.profile is not None else 0
+    return pss + len(compiled.checks) + (compiled.image_signatures is not None)
 
 
 def judge(
@@ -31,33 +95,48 @@ def judge(
     ``imageSignatures``; an image it does not cover fails that check.
     """
     found: list[findings.Finding] = []
-    if isinstance(pod, objectview.ObjectView):
-        for object_check in compiled.object_checks:
-            if pod.kind in object_check.kinds:
-                found.extend(object_check.run(pod))
-    else:
-        if compiled.profile is not None:
-            prefix = model.POD_SECURITY_PREFIX
-            # built directly: ``dataclasses.replace`` costs several times more per finding
-            found.extend(
-                [
-                    findings.Finding(
-                        check=prefix + f.check,
-                        path=f.path,
-                        message=f.message,
-                        fix=f.fix,
-                        container=f.container,
-                        image=f.image,
-                    )
-                    for f in compiled.profile.evaluate(pod)
-                ]
-            )
-        for check in compiled.checks:
-            more = check.run(pod)
-            if more:
-                found.extend(more)
-        if compiled.image_signatures is not None:
-            found.extend(signatures.check(compiled.image_signatures, pod, evidence))
+    for batch in _batches(compiled, pod, evidence):
+        if batch:
+            found.extend(batch)
     if not found or not compiled.exclusions:
         return found
     return exclusions.drop_excluded(found, compiled.exclusions, subject=subject, now=now)
+
+
+def judge_first(
+    compiled: model.CompiledPolicy,
+    pod: podview.PodView | objectview.ObjectView,
+    subject: model.Subject,
+    *,
+    limit: int,
+    now: datetime.datetime,
+    evidence: signatures.EvidenceMap = signatures.NO_EVIDENCE,
+) -> FirstFindings:
+    """The first ``limit`` findings ``judge`` reports, the others counted, not kept.
+
+    The policy reports something exactly when ``judge`` does; checks after the
+    one that takes the count past ``limit`` are not run. ``limit`` is at least 1.
+    """
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, not {limit}")
+    shown: list[findings.Finding] = []
+    more = 0
+    more_checks: dict[str, None] = {}
+    last = _check_count(compiled, pod) - 1
+    for index, reported in enumerate(_batches(compiled, pod, evidence)):
+        batch = reported
+        if batch and compiled.exclusions:
+            batch = exclusions.drop_excluded(batch, compiled.exclusions, subject=subject, now=now)
+        if not batch:
+            continue
+        room = limit - len(shown)
+        shown.extend(batch[:room])
+        if len(batch) > room:
+            rest = batch[room:]
+            more += len(rest)
+            more_checks.update(dict.fromkeys(f.check for f in rest))
+            if index < last:
+                return FirstFindings(
+                    shown=tuple(shown), more=more, more_checks=tuple(more_checks), stopped=True
+                )
+    return FirstFindings(shown=tuple(shown), more=more, more_checks=tuple(more_checks))

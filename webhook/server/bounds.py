@@ -5,9 +5,10 @@ megabytes (the apiserver holds it, logs it and hands the warnings to the
 client). Whatever the decision says, the encoded review is at most
 ``MAX_RESPONSE_BYTES``:
 
-* at most ``MAX_WARNINGS_PER_POLICY`` warnings per policy and
-  ``MAX_WARNINGS`` in all, then one ``<policy>: ... and N more violations``
-  line each; every warning at most ``MAX_WARNING_CHARS`` characters;
+* at most ``MAX_WARNINGS`` warnings, then ``... and N more warnings``; every
+  warning at most ``MAX_WARNING_CHARS`` characters (the decision already
+  spells out only the first ``--findings-per-policy`` findings of each
+  policy and sums up the others in one line per policy);
 * the denial message at most ``MAX_MESSAGE_CHARS`` characters (the message
   itself already shows only the first lines and says how many more);
 * the audit annotation lists at most ``MAX_AUDIT_ENTRIES`` violations and
@@ -25,10 +26,9 @@ from collections.abc import Mapping, Sequence
 from typing import Final
 
 from webhook import admission
-from webhook.admission import messages, review
+from webhook.admission import review
 
 MAX_RESPONSE_BYTES: Final = 256 * 1024
-MAX_WARNINGS_PER_POLICY: Final = 20
 MAX_WARNINGS: Final = 60
 MAX_WARNING_CHARS: Final = 1024
 MAX_MESSAGE_CHARS: Final = 64 * 1024
@@ -41,36 +41,11 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - len(_CUT)] + _CUT
 
 
-def _warnings(
-    warnings: Sequence[str],
-    violations: Sequence[messages.Violation],
-    *,
-    per_policy: int,
-    total: int,
-) -> tuple[str, ...]:
-    """The first warnings of each Warn policy, then how many more each had."""
-    if len(warnings) <= per_policy and len(warnings) <= total:
-        return tuple(_clip(w, MAX_WARNING_CHARS) for w in warnings)
-    warned = [v for v in violations if v.action == "Warn"]
-    if len(warned) != len(warnings):  # not one warning per Warn violation: cut by position
-        kept = [_clip(w, MAX_WARNING_CHARS) for w in warnings[:total]]
-        if len(warnings) > total:
-            kept.append(f"... and {len(warnings) - total} more warnings")
-        return tuple(kept)
-    shown: dict[str, int] = {}
-    hidden: dict[str, int] = {}
-    kept = []
-    for text, violation in zip(warnings, warned, strict=True):
-        name = violation.policy
-        if shown.get(name, 0) < per_policy and len(kept) < total:
-            shown[name] = shown.get(name, 0) + 1
-            kept.append(_clip(text, MAX_WARNING_CHARS))
-        else:
-            hidden[name] = hidden.get(name, 0) + 1
-    kept.extend(
-        _clip(f"{name}: ... and {count} more violations", MAX_WARNING_CHARS)
-        for name, count in hidden.items()
-    )
+def _warnings(warnings: Sequence[str], *, total: int) -> tuple[str, ...]:
+    """The first ``total`` warnings, each clipped, then how many more there were."""
+    kept = [_clip(w, MAX_WARNING_CHARS) for w in warnings[:total]]
+    if len(warnings) > total:
+        kept.append(f"... and {len(warnings) - total} more warnings")
     return tuple(kept)
 
 
@@ -93,7 +68,6 @@ def _review(
     uid: str,
     *,
     message_chars: int,
-    per_policy: int,
     total: int,
     audit_entries: int,
 ) -> review.ReviewWire:
@@ -102,9 +76,7 @@ def _review(
         allowed=decision.allowed,
         code=decision.code,
         message=_clip(decision.message, message_chars),
-        warnings=_warnings(
-            decision.warnings, decision.violations, per_policy=per_policy, total=total
-        ),
+        warnings=_warnings(decision.warnings, total=total),
         audit_annotations=_annotations(decision.audit_annotations, audit_entries),
     )
 
@@ -118,7 +90,6 @@ def encoded_review(decision: admission.Decision, uid: str) -> bytes:
             decision,
             uid,
             message_chars=MAX_MESSAGE_CHARS,
-            per_policy=MAX_WARNINGS_PER_POLICY,
             total=MAX_WARNINGS,
             audit_entries=MAX_AUDIT_ENTRIES,
         )
@@ -126,5 +97,5 @@ def encoded_review(decision: admission.Decision, uid: str) -> bytes:
     if len(data) <= MAX_RESPONSE_BYTES:
         return data
     return _ENCODE(
-        _review(decision, uid, message_chars=16 * 1024, per_policy=5, total=10, audit_entries=10)
+        _review(decision, uid, message_chars=16 * 1024, total=10, audit_entries=10)
     ).encode()

@@ -144,6 +144,14 @@ TABLE: Final = settingtable.Table(
             note="about 80 % of the webhook's `timeoutSeconds` (the chart's is 5 s)",
         ),
         _S(
+            name="findings_per_policy",
+            metavar="N",
+            default="20",
+            help="findings of one policy spelled out in an answer; the rest are one "
+            "'and K more' line",
+            note="the verdict never depends on it; `bulkhead check` and the audit are not capped",
+        ),
+        _S(
             name="registry_timeout",
             metavar=_SECONDS,
             help="imageSignatures: limit for verifying one review's images, below "
@@ -210,6 +218,7 @@ class Settings:
     workers: int = 1
     worker_memory_mib: int = 176
     decision_timeout: float = 4.0
+    findings_per_policy: int = 20
     registry_timeout: float = 2.0
     registry_ca_file: str | None = None
     registry_credentials_file: str | None = None
@@ -311,6 +320,7 @@ def resolve(flags: Mapping[str, object], environ: Mapping[str, str]) -> Settings
         workers=TABLE.pick("workers", flags, environ, _workers),
         worker_memory_mib=count("worker_memory_mib"),
         decision_timeout=decision_timeout,
+        findings_per_policy=count("findings_per_policy"),
         registry_timeout=registry_timeout,
         registry_ca_file=TABLE.pick("registry_ca_file", flags, environ, str) or None,
         registry_credentials_file=TABLE.pick("registry_credentials_file", flags, environ, str)

@@ -257,3 +257,44 @@ def test_clean_pod_has_no_findings() -> None:
         metadata_path="spec.template.metadata",
     )
     assert policy.judge(compiled([{"checks": ["privileged"]}]), clean, SUBJECT, now=NOW) == []
+
+
+# judge_first: the first findings, the others counted; the same "reports anything" as judge
+LIMITS = (1, 2, 3, 5, 7, 8, 20)
+
+
+@pytest.mark.parametrize("limit", LIMITS)
+@pytest.mark.parametrize("exclude", [pytest.param(x, id=i) for i, x, _ in CASES])
+def test_judge_first_shows_the_first_findings_and_counts_the_rest(
+    exclude: list[dict[str, Any]], limit: int
+) -> None:
+    full = policy.judge(compiled(exclude), POD, SUBJECT, now=NOW)
+    first = policy.judge_first(compiled(exclude), POD, SUBJECT, limit=limit, now=NOW)
+    assert list(first.shown) == full[:limit]
+    assert bool(first.shown) == bool(full)
+    rest = full[limit:]
+    assert (first.more > 0) == bool(rest)
+    if first.stopped:  # a lower bound, from the checks run before it stopped
+        assert 0 < first.more <= len(rest)
+        assert set(first.more_checks) <= {f.check for f in rest}
+    else:
+        assert first.more == len(rest)
+        assert first.more_checks == tuple(dict.fromkeys(f.check for f in rest))
+
+
+def test_judge_first_stops_after_the_check_that_passes_the_limit() -> None:
+    # the profile's one finding (hostNetwork) and three readOnlyRootFilesystem ones pass
+    # a limit of 2; runAsNonRoot, the last check, is not run
+    first = policy.judge_first(compiled(), POD, SUBJECT, limit=2, now=NOW)
+    assert [(f.check, f.path.removeprefix(PREFIX)) for f in first.shown] == [HOST, ROFS_SETUP]
+    assert (first.more, first.more_checks, first.stopped) == (2, ("readOnlyRootFilesystem",), True)
+
+
+def test_judge_first_with_the_last_check_past_the_limit_is_exact() -> None:
+    first = policy.judge_first(compiled(), POD, SUBJECT, limit=5, now=NOW)
+    assert (first.more, first.more_checks, first.stopped) == (3, ("runAsNonRoot",), False)
+
+
+def test_judge_first_needs_a_limit_of_at_least_one() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        policy.judge_first(compiled(), POD, SUBJECT, limit=0, now=NOW)

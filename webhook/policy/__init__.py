@@ -18,7 +18,7 @@ the compiler's tables and the rules; ``names`` holds Kubernetes name syntax.
 I/O: it lists and watches the cluster's policies through ``webhook.kube``.
 """
 
-from webhook.policy import selectors, signatures
+from webhook.policy import network_policy, selectors, signatures
 from webhook.policy.compiler import CompileError, compile, compile_object
 from webhook.policy.judging import judge
 from webhook.policy.matching import applies
@@ -39,6 +39,8 @@ from webhook.policy.model import (
     Subject,
     policy_key,
 )
+from webhook.policy.network_policy import UNKNOWN as UNKNOWN_ISOLATION
+from webhook.policy.network_policy import Isolation
 from webhook.policy.scope_compiler import unknown_check
 from webhook.policy.signatures import NO_EVIDENCE, EvidenceMap
 from webhook.policy.summary import describe
@@ -52,12 +54,14 @@ __all__ = [
     "POD_SECURITY_PREFIX",
     "POLICY_KINDS",
     "RULE_IDS",
+    "UNKNOWN_ISOLATION",
     "WORKLOAD_KINDS",
     "Action",
     "CompileError",
     "CompiledPolicy",
     "EvidenceMap",
     "Exclusion",
+    "Isolation",
     "Match",
     "PolicyKind",
     "Subject",
@@ -66,6 +70,7 @@ __all__ = [
     "compile_object",
     "describe",
     "judge",
+    "network_policy",
     "policy_key",
     "selectors",
     "signatures",

@@ -4,7 +4,9 @@
 findings ``pss/<upstream check id>`` (``model.POD_SECURITY_PREFIX``), then
 every bound rule, and drops the findings a live exclusion entry exempts. An
 object view (a Service, an Ingress, an RBAC object) gets the policy's object
-rules that judge its kind instead. It does not ask whether the policy
+rules that judge its kind instead; a NetworkPolicy view (the object a
+request removes or changes) gets the policy's ``networkPolicy`` check, and
+a pod view that check of its namespace. It does not ask whether the policy
 applies to the request at all: that is ``matching.applies``, asked once per
 request before any pod spec is judged.
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import datetime
 
-from webhook.policy import exclusions, model, signatures
+from webhook.policy import exclusions, model, network_policy, signatures
 from webhook.rules import findings, objectview, podview
 
 
@@ -24,17 +26,23 @@ def judge(
     *,
     now: datetime.datetime,
     evidence: signatures.EvidenceMap = signatures.NO_EVIDENCE,
+    isolation: network_policy.Isolation = network_policy.UNKNOWN,
 ) -> list[findings.Finding]:
     """Every finding of ``compiled`` on ``pod`` that no exclusion entry exempts.
 
     ``evidence`` is what the I/O layer verified about the pod's images, for
     ``imageSignatures``; an image it does not cover fails that check.
+    ``isolation`` is the cluster's default-deny NetworkPolicies as they will
+    be once the request is done, for ``networkPolicy`` (unknown: it fails).
     """
     found: list[findings.Finding] = []
+    settings = compiled.network_isolation
     if isinstance(pod, objectview.ObjectView):
         for object_check in compiled.object_checks:
             if pod.kind in object_check.kinds:
                 found.extend(object_check.run(pod))
+        if pod.kind == network_policy.KIND and settings is not None and subject.namespace:
+            found.extend(network_policy.check_change(settings, pod, subject.namespace, isolation))
     else:
         if compiled.profile is not None:
             prefix = model.POD_SECURITY_PREFIX
@@ -58,6 +66,8 @@ def judge(
                 found.extend(more)
         if compiled.image_signatures is not None:
             found.extend(signatures.check(compiled.image_signatures, pod, evidence))
+        if settings is not None and subject.namespace:
+            found.extend(network_policy.check(settings, subject.namespace, isolation))
     if not found or not compiled.exclusions:
         return found
     return exclusions.drop_excluded(found, compiled.exclusions, subject=subject, now=now)

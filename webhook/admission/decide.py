@@ -194,7 +194,7 @@ def decide(
     subject = _subject(request, obj, namespace_labels)
     try:
         decided, undecided = namespaces.split(
-            policies, subject, view, complete=namespace_complete, now=now
+            policies, subject, view, complete=namespace_complete, now=now, isolation=isolation
         )
         decision = judge_view(
             request.label, view, subject, decided, now=now, evidence=evidence, isolation=isolation

@@ -148,7 +148,7 @@ class Isolation:
     """
 
     known: bool
-    denying: Denying = _NONE
+    denying: Denying = dataclasses.field(default_factory=lambda: _NONE)
     terminating: frozenset[str] = frozenset()
 
     def names(self, namespace: str, direction: str) -> tuple[str, ...]:
@@ -199,6 +199,17 @@ def _shown(directions: Iterable[str]) -> str:
     return " and ".join(directions)
 
 
+_EXPOSURE: Final[Mapping[str, str]] = {
+    "Ingress": "accept traffic from anywhere",
+    "Egress": "may send traffic anywhere",
+}
+
+
+def _exposed(directions: Iterable[str]) -> str:
+    """What Pods can do without a default deny in ``directions``."""
+    return " and ".join(_EXPOSURE[d] for d in directions)
+
+
 def check(settings: Settings, namespace: str, isolation: Isolation) -> list[findings.Finding]:
     """A finding when ``namespace`` lacks a default-deny NetworkPolicy for a required direction."""
     if not isolation.known:
@@ -221,8 +232,7 @@ def check(settings: Settings, namespace: str, isolation: Isolation) -> list[find
             "metadata.namespace",
             f'namespace "{namespace}" has no default-deny NetworkPolicy for '
             f"{_shown(missing)} (one with podSelector: {{}}, {_shown(missing)} in "
-            "policyTypes and no rules of that direction), so its Pods accept "
-            f"{'and send ' if 'Egress' in missing else ''}any traffic",
+            f"policyTypes and no rules of that direction), so its Pods {_exposed(missing)}",
             FIX,
         )
     ]
@@ -258,9 +268,8 @@ def check_change(
         findings.Finding(
             ID,
             "metadata.name",
-            f'{old.label} is the last default-deny NetworkPolicy for {_shown(lost)} in namespace "'
-            f"{namespace}\"; without it the namespace's Pods accept "
-            f"{'and send ' if 'Egress' in lost else ''}any traffic",
+            f"{old.label} is the last default-deny NetworkPolicy for {_shown(lost)} in "
+            f'namespace "{namespace}"; without it the namespace\'s Pods {_exposed(lost)}',
             "Keep it, or first apply another NetworkPolicy with podSelector: {}, "
             f"policyTypes listing {_shown(lost)} and no rules of that direction.",
         )

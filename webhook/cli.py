@@ -226,7 +226,7 @@ def test(args: argparse.Namespace, *, out: IO[str]) -> int:
         namespace: str,
     ) -> list[Mapping[str, Any]]:
         known = documents.namespace_labels(docs)
-        isolated = manifestcheck.isolation(docs, default_namespace=namespace)
+        isolated = documents.network_isolation(docs, default_namespace=namespace)
         judged = (
             manifestcheck.judge(
                 d,

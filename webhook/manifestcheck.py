@@ -12,7 +12,7 @@ file and document at fault) or holds no object to judge, or when a policy's
 ``namespaceSelector`` cannot be decided with the namespace labels known
 offline (``webhook.admission.namespaces``: the name label,
 ``--namespace-labels`` and Namespace objects in the input). ``networkPolicy``
-judges with the NetworkPolicies of the input (``isolation``): a namespace
+judges with the NetworkPolicies of the input (``documents.network_isolation``): a namespace
 isolates its Pods only if the input holds its default-deny NetworkPolicy.
 """
 
@@ -60,14 +60,6 @@ def _metadata(body: Mapping[str, Any]) -> Mapping[str, Any]:
     return metadata if isinstance(metadata, Mapping) else {}
 
 
-def isolation(docs: Sequence[documents.Document], *, default_namespace: str) -> policy.Isolation:
-    """The default-deny NetworkPolicies among ``docs``, the evidence ``networkPolicy`` uses."""
-    return policy.network_policy.of_objects(
-        (d.body for d in docs if d.body.get("kind") == policy.network_policy.KIND),
-        default_namespace=default_namespace,
-    )
-
-
 def judge(
     doc: documents.Document,
     policies: Sequence[policy.CompiledPolicy],
@@ -80,7 +72,7 @@ def judge(
 ) -> dict[str, Any] | None:
     """``doc`` judged as the webhook would; ``None`` for an object of a kind it does not judge.
 
-    ``isolated`` is what ``isolation`` found in the whole input.
+    ``isolated`` is what ``documents.network_isolation`` found in the whole input.
     """
     body = doc.body
     kind = body.get("kind")
@@ -186,7 +178,7 @@ def check(args: argparse.Namespace, *, stdin: IO[str], out: IO[str]) -> int:
         if args.verify_images
         else policy.NO_EVIDENCE
     )
-    isolated = isolation(docs, default_namespace=args.namespace)
+    isolated = documents.network_isolation(docs, default_namespace=args.namespace)
     results: list[dict[str, Any]] = []
     skipped = 0
     for doc in docs:

@@ -189,6 +189,7 @@ def _decide(rt: Runtime, request: admission.Request) -> admission.Decision:
             namespace_complete=namespace.complete,
             now=now,
             evidence=evidence,
+            isolation=rt.state.isolation,
         )
     except podview.PodSpecError as err:  # a field the checks read, found unreadable while judging
         return admission.Decision(

@@ -324,7 +324,8 @@ def test_an_update_that_ends_the_default_deny_is_refused_and_one_that_keeps_it_i
 
 def test_creating_a_network_policy_is_not_judged() -> None:
     decision = decide(review(DENY_INGRESS, kind="NetworkPolicy", name="deny"), isolation())
-    assert decision.allowed and not decision.judged
+    assert decision.allowed
+    assert not decision.judged
 
 
 def test_deleting_in_a_namespace_being_deleted_is_allowed() -> None:

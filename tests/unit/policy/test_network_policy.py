@@ -300,26 +300,24 @@ def test_deletion_table(
     assert decision.allowed is allowed, decision.message
 
 
+def update(new: dict[str, Any]) -> admission.Request:
+    """An update of ``DENY_INGRESS`` to ``new``."""
+    return review(
+        new, kind="NetworkPolicy", operation="UPDATE", old=DENY_INGRESS, name="deny-ingress"
+    )
+
+
 def test_an_update_that_ends_the_default_deny_is_refused_and_one_that_keeps_it_is_not() -> None:
     opened = copy.deepcopy(DENY_INGRESS)
     opened["spec"]["ingress"] = [{}]
-    refused = decide(
-        review(
-            opened, kind="NetworkPolicy", operation="UPDATE", old=DENY_INGRESS, name="deny-ingress"
-        ),
-        isolation(DENY_INGRESS),
-    )
+    refused = decide(update(opened), isolation(DENY_INGRESS))
     assert not refused.allowed
     assert "[networkPolicy] metadata.name: " in refused.message
     widened = copy.deepcopy(DENY_INGRESS)
     widened["spec"]["policyTypes"] = ["Ingress", "Egress"]
-    kept = decide(
-        review(
-            widened, kind="NetworkPolicy", operation="UPDATE", old=DENY_INGRESS, name="deny-ingress"
-        ),
-        isolation(DENY_INGRESS),
-    )
-    assert kept.allowed and kept.judged
+    kept = decide(update(widened), isolation(DENY_INGRESS))
+    assert kept.allowed
+    assert kept.judged
 
 
 def test_creating_a_network_policy_is_not_judged() -> None:

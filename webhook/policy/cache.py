@@ -139,6 +139,16 @@ def _terminating(item: Mapping[str, Any]) -> bool:
     return bool(deleted) or phase == "Terminating"
 
 
+def _denied(slimmed: Mapping[str, Any]) -> frozenset[str]:
+    """The directions a NetworkPolicy slimmed by ``slim_network_policy`` denies by default."""
+    denies = slimmed.get("denies")
+    return (
+        frozenset(d for d in denies if isinstance(d, str))
+        if isinstance(denies, list)
+        else frozenset()
+    )
+
+
 def slim_network_policy(item: kube.JsonObject) -> kube.JsonObject:
     """What the cache keeps of a NetworkPolicy: its namespace, name and default denials."""
     return {
@@ -171,7 +181,7 @@ class PolicyCache:
         self._namespaces: dict[str, dict[str, str]] = {}
         self._terminating: set[str] = set()
         #: namespace -> NetworkPolicy name -> directions it denies by default (never empty)
-        self._denying: dict[str, dict[str, frozenset[str]]] = {}
+        self._denying: network_policy.Denying = types.MappingProxyType({})
         self._isolation = policy.UNKNOWN_ISOLATION
         self._snapshot = Snapshot(
             ready=False, policies=(), invalid=types.MappingProxyType({}), namespaces={}
@@ -220,9 +230,12 @@ class PolicyCache:
     def listed(self, resource: kube.Resource, items: Sequence[kube.JsonObject]) -> None:
         with self._lock:
             if resource is NETWORK_POLICIES:
-                self._denying = {}
+                table: dict[str, dict[str, frozenset[str]]] = {}
                 for item in items:
-                    self._remember_network_policy(item)
+                    denied = _denied(item)
+                    if denied:
+                        table.setdefault(_namespace(item), {})[_name(item)] = denied
+                self._denying = network_policy.freeze(table)
                 self._listed.add(resource.kind)
                 self._publish_isolation()
                 return
@@ -246,12 +259,12 @@ class PolicyCache:
     def changed(self, resource: kube.Resource, event: str, item: kube.JsonObject) -> None:
         with self._lock:
             if resource is NETWORK_POLICIES:
-                namespace = _namespace(item)
-                self._denying.get(namespace, {}).pop(_name(item), None)
-                if event != "DELETED":
-                    self._remember_network_policy(item)
-                if not self._denying.get(namespace, True):
-                    del self._denying[namespace]
+                self._denying = network_policy.with_entry(
+                    self._denying,
+                    namespace=_namespace(item),
+                    name=_name(item),
+                    denied=frozenset() if event == "DELETED" else _denied(item),
+                )
                 self._publish_isolation()
                 return
             if resource is NAMESPACES:
@@ -331,24 +344,13 @@ class PolicyCache:
             _LOG.warning("policy %s is invalid and not enforced: %s", key, problems)
         return True
 
-    def _remember_network_policy(self, item: kube.JsonObject) -> None:
-        """Keep slimmed NetworkPolicy ``item`` when it denies some direction by default."""
-        denies = item.get("denies")
-        denied = (
-            frozenset(d for d in denies if isinstance(d, str))
-            if isinstance(denies, list)
-            else frozenset()
-        )
-        if denied:
-            self._denying.setdefault(_namespace(item), {})[_name(item)] = denied
-
     def _publish_isolation(self) -> None:
         """Publish the default-deny NetworkPolicies once they have been listed."""
         if NETWORK_POLICIES.kind not in self._listed:
             return
         self._isolation = policy.Isolation(
             known=True,
-            denying=network_policy.freeze(self._denying),
+            denying=self._denying,
             terminating=frozenset(self._terminating),
         )
         if self._sink is not None:

@@ -25,8 +25,9 @@ from typing import Any
 import pytest
 import yaml
 
-from devcluster import controlplane, installation, registration, webhookserver
+from devcluster import controlplane, installation, registration
 from tests.e2e import kubectl
+from tests.operator import conftest
 from tests.unit.cli import console
 
 pytestmark = pytest.mark.cluster
@@ -72,38 +73,15 @@ def _pod(name: str) -> dict[str, Any]:
 def isolating_webhook(install: installation.Install, tmp_path: pathlib.Path) -> Iterator[str]:
     """The webhook in cluster mode with the isolation policy; yields the namespace marker."""
     marker = f"bulkhead-isolation-{install.suffix}"
-    serving = webhookserver.ServingPKI.write(
-        tmp_path / "pki", service="bulkhead", namespace=install.namespace
-    )
-    server = webhookserver.WebhookServer(
-        serving=serving,
-        log_path=tmp_path / "serve.log",
-        extra_args=(f"--kubeconfig={install.webhook_kubeconfig}",),
-    )
-    name = f"isolate-{install.suffix}"
-    configuration = f"isolation-{install.suffix}"
-    install.cp.apply(_policy(name, marker))
-    try:
-        with server:
-            install.cp.apply(
-                registration.webhook_configuration(
-                    name=configuration,
-                    webhook_name=WEBHOOK,
-                    client_config=registration.url_client_config(
-                        server.validate_url, ca_pem=serving.ca_pem
-                    ),
-                    selector={"matchLabels": {marker: "yes"}},
-                    rules=[registration.RULES[0], registration.OBJECT_RULES["networkPolicy"]],
-                )
-            )
-            try:
-                yield marker
-            finally:
-                install.cp.kubectl(
-                    "delete", "validatingwebhookconfiguration", configuration, "--ignore-not-found"
-                )
-    finally:
-        install.cp.kubectl("delete", "ccp", name, "--ignore-not-found")
+    with conftest.cluster_webhook(
+        install,
+        tmp_path,
+        policy=_policy(f"isolate-{install.suffix}", marker),
+        webhook_name=WEBHOOK,
+        marker=marker,
+        rules=[registration.RULES[0], registration.OBJECT_RULES["networkPolicy"]],
+    ):
+        yield marker
 
 
 def _dry_run(cp: controlplane.ControlPlane, namespace: str, pod: dict[str, Any]) -> tuple[int, str]:

@@ -160,7 +160,14 @@ class CompiledPolicy:
 
     @property
     def rule_ids(self) -> tuple[str, ...]:
-        return tuple(sorted((*(c.id for c in self.checks), *(c.id for c in self.object_checks))))
+        """The ids of every enabled check of ``spec.rules``, sorted."""
+        evidence = (
+            *((signatures.ID,) if self.image_signatures is not None else ()),
+            *((network_policy.ID,) if self.network_isolation is not None else ()),
+        )
+        return tuple(
+            sorted((*(c.id for c in self.checks), *(c.id for c in self.object_checks), *evidence))
+        )
 
 
 def policy_key(document: Mapping[str, Any]) -> str:

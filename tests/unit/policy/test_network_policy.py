@@ -359,3 +359,10 @@ def test_replaced_tracks_one_policy_without_touching_the_rest() -> None:
     assert after.names("shop", "Egress") == ()
     assert before.names("shop", "Egress") == ("deny-all",)
     assert after.replaced("shop", "deny-ingress", None).denying == {}
+
+
+def test_the_policy_summary_names_the_check() -> None:
+    assert compiled().rule_ids == ("networkPolicy",)
+    assert (
+        policy.describe(compiled()) == "ClusterContainerPolicy/isolate: Deny, rules [networkPolicy]"
+    )

@@ -73,7 +73,8 @@ RULES: Final[tuple[Mapping[str, Any], ...]] = (
 
 
 #: The resources of the object rules (``services``, ``ingressTLS``, ``rbac``), as the chart
-#: registers them when ``webhook.objectRules`` turns each on; cluster-scoped RBAC included.
+#: registers them when ``webhook.objectRules`` turns each on; cluster-scoped RBAC included;
+#: and the updates and deletions of NetworkPolicies ``networkPolicy`` judges.
 OBJECT_RULES: Final[Mapping[str, Mapping[str, Any]]] = {
     "services": {
         "apiGroups": [""],
@@ -95,6 +96,13 @@ OBJECT_RULES: Final[Mapping[str, Mapping[str, Any]]] = {
         "operations": _OPERATIONS,
         "resources": ["roles", "rolebindings", "clusterroles", "clusterrolebindings"],
         "scope": "*",
+    },
+    "networkPolicy": {
+        "apiGroups": ["networking.k8s.io"],
+        "apiVersions": ["v1"],
+        "operations": ["UPDATE", "DELETE"],
+        "resources": ["networkpolicies"],
+        "scope": "Namespaced",
     },
 }
 

@@ -1,6 +1,8 @@
 """Generate the rules reference, ``docs/rules.md``, from the rule registry. File I/O.
 
-Every section comes from the rule itself (``webhook.rules.RULES``): its id,
+Every section comes from the rule itself (``webhook.rules.RULES``, and
+``networkPolicy``, described beside the registry since it judges with the
+cluster's NetworkPolicies as evidence): its id,
 title, severity, the docstring of its module (the values it allows and the
 fields it reads), its fix and the OpenAPI schema of its value, the same
 schema the CRDs carry::
@@ -22,7 +24,7 @@ from typing import Final
 
 import yaml
 
-from webhook import rules
+from webhook import policy, rules
 from webhook.rules import registry
 
 REPO: Final = pathlib.Path(__file__).resolve().parents[1]
@@ -49,14 +51,23 @@ def _anchor(rule_id: str) -> str:
     return rule_id.lower()
 
 
-def _doc_body(rule: registry.AnyRule) -> str:
+def _described() -> list[tuple[registry.Described, str]]:
+    """Every check of ``spec.rules`` with the module defining it, by id."""
+    found: list[tuple[registry.Described, str]] = [
+        (rule, rule.check.__module__) for rule in rules.RULES.values()
+    ]
+    found.append((policy.network_policy.DESCRIBED, policy.network_policy.__name__))
+    return sorted(found, key=lambda pair: pair[0].id)
+
+
+def _doc_body(rule: registry.Described) -> str:
     """The module docstring without its summary line, dedented, in Markdown's code spans."""
     lines = inspect.cleandoc(rule.doc or "").splitlines()
     return "\n".join(lines[1:]).strip().replace("``", "`")
 
 
-def _section(rule: registry.AnyRule) -> str:
-    module = rule.check.__module__.replace(".", "/") + ".py"
+def _section(rule: registry.Described, module_name: str) -> str:
+    module = module_name.replace(".", "/") + ".py"
     fields = "\n".join(f"- `{field}`" for field in rule.fields)
     schema = yaml.safe_dump(rule.value_schema(), sort_keys=False, width=100, allow_unicode=True)
     return (
@@ -72,11 +83,12 @@ def _section(rule: registry.AnyRule) -> str:
 
 def render() -> str:
     """The whole page."""
+    described = _described()
     table = "\n".join(
         f"| [`{rule.id}`](#{_anchor(rule.id)}) | {rule.title} | {rule.severity} |"
-        for rule in rules.RULES.values()
+        for rule, _ in described
     )
-    sections = "\n".join(_section(rule) for rule in rules.RULES.values())
+    sections = "\n".join(_section(rule, module) for rule, module in described)
     return f"{_INTRO}\n| Check | What it demands | Severity |\n|---|---|---|\n{table}\n\n{sections}"
 
 

@@ -226,9 +226,15 @@ def test(args: argparse.Namespace, *, out: IO[str]) -> int:
         namespace: str,
     ) -> list[Mapping[str, Any]]:
         known = documents.namespace_labels(docs)
+        isolated = documents.network_isolation(docs, default_namespace=namespace)
         judged = (
             manifestcheck.judge(
-                d, policies, default_namespace=namespace, known_namespaces=known, now=now
+                d,
+                policies,
+                default_namespace=namespace,
+                known_namespaces=known,
+                now=now,
+                isolated=isolated,
             )
             for d in docs
         )

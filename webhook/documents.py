@@ -34,6 +34,8 @@ from typing import IO, Any, Final, TypeVar, cast
 
 import yaml
 
+from webhook import policy
+
 SUFFIXES: Final = frozenset({".yaml", ".yml", ".json"})
 #: How many nodes aliases may add to one document once expanded.
 MAX_ALIAS_NODES: Final = 100_000
@@ -260,3 +262,14 @@ def read(paths: Sequence[str], *, stdin: IO[str] | None = None) -> list[Document
                 raise DocumentError(f"{file}: cannot be read: {err}") from err
             out.extend(parse(text, str(file)))
     return out
+
+
+def network_isolation(docs: Sequence[Document], *, default_namespace: str) -> policy.Isolation:
+    """The default-deny NetworkPolicies among ``docs``: the evidence ``networkPolicy`` judges with.
+
+    A NetworkPolicy without ``metadata.namespace`` is in ``default_namespace``.
+    """
+    return policy.network_policy.of_objects(
+        (d.body for d in docs if d.body.get("kind") == policy.network_policy.KIND),
+        default_namespace=default_namespace,
+    )

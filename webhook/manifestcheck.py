@@ -11,7 +11,9 @@ fails, 2 when the input or a policy cannot be used (the message names the
 file and document at fault) or holds no object to judge, or when a policy's
 ``namespaceSelector`` cannot be decided with the namespace labels known
 offline (``webhook.admission.namespaces``: the name label,
-``--namespace-labels`` and Namespace objects in the input).
+``--namespace-labels`` and Namespace objects in the input). ``networkPolicy``
+judges with the NetworkPolicies of the input (``documents.network_isolation``): a namespace
+isolates its Pods only if the input holds its default-deny NetworkPolicy.
 """
 
 from __future__ import annotations
@@ -66,8 +68,12 @@ def judge(
     known_namespaces: Mapping[str, Mapping[str, str]],
     now: datetime.datetime,
     evidence: policy.EvidenceMap = policy.NO_EVIDENCE,
+    isolated: policy.Isolation,
 ) -> dict[str, Any] | None:
-    """``doc`` judged as the webhook would; ``None`` for an object of a kind it does not judge."""
+    """``doc`` judged as the webhook would; ``None`` for an object of a kind it does not judge.
+
+    ``isolated`` is what ``documents.network_isolation`` found in the whole input.
+    """
     body = doc.body
     kind = body.get("kind")
     if not isinstance(kind, str) or kind not in admission.KINDS:
@@ -111,9 +117,11 @@ def judge(
     )
     try:
         decided, undecided = namespace_labels.split(
-            policies, subject, view, complete=known.complete, now=now
+            policies, subject, view, complete=known.complete, now=now, isolation=isolated
         )
-        decision = admission.judge_view(label, view, subject, decided, now=now, evidence=evidence)
+        decision = admission.judge_view(
+            label, view, subject, decided, now=now, evidence=evidence, isolation=isolated
+        )
     except podview.PodSpecError as err:
         raise UsageError(f"{doc.where}: {label}: {err}") from err
     result.update(
@@ -170,6 +178,7 @@ def check(args: argparse.Namespace, *, stdin: IO[str], out: IO[str]) -> int:
         if args.verify_images
         else policy.NO_EVIDENCE
     )
+    isolated = documents.network_isolation(docs, default_namespace=args.namespace)
     results: list[dict[str, Any]] = []
     skipped = 0
     for doc in docs:
@@ -180,6 +189,7 @@ def check(args: argparse.Namespace, *, stdin: IO[str], out: IO[str]) -> int:
             known_namespaces=known,
             now=now,
             evidence=evidence,
+            isolated=isolated,
         )
         if result is None:
             skipped += 1

@@ -26,6 +26,7 @@ from typing import Any, Final
 
 import webhook
 from webhook import fieldlines, policy, profiles, rules, verdicts
+from webhook.rules import registry
 
 VERSION: Final = "2.1.0"
 SCHEMA: Final = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -33,6 +34,12 @@ PSS_DOCS: Final = "https://kubernetes.io/docs/concepts/security/pod-security-sta
 SECURITY_SEVERITY: Final[Mapping[str, str]] = {"high": "8.0", "medium": "5.5", "low": "3.0"}
 LEVELS: Final[Mapping[str, str]] = {"Deny": "error", "Warn": "warning", "Audit": "note"}
 PSS_SEVERITY: Final[Mapping[str, str]] = {"baseline": "high", "restricted": "medium"}
+
+
+#: The checks of ``spec.rules`` described beside the rule registry (they judge with evidence).
+_EVIDENCE_CHECKS: Final[Mapping[str, registry.Described]] = {
+    policy.network_policy.ID: policy.network_policy.DESCRIBED
+}
 
 
 def rule_id(finding: verdicts.Finding) -> str:
@@ -43,7 +50,7 @@ def rule_id(finding: verdicts.Finding) -> str:
 def _descriptor(identifier: str, finding: verdicts.Finding) -> dict[str, Any]:
     check = finding.checks[0]
     upstream = check.removeprefix(policy.POD_SECURITY_PREFIX)
-    rule = rules.RULES.get(check)
+    rule = rules.RULES.get(check) or _EVIDENCE_CHECKS.get(check)
     standard = profiles.CHECKS.get(upstream) if upstream != check else None
     severity: str
     if rule is not None:

@@ -42,6 +42,7 @@ OBJECT_RESOURCES: Final = {
     "RoleBinding": "rolebindings",
     "ClusterRole": "clusterroles",
     "ClusterRoleBinding": "clusterrolebindings",
+    "NetworkPolicy": "networkpolicies",
 }
 CLUSTER_SCOPED: Final = {
     "ClusterRole",
@@ -109,9 +110,13 @@ def test_registration_covers_every_pod_bearing_kind(docs: list[dict[str, Any]]) 
         ({"services": True}, {"Service"}),
         ({"ingressTLS": True}, {"Ingress"}),
         ({"rbac": True}, {"Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"}),
-        ({"services": True, "ingressTLS": True, "rbac": True}, set(rules.OBJECT_KINDS)),
+        ({"networkPolicy": True}, {"NetworkPolicy"}),
+        (
+            {"services": True, "ingressTLS": True, "rbac": True, "networkPolicy": True},
+            {*rules.OBJECT_KINDS, "NetworkPolicy"},
+        ),
     ],
-    ids=["services", "ingressTLS", "rbac", "all"],
+    ids=["services", "ingressTLS", "rbac", "networkPolicy", "all"],
 )
 def test_object_rules_register_their_kinds_only_when_turned_on(
     docs: list[dict[str, Any]], switches: dict[str, bool], kinds: set[str]

@@ -351,6 +351,7 @@ CHANGES: Final[dict[str, tuple[Any, dict[str, Any]]]] = {
     "webhook.objectRules.services": (True, {}),
     "webhook.objectRules.ingressTLS": (True, {}),
     "webhook.objectRules.rbac": (True, {}),
+    "webhook.objectRules.networkPolicy": (True, {}),
     "webhook.containerPort": (9443, {}),
     "webhook.probePort": (9080, {}),
     "webhook.workers": (1, {}),

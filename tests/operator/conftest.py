@@ -4,17 +4,22 @@
 RBAC manifests rendered into the test's namespace, ServiceAccount
 kubeconfigs and a harmless ValidatingWebhookConfiguration for the operator
 to patch (removed afterwards). ``operators``: starts ``bulkhead operator``
-processes and stops every one of them after the test.
+processes and stops every one of them after the test. ``cluster_webhook``:
+a ``bulkhead serve`` watching the cluster with the webhook's ServiceAccount,
+one cluster policy applied and the webhook registered by loopback URL for
+the namespaces carrying a marker label.
 """
 
 from __future__ import annotations
 
+import contextlib
 import pathlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 import pytest
 
-from devcluster import controlplane, installation
+from devcluster import controlplane, installation, registration, webhookserver
 
 
 @pytest.fixture(scope="session")
@@ -74,3 +79,50 @@ def operators(install: installation.Install, tmp_path: pathlib.Path) -> Iterator
 
 def args(*pairs: tuple[str, str]) -> Sequence[str]:
     return [f"--{flag}={value}" for flag, value in pairs]
+
+
+@contextlib.contextmanager
+def cluster_webhook(
+    install: installation.Install,
+    directory: pathlib.Path,
+    *,
+    policy: Mapping[str, Any],
+    webhook_name: str,
+    marker: str,
+    rules: Sequence[Mapping[str, Any]] = registration.RULES,
+) -> Iterator[webhookserver.WebhookServer]:
+    """``bulkhead serve`` in cluster mode enforcing ``policy`` where ``marker: yes`` is set.
+
+    The ClusterContainerPolicy and the registration are removed afterwards.
+    """
+    serving = webhookserver.ServingPKI.write(
+        directory / "pki", service="bulkhead", namespace=install.namespace
+    )
+    server = webhookserver.WebhookServer(
+        serving=serving,
+        log_path=directory / "serve.log",
+        extra_args=(f"--kubeconfig={install.webhook_kubeconfig}",),
+    )
+    configuration = f"{webhook_name.split('.', maxsplit=1)[0]}-{install.suffix}"
+    install.cp.apply(policy)
+    try:
+        with server:
+            install.cp.apply(
+                registration.webhook_configuration(
+                    name=configuration,
+                    webhook_name=webhook_name,
+                    client_config=registration.url_client_config(
+                        server.validate_url, ca_pem=serving.ca_pem
+                    ),
+                    selector={"matchLabels": {marker: "yes"}},
+                    rules=rules,
+                )
+            )
+            try:
+                yield server
+            finally:
+                install.cp.kubectl(
+                    "delete", "validatingwebhookconfiguration", configuration, "--ignore-not-found"
+                )
+    finally:
+        install.cp.kubectl("delete", "ccp", policy["metadata"]["name"], "--ignore-not-found")

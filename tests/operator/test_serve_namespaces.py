@@ -18,6 +18,7 @@ from collections.abc import Iterator
 import pytest
 
 from devcluster import controlplane, installation, registration, webhookserver
+from tests.operator import conftest
 
 pytestmark = pytest.mark.cluster
 
@@ -29,52 +30,22 @@ def cluster_webhook(
     install: installation.Install, tmp_path: pathlib.Path
 ) -> Iterator[tuple[webhookserver.WebhookServer, str]]:
     marker = f"bulkhead-test-{install.suffix}"
-    serving = webhookserver.ServingPKI.write(
-        tmp_path / "pki", service="bulkhead", namespace=install.namespace
-    )
-    server = webhookserver.WebhookServer(
-        serving=serving,
-        log_path=tmp_path / "serve.log",
-        extra_args=(f"--kubeconfig={install.webhook_kubeconfig}",),
-    )
-    policy = f"prod-{install.suffix}"
-    configuration = f"namespaces-{install.suffix}"
-    install.cp.apply(
-        {
-            "apiVersion": "bulkhead.dev/v1alpha1",
-            "kind": "ClusterContainerPolicy",
-            "metadata": {"name": policy},
-            "spec": {
-                "action": "Deny",
-                "rules": {"privileged": False},
-                "match": {"namespaceSelector": {"matchLabels": {"env": "prod"}}},
-            },
-        }
-    )
-    try:
-        with server:
-            install.cp.apply(
-                registration.webhook_configuration(
-                    name=configuration,
-                    webhook_name=WEBHOOK,
-                    client_config=registration.url_client_config(
-                        server.validate_url, ca_pem=serving.ca_pem
-                    ),
-                    selector={"matchLabels": {marker: "yes"}},
-                )
-            )
-            try:
-                with install.cp.namespace(labels={marker: "yes", "env": "prod"}) as probe:
-                    registration.wait_until_judged(
-                        install.cp, namespace=probe, webhook_name=WEBHOOK
-                    )
-                yield server, marker
-            finally:
-                install.cp.kubectl(
-                    "delete", "validatingwebhookconfiguration", configuration, "--ignore-not-found"
-                )
-    finally:
-        install.cp.kubectl("delete", "ccp", policy, "--ignore-not-found")
+    policy = {
+        "apiVersion": "bulkhead.dev/v1alpha1",
+        "kind": "ClusterContainerPolicy",
+        "metadata": {"name": f"prod-{install.suffix}"},
+        "spec": {
+            "action": "Deny",
+            "rules": {"privileged": False},
+            "match": {"namespaceSelector": {"matchLabels": {"env": "prod"}}},
+        },
+    }
+    with conftest.cluster_webhook(
+        install, tmp_path, policy=policy, webhook_name=WEBHOOK, marker=marker
+    ) as server:
+        with install.cp.namespace(labels={marker: "yes", "env": "prod"}) as probe:
+            registration.wait_until_judged(install.cp, namespace=probe, webhook_name=WEBHOOK)
+        yield server, marker
 
 
 def _dry_run_privileged(cp: controlplane.ControlPlane, namespace: str) -> tuple[int, str]:

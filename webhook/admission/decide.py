@@ -24,7 +24,13 @@ What is judged:
   be scaled and relabelled. (Pod Security Admission itself re-evaluates
   every controller update, but only to warn: Bulkhead enforces on
   controllers, so it re-judges them on the same inputs as Pods.)
-* DELETE and CONNECT are allowed. ``dryRun`` requests are judged like any other.
+* DELETE of a NetworkPolicy, and an UPDATE of one that changes its spec,
+  are judged by ``networkPolicy`` on the object as it was (``oldObject``),
+  with the cluster's default-deny NetworkPolicies as they would be once the
+  request is done; CREATE of a NetworkPolicy takes no isolation away and is
+  not judged. A DELETE without ``oldObject`` cannot be judged and is refused.
+* Every other DELETE, and CONNECT, is allowed. ``dryRun`` requests are
+  judged like any other.
 
 Every policy that applies is judged on its own: any ``Deny`` violation
 refuses the object (403), ``Warn`` violations become warnings, ``Audit``
@@ -127,7 +133,10 @@ def _unreadable(label: str, err: podview.PodSpecError) -> Decision:
 
 def skip_reason(request: review.Request) -> str | None:
     """Why ``request`` is not judged at all, or None when it is."""
-    if request.operation not in ("CREATE", "UPDATE"):
+    if request.kind == policy.network_policy.KIND:
+        if request.operation not in ("UPDATE", "DELETE"):
+            return f"{request.operation} of a NetworkPolicy takes no isolation away"
+    elif request.operation not in ("CREATE", "UPDATE"):
         return f"{request.operation} is not judged"
     if request.subresource in SKIPPED_SUBRESOURCES:
         return f"subresource {request.subresource} is not judged"
@@ -149,6 +158,7 @@ def decide(
     namespace_complete: bool = True,
     evidence: policy.EvidenceMap = policy.NO_EVIDENCE,
     cap: int | None = None,
+    isolation: policy.Isolation = policy.UNKNOWN_ISOLATION,
 ) -> Decision:
     """Judge ``request`` against every policy that applies to it.
 
@@ -157,6 +167,8 @@ def decide(
 
     ``evidence`` is what the server verified about the images
     ``images_to_verify`` named (``imageSignatures`` denies an image without).
+    ``isolation`` is the cluster's default-deny NetworkPolicies as the
+    server's cache knows them (``networkPolicy`` fails while unknown).
 
     ``namespace_complete`` says whether ``namespace_labels`` are all the
     namespace's labels; when not, a policy whose ``namespaceSelector`` would
@@ -167,6 +179,16 @@ def decide(
     if skip_reason(request) is not None:
         return SKIPPED
     obj = request.object or {}
+    if request.kind == policy.network_policy.KIND:
+        if request.old_object is None:
+            return Decision(
+                allowed=False,
+                code=400,
+                message=f"Bulkhead cannot judge {request.label}: the review has no oldObject",
+            )
+        after = None if request.operation == "DELETE" else obj
+        isolation = isolation.replaced(request.namespace or "", request.name, after)
+        obj = request.old_object
     try:
         view = extract.view(request.kind, obj)
     except podview.PodSpecError as err:
@@ -176,10 +198,17 @@ def decide(
     subject = _subject(request, obj, namespace_labels)
     try:
         decided, undecided = namespaces.split(
-            policies, subject, view, complete=namespace_complete, now=now
+            policies, subject, view, complete=namespace_complete, now=now, isolation=isolation
         )
         decision = judge_view(
-            request.label, view, subject, decided, now=now, evidence=evidence, cap=cap
+            request.label,
+            view,
+            subject,
+            decided,
+            now=now,
+            evidence=evidence,
+            cap=cap,
+            isolation=isolation,
         )
     except podview.PodSpecError as err:  # an object rule found a field it cannot read
         return _unreadable(request.label, err)
@@ -248,10 +277,12 @@ def judge_view(
     now: datetime.datetime,
     evidence: policy.EvidenceMap = policy.NO_EVIDENCE,
     cap: int | None = None,
+    isolation: policy.Isolation = policy.UNKNOWN_ISOLATION,
 ) -> Decision:
     """Judge one view for ``subject``; shared by admission and ``bulkhead check``.
 
-    ``evidence`` carries the image verifications ``imageSignatures`` needs.
+    ``evidence`` carries the image verifications ``imageSignatures`` needs,
+    ``isolation`` the default-deny NetworkPolicies ``networkPolicy`` needs.
     ``cap`` (admission's answer, not ``bulkhead check``) keeps the first
     ``cap`` findings of each policy as violations and summarises the rest in
     one line per policy (``messages.Omitted``), judging no further check of a
@@ -265,11 +296,17 @@ def judge_view(
             continue
         if cap is None:
             found: Sequence[findings.Finding] = policy.judge(
-                compiled, view, subject, now=now, evidence=evidence
+                compiled, view, subject, now=now, evidence=evidence, isolation=isolation
             )
         else:
             first = policy.judge_first(
-                compiled, view, subject, limit=cap, now=now, evidence=evidence
+                compiled,
+                view,
+                subject,
+                limit=cap,
+                now=now,
+                evidence=evidence,
+                isolation=isolation,
             )
             found = first.shown
             if first.more:

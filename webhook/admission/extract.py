@@ -8,8 +8,9 @@
 
 A controller with no template carries no pod spec and yields nothing. The
 kinds the object rules judge (``rules.OBJECT_KINDS``: Service, Ingress, Role,
-ClusterRole and their bindings) are judged whole, as an ``ObjectView``; any
-other kind is not judged.
+ClusterRole and their bindings) and NetworkPolicy (for ``networkPolicy``,
+which judges taking a default deny away) are judged whole, as an
+``ObjectView``; any other kind is not judged.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from webhook import profiles, rules
+from webhook import policy, profiles, rules
 from webhook.admission import shapes
 from webhook.rules import objectview, podview
 
@@ -35,9 +36,11 @@ TEMPLATE_PATHS: Final[Mapping[str, tuple[str, ...]]] = {
 }
 #: The kinds that carry a pod spec.
 POD_KINDS: Final = tuple(TEMPLATE_PATHS)
-#: Every kind Bulkhead judges: the pod-bearing kinds, then those of the object rules.
-KINDS: Final = (*POD_KINDS, *rules.OBJECT_KINDS)
-_OBJECT_KINDS: Final = frozenset(rules.OBJECT_KINDS)
+#: The kinds judged whole: those of the object rules, and NetworkPolicy.
+WHOLE_KINDS: Final = (*rules.OBJECT_KINDS, policy.network_policy.KIND)
+#: Every kind Bulkhead judges: the pod-bearing kinds, then those judged whole.
+KINDS: Final = (*POD_KINDS, *WHOLE_KINDS)
+_OBJECT_KINDS: Final = frozenset(WHOLE_KINDS)
 #: The judged kinds that live outside namespaces.
 CLUSTER_KINDS: Final = frozenset({"ClusterRole", "ClusterRoleBinding"})
 

@@ -74,12 +74,14 @@ def split(
     *,
     complete: bool,
     now: datetime.datetime,
+    isolation: policy.Isolation = policy.UNKNOWN_ISOLATION,
 ) -> tuple[list[policy.CompiledPolicy], list[Undecided]]:
     """The policies ``policy.applies`` can decide with ``subject``'s labels, and the undecided.
 
     With ``complete`` labels every policy is decided. Otherwise a policy whose
     selector reads an unknown label is judged as if it applied and reported
-    as ``Undecided`` only when it would find something.
+    as ``Undecided`` only when it would find something (``networkPolicy``
+    judging with ``isolation``).
     """
     namespace = subject.namespace
     if complete or namespace is None:
@@ -102,7 +104,7 @@ def split(
         )
         if not policy.applies(as_if_matched, subject, now=now):
             continue
-        found = policy.judge(as_if_matched, view, subject, now=now)
+        found = policy.judge(as_if_matched, view, subject, now=now, isolation=isolation)
         if found:
             undecided.append(Undecided(compiled, namespace, tuple(sorted(missing)), len(found)))
     return decided, undecided

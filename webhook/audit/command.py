@@ -5,7 +5,7 @@ Three ways to run it:
 * ``bulkhead audit -f PATH --policy-file P|--profile L``: judge manifests
   offline (files, directories, ``-``) exactly as the background audit
   judges a cluster, Pods attributed to their controllers when both are
-  given;
+  given, and ``networkPolicy`` judging with the NetworkPolicies among them;
 * ``bulkhead audit [--kubeconfig F]``: list the live cluster's workloads
   and policies once, judge them and print the reports (nothing is written);
 * ``bulkhead audit --watch``: the background audit controller
@@ -73,7 +73,9 @@ def audit_files(
         raise AuditError("nothing to judge against: give --policy-file or --profile")
     held = store.Store()
     held.set_policies(policies, invalid={})
-    for doc in documents.read(args.filename, stdin=stdin):
+    docs = documents.read(args.filename, stdin=stdin)
+    held.set_isolation(documents.network_isolation(docs, default_namespace=args.namespace))
+    for doc in docs:
         kind = doc.body.get("kind")
         if not isinstance(kind, str) or kind not in admission.POD_KINDS:
             continue

@@ -3,7 +3,10 @@
 Inputs, each through the project's one list/watch (``kube.Reflector``):
 
 * a ``cache.PolicyCache`` for the policies and namespace labels, compiled
-  exactly as the webhook compiles them (this controller is its ``Sink``);
+  exactly as the webhook compiles them, and the default-deny
+  NetworkPolicies ``networkPolicy`` judges with (this controller is its
+  ``Sink``): a workload in a namespace without one is reported under that
+  check, like any other finding;
 * one ``kube.Reflector`` per workload kind: Pods and the eight pod-bearing
   kinds of ``admission.POD_KINDS``, cluster-wide.
 
@@ -216,6 +219,11 @@ class Controller:
             self._store.replace_namespaces(labels)
         self._wake.set()
 
+    def isolation_changed(self, isolation: policy.Isolation) -> None:
+        with self._lock:
+            self._store.set_isolation(isolation)
+        self._wake.set()
+
     def set_namespace(self, name: str, labels: Mapping[str, str]) -> None:
         with self._lock:
             self._store.set_namespace(name, labels)
@@ -250,7 +258,9 @@ class Controller:
     # the worker --------------------------------------------------------------------
 
     def _ready(self) -> bool:
-        return self._policies_ready and self._listed >= set(PATHS)
+        """Every kind listed, and the NetworkPolicies too when a policy judges with them."""
+        waiting = self._store.needs_isolation and not self._store.isolation.known
+        return self._policies_ready and self._listed >= set(PATHS) and not waiting
 
     def _run(self) -> None:
         last_full = time.monotonic()

@@ -1,7 +1,7 @@
 """The audit's state: workloads, policies, namespace labels and the outcomes judged. Pure, no I/O.
 
 Callers feed it (``put``, ``remove``, ``replace_kind``, ``set_policies``,
-``set_namespace``) and then ``judge_pending`` re-judges what those changes
+``set_namespace``, ``set_isolation``) and then ``judge_pending`` re-judges what those changes
 touch: the object itself and every object below it in its ownership chain
 (a controller's labels decide which policies its Pods are judged by), every
 object of a namespace whose labels changed, and every object when the
@@ -40,6 +40,7 @@ class Store:
         self._policies: tuple[policy.CompiledPolicy, ...] = ()
         self._invalid: Mapping[str, str] = {}
         self._labels: dict[str, Mapping[str, str]] = {}
+        self._isolation = policy.UNKNOWN_ISOLATION
         self._pending: set[Key] = set()
         self._gone: set[str] = set()
         self._all = True
@@ -99,6 +100,16 @@ class Store:
         self._labels = {name: dict(value) for name, value in labels.items()}
         self._all = True
 
+    def set_isolation(self, isolation: policy.Isolation) -> None:
+        """The cluster's default-deny NetworkPolicies; re-judges the namespaces they changed in."""
+        before, self._isolation = self._isolation, isolation
+        if before.known != isolation.known:
+            self._all = True
+            return
+        for namespace in {*before.denying, *isolation.denying}:
+            if before.denying.get(namespace) != isolation.denying.get(namespace):
+                self._pending.update(self._namespaced.get(namespace, ()))
+
     def judge_all(self) -> None:
         """Re-judge every object at the next ``judge_pending``."""
         self._all = True
@@ -137,6 +148,7 @@ class Store:
                 policies=self._policies,
                 namespace_labels=self._labels.get(workload.ref.namespace, {}),
                 now=now,
+                isolation=self._isolation,
             )
             before = self._outcomes.get(key, ())
             if before != outcomes:
@@ -171,6 +183,15 @@ class Store:
     @property
     def policies(self) -> tuple[policy.CompiledPolicy, ...]:
         return self._policies
+
+    @property
+    def isolation(self) -> policy.Isolation:
+        return self._isolation
+
+    @property
+    def needs_isolation(self) -> bool:
+        """Whether a policy in force judges with the NetworkPolicies (``networkPolicy``)."""
+        return any(p.network_isolation is not None for p in self._policies)
 
     def namespaces(self) -> set[str]:
         """Namespaces with at least one outcome (those that get a report)."""

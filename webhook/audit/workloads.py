@@ -196,8 +196,12 @@ def judge(
     policies: Sequence[policy.CompiledPolicy],
     namespace_labels: Mapping[str, str],
     now: datetime.datetime,
+    isolation: policy.Isolation = policy.UNKNOWN_ISOLATION,
 ) -> tuple[Outcome, ...]:
-    """Every policy's outcome on ``workload``, reported on ``top`` when it has one."""
+    """Every policy's outcome on ``workload``, reported on ``top`` when it has one.
+
+    ``isolation`` is the cluster's default-deny NetworkPolicies (``networkPolicy``).
+    """
     mine = subject(workload, namespace_labels)
     theirs = subject(top, namespace_labels) if top is not None else None
     reported = top.ref if top is not None else workload.ref
@@ -228,7 +232,7 @@ def judge(
             continue
         if view is None:
             continue
-        found = policy.judge(compiled, view, mine, now=now)
+        found = policy.judge(compiled, view, mine, now=now, isolation=isolation)
         status: Status = RESULTS[compiled.action] if found else "pass"
         out.append(Outcome(compiled.key, compiled.action, reported, status, tuple(found), via))
     return tuple(out)

@@ -19,7 +19,7 @@ the compiler's tables and the rules; ``names`` holds Kubernetes name syntax.
 I/O: it lists and watches the cluster's policies through ``webhook.kube``.
 """
 
-from webhook.policy import selectors, signatures
+from webhook.policy import network_policy, selectors, signatures
 from webhook.policy.compiler import CompileError, compile, compile_object
 from webhook.policy.judging import FirstFindings, judge, judge_first
 from webhook.policy.matching import applies
@@ -40,6 +40,8 @@ from webhook.policy.model import (
     Subject,
     policy_key,
 )
+from webhook.policy.network_policy import UNKNOWN as UNKNOWN_ISOLATION
+from webhook.policy.network_policy import Isolation
 from webhook.policy.scope_compiler import unknown_check
 from webhook.policy.signatures import NO_EVIDENCE, EvidenceMap
 from webhook.policy.summary import describe
@@ -53,6 +55,7 @@ __all__ = [
     "POD_SECURITY_PREFIX",
     "POLICY_KINDS",
     "RULE_IDS",
+    "UNKNOWN_ISOLATION",
     "WORKLOAD_KINDS",
     "Action",
     "CompileError",
@@ -60,6 +63,7 @@ __all__ = [
     "EvidenceMap",
     "Exclusion",
     "FirstFindings",
+    "Isolation",
     "Match",
     "PolicyKind",
     "Subject",
@@ -69,6 +73,7 @@ __all__ = [
     "describe",
     "judge",
     "judge_first",
+    "network_policy",
     "policy_key",
     "selectors",
     "signatures",

@@ -16,7 +16,15 @@ process's view of the cluster:
   ``LOOKUP_SECONDS``); if that fails too, the namespace's labels stay
   unknown and the caller must not judge as if it had them.
 
-Each of the three is a ``kube.Reflector`` (list, then watch; the last good
+* ``NetworkPolicy`` objects (all namespaces), for ``networkPolicy``: each
+  kept only as its namespace, name and the directions it denies by default
+  (``network_policy.denied_directions``), so the cost is a few hundred bytes
+  per default-deny NetworkPolicy, and nothing for the others. They are
+  watched whether or not a policy uses the rule (the cost is that small);
+  readiness does not wait for them: until they are listed the isolation is
+  unknown and ``networkPolicy`` fails closed with a message saying so.
+
+Each of the four is a ``kube.Reflector`` (list, then watch; the last good
 compiled set stays in force while one re-lists after trouble).
 
 ``PolicyCache`` feeds a ``Sink`` (the webhook server's state object fits it
@@ -24,9 +32,11 @@ as is): ``policies_loaded`` once the first list of all three kinds has
 arrived (before that the sink is not ready) and after every change;
 ``policies_failed`` to report invalid policies and watch trouble;
 ``replace_namespaces`` / ``set_namespace`` / ``forget_namespace`` for the
-labels. Zero policies in the cluster is a state its admins chose (RBAC
-decides who may delete policies), so the webhook stays ready and enforces
-nothing; it logs a warning whenever the enforced set changes and is empty.
+labels; ``isolation_changed`` with the default-deny NetworkPolicies (and the
+namespaces being deleted) whenever they change. Zero policies in the cluster
+is a state its admins chose (RBAC decides who may delete policies), so the
+webhook stays ready and enforces nothing; it logs a warning whenever the
+enforced set changes and is empty.
 """
 
 from __future__ import annotations
@@ -40,7 +50,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, Protocol
 
 from webhook import kube, policy, profiles
-from webhook.policy import model, names
+from webhook.policy import model, names, network_policy
 
 _LOG: Final = logging.getLogger("bulkhead.cache")
 
@@ -55,6 +65,9 @@ NAMESPACED_POLICIES: Final = kube.Resource(
     model.NAMESPACED_KIND, f"/apis/{model.GROUP}/{model.VERSION}/containerpolicies"
 )
 NAMESPACES: Final = kube.Resource("Namespace", "/api/v1/namespaces")
+NETWORK_POLICIES: Final = kube.Resource(
+    network_policy.KIND, "/apis/networking.k8s.io/v1/networkpolicies"
+)
 _BACKOFF: Final = kube.Backoff()
 
 
@@ -72,6 +85,8 @@ class Sink(Protocol):
     def set_namespace(self, name: str, labels: Mapping[str, str]) -> None: ...
 
     def forget_namespace(self, name: str) -> None: ...
+
+    def isolation_changed(self, isolation: policy.Isolation) -> None: ...
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -110,6 +125,38 @@ def _name(item: Mapping[str, Any]) -> str:
     return str(metadata.get("name") or "") if isinstance(metadata, Mapping) else ""
 
 
+def _namespace(item: Mapping[str, Any]) -> str:
+    metadata = item.get("metadata")
+    return str(metadata.get("namespace") or "") if isinstance(metadata, Mapping) else ""
+
+
+def _terminating(item: Mapping[str, Any]) -> bool:
+    """Whether Namespace ``item`` is being deleted."""
+    metadata = item.get("metadata")
+    status = item.get("status")
+    deleted = isinstance(metadata, Mapping) and metadata.get("deletionTimestamp")
+    phase = status.get("phase") if isinstance(status, Mapping) else None
+    return bool(deleted) or phase == "Terminating"
+
+
+def _denied(slimmed: Mapping[str, Any]) -> frozenset[str]:
+    """The directions a NetworkPolicy slimmed by ``slim_network_policy`` denies by default."""
+    denies = slimmed.get("denies")
+    return (
+        frozenset(d for d in denies if isinstance(d, str))
+        if isinstance(denies, list)
+        else frozenset()
+    )
+
+
+def slim_network_policy(item: kube.JsonObject) -> kube.JsonObject:
+    """What the cache keeps of a NetworkPolicy: its namespace, name and default denials."""
+    return {
+        "metadata": {"namespace": _namespace(item), "name": _name(item)},
+        "denies": sorted(network_policy.denied_directions(item)),
+    }
+
+
 class PolicyCache:
     """Policies and namespace labels from the cluster, compiled and published to ``sink``."""
 
@@ -132,6 +179,10 @@ class PolicyCache:
         self._listed: set[str] = set()
         self._entries: dict[str, _Entry] = {}
         self._namespaces: dict[str, dict[str, str]] = {}
+        self._terminating: set[str] = set()
+        #: namespace -> NetworkPolicy name -> directions it denies by default (never empty)
+        self._denying: network_policy.Denying = types.MappingProxyType({})
+        self._isolation = policy.UNKNOWN_ISOLATION
         self._snapshot = Snapshot(
             ready=False, policies=(), invalid=types.MappingProxyType({}), namespaces={}
         )
@@ -143,8 +194,9 @@ class PolicyCache:
                 handler=self,
                 backoff=backoff,
                 watch_seconds=watch_seconds,
+                slim=slim_network_policy if resource is NETWORK_POLICIES else None,
             )
-            for resource in (CLUSTER_POLICIES, NAMESPACED_POLICIES, NAMESPACES)
+            for resource in (CLUSTER_POLICIES, NAMESPACED_POLICIES, NAMESPACES, NETWORK_POLICIES)
         )
 
     # lifecycle ---------------------------------------------------------------------
@@ -168,14 +220,31 @@ class PolicyCache:
     def snapshot(self) -> Snapshot:
         return self._snapshot
 
+    @property
+    def isolation(self) -> policy.Isolation:
+        """The default-deny NetworkPolicies as last published (unknown until listed)."""
+        return self._isolation
+
     # Handler -----------------------------------------------------------------------
 
     def listed(self, resource: kube.Resource, items: Sequence[kube.JsonObject]) -> None:
         with self._lock:
+            if resource is NETWORK_POLICIES:
+                table: dict[str, dict[str, frozenset[str]]] = {}
+                for item in items:
+                    denied = _denied(item)
+                    if denied:
+                        table.setdefault(_namespace(item), {})[_name(item)] = denied
+                self._denying = network_policy.freeze(table)
+                self._listed.add(resource.kind)
+                self._publish_isolation()
+                return
             if resource is NAMESPACES:
                 self._namespaces = {_name(item): _labels(item) for item in items}
+                self._terminating = {_name(item) for item in items if _terminating(item)}
                 if self._sink is not None:
                     self._sink.replace_namespaces(self._namespaces)
+                self._publish_isolation()
             else:
                 prefix = f"{resource.kind}/"
                 fresh = {model.policy_key(item): item for item in items}
@@ -189,6 +258,15 @@ class PolicyCache:
 
     def changed(self, resource: kube.Resource, event: str, item: kube.JsonObject) -> None:
         with self._lock:
+            if resource is NETWORK_POLICIES:
+                self._denying = network_policy.with_entry(
+                    self._denying,
+                    namespace=_namespace(item),
+                    name=_name(item),
+                    denied=frozenset() if event == "DELETED" else _denied(item),
+                )
+                self._publish_isolation()
+                return
             if resource is NAMESPACES:
                 name = _name(item)
                 if event == "DELETED":
@@ -200,6 +278,13 @@ class PolicyCache:
                     self._namespaces[name] = labels
                     if self._sink is not None:
                         self._sink.set_namespace(name, labels)
+                terminating = event != "DELETED" and _terminating(item)
+                if terminating != (name in self._terminating):
+                    if terminating:
+                        self._terminating.add(name)
+                    else:
+                        self._terminating.discard(name)
+                    self._publish_isolation()
                 self._publish(policies_changed=False)
                 return
             key = model.policy_key(item)
@@ -258,6 +343,18 @@ class PolicyCache:
             self._reported.add((key, generation))
             _LOG.warning("policy %s is invalid and not enforced: %s", key, problems)
         return True
+
+    def _publish_isolation(self) -> None:
+        """Publish the default-deny NetworkPolicies once they have been listed."""
+        if NETWORK_POLICIES.kind not in self._listed:
+            return
+        self._isolation = policy.Isolation(
+            known=True,
+            denying=self._denying,
+            terminating=frozenset(self._terminating),
+        )
+        if self._sink is not None:
+            self._sink.isolation_changed(self._isolation)
 
     def _publish(self, *, policies_changed: bool) -> None:
         ready = {CLUSTER_POLICIES.kind, NAMESPACED_POLICIES.kind, NAMESPACES.kind} <= self._listed

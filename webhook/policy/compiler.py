@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from webhook import profiles, rules
-from webhook.policy import model, names, scope_compiler, signatures
+from webhook.policy import model, names, network_policy, scope_compiler, signatures
 from webhook.rules import config, registry
 
 DOCUMENT_FIELDS: Final = ("apiVersion", "kind", "metadata", "spec", "status")
@@ -149,11 +149,12 @@ def _profile(
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Rules:
-    """What ``spec.rules`` enables: pod checks, object checks and image signatures."""
+    """What ``spec.rules`` enables: pod checks, object checks, image signatures, isolation."""
 
     checks: tuple[registry.BoundCheck, ...] = ()
     object_checks: tuple[registry.BoundObjectCheck, ...] = ()
     image_signatures: signatures.Settings | None = None
+    network_isolation: network_policy.Settings | None = None
 
 
 def _rules(value: object, problems: config.Problems) -> _Rules:
@@ -166,6 +167,14 @@ def _rules(value: object, problems: config.Problems) -> _Rules:
         try:
             image_signatures = signatures.parse(
                 spec[signatures.ID], config.child(path, signatures.ID)
+            )
+        except registry.ConfigError as error:
+            problems.extend(error.problems)
+    isolation: network_policy.Settings | None = None
+    if network_policy.ID in spec:
+        try:
+            isolation = network_policy.parse(
+                spec[network_policy.ID], config.child(path, network_policy.ID)
             )
         except registry.ConfigError as error:
             problems.extend(error.problems)
@@ -183,7 +192,7 @@ def _rules(value: object, problems: config.Problems) -> _Rules:
             bound.append(check)
         elif check is not None:
             bound_objects.append(check)
-    return _Rules(tuple(bound), tuple(bound_objects), image_signatures)
+    return _Rules(tuple(bound), tuple(bound_objects), image_signatures, isolation)
 
 
 def compile(
@@ -230,6 +239,7 @@ def compile(
             and not enabled.checks
             and not enabled.object_checks
             and enabled.image_signatures is None
+            and enabled.network_isolation is None
         )
         if runs_nothing and len(problems) == before:
             problems.append(
@@ -254,6 +264,7 @@ def compile(
         checks=enabled.checks,
         object_checks=enabled.object_checks,
         image_signatures=enabled.image_signatures,
+        network_isolation=enabled.network_isolation,
         generation=generation,
         uid=uid,
         match=match,

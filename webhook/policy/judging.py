@@ -4,7 +4,9 @@
 findings ``pss/<upstream check id>`` (``model.POD_SECURITY_PREFIX``), then
 every bound rule, and drops the findings a live exclusion entry exempts. An
 object view (a Service, an Ingress, an RBAC object) gets the policy's object
-rules that judge its kind instead. It does not ask whether the policy
+rules that judge its kind instead; a NetworkPolicy view (the object a
+request removes or changes) gets the policy's ``networkPolicy`` check, and
+a pod view that check of its namespace. It does not ask whether the policy
 applies to the request at all: that is ``matching.applies``, asked once per
 request before any pod spec is judged.
 
@@ -20,7 +22,7 @@ import dataclasses
 import datetime
 from collections.abc import Iterator
 
-from webhook.policy import exclusions, model, signatures
+from webhook.policy import exclusions, model, network_policy, signatures
 from webhook.rules import findings, objectview, podview
 
 
@@ -42,13 +44,21 @@ class FirstFindings:
 def _batches(
     compiled: model.CompiledPolicy,
     pod: podview.PodView | objectview.ObjectView,
+    subject: model.Subject,
     evidence: signatures.EvidenceMap,
+    isolation: network_policy.Isolation,
 ) -> Iterator[list[findings.Finding]]:
-    """The findings of each check of ``compiled`` in report order, one list per check."""
+    """The findings of each check of ``compiled`` in report order, one list per check.
+
+    ``_check_count`` says how many lists that is; keep the two in step.
+    """
+    settings = compiled.network_isolation
     if isinstance(pod, objectview.ObjectView):
         for object_check in compiled.object_checks:
             if pod.kind in object_check.kinds:
                 yield object_check.run(pod)
+        if pod.kind == network_policy.KIND and settings is not None and subject.namespace:
+            yield network_policy.check_change(settings, pod, subject.namespace, isolation)
         return
     if compiled.profile is not None:
         prefix = model.POD_SECURITY_PREFIX
@@ -69,16 +79,22 @@ def _batches(
         yield check.run(pod)
     if compiled.image_signatures is not None:
         yield signatures.check(compiled.image_signatures, pod, evidence)
+    if settings is not None and subject.namespace:
+        yield network_policy.check(settings, subject.namespace, isolation)
 
 
 def _check_count(
-    compiled: model.CompiledPolicy, pod: podview.PodView | objectview.ObjectView
+    compiled: model.CompiledPolicy,
+    pod: podview.PodView | objectview.ObjectView,
+    subject: model.Subject,
 ) -> int:
     """How many lists ``_batches`` yields for ``pod``."""
+    isolated = compiled.network_isolation is not None and bool(subject.namespace)
     if isinstance(pod, objectview.ObjectView):
-        return sum(1 for c in compiled.object_checks if pod.kind in c.kinds)
+        objects = sum(1 for c in compiled.object_checks if pod.kind in c.kinds)
+        return objects + (isolated and pod.kind == network_policy.KIND)
     pss = len(compiled.profile.evaluators) if compiled.profile is not None else 0
-    return pss + len(compiled.checks) + (compiled.image_signatures is not None)
+    return pss + len(compiled.checks) + (compiled.image_signatures is not None) + isolated
 
 
 def judge(
@@ -88,14 +104,17 @@ def judge(
     *,
     now: datetime.datetime,
     evidence: signatures.EvidenceMap = signatures.NO_EVIDENCE,
+    isolation: network_policy.Isolation = network_policy.UNKNOWN,
 ) -> list[findings.Finding]:
     """Every finding of ``compiled`` on ``pod`` that no exclusion entry exempts.
 
     ``evidence`` is what the I/O layer verified about the pod's images, for
     ``imageSignatures``; an image it does not cover fails that check.
+    ``isolation`` is the cluster's default-deny NetworkPolicies as they will
+    be once the request is done, for ``networkPolicy`` (unknown: it fails).
     """
     found: list[findings.Finding] = []
-    for batch in _batches(compiled, pod, evidence):
+    for batch in _batches(compiled, pod, subject, evidence, isolation):
         if batch:
             found.extend(batch)
     if not found or not compiled.exclusions:
@@ -111,6 +130,7 @@ def judge_first(
     limit: int,
     now: datetime.datetime,
     evidence: signatures.EvidenceMap = signatures.NO_EVIDENCE,
+    isolation: network_policy.Isolation = network_policy.UNKNOWN,
 ) -> FirstFindings:
     """The first ``limit`` findings ``judge`` reports, the others counted, not kept.
 
@@ -122,8 +142,8 @@ def judge_first(
     shown: list[findings.Finding] = []
     more = 0
     more_checks: dict[str, None] = {}
-    last = _check_count(compiled, pod) - 1
-    for index, reported in enumerate(_batches(compiled, pod, evidence)):
+    last = _check_count(compiled, pod, subject) - 1
+    for index, reported in enumerate(_batches(compiled, pod, subject, evidence, isolation)):
         batch = reported
         if batch and compiled.exclusions:
             batch = exclusions.drop_excluded(batch, compiled.exclusions, subject=subject, now=now)

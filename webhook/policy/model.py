@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any, Final, Literal, NamedTuple
 
 from webhook import profiles, rules
-from webhook.policy import patterns, selectors, signatures
+from webhook.policy import network_policy, patterns, selectors, signatures
 from webhook.rules import registry
 
 GROUP: Final = "bulkhead.dev"
@@ -45,12 +45,14 @@ WORKLOAD_KINDS: Final[tuple[str, ...]] = (
 )
 
 #: Every kind ``spec.match.kinds`` may name: the pod-bearing kinds, then those
-#: only the object rules judge (``rules.OBJECT_KINDS``: Service, Ingress, RBAC).
-MATCH_KINDS: Final[tuple[str, ...]] = (*WORKLOAD_KINDS, *rules.OBJECT_KINDS)
+#: only the object rules judge (``rules.OBJECT_KINDS``: Service, Ingress, RBAC),
+#: and NetworkPolicy, whose deletion ``networkPolicy`` judges.
+MATCH_KINDS: Final[tuple[str, ...]] = (*WORKLOAD_KINDS, *rules.OBJECT_KINDS, network_policy.KIND)
 
-#: The keys of ``spec.rules``: Bulkhead's own checks, and ``imageSignatures``, whose
-#: verdict needs evidence verified outside the pure core (``signatures``).
-RULE_IDS: Final[tuple[str, ...]] = tuple(sorted((*rules.RULES, signatures.ID)))
+#: The keys of ``spec.rules``: Bulkhead's own checks, and ``imageSignatures`` and
+#: ``networkPolicy``, whose verdicts need evidence gathered outside the pure core
+#: (``signatures``, ``network_policy``).
+RULE_IDS: Final[tuple[str, ...]] = tuple(sorted((*rules.RULES, signatures.ID, network_policy.ID)))
 
 #: Pod Security check ids live in their own namespace of check ids: ``pss/<upstream id>``,
 #: in messages, metrics, audit annotations and ``exclude[].checks``, so none of them can
@@ -129,7 +131,8 @@ class CompiledPolicy:
     ``profile`` is the built-in Pod Security Standard (``None`` when the
     policy sets none), ``checks`` the enabled pod rules of ``spec.rules`` in rule
     id order, ``object_checks`` the enabled object rules (Service, Ingress,
-    RBAC), ``generation`` the document's ``metadata.generation`` when it has
+    RBAC), ``image_signatures`` and ``network_isolation`` the checks that judge
+    with evidence, ``generation`` the document's ``metadata.generation`` when it has
     one (the operator reports it as ``observedGeneration``), ``uid`` its
     ``metadata.uid`` when it has one (Events about the policy name it).
     """
@@ -142,6 +145,7 @@ class CompiledPolicy:
     checks: tuple[registry.BoundCheck, ...]
     object_checks: tuple[registry.BoundObjectCheck, ...] = ()
     image_signatures: signatures.Settings | None = None
+    network_isolation: network_policy.Settings | None = None
     generation: int | None = None
     uid: str | None = None
     match: Match = MATCH_EVERYTHING
@@ -156,7 +160,14 @@ class CompiledPolicy:
 
     @property
     def rule_ids(self) -> tuple[str, ...]:
-        return tuple(sorted((*(c.id for c in self.checks), *(c.id for c in self.object_checks))))
+        """The ids of every enabled check of ``spec.rules``, sorted."""
+        evidence = (
+            *((signatures.ID,) if self.image_signatures is not None else ()),
+            *((network_policy.ID,) if self.network_isolation is not None else ()),
+        )
+        return tuple(
+            sorted((*(c.id for c in self.checks), *(c.id for c in self.object_checks), *evidence))
+        )
 
 
 def policy_key(document: Mapping[str, Any]) -> str:

@@ -29,7 +29,15 @@ from collections.abc import Mapping, Sequence
 from typing import Final
 
 from webhook import profiles, rules
-from webhook.policy import compiler, model, names, scope_compiler, selectors, signatures
+from webhook.policy import (
+    compiler,
+    model,
+    names,
+    network_policy,
+    scope_compiler,
+    selectors,
+    signatures,
+)
 from webhook.rules import openapi
 
 Schema = openapi.Schema
@@ -167,6 +175,7 @@ def _profile() -> Schema:
 def _rules() -> Schema:
     built = {rule_id: rule.value_schema() for rule_id, rule in rules.RULES.items()}
     built[signatures.ID] = signatures.SCHEMA
+    built[network_policy.ID] = network_policy.DESCRIBED.value_schema()
     return openapi.obj(
         "Bulkhead's own checks, keyed by check id; each check's value switches it on "
         "and sets its parameters.",

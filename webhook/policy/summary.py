@@ -13,7 +13,7 @@ def describe(compiled: model.CompiledPolicy) -> str:
     parts: list[str] = [compiled.action]
     if compiled.profile is not None:
         parts.append(f"profile {compiled.profile.label}")
-    if compiled.checks:
+    if compiled.rule_ids:
         parts.append(f"rules [{', '.join(compiled.rule_ids)}]")
     count = len(compiled.exclusions)
     if count:

@@ -10,7 +10,11 @@ request reads one consistent snapshot without taking a lock:
   every namespace has is known (``namespace``); in cluster mode the cache
   feeds them through ``replace_namespaces``, ``set_namespace`` and
   ``forget_namespace``, and ``look_up_namespaces_with`` gives a function
-  that gets a namespace the watch has not delivered yet.
+  that gets a namespace the watch has not delivered yet;
+* the cluster's default-deny NetworkPolicies (``isolation``, for
+  ``networkPolicy``): unknown offline and until the cache has listed them,
+  so that check fails closed; the cache feeds them through
+  ``isolation_changed``.
 
 A reload that would leave no policy at all is refused like an invalid file
 (the last good set stays in force), and it also makes the process not ready
@@ -94,6 +98,7 @@ class State:
         self._tls = TlsMaterial(error="certificate not loaded yet")
         self._namespaces: Mapping[str, Mapping[str, str]] = types.MappingProxyType({})
         self._look_up: Callable[[str], Mapping[str, str] | None] | None = None
+        self._isolation = policy.UNKNOWN_ISOLATION
 
     @property
     def policies(self) -> PolicySet:
@@ -102,6 +107,10 @@ class State:
     @property
     def tls(self) -> TlsMaterial:
         return self._tls
+
+    @property
+    def isolation(self) -> policy.Isolation:
+        return self._isolation
 
     def namespace(self, name: str | None) -> namespaces.NamespaceLabels:
         """What is known of the labels of namespace ``name`` (all of them, or only its name).
@@ -172,6 +181,10 @@ class State:
             table = dict(self._namespaces)
             table.pop(name, None)
             self._namespaces = types.MappingProxyType(table)
+
+    def isolation_changed(self, isolation: policy.Isolation) -> None:
+        with self._lock:
+            self._isolation = isolation
 
     # readers ---------------------------------------------------------------
 

@@ -190,6 +190,7 @@ def _decide(rt: Runtime, request: admission.Request) -> admission.Decision:
             now=now,
             evidence=evidence,
             cap=rt.settings.findings_per_policy,
+            isolation=rt.state.isolation,
         )
     except podview.PodSpecError as err:  # a field the checks read, found unreadable while judging
         return admission.Decision(

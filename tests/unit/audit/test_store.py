@@ -239,3 +239,40 @@ def test_a_slimmed_object_is_the_same_workload(kind: str, obj: dict[str, Any]) -
     assert "managedFields" not in slimmed["metadata"]
     assert "status" not in slimmed
     assert workloads.Workload.of(kind, slimmed) == workloads.Workload.of(kind, obj)
+
+
+def _isolating() -> policy.CompiledPolicy:
+    return policy.compile(
+        {
+            "apiVersion": "bulkhead.dev/v1alpha1",
+            "kind": "ClusterContainerPolicy",
+            "metadata": {"name": "isolate"},
+            "spec": {"rules": {"networkPolicy": True}},
+        }
+    )
+
+
+def _denying(*namespaces: str) -> policy.Isolation:
+    return policy.network_policy.of_objects(
+        [
+            {"metadata": {"namespace": ns, "name": "deny"}, "spec": {"podSelector": {}}}
+            for ns in namespaces
+        ],
+        default_namespace="default",
+    )
+
+
+def test_a_namespace_without_a_default_deny_is_reported_and_rejudged_when_one_appears() -> None:
+    held = _filled(_isolating())
+    assert held.needs_isolation
+    held.set_isolation(_denying("other"))
+    [result] = _document(held)["results"]
+    assert result["resources"][0]["kind"] == "Deployment"
+    assert result["policy"] == "ClusterContainerPolicy/isolate"
+    assert result["rule"] == "networkPolicy"
+    assert result["properties"]["path"] == "metadata.namespace"
+    assert 'namespace "shop" has no default-deny NetworkPolicy for Ingress' in result["message"]
+    held.set_isolation(_denying("other", "shop"))
+    assert _document(held)["summary"] == {"pass": 1, "fail": 0, "warn": 0, "error": 0, "skip": 0}
+    held.set_isolation(_denying("other"))
+    assert _document(held)["summary"]["fail"] == 1

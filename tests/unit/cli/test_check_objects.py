@@ -77,3 +77,53 @@ def test_an_unreadable_object_is_refused_naming_the_field(policy: pathlib.Path) 
     )
     assert result.returncode == 2
     assert 'Service "team/web": spec.externalIPs: must be a list, not str' in result.stderr
+
+
+ISOLATE = """\
+apiVersion: bulkhead.dev/v1alpha1
+kind: ClusterContainerPolicy
+metadata: {name: isolate}
+spec:
+  rules:
+    networkPolicy: {egress: true}
+"""
+ISOLATED_INPUT = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop}
+spec: {containers: [{name: app, image: nginx}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: safe}
+spec: {template: {spec: {containers: [{name: app, image: nginx}]}}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny-in, namespace: shop}
+spec: {podSelector: {}, policyTypes: [Ingress]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny-all, namespace: safe}
+spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
+"""
+
+
+def test_check_judges_network_policy_with_the_network_policies_of_its_input(
+    tmp_path: pathlib.Path,
+) -> None:
+    (tmp_path / "isolate.yaml").write_text(ISOLATE)
+    result = console.run(
+        "check", "-f", "-", "--policy-file", str(tmp_path / "isolate.yaml"), "-o", "json",
+        stdin=ISOLATED_INPUT,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    judged = {f"{r['kind']}/{r['name']}": r for r in json.loads(result.stdout)["results"]}
+    assert judged["Deployment/api"]["allowed"]
+    assert judged["NetworkPolicy/deny-in"]["allowed"]
+    [violation] = judged["Pod/web"]["violations"]
+    assert (violation["check"], violation["path"]) == ("networkPolicy", "metadata.namespace")
+    assert violation["message"].startswith(
+        'namespace "shop" has no default-deny NetworkPolicy for Egress'
+    )

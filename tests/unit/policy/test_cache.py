@@ -42,6 +42,7 @@ class Sink:
         self.loaded: list[tuple[str, ...]] = []
         self.failures: list[str] = []
         self.namespaces: dict[str, Mapping[str, str]] = {}
+        self.isolation = policy.UNKNOWN_ISOLATION
 
     def policies_loaded(
         self, policies: tuple[policy.CompiledPolicy, ...], *, at: datetime.datetime
@@ -59,6 +60,9 @@ class Sink:
 
     def forget_namespace(self, name: str) -> None:
         self.namespaces.pop(name, None)
+
+    def isolation_changed(self, isolation: policy.Isolation) -> None:
+        self.isolation = isolation
 
 
 def _cache(sink: Sink) -> cache.PolicyCache:
@@ -146,3 +150,55 @@ def test_no_enforced_policy_is_a_warning_each_time_it_happens(
     assert len(warnings()) == count
     c.changed(cache.CLUSTER_POLICIES, "MODIFIED", _policy("good", BAD, generation=2))
     assert warnings()[-1] == "no policy is enforced (1 invalid): every object is admitted"
+
+
+def _netpol(namespace: str, name: str, **spec: Any) -> dict[str, Any]:
+    """A NetworkPolicy as the reflector hands it over (slimmed)."""
+    return cache.slim_network_policy(
+        {
+            "kind": "NetworkPolicy",
+            "metadata": {"namespace": namespace, "name": name, "uid": "u", "labels": {"a": "b"}},
+            "spec": {"podSelector": {}, **spec},
+        }
+    )
+
+
+def test_network_policies_are_unknown_until_listed_and_never_hold_readiness() -> None:
+    sink = Sink()
+    c = _cache(sink)
+    for resource in (cache.CLUSTER_POLICIES, cache.NAMESPACED_POLICIES, cache.NAMESPACES):
+        c.listed(resource, [])
+    assert c.ready
+    assert not c.isolation.known
+    assert not sink.isolation.known
+    c.listed(
+        cache.NETWORK_POLICIES,
+        [
+            _netpol("shop", "deny", policyTypes=["Ingress", "Egress"]),
+            _netpol("shop", "allow", ingress=[{}]),
+            _netpol("web", "deny-in"),
+        ],
+    )
+    assert sink.isolation.known
+    assert sink.isolation.names("shop", "Egress") == ("deny",)
+    assert sink.isolation.names("web", "Ingress") == ("deny-in",)
+    assert sink.isolation.denying["shop"] == {"deny": frozenset({"Ingress", "Egress"})}
+
+
+def test_network_policy_events_and_terminating_namespaces_are_published() -> None:
+    sink = Sink()
+    c = _cache(sink)
+    c.listed(cache.NAMESPACES, [{"metadata": {"name": "shop"}}])
+    c.listed(cache.NETWORK_POLICIES, [_netpol("shop", "deny")])
+    c.changed(cache.NETWORK_POLICIES, "MODIFIED", _netpol("shop", "deny", ingress=[{}]))
+    assert sink.isolation.names("shop", "Ingress") == ()
+    assert "shop" not in sink.isolation.denying
+    c.changed(cache.NETWORK_POLICIES, "ADDED", _netpol("shop", "deny-2"))
+    assert sink.isolation.names("shop", "Ingress") == ("deny-2",)
+    c.changed(cache.NETWORK_POLICIES, "DELETED", _netpol("shop", "deny-2"))
+    assert sink.isolation.denying == {}
+    going = {"metadata": {"name": "shop", "deletionTimestamp": "2026-01-01T00:00:00Z"}}
+    c.changed(cache.NAMESPACES, "MODIFIED", going)
+    assert sink.isolation.terminating == {"shop"}
+    c.changed(cache.NAMESPACES, "DELETED", going)
+    assert sink.isolation.terminating == frozenset()

@@ -57,7 +57,7 @@ def judge(
             if more:
                 found.extend(more)
         if compiled.image_signatures is not None:
-            found.extend(signatures.check(compiled.image_signatures, pod, evidence))
+            found.extend(signatures.check(compiled.image_signatures, pod, evidence, now=now))
     if not found or not compiled.exclusions:
         return found
     return exclusions.drop_excluded(found, compiled.exclusions, subject=subject, now=now)

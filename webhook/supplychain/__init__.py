@@ -16,9 +16,24 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from webhook import policy
-from webhook.supplychain import cosign, dockerconfig, registry, verifier
+from webhook.supplychain import (
+    attestations,
+    cosign,
+    dockerconfig,
+    registry,
+    verifier,
+    vulnpredicate,
+)
 
-__all__ = ["cosign", "dockerconfig", "registry", "verifier", "verify"]
+__all__ = [
+    "attestations",
+    "cosign",
+    "dockerconfig",
+    "registry",
+    "verifier",
+    "verify",
+    "vulnpredicate",
+]
 
 
 def verify(

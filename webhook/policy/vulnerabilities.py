@@ -222,7 +222,8 @@ def parse(value: object, path: str) -> Settings:
             problems.append(
                 registry.Problem(
                     f"{path}.failOnSeverity",
-                    f"must be {config.one_of(SEVERITIES)}, not {config.describe(raw)}",
+                    f"must be {config.one_of(SEVERITIES)}, not {config.describe(raw)}"
+                    + (config.suggestion(raw, SEVERITIES) if isinstance(raw, str) else ""),
                 )
             )
     allow: tuple[Allowance, ...] = ()

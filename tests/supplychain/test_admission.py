@@ -112,7 +112,8 @@ class Admission:
         admitted, stderr = self.create(*images)
         assert not admitted, f"{images} was admitted"
         assert SCANNED in stderr, stderr
-        assert "imageSignatures" in stderr and "spec.containers[0].image" in stderr, stderr
+        assert "imageSignatures" in stderr, stderr
+        assert "spec.containers[0].image" in stderr, stderr
         assert "fails the vulnerability check" in stderr, stderr
         return stderr
 

@@ -159,4 +159,5 @@ def test_age_is_measured_at_the_decision() -> None:
     assert vulnerabilities.verdict(SETTINGS, attestations, now=NOW) is None
     later = NOW + datetime.timedelta(days=2)
     failure = vulnerabilities.verdict(SETTINGS, attestations, now=later)
-    assert failure is not None and "maxAge 7d" in failure.message
+    assert failure is not None
+    assert "maxAge 7d" in failure.message

@@ -109,7 +109,8 @@ def test_a_signed_statement_for_the_digest_counts() -> None:
 )
 def test_attestations_that_do_not_count_say_why(envelope: bytes, problem: str) -> None:
     found = _judge(envelope)
-    assert found is not None and found.key is None
+    assert found is not None
+    assert found.key is None
     assert problem in found.problem
 
 

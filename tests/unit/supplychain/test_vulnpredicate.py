@@ -59,13 +59,9 @@ SARIF = {
 @pytest.mark.parametrize(
     ("result", "expected"),
     [
-        pytest.param(
-            TRIVY, (V("CVE-2024-1", "critical"), V("CVE-2024-2", "unknown")), id="trivy"
-        ),
+        pytest.param(TRIVY, (V("CVE-2024-1", "critical"), V("CVE-2024-2", "unknown")), id="trivy"),
         pytest.param({"SchemaVersion": 2, "Results": []}, (), id="trivy-clean"),
-        pytest.param(
-            GRYPE, (V("GHSA-xxxx", "high"), V("CVE-2024-3", "negligible")), id="grype"
-        ),
+        pytest.param(GRYPE, (V("GHSA-xxxx", "high"), V("CVE-2024-3", "negligible")), id="grype"),
         pytest.param(
             SARIF,
             (
@@ -123,7 +119,8 @@ def test_read_takes_the_scan_finish_time() -> None:
 
 def test_an_unknown_shape_still_counts_as_the_scan_of_its_time() -> None:
     found = vulnpredicate.read(_predicate({"findings": []}), key="k")
-    assert found.key == "k" and found.scanned is not None
+    assert found.key == "k"
+    assert found.scanned is not None
     assert "unknown shape" in found.problem
 
 

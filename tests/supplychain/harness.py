@@ -313,9 +313,10 @@ class Cosign:
         self.run("generate-key-pair", "--output-key-prefix", str(prefix))
         return prefix.with_suffix(".key"), prefix.with_suffix(".pub").read_text()
 
-    def sign(self, image: str, *, key: pathlib.Path, ca_file: pathlib.Path) -> None:
+    def _signing(self, *command: str, image: str, key: pathlib.Path, ca_file: pathlib.Path) -> None:
+        """Run a cosign command that signs ``image`` with ``key``, uploading to no log."""
         self.run(
-            "sign",
+            *command,
             "--key",
             str(key),
             "--tlog-upload=false",
@@ -323,6 +324,9 @@ class Cosign:
             str(ca_file),
             image,
         )
+
+    def sign(self, image: str, *, key: pathlib.Path, ca_file: pathlib.Path) -> None:
+        self._signing("sign", image=image, key=key, ca_file=ca_file)
 
     def attest_vulnerabilities(
         self,
@@ -335,18 +339,15 @@ class Cosign:
         """Attest ``predicate`` (cosign's vuln predicate) for ``image`` with ``key``."""
         path = self._workdir / f"predicate-{hashlib.sha256(image.encode()).hexdigest()[:12]}.json"
         path.write_text(json.dumps(predicate))
-        self.run(
+        self._signing(
             "attest",
             "--type",
             "vuln",
             "--predicate",
             str(path),
-            "--key",
-            str(key),
-            "--tlog-upload=false",
-            "--registry-cacert",
-            str(ca_file),
-            image,
+            image=image,
+            key=key,
+            ca_file=ca_file,
         )
 
     def verify(self, image: str, *, public_key: pathlib.Path, ca_file: pathlib.Path) -> str:

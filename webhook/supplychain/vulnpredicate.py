@@ -66,6 +66,13 @@ def _list(value: object, where: str) -> Sequence[Any]:
     return value
 
 
+def _entry(item: object, at: str, *, ident: str, severity: str) -> vulnerabilities.Vulnerability:
+    """The finding an object of a scan's list describes by its fields ``ident`` and ``severity``."""
+    if not isinstance(item, Mapping):
+        raise UnreadableError(f"{at} is not an object")
+    return vulnerabilities.Vulnerability(_ident(item.get(ident), at), _severity(item.get(severity)))
+
+
 def _trivy(result: Mapping[str, Any]) -> list[vulnerabilities.Vulnerability]:
     found: list[vulnerabilities.Vulnerability] = []
     for index, target in enumerate(_list(result["Results"], "Results")):
@@ -75,13 +82,7 @@ def _trivy(result: Mapping[str, Any]) -> list[vulnerabilities.Vulnerability]:
         listed = target.get("Vulnerabilities")
         for number, item in enumerate(_list(listed, f"{where}.Vulnerabilities") if listed else ()):
             at = f"{where}.Vulnerabilities[{number}]"
-            if not isinstance(item, Mapping):
-                raise UnreadableError(f"{at} is not an object")
-            found.append(
-                vulnerabilities.Vulnerability(
-                    _ident(item.get("VulnerabilityID"), at), _severity(item.get("Severity"))
-                )
-            )
+            found.append(_entry(item, at, ident="VulnerabilityID", severity="Severity"))
     return found
 
 
@@ -90,13 +91,7 @@ def _grype(result: Mapping[str, Any]) -> list[vulnerabilities.Vulnerability]:
     for index, match in enumerate(_list(result["matches"], "matches")):
         at = f"matches[{index}].vulnerability"
         vulnerability = match.get("vulnerability") if isinstance(match, Mapping) else None
-        if not isinstance(vulnerability, Mapping):
-            raise UnreadableError(f"{at} is not an object")
-        found.append(
-            vulnerabilities.Vulnerability(
-                _ident(vulnerability.get("id"), at), _severity(vulnerability.get("severity"))
-            )
-        )
+        found.append(_entry(vulnerability, at, ident="id", severity="severity"))
     return found
 
 

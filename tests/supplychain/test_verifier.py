@@ -13,7 +13,7 @@ import pytest
 
 from tests.supplychain import conftest, harness
 from webhook import policy, supplychain
-from webhook.policy import vulnerabilities
+from webhook.policy import signatures
 from webhook.supplychain import cosign, verifier
 
 
@@ -223,10 +223,7 @@ def test_a_cached_attestation_is_judged_again_against_the_clock(setup: Setup, cl
         assert checker.cached == 1  # only the signatures-only entry
         settings = scanned[0].image_signatures
         assert settings is not None
-        assert settings.vulnerabilities is not None
-        failure = vulnerabilities.verdict(
-            settings.vulnerabilities, later.evidence[image].attestations, now=wall.now
-        )
+        failure = signatures.scan_failure(settings, later.evidence[image], now=wall.now)
         assert failure is not None
         assert "longer ago than maxAge 7d" in failure.message
         # A new scan is seen at once, not after the cache's ttl.
@@ -238,12 +235,7 @@ def test_a_cached_attestation_is_judged_again_against_the_clock(setup: Setup, cl
         )
         fresh = checker.verify([image], scanned)
         assert _results(fresh) == ["signed"]
-        assert (
-            vulnerabilities.verdict(
-                settings.vulnerabilities, fresh.evidence[image].attestations, now=wall.now
-            )
-            is None
-        )
+        assert signatures.scan_failure(settings, fresh.evidence[image], now=wall.now) is None
         assert _results(checker.verify([image], scanned)) == ["cached"]
     finally:
         checker.close()

@@ -276,6 +276,20 @@ def _verdict(settings: Settings, evidence: Evidence | None, image: str) -> str |
     )
 
 
+def scan_failure(
+    settings: Settings, evidence: Evidence, *, now: datetime.datetime
+) -> vulnerabilities.Failure | None:
+    """Why ``evidence`` fails ``settings.vulnerabilities`` at ``now``; ``None`` if it passes."""
+    if settings.vulnerabilities is None:
+        return None
+    return vulnerabilities.verdict(
+        settings.vulnerabilities,
+        evidence.attestations,
+        trusted={key.id for key in settings.keys},
+        now=now,
+    )
+
+
 def check(
     settings: Settings, pod: podview.PodView, evidence: EvidenceMap, *, now: datetime.datetime
 ) -> list[findings.Finding]:
@@ -289,11 +303,8 @@ def check(
         if reason is not None:
             out.append(container.finding(ID, "image", message=reason, fix=FIX))
             continue
-        scans = settings.vulnerabilities
-        if scans is None or found is None:
-            continue
-        failure = vulnerabilities.verdict(scans, found.attestations, now=now)
-        if failure is not None:
+        failure = None if found is None else scan_failure(settings, found, now=now)
+        if found is not None and failure is not None:
             out.append(
                 container.finding(
                     ID,

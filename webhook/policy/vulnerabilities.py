@@ -32,7 +32,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Final
 
 from webhook.rules import config, openapi, registry
@@ -272,14 +272,18 @@ def verdict(
     settings: Settings,
     attestations: Sequence[Attestation] | None,
     *,
+    trusted: Collection[str],
     now: datetime.datetime,
 ) -> Failure | None:
-    """Why an image's attestations do not meet ``settings`` at ``now``, or ``None``."""
+    """Why an image's attestations do not meet ``settings`` at ``now``, or ``None``.
+
+    Only attestations verified with a key of ``trusted`` (key ids) count.
+    """
     if now.tzinfo is None:
         now = now.replace(tzinfo=datetime.UTC)
     if attestations is None:
         return Failure("its vulnerability attestations were not checked", FIX_ATTEST)
-    counted = [(a.scanned, a) for a in attestations if a.key is not None and a.scanned]
+    counted = [(a.scanned, a) for a in attestations if a.key in trusted and a.scanned]
     if not counted:
         if not attestations:
             return Failure(
@@ -287,7 +291,10 @@ def verdict(
                 "(no attestation manifest tagged sha256-<digest>.att)",
                 FIX_ATTEST,
             )
-        reasons = "; ".join(dict.fromkeys(a.problem for a in attestations if a.problem))
+        problems = [a.problem for a in attestations if a.key is None and a.problem]
+        if any(a.key is not None for a in attestations):
+            problems.append("an attestation is by a key this policy does not trust")
+        reasons = "; ".join(dict.fromkeys(problems))
         return Failure(
             f"it has no vulnerability attestation by a trusted key: {reasons}", FIX_ATTEST
         )

@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Final
 
 from webhook import policy
-from webhook.policy import signatures, vulnerabilities
+from webhook.policy import signatures
 from webhook.rules import image_references
 from webhook.supplychain import attestations, cosign, registry
 
@@ -112,12 +112,10 @@ def covered(image: str, policies: Sequence[policy.CompiledPolicy]) -> bool:
     )
 
 
-def _scan_rules(
-    image: str, policies: Sequence[policy.CompiledPolicy]
-) -> list[vulnerabilities.Settings]:
-    """The ``vulnerabilities`` settings of each policy whose ``imageSignatures`` covers it."""
+def _scan_rules(image: str, policies: Sequence[policy.CompiledPolicy]) -> list[signatures.Settings]:
+    """The ``imageSignatures`` covering ``image`` that require vulnerability attestations."""
     return [
-        p.image_signatures.vulnerabilities
+        p.image_signatures
         for p in policies
         if p.image_signatures is not None
         and p.image_signatures.vulnerabilities is not None
@@ -127,12 +125,12 @@ def _scan_rules(
 
 def _accepted(
     evidence: signatures.Evidence,
-    scans: Sequence[vulnerabilities.Settings],
+    scans: Sequence[signatures.Settings],
     now: datetime.datetime,
 ) -> bool:
     """Whether ``evidence`` is positive and meets every one of ``scans`` at ``now``."""
     return _positive(evidence) and all(
-        vulnerabilities.verdict(scan, evidence.attestations, now=now) is None for scan in scans
+        signatures.scan_failure(scan, evidence, now=now) is None for scan in scans
     )
 
 
@@ -267,7 +265,7 @@ class Verifier:
         self,
         image: str,
         key_ids: frozenset[str],
-        scans: Sequence[vulnerabilities.Settings],
+        scans: Sequence[signatures.Settings],
     ) -> signatures.Evidence | None:
         """The cached evidence of an image pinned by digest, without any request."""
         try:
@@ -281,7 +279,7 @@ class Verifier:
         return None if hit is None else _as(hit, image)
 
     def _hit(
-        self, key: _CacheKey, scans: Sequence[vulnerabilities.Settings]
+        self, key: _CacheKey, scans: Sequence[signatures.Settings]
     ) -> signatures.Evidence | None:
         """A cached result still accepted now (a scan may have grown too old since)."""
         hit = self._cache.get(key)
@@ -295,7 +293,7 @@ class Verifier:
         image: str,
         keys: dict[str, cosign.PublicKey],
         key_ids: frozenset[str],
-        scans: Sequence[vulnerabilities.Settings],
+        scans: Sequence[signatures.Settings],
     ) -> tuple[signatures.Evidence, Outcome]:
         started = time.perf_counter()
         found, result = self._evidence(image, keys, key_ids, scans)
@@ -306,7 +304,7 @@ class Verifier:
         image: str,
         keys: dict[str, cosign.PublicKey],
         key_ids: frozenset[str],
-        scans: Sequence[vulnerabilities.Settings],
+        scans: Sequence[signatures.Settings],
     ) -> tuple[signatures.Evidence, str]:
         try:
             reference = image_references.parse(image)

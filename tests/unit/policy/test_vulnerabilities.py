@@ -12,6 +12,7 @@ from webhook.rules import registry
 PATH = "spec.rules.imageSignatures.vulnerabilities"
 NOW = datetime.datetime(2026, 6, 1, 12, 0, tzinfo=datetime.UTC)
 HOUR = datetime.timedelta(hours=1)
+TRUSTED = frozenset({"k1"})
 
 
 def _problems(value: object) -> list[str]:
@@ -99,6 +100,12 @@ SETTINGS = vulnerabilities.Settings(
             "no vulnerability attestation by a trusted key: made with another key",
             id="other-key",
         ),
+        pytest.param(
+            (_scan(HOUR, key="k2"),),
+            "no vulnerability attestation by a trusted key: an attestation is by a key this "
+            "policy does not trust",
+            id="key-of-another-policy",
+        ),
         pytest.param((_scan(datetime.timedelta(days=8)),), "longer ago than maxAge 7d", id="old"),
         pytest.param((_scan(-HOUR),), "claims to finish in the future", id="future"),
         pytest.param(
@@ -133,7 +140,7 @@ SETTINGS = vulnerabilities.Settings(
 def test_failing_attestations_say_why(
     attestations: tuple[vulnerabilities.Attestation, ...] | None, expected: str
 ) -> None:
-    failure = vulnerabilities.verdict(SETTINGS, attestations, now=NOW)
+    failure = vulnerabilities.verdict(SETTINGS, attestations, trusted=TRUSTED, now=NOW)
     assert failure is not None
     assert expected in failure.message
 
@@ -151,13 +158,13 @@ def test_failing_attestations_say_why(
     ],
 )
 def test_passing_attestations(attestations: tuple[vulnerabilities.Attestation, ...]) -> None:
-    assert vulnerabilities.verdict(SETTINGS, attestations, now=NOW) is None
+    assert vulnerabilities.verdict(SETTINGS, attestations, trusted=TRUSTED, now=NOW) is None
 
 
 def test_age_is_measured_at_the_decision() -> None:
     attestations = (_scan(datetime.timedelta(days=6)),)
-    assert vulnerabilities.verdict(SETTINGS, attestations, now=NOW) is None
+    assert vulnerabilities.verdict(SETTINGS, attestations, trusted=TRUSTED, now=NOW) is None
     later = NOW + datetime.timedelta(days=2)
-    failure = vulnerabilities.verdict(SETTINGS, attestations, now=later)
+    failure = vulnerabilities.verdict(SETTINGS, attestations, trusted=TRUSTED, now=later)
     assert failure is not None
     assert "maxAge 7d" in failure.message

@@ -13,7 +13,13 @@ three images by digest:
   reused: three images verified in parallel; target <= 50 ms p50;
 * cold: a new verifier for each review (new TLS connections), for contrast.
 
-Run: ``.venv/bin/python benchmarks/verification.py [--rounds N]`` (needs the
+With ``--attested`` each image also gets a clean vulnerability scan attested
+with ``cosign attest --type vuln`` and the policy requires it
+(``vulnerabilities: {maxAge: 7d}``): an uncached review then also reads each
+digest's ``.att`` manifest and envelope, and a cached one judges the scan's
+age again.
+
+Run: ``.venv/bin/python benchmarks/verification.py [--rounds N] [--attested]`` (needs the
 binaries of ``tools/supplychain/build.sh``, built on first use). Figures are
 from a shared machine: noisy, compare medians.
 """
@@ -39,7 +45,6 @@ from webhook.supplychain import verifier  # noqa: E402
 
 CACHED_TARGET_MS = 0.1
 UNCACHED_TARGET_MS = 50.0
-NOW = datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC)
 
 
 def _request(images: list[str]) -> admission.Request:
@@ -69,13 +74,17 @@ def _request(images: list[str]) -> admission.Request:
     )
 
 
-def _timed(call: Callable[[], policy.EvidenceMap], rounds: int) -> list[float]:
+def _timed(call: Callable[[], policy.EvidenceMap], rounds: int, *, attested: bool) -> list[float]:
     spent = []
     for _ in range(rounds):
         started = time.perf_counter()
         evidence = call()
         spent.append((time.perf_counter() - started) * 1000)
-        bad = [e for e in evidence.values() if e.failure or not e.signatures]
+        bad = [
+            e
+            for e in evidence.values()
+            if e.failure or not e.signatures or (attested and not e.attestations)
+        ]
         if bad:
             raise SystemExit(f"verification failed: {bad[0]}")
     return spent
@@ -92,7 +101,11 @@ def _line(name: str, spent: list[float], target: float | None) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=50, help="reviews timed per case (50)")
+    parser.add_argument(
+        "--attested", action="store_true", help="also require an attested vulnerability scan"
+    )
     args = parser.parse_args()
+    rule: dict[str, object] = {}
     bin_dir = harness.binaries()
     with tempfile.TemporaryDirectory() as tmp:
         work = pathlib.Path(tmp)
@@ -106,6 +119,16 @@ def main() -> None:
                 digest = reg.push_image(f"bench/{name}", "v1", content=name)
                 image = f"{reg.host}/bench/{name}@{digest}"
                 cosign.sign(image, key=private, ca_file=reg.ca_file)
+                if args.attested:
+                    cosign.attest_vulnerabilities(
+                        image,
+                        key=private,
+                        ca_file=reg.ca_file,
+                        predicate=harness.vuln_predicate(
+                            finished=datetime.datetime.now(datetime.UTC)
+                        ),
+                    )
+                    rule["vulnerabilities"] = {"maxAge": "7d"}
                 images.append(image)
             policies = [
                 policy.compile(
@@ -118,6 +141,7 @@ def main() -> None:
                                 "imageSignatures": {
                                     "keys": [public_pem],
                                     "repositories": [f"{reg.host}/*"],
+                                    **rule,
                                 }
                             }
                         },
@@ -136,7 +160,7 @@ def main() -> None:
                         request,
                         policies,
                         namespace_labels={},
-                        now=NOW,
+                        now=datetime.datetime.now(datetime.UTC),
                         timeout=5.0,
                     )
                     recorder.take()
@@ -146,10 +170,10 @@ def main() -> None:
 
             kept = verifier.Verifier(settings)
             review(kept)()  # fills the cache
-            cached = _timed(review(kept), args.rounds * 20)
+            cached = _timed(review(kept), args.rounds * 20, attested=args.attested)
             uncached_verifier = verifier.Verifier(settings, cache_size=0)
             review(uncached_verifier)()  # opens the connections once
-            uncached = _timed(review(uncached_verifier), args.rounds)
+            uncached = _timed(review(uncached_verifier), args.rounds, attested=args.attested)
 
             def cold() -> policy.EvidenceMap:
                 fresh = verifier.Verifier(settings, cache_size=0)
@@ -158,10 +182,11 @@ def main() -> None:
                 finally:
                     fresh.close()
 
-            cold_runs = _timed(cold, max(5, args.rounds // 5))
+            cold_runs = _timed(cold, max(5, args.rounds // 5), attested=args.attested)
             kept.close()
             uncached_verifier.close()
-    print(f"Pod with 3 signed images by digest, registry {reg.host} (TLS, loopback)")
+    what = "signed and attested" if args.attested else "signed"
+    print(f"Pod with 3 {what} images by digest, registry {reg.host} (TLS, loopback)")
     print(_line("cached (added per review)", cached, CACHED_TARGET_MS))
     print(_line("uncached, connections reused", uncached, UNCACHED_TARGET_MS))
     print(_line("uncached, new connections (contrast)", cold_runs, None))

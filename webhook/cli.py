@@ -111,8 +111,8 @@ def _parser(*, serve_flags: bool = True) -> argparse.ArgumentParser:
     check.add_argument(
         "--verify-images",
         action="store_true",
-        help="verify the cosign signatures that imageSignatures checks require, "
-        "against the images' registries (HTTPS)",
+        help="verify the cosign signatures and vulnerability attestations that "
+        "imageSignatures checks require, against the images' registries (HTTPS)",
     )
     check.add_argument(
         "--registry-ca-file",

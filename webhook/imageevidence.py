@@ -1,8 +1,9 @@
-"""``bulkhead check --verify-images``: the signature evidence for the images of some manifests. I/O.
+"""``bulkhead check --verify-images``: the image evidence for the images of some manifests. I/O.
 
 Collects every image the judged objects run and has ``webhook.supplychain``
-verify, against the images' registries (HTTPS), the cosign signatures that
-the policies' ``imageSignatures`` rules require. The evidence then goes into
+verify, against the images' registries (HTTPS), the cosign signatures (and
+vulnerability attestations) that the policies' ``imageSignatures`` rules
+require. The evidence then goes into
 the judging, exactly as the webhook would use it. Settings that cannot be
 used raise ``EvidenceError`` naming the flag.
 """

@@ -15,6 +15,7 @@ fixture raises: tests fail, never skip.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import gzip
 import hashlib
 import http.client
@@ -243,6 +244,33 @@ class Registry:
         return self.push_manifest(repository, tag, manifest)
 
 
+def vuln_predicate(
+    *, finished: datetime.datetime, findings: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """cosign's vuln predicate for a Trivy JSON scan that finished at ``finished``.
+
+    ``findings`` maps vulnerability ids to Trivy severities (``CRITICAL``).
+    """
+    stamp = finished.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    vulnerabilities = [
+        {"VulnerabilityID": ident, "PkgName": "openssl", "Severity": severity}
+        for ident, severity in (findings or {}).items()
+    ]
+    return {
+        "invocation": {"uri": "https://ci.example/run/1", "event_id": "1"},
+        "scanner": {
+            "uri": "pkg:github/aquasecurity/trivy@v0.58.0",
+            "version": "0.58.0",
+            "db": {"uri": "", "version": "2"},
+            "result": {
+                "SchemaVersion": 2,
+                "Results": [{"Target": "image", "Vulnerabilities": vulnerabilities or None}],
+            },
+        },
+        "metadata": {"scanStartedOn": stamp, "scanFinishedOn": stamp},
+    }
+
+
 class Cosign:
     """The real cosign CLI, kept on loopback: no transparency log, no public trust data."""
 
@@ -285,15 +313,41 @@ class Cosign:
         self.run("generate-key-pair", "--output-key-prefix", str(prefix))
         return prefix.with_suffix(".key"), prefix.with_suffix(".pub").read_text()
 
-    def sign(self, image: str, *, key: pathlib.Path, ca_file: pathlib.Path) -> None:
+    def _signing(self, *command: str, image: str, key: pathlib.Path, ca_file: pathlib.Path) -> None:
+        """Run a cosign command that signs ``image`` with ``key``, uploading to no log."""
         self.run(
-            "sign",
+            *command,
             "--key",
             str(key),
             "--tlog-upload=false",
             "--registry-cacert",
             str(ca_file),
             image,
+        )
+
+    def sign(self, image: str, *, key: pathlib.Path, ca_file: pathlib.Path) -> None:
+        self._signing("sign", image=image, key=key, ca_file=ca_file)
+
+    def attest_vulnerabilities(
+        self,
+        image: str,
+        *,
+        key: pathlib.Path,
+        ca_file: pathlib.Path,
+        predicate: Mapping[str, Any],
+    ) -> None:
+        """Attest ``predicate`` (cosign's vuln predicate) for ``image`` with ``key``."""
+        path = self._workdir / f"predicate-{hashlib.sha256(image.encode()).hexdigest()[:12]}.json"
+        path.write_text(json.dumps(predicate))
+        self._signing(
+            "attest",
+            "--type",
+            "vuln",
+            "--predicate",
+            str(path),
+            image=image,
+            key=key,
+            ca_file=ca_file,
         )
 
     def verify(self, image: str, *, public_key: pathlib.Path, ca_file: pathlib.Path) -> str:

@@ -3,13 +3,16 @@
 A real kube-apiserver sends each Pod to a real ``bulkhead serve`` whose
 policy trusts one cosign key for the images of two loopback registries
 (real distribution processes); every image is pushed and signed with the
-real cosign CLI. A Pod is "admitted" when ``kubectl create --dry-run=server``
+real cosign CLI. A second policy also requires, for the repositories under
+``scanned/``, a vulnerability attestation made with ``cosign attest --type
+vuln`` by the same key. A Pod is "admitted" when ``kubectl create --dry-run=server``
 succeeds (the webhook is called for dry runs like for any create).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 import re
 import secrets
@@ -25,6 +28,10 @@ pytestmark = pytest.mark.cluster
 
 WEBHOOK: str = "signatures.bulkhead.dev"
 POLICY: str = "ClusterContainerPolicy/signed-images"
+SCANNED: str = "ClusterContainerPolicy/scanned-images"
+#: Allowed by the scanned-images policy until long after the tests, and one allowed until 2021.
+ALLOWED_CVE: str = "CVE-2024-0001"
+EXPIRED_CVE: str = "CVE-2020-0002"
 
 
 def _pod(*images: str) -> dict[str, object]:
@@ -82,6 +89,34 @@ class Admission:
         self.cosign.sign(image, key=signer.private, ca_file=self.registry.ca_file)
         return image
 
+    def attested(
+        self,
+        repository: str,
+        *,
+        age: datetime.timedelta = datetime.timedelta(hours=1),
+        findings: dict[str, str] | None = None,
+        key: conftest.KeyPair | None = None,
+    ) -> str:
+        """A signed image whose scan (``findings``, finished ``age`` ago) is attested."""
+        image = self.signed(repository)
+        finished = datetime.datetime.now(datetime.UTC) - age
+        self.cosign.attest_vulnerabilities(
+            image,
+            key=(key or self.keys.trusted).private,
+            ca_file=self.registry.ca_file,
+            predicate=harness.vuln_predicate(finished=finished, findings=findings),
+        )
+        return image
+
+    def scan_denied(self, *images: str) -> str:
+        admitted, stderr = self.create(*images)
+        assert not admitted, f"{images} was admitted"
+        assert SCANNED in stderr, stderr
+        assert "imageSignatures" in stderr, stderr
+        assert "spec.containers[0].image" in stderr, stderr
+        assert "fails the vulnerability check" in stderr, stderr
+        return stderr
+
     def metric(self, result: str) -> float:
         url = f"http://127.0.0.1:{self.server.probe_port}/metrics"
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -121,13 +156,36 @@ def admission(
     }
     policy_file = workdir / "policy.json"
     policy_file.write_text(json.dumps(policy))
+    scanned = {
+        "apiVersion": "bulkhead.dev/v1alpha1",
+        "kind": "ClusterContainerPolicy",
+        "metadata": {"name": "scanned-images"},
+        "spec": {
+            "rules": {
+                "imageSignatures": {
+                    "keys": [keys.trusted.public_pem],
+                    "repositories": [f"{registry.host}/scanned/*"],
+                    "vulnerabilities": {
+                        "maxAge": "7d",
+                        "failOnSeverity": "high",
+                        "allow": [
+                            {"id": ALLOWED_CVE, "expires": "2999-12-31", "reason": "unused"},
+                            {"id": EXPIRED_CVE, "expires": "2021-01-31"},
+                        ],
+                    },
+                }
+            }
+        },
+    }
+    scanned_file = workdir / "scanned.json"
+    scanned_file.write_text(json.dumps(scanned))
     server = webhookserver.WebhookServer(
         serving=webhookserver.ServingPKI.write(
             workdir / "pki",
             service=registration.SERVICE_NAME,
             namespace=registration.WEBHOOK_NAMESPACE,
         ),
-        policy_files=[policy_file],
+        policy_files=[policy_file, scanned_file],
         log_path=workdir / "bulkhead-serve.log",
         extra_args=("--workers", "1", "--registry-ca-file", str(bundle)),
     )
@@ -216,3 +274,65 @@ def test_verifications_are_counted_by_result(admission: Admission) -> None:
     admitted, stderr = admission.create(image)
     assert admitted, stderr
     assert admission.metric("signed") == signed + 1
+
+
+def test_image_with_a_recent_clean_attested_scan_is_admitted(admission: Admission) -> None:
+    image = admission.attested("scanned/clean", findings={"CVE-2024-9999": "MEDIUM"})
+    admitted, stderr = admission.create(image)
+    assert admitted, stderr
+
+
+def test_image_without_an_attestation_is_denied(admission: Admission) -> None:
+    image = admission.signed("scanned/unattested")
+    stderr = admission.scan_denied(image)
+    assert "has no vulnerability attestation" in stderr
+    assert "cosign attest --type vuln" in stderr
+
+
+def test_attestation_by_another_key_is_denied(admission: Admission) -> None:
+    image = admission.attested("scanned/other-key", key=admission.keys.other)
+    stderr = admission.scan_denied(image)
+    assert "an attestation does not verify with any trusted key" in stderr
+
+
+def test_too_old_scan_is_denied(admission: Admission) -> None:
+    image = admission.attested("scanned/old", age=datetime.timedelta(days=30))
+    stderr = admission.scan_denied(image)
+    assert "longer ago than maxAge 7d" in stderr
+    assert "scan the image again" in stderr
+
+
+def test_critical_finding_is_denied_naming_it(admission: Admission) -> None:
+    image = admission.attested(
+        "scanned/critical", findings={"CVE-2024-6666": "CRITICAL", "CVE-2024-7777": "LOW"}
+    )
+    stderr = admission.scan_denied(image)
+    assert "1 finding(s) at or above high: CVE-2024-6666 (critical)" in stderr
+    assert "CVE-2024-7777" not in stderr
+    assert "imageSignatures.vulnerabilities.allow" in stderr
+
+
+def test_allow_listed_finding_is_admitted(admission: Admission) -> None:
+    image = admission.attested("scanned/allowed", findings={ALLOWED_CVE: "CRITICAL"})
+    admitted, stderr = admission.create(image)
+    assert admitted, stderr
+
+
+def test_expired_allow_list_entry_no_longer_allows(admission: Admission) -> None:
+    image = admission.attested("scanned/expired", findings={EXPIRED_CVE: "HIGH"})
+    stderr = admission.scan_denied(image)
+    assert f"{EXPIRED_CVE} (high)" in stderr
+    assert f"the allow entry for {EXPIRED_CVE} expired at 2021-02-01T00:00:00Z" in stderr
+
+
+def test_a_new_scan_replaces_a_failing_one(admission: Admission) -> None:
+    image = admission.attested("scanned/rescanned", findings={"CVE-2024-8888": "HIGH"})
+    admission.scan_denied(image)
+    admission.cosign.attest_vulnerabilities(
+        image,
+        key=admission.keys.trusted.private,
+        ca_file=admission.registry.ca_file,
+        predicate=harness.vuln_predicate(finished=datetime.datetime.now(datetime.UTC)),
+    )
+    admitted, stderr = admission.create(image)
+    assert admitted, stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import pathlib
 import secrets
 import threading
@@ -12,6 +13,7 @@ import pytest
 
 from tests.supplychain import conftest, harness
 from webhook import policy, supplychain
+from webhook.policy import signatures
 from webhook.supplychain import cosign, verifier
 
 
@@ -162,5 +164,78 @@ def test_a_kept_connection_the_registry_dropped_is_replaced(
             assert _results(checker.verify([image], setup.policies)) == ["signed"]
         with own:  # the same registry again: every kept connection is now closed
             assert _results(checker.verify([image], setup.policies)) == ["signed"]
+    finally:
+        checker.close()
+
+
+@dataclasses.dataclass
+class Wall:
+    now: datetime.datetime = dataclasses.field(
+        default_factory=lambda: datetime.datetime.now(datetime.UTC)
+    )
+
+    def __call__(self) -> datetime.datetime:
+        return self.now
+
+
+def _scanned_policy(keys: conftest.Keys) -> policy.CompiledPolicy:
+    return policy.compile(
+        {
+            "apiVersion": "bulkhead.dev/v1alpha1",
+            "kind": "ClusterContainerPolicy",
+            "metadata": {"name": "scanned"},
+            "spec": {
+                "rules": {
+                    "imageSignatures": {
+                        "keys": [keys.trusted.public_pem],
+                        "vulnerabilities": {"maxAge": "7d"},
+                    }
+                }
+            },
+        }
+    )
+
+
+def test_a_cached_attestation_is_judged_again_against_the_clock(setup: Setup, clock: Clock) -> None:
+    wall = Wall()
+    scanned = (_scanned_policy(setup.keys),)
+    checker = verifier.Verifier(setup.settings, ttl=3600.0, clock=clock, wall=wall)
+    try:
+        image = setup.signed()
+        # Verified for signatures only first: that result does not stand in for a scan.
+        assert _results(checker.verify([image], setup.policies)) == ["signed"]
+        setup.cosign.attest_vulnerabilities(
+            image,
+            key=setup.keys.trusted.private,
+            ca_file=setup.registry.ca_file,
+            predicate=harness.vuln_predicate(finished=wall.now - datetime.timedelta(days=6)),
+        )
+        first = checker.verify([image], scanned)
+        assert _results(first) == ["signed"]
+        assert first.evidence[image].attestations is not None
+        assert len(first.evidence[image].attestations) == 1
+        assert _results(checker.verify([image], scanned)) == ["cached"]
+        # Two days on, the six-day-old scan is too old: the entry is dropped and looked up
+        # again, so the decision sees the scan as it is in the registry now.
+        wall.now += datetime.timedelta(days=2)
+        later = checker.verify([image], scanned)
+        assert _results(later) == ["signed"]
+        assert checker.cached == 1  # only the signatures-only entry
+        settings = scanned[0].image_signatures
+        assert settings is not None
+        failure = signatures.scan_failure(settings, later.evidence[image], now=wall.now)
+        assert failure is not None
+        assert "longer ago than maxAge 7d" in failure.message
+        # A new scan is seen at once, not after the cache's ttl.
+        setup.cosign.attest_vulnerabilities(
+            image,
+            key=setup.keys.trusted.private,
+            ca_file=setup.registry.ca_file,
+            predicate=harness.vuln_predicate(finished=wall.now),
+        )
+        fresh = checker.verify([image], scanned)
+        assert _results(fresh) == ["signed"]
+        assert signatures.scan_failure(settings, fresh.evidence[image], now=wall.now) is None
+        assert _results(checker.verify([image], scanned)) == ["cached"]
     finally:
         checker.close()

@@ -9,6 +9,7 @@ attacker with push access would.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 import pathlib
 
@@ -18,12 +19,21 @@ from tests.supplychain import conftest, harness
 from webhook import cli, manifestcheck
 
 
-def _policy(path: pathlib.Path, key: str, *, repositories: list[str]) -> pathlib.Path:
+def _policy(
+    path: pathlib.Path,
+    key: str,
+    *,
+    repositories: list[str],
+    vulnerabilities: dict[str, object] | None = None,
+) -> pathlib.Path:
+    rule: dict[str, object] = {"keys": [key], "repositories": repositories}
+    if vulnerabilities is not None:
+        rule["vulnerabilities"] = vulnerabilities
     document = {
         "apiVersion": "bulkhead.dev/v1alpha1",
         "kind": "ClusterContainerPolicy",
         "metadata": {"name": "signed-images"},
-        "spec": {"rules": {"imageSignatures": {"keys": [key], "repositories": repositories}}},
+        "spec": {"rules": {"imageSignatures": rule}},
     }
     path.write_text(json.dumps(document))
     return path
@@ -55,6 +65,7 @@ class World:
         registry: harness.Registry | None = None,
         verify: bool = True,
         ca: bool = True,
+        vulnerabilities: dict[str, object] | None = None,
     ) -> tuple[int, str]:
         """Run ``bulkhead check`` on a Pod running ``image``: (exit status, output)."""
         reg = registry or self.registry
@@ -62,6 +73,7 @@ class World:
             self.tmp_path / "policy.json",
             self.keys.trusted.public_pem,
             repositories=[f"{reg.host}/*"],
+            vulnerabilities=vulnerabilities,
         )
         argv = ["check", "-f", str(_pod(self.tmp_path / "pod.json", image))]
         argv += ["--policy-file", str(policy), "--registry-timeout", "10"]
@@ -199,3 +211,24 @@ def test_without_verify_images_a_covered_image_fails_closed(
 def test_images_outside_the_repositories_are_not_checked(world: World) -> None:
     code, out = world.check("registry.example.com/elsewhere/app:1")
     assert code == manifestcheck.EXIT_OK, out
+
+
+def test_vulnerability_attestations_are_checked_too(world: World, signed: tuple[str, str]) -> None:
+    repository, digest = signed
+    image = f"{world.registry.host}/{repository}@{digest}"
+    wanted: dict[str, object] = {"maxAge": "1d", "failOnSeverity": "critical"}
+    code, out = world.check(image, vulnerabilities=wanted)
+    assert code == manifestcheck.EXIT_DENIED
+    assert "has no vulnerability attestation" in out
+    finished = datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=2)
+    world.cosign.attest_vulnerabilities(
+        image,
+        key=world.keys.trusted.private,
+        ca_file=world.registry.ca_file,
+        predicate=harness.vuln_predicate(finished=finished, findings={"CVE-2024-1": "HIGH"}),
+    )
+    code, out = world.check(image, vulnerabilities=wanted)
+    assert code == manifestcheck.EXIT_OK, out
+    code, out = world.check(image, vulnerabilities={**wanted, "failOnSeverity": "high"})
+    assert code == manifestcheck.EXIT_DENIED
+    assert "at or above high: CVE-2024-1 (high)" in out

@@ -47,6 +47,7 @@ def _batches(
     subject: model.Subject,
     evidence: signatures.EvidenceMap,
     isolation: network_policy.Isolation,
+    now: datetime.datetime,
 ) -> Iterator[list[findings.Finding]]:
     """The findings of each check of ``compiled`` in report order, one list per check.
 
@@ -78,7 +79,7 @@ def _batches(
     for check in compiled.checks:
         yield check.run(pod)
     if compiled.image_signatures is not None:
-        yield signatures.check(compiled.image_signatures, pod, evidence)
+        yield signatures.check(compiled.image_signatures, pod, evidence, now=now)
     if settings is not None and subject.namespace:
         yield network_policy.check(settings, subject.namespace, isolation)
 
@@ -114,7 +115,7 @@ def judge(
     be once the request is done, for ``networkPolicy`` (unknown: it fails).
     """
     found: list[findings.Finding] = []
-    for batch in _batches(compiled, pod, subject, evidence, isolation):
+    for batch in _batches(compiled, pod, subject, evidence, isolation, now):
         if batch:
             found.extend(batch)
     if not found or not compiled.exclusions:
@@ -143,7 +144,7 @@ def judge_first(
     more = 0
     more_checks: dict[str, None] = {}
     last = _check_count(compiled, pod, subject) - 1
-    for index, reported in enumerate(_batches(compiled, pod, subject, evidence, isolation)):
+    for index, reported in enumerate(_batches(compiled, pod, subject, evidence, isolation, now)):
         batch = reported
         if batch and compiled.exclusions:
             batch = exclusions.drop_excluded(batch, compiled.exclusions, subject=subject, now=now)

@@ -38,7 +38,7 @@ from webhook.policy import (
     selectors,
     signatures,
 )
-from webhook.rules import openapi
+from webhook.rules import config, openapi
 
 Schema = openapi.Schema
 
@@ -52,10 +52,7 @@ NAME_PATTERN: Final = rf"^({names.DNS_LABEL}|[-a-z0-9]*\*[-a-z0-9*]*)$"
 #: ``latest`` or ``v1.N``, as ``profiles.parse_version`` accepts it.
 VERSION_PATTERN: Final = r"^(latest|v1\.(0|[1-9][0-9]*))$"
 #: A date (in force through that day, UTC) or an RFC 3339 timestamp.
-EXPIRES_PATTERN: Final = (
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
-    r"([Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2}))?$"
-)
+EXPIRES_PATTERN: Final = config.EXPIRY_PATTERN
 _LABEL_VALUE: Final = rf"^({names.LABEL_NAME})?$"
 _LABEL_KEY: Final = rf"^({names.DNS_SUBDOMAIN}/)?{names.LABEL_NAME}$"
 _KEY_MESSAGE: Final = "a valid label key ([prefix/]name, the name at most 63 characters)"

@@ -9,7 +9,6 @@ path, to the list the compiler collects.
 
 from __future__ import annotations
 
-import datetime
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Final
@@ -23,11 +22,6 @@ EXCLUSION_SELECTORS: Final = ("namespaces", "usernames", "groups", "images", "co
 EXCLUSION_FIELDS: Final = (*EXCLUSION_SELECTORS, "reason", "expires")
 
 _DNS_LABEL_GLOB: Final = re.compile(r"^[-a-z0-9*]+$")
-_DATE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_RFC3339: Final = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
-)
-_ONE_DAY: Final = datetime.timedelta(days=1)
 
 
 def _dns_label_pattern(what: str) -> patterns.Validator:
@@ -151,38 +145,6 @@ def match(
     )
 
 
-def _expires(value: object, path: str, problems: config.Problems) -> datetime.datetime | None:
-    """The instant an entry stops applying: a date lasts to the end of that day (UTC)."""
-    reason = (
-        "must be a date (2027-01-31, in force through that day, UTC) "
-        "or an RFC 3339 timestamp (2027-01-31T18:00:00Z)"
-    )
-    if isinstance(value, datetime.datetime):
-        if value.tzinfo is None:
-            return value.replace(tzinfo=datetime.UTC)
-        return value
-    if isinstance(value, datetime.date):
-        return _end_of(value)
-    if not isinstance(value, str):
-        problems.append(registry.Problem(path, f"{reason}, not {config.describe(value)}"))
-        return None
-    try:
-        if _DATE.match(value):
-            return _end_of(datetime.date.fromisoformat(value))
-        if _RFC3339.match(value):
-            text = value.upper().replace("Z", "+00:00")
-            return datetime.datetime.fromisoformat(text)
-    except ValueError:
-        problems.append(registry.Problem(path, f"{value!r} is not a real date or time"))
-        return None
-    problems.append(registry.Problem(path, f"{reason}, not {value!r}"))
-    return None
-
-
-def _end_of(day: datetime.date) -> datetime.datetime:
-    return datetime.datetime.combine(day + _ONE_DAY, datetime.time(), tzinfo=datetime.UTC)
-
-
 def unknown_check(item: str) -> str | None:
     """Why ``item`` is no check id (a rule id or ``pss/<Pod Security id>``), or ``None``."""
     known = set(model.RULE_IDS) | model.POD_SECURITY_CHECK_IDS
@@ -270,7 +232,7 @@ def _exclusion(
         reason = config.string(entry["reason"], path=f"{path}.reason", problems=problems) or ""
     expires = None
     if entry.get("expires") is not None:
-        expires = _expires(entry["expires"], f"{path}.expires", problems)
+        expires = config.expiry(entry["expires"], f"{path}.expires", problems=problems)
     if len(problems) != before:
         return None
     return model.Exclusion(

@@ -10,6 +10,9 @@ A policy writes, under ``spec.rules``::
           -----END PUBLIC KEY-----
       repositories: [registry.example.com/team/*]   # which images it applies to
       required: 1                   # valid signatures by distinct trusted keys
+      vulnerabilities:              # optional: a signed, recent, clean scan (``vulnerabilities``)
+        maxAge: 7d
+        failOnSeverity: high
 
 ``repositories`` are patterns of the policy grammar (``patterns.parse``),
 matched against an image's normalised repository ``registry/path`` (so
@@ -19,7 +22,10 @@ Nothing here talks to a registry or checks a signature: the I/O layer
 (``webhook.supplychain``) resolves each image to a digest, fetches its
 cosign signatures, verifies them with the trusted keys and hands the result
 in as ``Evidence``. ``check`` only counts what was proven. An image with no
-evidence at all (nobody verified it) fails, so the check fails closed.
+evidence at all (nobody verified it) fails, so the check fails closed. With
+``vulnerabilities``, an image whose signatures pass is then judged on its
+vulnerability attestations (``vulnerabilities.verdict``), at the decision's
+clock.
 """
 
 from __future__ import annotations
@@ -27,17 +33,18 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import datetime
 import hashlib
 import re
 import types
 from collections.abc import Mapping
 from typing import Final
 
-from webhook.policy import patterns
+from webhook.policy import patterns, vulnerabilities
 from webhook.rules import config, findings, image_references, openapi, podview, registry
 
 ID: Final = "imageSignatures"
-FIELDS: Final = ("keys", "repositories", "required")
+FIELDS: Final = ("keys", "repositories", "required", "vulnerabilities")
 FIX: Final = (
     "sign the image digest with a trusted key (cosign sign --key ...), or pin a digest "
     "that is signed"
@@ -67,6 +74,7 @@ class Settings:
     keys: tuple[TrustedKey, ...]
     repositories: patterns.Patterns | None
     required: int
+    vulnerabilities: vulnerabilities.Settings | None = None
 
     def covers(self, image: str) -> bool:
         """Whether this check applies to ``image`` (an unparseable image is covered)."""
@@ -99,13 +107,15 @@ class Evidence:
     ``digest`` is the digest verified (the pinned one, or the tag's current
     one); ``failure`` is set when the image could not be checked at all
     (registry unreachable, manifest refused); ``signatures`` lists every
-    signature found for the digest.
+    signature found for the digest; ``attestations`` every vulnerability
+    attestation found, or ``None`` when they were not looked up.
     """
 
     image: str
     digest: str | None
     failure: str = ""
     signatures: tuple[Signature, ...] = ()
+    attestations: tuple[vulnerabilities.Attestation, ...] | None = None
 
 
 #: Evidence by image reference, exactly as written in the pod spec.
@@ -136,6 +146,7 @@ SCHEMA: Final = openapi.obj(
             "description": "Valid signatures by distinct trusted keys each image "
             "needs (default 1).",
         },
+        "vulnerabilities": vulnerabilities.SCHEMA,
     },
     required=("keys",),
 )
@@ -216,9 +227,17 @@ def parse(value: object, path: str) -> Settings:
                 "distinct key(s) are trusted: no image could pass",
             )
         )
+    scans: vulnerabilities.Settings | None = None
+    if spec.get("vulnerabilities") is not None:
+        try:
+            scans = vulnerabilities.parse(spec["vulnerabilities"], f"{path}.vulnerabilities")
+        except registry.ConfigError as error:
+            problems.extend(error.problems)
     if problems:
         raise registry.ConfigError(problems)
-    return Settings(keys=tuple(keys), repositories=repositories, required=required)
+    return Settings(
+        keys=tuple(keys), repositories=repositories, required=required, vulnerabilities=scans
+    )
 
 
 def _shown(evidence: Evidence) -> str:
@@ -257,15 +276,42 @@ def _verdict(settings: Settings, evidence: Evidence | None, image: str) -> str |
     )
 
 
+def scan_failure(
+    settings: Settings, evidence: Evidence, *, now: datetime.datetime
+) -> vulnerabilities.Failure | None:
+    """Why ``evidence`` fails ``settings.vulnerabilities`` at ``now``; ``None`` if it passes."""
+    if settings.vulnerabilities is None:
+        return None
+    return vulnerabilities.verdict(
+        settings.vulnerabilities,
+        evidence.attestations,
+        trusted={key.id for key in settings.keys},
+        now=now,
+    )
+
+
 def check(
-    settings: Settings, pod: podview.PodView, evidence: EvidenceMap
+    settings: Settings, pod: podview.PodView, evidence: EvidenceMap, *, now: datetime.datetime
 ) -> list[findings.Finding]:
-    """A finding per covered container whose image lacks the required valid signatures."""
+    """A finding per covered container whose image lacks valid signatures (or a clean scan)."""
     out: list[findings.Finding] = []
     for container in pod.containers:
         if not settings.covers(container.image):
             continue
-        reason = _verdict(settings, evidence.get(container.image), container.image)
+        found = evidence.get(container.image)
+        reason = _verdict(settings, found, container.image)
         if reason is not None:
             out.append(container.finding(ID, "image", message=reason, fix=FIX))
+            continue
+        failure = None if found is None else scan_failure(settings, found, now=now)
+        if found is not None and failure is not None:
+            out.append(
+                container.finding(
+                    ID,
+                    "image",
+                    message=f"image {_shown(found)} fails the vulnerability check: "
+                    f"{failure.message}",
+                    fix=failure.fix,
+                )
+            )
     return out

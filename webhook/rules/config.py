@@ -26,6 +26,7 @@ identifiers (``maxLimits[ephemeral-storage]``,
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -38,6 +39,16 @@ Choice = TypeVar("Choice", bound=str)
 
 _IDENTIFIER: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SHOWN_TEXT: Final = 40
+_DATE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_RFC3339: Final = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
+)
+_ONE_DAY: Final = datetime.timedelta(days=1)
+#: What ``expiry`` reads, as a JSON Schema pattern: a date or an RFC 3339 timestamp.
+EXPIRY_PATTERN: Final = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"([Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2}))?$"
+)
 
 
 def child(path: str, key: object) -> str:
@@ -243,6 +254,38 @@ def boolean(value: object, path: str, *, problems: Problems) -> bool:
         return value
     problems.append(registry.Problem(path, f"must be true or false, not {describe(value)}"))
     return False
+
+
+def expiry(value: object, path: str, *, problems: Problems) -> datetime.datetime | None:
+    """The instant an entry stops applying: a date lasts to the end of that day (UTC)."""
+    reason = (
+        "must be a date (2027-01-31, in force through that day, UTC) "
+        "or an RFC 3339 timestamp (2027-01-31T18:00:00Z)"
+    )
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            return value.replace(tzinfo=datetime.UTC)
+        return value
+    if isinstance(value, datetime.date):
+        return _end_of(value)
+    if not isinstance(value, str):
+        problems.append(registry.Problem(path, f"{reason}, not {describe(value)}"))
+        return None
+    try:
+        if _DATE.match(value):
+            return _end_of(datetime.date.fromisoformat(value))
+        if _RFC3339.match(value):
+            text = value.upper().replace("Z", "+00:00")
+            return datetime.datetime.fromisoformat(text)
+    except ValueError:
+        problems.append(registry.Problem(path, f"{value!r} is not a real date or time"))
+        return None
+    problems.append(registry.Problem(path, f"{reason}, not {value!r}"))
+    return None
+
+
+def _end_of(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day + _ONE_DAY, datetime.time(), tzinfo=datetime.UTC)
 
 
 def raise_if_any(problems: Problems) -> None:

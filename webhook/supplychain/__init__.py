@@ -2,13 +2,15 @@
 
 ``verify(images, policies, settings)`` resolves every image an
 ``imageSignatures`` check covers to its digest, finds and checks its cosign
-signatures with the keys the policies trust, and returns the evidence the
+signatures (and, where a policy asks, its vulnerability attestations) with
+the keys the policies trust, and returns the evidence the
 pure decision (``policy.judge``) counts (``bulkhead check``). The webhook
 keeps one ``verifier.Verifier`` instead, which adds connection reuse, a
 cache of positive results and a deadline per review.
 
 ``registry`` is the OCI distribution client, ``cosign`` the signature format,
-``dockerconfig`` the credentials file.
+``attestations`` the vulnerability attestation format (DSSE, in-toto) and
+``vulnpredicate`` its predicate, ``dockerconfig`` the credentials file.
 """
 
 from __future__ import annotations
@@ -16,9 +18,24 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from webhook import policy
-from webhook.supplychain import cosign, dockerconfig, registry, verifier
+from webhook.supplychain import (
+    attestations,
+    cosign,
+    dockerconfig,
+    registry,
+    verifier,
+    vulnpredicate,
+)
 
-__all__ = ["cosign", "dockerconfig", "registry", "verifier", "verify"]
+__all__ = [
+    "attestations",
+    "cosign",
+    "dockerconfig",
+    "registry",
+    "verifier",
+    "verify",
+    "vulnpredicate",
+]
 
 
 def verify(

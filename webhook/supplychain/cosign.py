@@ -78,7 +78,8 @@ def signature_tag(digest: str) -> str:
     return digest.replace(":", "-", 1) + ".sig"
 
 
-def _verifies(public: PublicKey, signature: bytes, payload: bytes) -> bool:
+def verifies(public: PublicKey, signature: bytes, payload: bytes) -> bool:
+    """Whether ``signature`` over ``payload`` verifies with ``public`` (SHA-256 digests)."""
     try:
         if isinstance(public, ec.EllipticCurvePublicKey):
             public.verify(signature, payload, ec.ECDSA(hashes.SHA256()))
@@ -168,7 +169,7 @@ def _layer_signature(
         return signatures.Signature(None, f"a signed payload is over {MAX_PAYLOAD} bytes")
     payload = client.blob(repository, blob_digest, limit=MAX_PAYLOAD)
     for key_id, public in keys.items():
-        if _verifies(public, signature, payload):
+        if verifies(public, signature, payload):
             problem = judge_payload(payload, digest=digest, reference=reference)
             return signatures.Signature(None if problem else key_id, problem)
     return signatures.Signature(None, _NOT_VERIFIED)

@@ -7,9 +7,16 @@ Owns what makes verification fast and bounded at admission:
 * the images of one call verified in parallel (at most ``parallel`` at once),
   each once however many containers and policies name it;
 * a cache of positive results (an image digest with at least one signature
-  by a trusted key) by repository, digest and trusted key set, bounded in
-  size (least recently used goes first) and in age (``ttl``); failures are
-  never cached, so the next review asks the registry again;
+  by a trusted key) by repository, digest, trusted key set and whether
+  vulnerability attestations were read, bounded in size (least recently
+  used goes first) and in age (``ttl``); failures are never cached, so the
+  next review asks the registry again;
+* vulnerability attestations read only for images a policy's
+  ``imageSignatures.vulnerabilities`` covers, and such a result cached only
+  while every covering policy accepts it: a cache hit is judged again
+  against the clock (the scan may have grown too old since), and one no
+  longer accepted is dropped and looked up again, so a new scan is seen at
+  once;
 * concurrent lookups of the same digest coalesced: the second waits for the
   first and shares its result;
 * a deadline per call: an image not verified in time gets evidence that
@@ -26,6 +33,7 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import dataclasses
+import datetime
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -34,7 +42,7 @@ from typing import Final
 from webhook import policy
 from webhook.policy import signatures
 from webhook.rules import image_references
-from webhook.supplychain import cosign, registry
+from webhook.supplychain import attestations, cosign, registry
 
 #: Images verified at once (each is a few round trips to a registry).
 PARALLEL: Final = 8
@@ -54,7 +62,8 @@ UNSIGNED: Final = "unsigned"
 ERROR: Final = "error"
 RESULTS: Final = (CACHED, SIGNED, UNSIGNED, ERROR)
 
-_CacheKey = tuple[str, str, frozenset[str]]
+#: Repository, digest, trusted key ids, and whether vulnerability attestations were read.
+_CacheKey = tuple[str, str, frozenset[str], bool]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -103,6 +112,32 @@ def covered(image: str, policies: Sequence[policy.CompiledPolicy]) -> bool:
     )
 
 
+def _scan_rules(image: str, policies: Sequence[policy.CompiledPolicy]) -> list[signatures.Settings]:
+    """The ``imageSignatures`` covering ``image`` that require vulnerability attestations."""
+    return [
+        p.image_signatures
+        for p in policies
+        if p.image_signatures is not None
+        and p.image_signatures.vulnerabilities is not None
+        and p.image_signatures.covers(image)
+    ]
+
+
+def _accepted(
+    evidence: signatures.Evidence,
+    scans: Sequence[signatures.Settings],
+    now: datetime.datetime,
+) -> bool:
+    """Whether ``evidence`` is positive and meets every one of ``scans`` at ``now``."""
+    return _positive(evidence) and all(
+        signatures.scan_failure(scan, evidence, now=now) is None for scan in scans
+    )
+
+
+def _utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
 class _Cache:
     """Positive evidence by key, bounded by count and age; thread-safe."""
 
@@ -126,6 +161,10 @@ class _Cache:
             self._entries.move_to_end(key)
             return found[1]
 
+    def discard(self, key: _CacheKey) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
     def put(self, key: _CacheKey, evidence: signatures.Evidence) -> None:
         with self._lock:
             self._entries[key] = (self._clock() + self._ttl, evidence)
@@ -148,8 +187,11 @@ class Verifier:
         ttl: float = DEFAULT_TTL,
         parallel: int = PARALLEL,
         clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], datetime.datetime] = _utc_now,
     ) -> None:
+        """``clock`` measures the cache's ``ttl``; ``wall`` is the time scans are judged at."""
         self._settings = settings
+        self._wall = wall
         self._cache = _Cache(size=cache_size, ttl=ttl, clock=clock)
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=parallel, thread_name_prefix="verify"
@@ -194,12 +236,13 @@ class Verifier:
         pending: dict[concurrent.futures.Future[tuple[signatures.Evidence, Outcome]], str] = {}
         for image in todo:
             started = time.perf_counter()
-            hit = self._pinned_hit(image, key_ids)
+            scans = _scan_rules(image, policies)
+            hit = self._pinned_hit(image, key_ids, scans)
             if hit is not None:
                 evidence[image] = hit
                 outcomes.append(Outcome(CACHED, time.perf_counter() - started))
             else:
-                pending[self._pool.submit(self._lookup, image, keys, key_ids)] = image
+                pending[self._pool.submit(self._lookup, image, keys, key_ids, scans)] = image
         if pending:
             done, late = concurrent.futures.wait(pending, timeout=timeout)
             for future in done:
@@ -218,7 +261,12 @@ class Verifier:
 
     # -- one image ---------------------------------------------------------
 
-    def _pinned_hit(self, image: str, key_ids: frozenset[str]) -> signatures.Evidence | None:
+    def _pinned_hit(
+        self,
+        image: str,
+        key_ids: frozenset[str],
+        scans: Sequence[signatures.Settings],
+    ) -> signatures.Evidence | None:
         """The cached evidence of an image pinned by digest, without any request."""
         try:
             reference = image_references.parse(image)
@@ -226,18 +274,37 @@ class Verifier:
             return None
         if reference.digest is None:
             return None
-        hit = self._cache.get((signatures.repository(reference), reference.digest, key_ids))
+        key = (signatures.repository(reference), reference.digest, key_ids, bool(scans))
+        hit = self._hit(key, scans)
         return None if hit is None else _as(hit, image)
 
+    def _hit(
+        self, key: _CacheKey, scans: Sequence[signatures.Settings]
+    ) -> signatures.Evidence | None:
+        """A cached result still accepted now (a scan may have grown too old since)."""
+        hit = self._cache.get(key)
+        if hit is None or not scans or _accepted(hit, scans, self._wall()):
+            return hit
+        self._cache.discard(key)
+        return None
+
     def _lookup(
-        self, image: str, keys: dict[str, cosign.PublicKey], key_ids: frozenset[str]
+        self,
+        image: str,
+        keys: dict[str, cosign.PublicKey],
+        key_ids: frozenset[str],
+        scans: Sequence[signatures.Settings],
     ) -> tuple[signatures.Evidence, Outcome]:
         started = time.perf_counter()
-        found, result = self._evidence(image, keys, key_ids)
+        found, result = self._evidence(image, keys, key_ids, scans)
         return found, Outcome(result, time.perf_counter() - started)
 
     def _evidence(
-        self, image: str, keys: dict[str, cosign.PublicKey], key_ids: frozenset[str]
+        self,
+        image: str,
+        keys: dict[str, cosign.PublicKey],
+        key_ids: frozenset[str],
+        scans: Sequence[signatures.Settings],
     ) -> tuple[signatures.Evidence, str]:
         try:
             reference = image_references.parse(image)
@@ -248,8 +315,8 @@ class Verifier:
             digest = client.resolve(reference)
         except registry.RegistryError as err:
             return signatures.Evidence(image=image, digest=None, failure=str(err)), ERROR
-        key = (signatures.repository(reference), digest, key_ids)
-        hit = self._cache.get(key)
+        key = (signatures.repository(reference), digest, key_ids, bool(scans))
+        hit = self._hit(key, scans)
         if hit is not None:
             return _as(hit, image), CACHED
         with self._lock:
@@ -262,7 +329,11 @@ class Verifier:
             return found, _result(found)
         try:
             found = cosign.verify(client, image, keys=keys, digest=digest)
-            if _positive(found):
+            if scans and _positive(found):
+                found = self._attested(
+                    client, found, repository=reference.repository, digest=digest, keys=keys
+                )
+            if _accepted(found, scans, self._wall()):
                 self._cache.put(key, found)
             mine.set_result(found)
         except BaseException as err:
@@ -272,6 +343,22 @@ class Verifier:
             with self._lock:
                 del self._inflight[key]
         return found, _result(found)
+
+    @staticmethod
+    def _attested(
+        client: registry.Client,
+        found: signatures.Evidence,
+        *,
+        repository: str,
+        digest: str,
+        keys: dict[str, cosign.PublicKey],
+    ) -> signatures.Evidence:
+        """``found`` with the vulnerability attestations of ``digest``, or why they are unread."""
+        try:
+            read = attestations.find(client, repository, digest, keys=keys)
+        except registry.RegistryError as err:
+            return dataclasses.replace(found, failure=f"reading its attestations: {err}")
+        return dataclasses.replace(found, attestations=read)
 
     def _client(self, host: str) -> registry.Client:
         with self._lock:

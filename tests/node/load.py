@@ -137,8 +137,17 @@ def _worker(
                 tally.admitted += 1
         else:
             kind = "privileged" if privileged else "compliant"
-            tally.fail(f"{kind} Pod: HTTP {status}: {text[:300]}")
+            tally.fail(f"{kind} Pod: HTTP {status}: {_reason(text)}")
     connection.close()
+
+
+def _reason(text: str) -> str:
+    """The apiserver's message (its end says why a webhook call failed), else the body's start."""
+    try:
+        message = json.loads(text).get("message")
+    except (ValueError, AttributeError):
+        message = None
+    return message[-400:] if isinstance(message, str) else text[:300]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -32,6 +32,7 @@ import pytest
 from devcluster import controlplane, demo, installation, nodedemo
 from devcluster import node as node_
 from tests.node import conftest, load
+from webhook.operator import pki
 
 DENIED: Final = 'admission webhook "validate.bulkhead.dev" denied the request'
 EXAMPLES: Final = node_.REPO / "manifests" / "examples"
@@ -368,8 +369,21 @@ def _bundle(release: conftest.Release) -> frozenset[str]:
     return frozenset(block.strip() + "\n" + marker for block in text.split(marker)[:-1])
 
 
+def _retirements(release: conftest.Release) -> list[str]:
+    """The operator's Events saying which CA it retired (once no replica served a certificate)."""
+    events = release.node.kubectl_json(
+        "get", "events", "-n", release.namespace, "--field-selector=reason=CertificateRotation"
+    )
+    return [e["message"] for e in events["items"] if e["message"].startswith("retired the CA ")]
+
+
 def test_a_ca_rotation_fails_no_review(release: conftest.Release, tmp_path: pathlib.Path) -> None:
-    """With 3-minute CAs: a new CA joins the bundle, certificates move, the old CA leaves."""
+    """With 3-minute CAs: a new CA joins the bundle, certificates move, the old CA leaves.
+
+    The old CA leaves once the operator has seen every webhook Pod serve a
+    certificate of the new one (it probes each endpoint of the Service), not
+    merely when it expires: the operator says so in an Event.
+    """
     first = _bundle(release)
     summary: dict[str, Any] = {}
     with _review_stream(release, tmp_path, summary):
@@ -379,13 +393,21 @@ def test_a_ca_rotation_fails_no_review(release: conftest.Release, tmp_path: path
             interval=1,
             what="a new CA in the caBundle",
         )
+        started = time.monotonic()
         installation.wait_for(
             lambda: not (_bundle(release) & first),
             timeout=240,
             interval=1,
             what=f"the CAs of {len(first)} to leave the bundle (joined: {len(joined)})",
         )
+        sys.stderr.write(
+            f"\nthe old CA left {time.monotonic() - started:.0f} s after the new joined\n"
+        )
     _assert_no_failed_reviews(summary)
+    subjects = {ca.subject for ca in pki.split_bundle("".join(first).encode())}
+    retired = _retirements(release)
+    for subject in subjects:
+        assert any(message.startswith(f"retired the CA {subject}:") for message in retired), retired
 
 
 # -- no webhook Pod at all -------------------------------------------------------

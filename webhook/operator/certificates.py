@@ -171,12 +171,25 @@ class Manager:
         return tuple((common or {}).values())
 
     def _served(self) -> tuple[pki.Certificate | None, ...] | None:
-        endpoints = self._settings.probe_endpoints
-        if not endpoints:
+        s = self._settings
+        if not s.probe_service and not s.probe_endpoints:
             return None
-        server_name = f"{self._settings.service_name}.{self._settings.namespace}.svc"
+        server_name = f"{s.service_name}.{s.namespace}.svc"
         results: list[pki.Certificate | None] = []
-        for endpoint in endpoints:
+        if s.probe_service:
+            try:
+                slices = self._api.request(
+                    "GET",
+                    f"/apis/discovery.k8s.io/v1/namespaces/{s.namespace}/endpointslices",
+                    query=(("labelSelector", f"{probing.SERVICE_NAME_LABEL}={s.service_name}"),),
+                )
+            except kube.ApiError as err:
+                _LOG.info("could not list the endpoints of %s: %s", s.service_name, err)
+                results.append(None)  # unknown: an old CA stays
+            else:
+                for endpoint in probing.addresses(slices.get("items") or ()):
+                    results.append(self._probe(endpoint, server_name=server_name))
+        for endpoint in s.probe_endpoints:
             for _ in range(probing.PROBE_ATTEMPTS):
                 results.append(self._probe(endpoint, server_name=server_name))
         return tuple(results)

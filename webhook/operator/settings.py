@@ -15,6 +15,9 @@ policy status lists the ``spec.exclude`` entries expiring within
 ``--certificates external`` leaves the TLS Secrets and the caBundle to
 another issuer (cert-manager and its cainjector): the operator then runs no
 TLS loop and only keeps policy status; the certificate flags are unused.
+``--probe-endpoint service`` (the default) probes every endpoint of the
+webhook Service, one handshake each, so each replica's certificate is seen;
+a ``HOST:PORT`` is probed a few times (a webhook outside the cluster).
 ``--probe-endpoint none`` turns probing off: an old CA then leaves the
 bundle once the new serving certificate has been out for the overlap.
 The skew is capped at a tenth of the serving certificate's lifetime, and
@@ -39,6 +42,8 @@ _DURATION: Final = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)?$")
 _UNITS: Final = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 #: Who issues the webhook's certificate and caBundle: this operator, or someone else.
 CERTIFICATE_SOURCES: Final = ("operator", "external")
+#: ``--probe-endpoint`` value: every endpoint of the webhook Service.
+PROBE_SERVICE: Final = "service"
 
 
 _S = settingtable.Setting
@@ -130,8 +135,10 @@ TABLE: Final = settingtable.Table(
             variable="BULKHEAD_PROBE_ENDPOINTS",
             repeatable=True,
             metavar="HOST:PORT",
-            default_text="`<service>.<namespace>.svc:443`",
-            help="webhook endpoint whose served certificate is checked ('none': off)",
+            default_text="`service`",
+            help="webhook endpoint whose served certificate is checked: `service` (every "
+            "endpoint of the webhook Service, read from its EndpointSlices), a HOST:PORT, "
+            "or `none` (off)",
         ),
         _S(name="metrics_address", default="0.0.0.0", help="metrics listen address"),  # noqa: S104
         _S(name="metrics_port", default="9090", help="metrics port", note="`0`: off"),
@@ -166,7 +173,8 @@ class Settings:
     clock_skew: datetime.timedelta = datetime.timedelta(minutes=5)
     check_interval: float = 60.0
     exclusion_window: datetime.timedelta = datetime.timedelta(days=14)
-    probe_endpoints: tuple[str, ...] | None = None
+    probe_service: bool = False
+    probe_endpoints: tuple[str, ...] = ()
     metrics_address: str = "0.0.0.0"  # noqa: S104 - Prometheus scrapes the pod's address
     metrics_port: int = 9090
     health_port: int = 8081
@@ -257,9 +265,11 @@ def resolve(flags: Mapping[str, object], environ: Mapping[str, str]) -> Settings
     names, addresses = _sans(TABLE.items("extra_san", flags, environ) or ())
     probes = TABLE.items("probe_endpoint", flags, environ)
     if probes is None:
-        probes = (f"{service}.{namespace}.svc:443",)
+        probes = (PROBE_SERVICE,)
     elif probes in (("none",), ("",)):
         probes = ()
+    probe_service = PROBE_SERVICE in probes
+    probes = tuple(probe for probe in probes if probe != PROBE_SERVICE)
     for probe in probes:
         try:
             _endpoint(probe)
@@ -281,7 +291,8 @@ def resolve(flags: Mapping[str, object], environ: Mapping[str, str]) -> Settings
         clock_skew=pick("clock_skew", _skew),
         check_interval=pick("check_interval", _seconds),
         exclusion_window=pick("exclusion_window", duration),
-        probe_endpoints=probes or None,
+        probe_service=probe_service,
+        probe_endpoints=probes,
         metrics_address=pick("metrics_address", settingtable.ip_address),
         metrics_port=pick("metrics_port", settingtable.port),
         health_port=pick("health_port", settingtable.port),

@@ -212,3 +212,80 @@ def test_bundle_round_trip() -> None:
         a.ca.certificate.fingerprint,
         b.ca.certificate.fingerprint,
     ]
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class _Cluster:
+    """The operator's settings and how late the rest of the cluster sees its writes."""
+
+    policy: rotation.Policy
+    check: int  # seconds between the operator's passes
+    load_delays: tuple[int, ...]  # per replica: Secret written -> it serves it (kubelet, reload)
+    trust_delay: int  # caBundle written -> the apiserver verifies with it
+
+
+def _latest(history: list[tuple[int, rotation.Plan]], at: int) -> rotation.Plan:
+    return [plan for when, plan in history if when <= at][-1] if at >= 0 else history[0][1]
+
+
+def _failed_handshakes(cluster: _Cluster, *, seconds: int) -> list[str]:
+    """Every second at which the apiserver could not verify what a replica served.
+
+    The operator probes every replica (as it does through the Service's
+    EndpointSlices), so it sees a replica that is late to reload.
+    """
+    history: list[tuple[int, rotation.Plan]] = []
+    state = rotation.Current(ca=None, serving=None)
+    failures: list[str] = []
+    for t in range(seconds):
+        now = T0 + t * SECOND
+        if t % cluster.check == 0:
+            served = tuple(
+                _latest(history, t - delay).serving.certificate if history else None
+                for delay in cluster.load_delays
+            )
+            plan = rotation.plan(dataclasses.replace(state, served=served), cluster.policy, now=now)
+            history.append((t, plan))
+            state = _apply(plan)
+        if t < max(cluster.load_delays):
+            continue  # the first Pods start once the first Secret exists
+        trusted = _latest(history, t - cluster.trust_delay).bundle
+        for replica, delay in enumerate(cluster.load_delays):
+            cert = _latest(history, t - delay).serving.certificate
+            if cert.expired(now) or now < cert.not_before:
+                failures.append(f"{t}s, replica {replica}: expired or not yet valid")
+            elif not any(cert.chains_to(ca) and not ca.expired(now) for ca in trusted):
+                failures.append(f"{t}s, replica {replica}: chains to no trusted CA")
+    return failures
+
+
+@pytest.mark.parametrize(
+    "cluster",
+    [
+        pytest.param(
+            _Cluster(
+                policy=rotation.Policy(
+                    dns_names=POLICY.dns_names,
+                    ca_lifetime=datetime.timedelta(minutes=3),
+                    cert_lifetime=datetime.timedelta(seconds=60),
+                    overlap=datetime.timedelta(seconds=10),
+                    skew=datetime.timedelta(seconds=6),
+                ),
+                check=2,
+                load_delays=(3, 17),
+                trust_delay=2,
+            ),
+            id="the node suite's 3-minute CAs",
+        ),
+        pytest.param(
+            _Cluster(policy=POLICY, check=1, load_delays=(1, 12, 25), trust_delay=1),
+            id="10-minute CAs",
+        ),
+    ],
+)
+def test_rotations_never_serve_a_certificate_the_apiserver_cannot_verify(
+    cluster: _Cluster,
+) -> None:
+    """A replica may reload a third of a certificate's life late, through CA rotations too."""
+    seconds = int(3.5 * cluster.policy.ca_lifetime.total_seconds())
+    assert _failed_handshakes(cluster, seconds=seconds) == []

@@ -18,7 +18,8 @@ def test_defaults() -> None:
         "bulkhead.bulkhead-system",
         "bulkhead.bulkhead-system.svc",
     )
-    assert config.probe_endpoints == ("bulkhead.bulkhead-system.svc:443",)
+    assert config.probe_service
+    assert config.probe_endpoints == ()
     assert config.cert_lifetime == datetime.timedelta(days=30)
     assert config.webhook_configuration == "bulkhead"
 
@@ -51,7 +52,10 @@ def test_extra_sans_split_names_and_addresses() -> None:
 
 
 def test_probes_can_be_turned_off_and_listed_in_the_environment() -> None:
-    assert settings.resolve({"probe_endpoint": ["none"]}, {}).probe_endpoints is None
+    off = settings.resolve({"probe_endpoint": ["none"]}, {})
+    assert (off.probe_service, off.probe_endpoints) == (False, ())
+    both = settings.resolve({"probe_endpoint": ["service", "10.0.0.1:8443"]}, {})
+    assert (both.probe_service, both.probe_endpoints) == (True, ("10.0.0.1:8443",))
     config = settings.resolve({}, {"BULKHEAD_PROBE_ENDPOINTS": "a:1, b:2"})
     assert config.probe_endpoints == ("a:1", "b:2")
 

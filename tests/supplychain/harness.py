@@ -35,7 +35,7 @@ from typing import Any
 
 import bcrypt
 
-from devcluster import pki
+from devcluster import pki, registration, webhookserver
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = REPO_ROOT / "tools" / "supplychain" / "build.sh"
@@ -349,3 +349,34 @@ class Cosign:
             str(ca_file),
             image,
         ).stdout
+
+
+def signing_webhook(
+    workdir: pathlib.Path,
+    *,
+    public_pem: str,
+    repositories: list[str],
+    extra_args: tuple[str, ...],
+) -> webhookserver.WebhookServer:
+    """An unstarted ``bulkhead serve`` (one worker) whose one policy, ``signed-images``,
+    trusts ``public_pem`` for the images of ``repositories``."""
+    policy = {
+        "apiVersion": "bulkhead.dev/v1alpha1",
+        "kind": "ClusterContainerPolicy",
+        "metadata": {"name": "signed-images"},
+        "spec": {
+            "rules": {"imageSignatures": {"keys": [public_pem], "repositories": repositories}}
+        },
+    }
+    policy_file = workdir / "policy.json"
+    policy_file.write_text(json.dumps(policy))
+    return webhookserver.WebhookServer(
+        serving=webhookserver.ServingPKI.write(
+            workdir / "pki",
+            service=registration.SERVICE_NAME,
+            namespace=registration.WEBHOOK_NAMESPACE,
+        ),
+        policy_files=[policy_file],
+        log_path=workdir / "bulkhead-serve.log",
+        extra_args=("--workers", "1", *extra_args),
+    )

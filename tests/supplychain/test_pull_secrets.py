@@ -75,17 +75,8 @@ class Setup:
 
     def create(self, namespace: str, pod: dict[str, object]) -> tuple[bool, str]:
         """Dry-run create ``pod`` in ``namespace``: (admitted, kubectl's stderr)."""
-        result = self.cp.kubectl(
-            "create",
-            "--dry-run=server",
-            "-n",
-            namespace,
-            "-f",
-            "-",
-            input_text=json.dumps(pod),
-            check=False,
-        )
-        return result.returncode == 0, result.stderr
+        code, stderr = registration.dry_run_create(self.cp, namespace, pod)
+        return code == 0, stderr
 
     def admitted_soon(self, namespace: str, pod: dict[str, object]) -> None:
         """Wait until ``pod`` is admitted (the watch delivers new Secrets a moment later)."""
@@ -127,32 +118,11 @@ def setup(
         workdir=workdir / "registry",
         users={"pusher": PUSHER_PASSWORD, "puller": PULLER_PASSWORD},
     )
-    policy = {
-        "apiVersion": "bulkhead.dev/v1alpha1",
-        "kind": "ClusterContainerPolicy",
-        "metadata": {"name": "signed-private"},
-        "spec": {
-            "rules": {
-                "imageSignatures": {
-                    "keys": [keys.trusted.public_pem],
-                    "repositories": [f"{private.host}/*"],
-                }
-            }
-        },
-    }
-    policy_file = workdir / "policy.json"
-    policy_file.write_text(json.dumps(policy))
-    server = webhookserver.WebhookServer(
-        serving=webhookserver.ServingPKI.write(
-            workdir / "pki",
-            service=registration.SERVICE_NAME,
-            namespace=registration.WEBHOOK_NAMESPACE,
-        ),
-        policy_files=[policy_file],
-        log_path=workdir / "bulkhead-serve.log",
+    server = harness.signing_webhook(
+        workdir,
+        public_pem=keys.trusted.public_pem,
+        repositories=[f"{private.host}/*"],
         extra_args=(
-            "--workers",
-            "1",
             "--registry-ca-file",
             str(private.ca_file),
             "--kubeconfig",

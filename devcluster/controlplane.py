@@ -21,6 +21,7 @@ Typical use::
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import ctypes
 import http.client
@@ -162,7 +163,29 @@ def webhook_client_admission_config(
     }
 
 
-class ControlPlane:
+class Started(abc.ABC):
+    """Something started by ``start()`` and stopped by ``stop()``; ``with`` does both."""
+
+    @abc.abstractmethod
+    def start(self) -> None: ...
+
+    @abc.abstractmethod
+    def stop(self) -> None: ...
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: types.TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class ControlPlane(Started):
     """etcd + kube-apiserver on random loopback ports, as a context manager.
 
     Attributes valid after :meth:`start`: ``url``, ``kubeconfig``,
@@ -199,18 +222,6 @@ class ControlPlane:
         self.admin_key_path = pathlib.Path()
 
     # -- lifecycle ---------------------------------------------------------
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: types.TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def running(self) -> bool:

@@ -28,9 +28,8 @@ import ssl
 import subprocess
 import sys
 import time
-import types
 from collections.abc import Mapping, Sequence
-from typing import Any, Self
+from typing import Any
 
 from devcluster import controlplane, pki
 
@@ -119,7 +118,7 @@ def refuses_connections(port: int) -> bool:
         return True
 
 
-class WebhookServer:
+class WebhookServer(controlplane.Started):
     """One ``bulkhead serve`` process on 127.0.0.1, as a context manager.
 
     ``port`` None picks free ports before the start (so a webhook
@@ -157,18 +156,6 @@ class WebhookServer:
         self._wait_ready = wait_ready
         self._startup_timeout = startup_timeout
         self._process: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: types.TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:

@@ -94,7 +94,7 @@ TABLE: Final = settingtable.Table(
             name="kubeconfig",
             metavar="FILE",
             help="with no --policy-file/--profile: watch the cluster's policies with this "
-            "kubeconfig",
+            "kubeconfig (and the pull Secrets, with --registry-pull-secrets)",
             default_text="the in-cluster service account",
         ),
         settingtable.pss_latest_row(),

@@ -128,6 +128,12 @@ def setup(
             "--kubeconfig",
             str(control_plane.kubeconfig),
             "--registry-pull-secrets",
+            # Generous (the apiserver waits 10 s): a busy machine must not turn a 401 into a
+            # timeout.
+            "--decision-timeout",
+            "8",
+            "--registry-timeout",
+            "6",
         ),
     )
     with (

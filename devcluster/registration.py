@@ -212,9 +212,10 @@ def violating_pod(name: str, *, labels: Mapping[str, str] | None = None) -> dict
     }
 
 
-def _dry_run_create(
+def dry_run_create(
     cp: controlplane.ControlPlane, namespace: str, document: Mapping[str, Any]
 ) -> tuple[int, str]:
+    """``kubectl create --dry-run=server`` of ``document``: (exit status, stderr)."""
     result = cp.kubectl(
         "create",
         "--dry-run=server",
@@ -246,7 +247,7 @@ def wait_for_refusal(
     deadline = time.monotonic() + timeout
     last = ""
     while time.monotonic() < deadline:
-        code, last = _dry_run_create(cp, namespace, document)
+        code, last = dry_run_create(cp, namespace, document)
         if code != 0 and expected in last:
             return last
         time.sleep(0.2)

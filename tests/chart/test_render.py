@@ -372,6 +372,22 @@ def test_registries_default_to_the_system_store_and_anonymous() -> None:
     assert not any("--registry-" in arg for arg in container["args"])
 
 
+def test_pull_secrets_add_the_flag_and_read_access_to_pull_secrets_only_when_on() -> None:
+    off = rendering.render({})
+    assert not [d for d in off if d["metadata"]["name"] == "bulkhead-webhook-pull-secrets"]
+    docs = rendering.render({"webhook": {"registries": {"pullSecrets": True}}})
+    container = _container(docs, "Deployment", "bulkhead-webhook")
+    assert "--registry-pull-secrets" in container["args"]
+    role = rendering.find(docs, "ClusterRole", "bulkhead-webhook-pull-secrets")
+    assert role["rules"] == [
+        {"apiGroups": [""], "resources": ["secrets", "serviceaccounts"], "verbs": ["list", "watch"]}
+    ]
+    binding = rendering.find(docs, "ClusterRoleBinding", "bulkhead-webhook-pull-secrets")
+    assert binding["roleRef"]["name"] == "bulkhead-webhook-pull-secrets"
+    (subject,) = binding["subjects"]
+    assert subject["name"] == "bulkhead-webhook"
+
+
 def test_mutual_tls_requires_the_apiservers_client_certificate() -> None:
     docs = rendering.render(
         {"webhook": {"mutualTLS": {"enabled": True, "clientCASecret": "apiserver-client-ca"}}}

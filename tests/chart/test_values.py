@@ -363,6 +363,7 @@ CHANGES: Final[dict[str, tuple[Any, dict[str, Any]]]] = {
     ),
     "webhook.registries.caSecret": ("registry-ca", {}),
     "webhook.registries.credentialsSecret": ("registry-credentials", {}),
+    "webhook.registries.pullSecrets": (True, {}),
     "webhook.logLevel": ("debug", {}),
     "webhook.preStopSleepSeconds": (5, {}),
     "webhook.shutdownTimeoutSeconds": (15, {}),

@@ -2,7 +2,8 @@
 
 Owns: building (once, cached) the registry and cosign binaries through
 ``tools/supplychain/build.sh``; running the registry (CNCF distribution)
-on 127.0.0.1 with a throwaway CA; pushing generated OCI images to it over
+on 127.0.0.1 with a throwaway CA, anonymous or with htpasswd Basic
+authentication (bcrypt hashes of the users given); pushing generated OCI images to it over
 the registry API; and running cosign so that it never reaches past
 loopback (``--tlog-upload=false`` to sign; ``--insecure-ignore-tlog`` and an
 empty ``--trusted-root`` to verify; ``--registry-cacert`` for the CA).
@@ -14,6 +15,7 @@ fixture raises: tests fail, never skip.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime
 import gzip
@@ -32,7 +34,9 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
-from devcluster import pki
+import bcrypt
+
+from devcluster import pki, registration, webhookserver
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = REPO_ROOT / "tools" / "supplychain" / "build.sh"
@@ -67,10 +71,24 @@ def _free_port() -> int:
         return port
 
 
-class Registry:
-    """One distribution registry serving HTTPS on 127.0.0.1 (start, stop, start again)."""
+def basic_authorization(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
-    def __init__(self, *, bin_dir: pathlib.Path, workdir: pathlib.Path) -> None:
+
+class Registry:
+    """One distribution registry serving HTTPS on 127.0.0.1 (start, stop, start again).
+
+    With ``users`` (name -> password) it requires htpasswd Basic authentication
+    for everything; the harness itself pushes as the first user.
+    """
+
+    def __init__(
+        self,
+        *,
+        bin_dir: pathlib.Path,
+        workdir: pathlib.Path,
+        users: Mapping[str, str] | None = None,
+    ) -> None:
         self._binary = bin_dir / "registry"
         self._workdir = workdir
         self.port = _free_port()
@@ -89,6 +107,17 @@ class Registry:
                 "tls": {"certificate": str(cert), "key": str(key)},
             },
         }
+        self._authorization: str | None = None
+        if users:
+            htpasswd = workdir / "htpasswd"
+            htpasswd.write_text(
+                "".join(
+                    f"{name}:{bcrypt.hashpw(password.encode(), bcrypt.gensalt(4)).decode()}\n"
+                    for name, password in users.items()
+                )
+            )
+            config["auth"] = {"htpasswd": {"realm": "bulkhead-test", "path": str(htpasswd)}}
+            self._authorization = basic_authorization(*next(iter(users.items())))
         self._config = workdir / "config.yml"
         self._config.write_text(json.dumps(config))
         self._context = ssl.create_default_context(cafile=str(self.ca_file))
@@ -138,8 +167,11 @@ class Registry:
         if target.netloc:
             path = target.path + (f"?{target.query}" if target.query else "")
         connection = http.client.HTTPSConnection(self.host, timeout=30, context=self._context)
+        sent = dict(headers or {})
+        if self._authorization is not None:
+            sent.setdefault("Authorization", self._authorization)
         try:
-            connection.request(method, path, body=body, headers=dict(headers or {}))
+            connection.request(method, path, body=body, headers=sent)
             answer = connection.getresponse()
             return answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read()
         finally:
@@ -307,6 +339,15 @@ class Cosign:
             raise RuntimeError(f"cosign {' '.join(args)} failed:\n{result.stderr}")
         return result
 
+    def log_in(self, host: str, *, user: str, password: str) -> None:
+        """Let cosign push signatures to ``host`` as ``user`` (its Docker config file)."""
+        config_file = pathlib.Path(self._env["HOME"]) / ".docker" / "config.json"
+        config_file.parent.mkdir(exist_ok=True)
+        config = json.loads(config_file.read_text()) if config_file.exists() else {"auths": {}}
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        config["auths"][host] = {"auth": token}
+        config_file.write_text(json.dumps(config))
+
     def generate_key_pair(self, name: str) -> tuple[pathlib.Path, str]:
         """A new key pair; returns the private key path and the public key PEM."""
         prefix = self._workdir / name
@@ -362,3 +403,38 @@ class Cosign:
             str(ca_file),
             image,
         ).stdout
+
+
+def signing_webhook(
+    workdir: pathlib.Path,
+    *,
+    public_pem: str,
+    repositories: list[str],
+    extra_args: tuple[str, ...],
+    also: tuple[dict[str, Any], ...] = (),
+) -> webhookserver.WebhookServer:
+    """An unstarted ``bulkhead serve`` (one worker) whose policy ``signed-images``
+    trusts ``public_pem`` for the images of ``repositories``; ``also`` are more policies."""
+    policy = {
+        "apiVersion": "bulkhead.dev/v1alpha1",
+        "kind": "ClusterContainerPolicy",
+        "metadata": {"name": "signed-images"},
+        "spec": {
+            "rules": {"imageSignatures": {"keys": [public_pem], "repositories": repositories}}
+        },
+    }
+    policy_files = []
+    for number, document in enumerate((policy, *also)):
+        policy_file = workdir / f"policy-{number}.json"
+        policy_file.write_text(json.dumps(document))
+        policy_files.append(policy_file)
+    return webhookserver.WebhookServer(
+        serving=webhookserver.ServingPKI.write(
+            workdir / "pki",
+            service=registration.SERVICE_NAME,
+            namespace=registration.WEBHOOK_NAMESPACE,
+        ),
+        policy_files=policy_files,
+        log_path=workdir / "bulkhead-serve.log",
+        extra_args=("--workers", "1", *extra_args),
+    )

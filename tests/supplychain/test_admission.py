@@ -141,21 +141,6 @@ def admission(
     flaky = harness.Registry(bin_dir=harness.binaries(), workdir=workdir / "flaky")
     bundle = workdir / "registries-ca.pem"
     bundle.write_bytes(registry.ca_file.read_bytes() + flaky.ca_file.read_bytes())
-    policy = {
-        "apiVersion": "bulkhead.dev/v1alpha1",
-        "kind": "ClusterContainerPolicy",
-        "metadata": {"name": "signed-images"},
-        "spec": {
-            "rules": {
-                "imageSignatures": {
-                    "keys": [keys.trusted.public_pem],
-                    "repositories": [f"{registry.host}/*", f"{flaky.host}/*"],
-                }
-            }
-        },
-    }
-    policy_file = workdir / "policy.json"
-    policy_file.write_text(json.dumps(policy))
     scanned = {
         "apiVersion": "bulkhead.dev/v1alpha1",
         "kind": "ClusterContainerPolicy",
@@ -177,17 +162,12 @@ def admission(
             }
         },
     }
-    scanned_file = workdir / "scanned.json"
-    scanned_file.write_text(json.dumps(scanned))
-    server = webhookserver.WebhookServer(
-        serving=webhookserver.ServingPKI.write(
-            workdir / "pki",
-            service=registration.SERVICE_NAME,
-            namespace=registration.WEBHOOK_NAMESPACE,
-        ),
-        policy_files=[policy_file, scanned_file],
-        log_path=workdir / "bulkhead-serve.log",
-        extra_args=("--workers", "1", "--registry-ca-file", str(bundle)),
+    server = harness.signing_webhook(
+        workdir,
+        public_pem=keys.trusted.public_pem,
+        repositories=[f"{registry.host}/*", f"{flaky.host}/*"],
+        extra_args=("--registry-ca-file", str(bundle)),
+        also=(scanned,),
     )
     unsigned = registry.push_image("acme/probe", "v1", content="probe")
     with (

@@ -239,3 +239,20 @@ def test_a_cached_attestation_is_judged_again_against_the_clock(setup: Setup, cl
         assert _results(checker.verify([image], scanned)) == ["cached"]
     finally:
         checker.close()
+
+
+def test_a_result_verified_with_a_namespaces_credentials_serves_that_namespace_only(
+    setup: Setup, checker: verifier.Verifier
+) -> None:
+    image = setup.signed()
+    credential = supplychain.registry.Credential("puller", "not-needed-here")
+    team_a = verifier.Access(owner="team-a", credentials={setup.registry.host: credential})
+    team_b = verifier.Access(owner="team-b", credentials={setup.registry.host: credential})
+    elsewhere = verifier.Access(owner="team-a", credentials={"other.example:5000": credential})
+    assert _results(checker.verify([image], setup.policies, access=team_a)) == ["signed"]
+    assert _results(checker.verify([image], setup.policies, access=team_a)) == ["cached"]
+    assert _results(checker.verify([image], setup.policies, access=team_b)) == ["signed"]
+    # Without credentials for this registry (none at all, or only for another), the result
+    # verified with them is not served.
+    assert _results(checker.verify([image], setup.policies)) == ["signed"]
+    assert _results(checker.verify([image], setup.policies, access=elsewhere)) == ["cached"]

@@ -4,9 +4,11 @@ from webhook.admission.decide import (
     SKIPPED,
     SKIPPED_SUBRESOURCES,
     Decision,
+    PullSecrets,
     decide,
     images_to_verify,
     judge_view,
+    pull_secrets,
 )
 from webhook.admission.extract import CLUSTER_KINDS, KINDS, POD_KINDS, pod_view, view
 from webhook.admission.messages import Violation
@@ -19,6 +21,7 @@ __all__ = [
     "SKIPPED",
     "SKIPPED_SUBRESOURCES",
     "Decision",
+    "PullSecrets",
     "Request",
     "ReviewError",
     "Violation",
@@ -27,6 +30,7 @@ __all__ = [
     "judge_view",
     "parse",
     "pod_view",
+    "pull_secrets",
     "response",
     "uid_of",
     "view",

@@ -247,6 +247,49 @@ def images_to_verify(
     return tuple(wanted)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class PullSecrets:
+    """Where the registry credentials of a request's pod spec are named.
+
+    ``names`` are its ``imagePullSecrets``; ``service_account`` is its
+    ``serviceAccountName`` (``default`` when unset), whose own
+    ``imagePullSecrets`` count when the pod spec names none (as the
+    ServiceAccount admission plugin would add them to a Pod).
+    """
+
+    namespace: str
+    names: tuple[str, ...]
+    service_account: str
+
+
+def pull_secrets(request: review.Request) -> PullSecrets | None:
+    """The pull-secret references of ``request``'s pod spec; ``None`` outside a namespace.
+
+    Entries that are not objects with a string ``name`` are left out (the
+    pod spec's shape is checked by ``decide``).
+    """
+    if not request.namespace:
+        return None
+    try:
+        view = extract.pod_view(request.kind, request.object or {})
+    except podview.PodSpecError:
+        return None
+    if view is None:
+        return None
+    listed = view.spec.get("imagePullSecrets")
+    names = tuple(
+        entry["name"]
+        for entry in (listed if isinstance(listed, list) else ())
+        if isinstance(entry, Mapping) and isinstance(entry.get("name"), str) and entry["name"]
+    )
+    account = view.spec.get("serviceAccountName")
+    return PullSecrets(
+        namespace=request.namespace,
+        names=tuple(dict.fromkeys(names)),
+        service_account=account if isinstance(account, str) and account else "default",
+    )
+
+
 def _with_undecided(
     label: str, decision: Decision, undecided: Sequence[namespaces.Undecided]
 ) -> Decision:

@@ -30,10 +30,11 @@ HTTP_GONE: Final = 410
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Resource:
-    """A kind to list and watch, cluster-wide."""
+    """A kind to list and watch, cluster-wide (only what ``query`` selects: a field selector)."""
 
     kind: str
     path: str
+    query: tuple[tuple[str, str], ...] = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -115,7 +116,7 @@ class Reflector:
         items: list[transport.JsonObject] = []
         token = ""
         while True:
-            query = [("limit", str(PAGE_SIZE))]
+            query = [*self._resource.query, ("limit", str(PAGE_SIZE))]
             if token:
                 query.append(("continue", token))
             page = self._api.request("GET", self._resource.path, query=query)
@@ -136,6 +137,7 @@ class Reflector:
         while not self._stopped.is_set():
             for event in self._api.watch(
                 self._resource.path,
+                query=self._resource.query,
                 resource_version=version,
                 seconds=self._watch_seconds,
                 opened=self._opened,

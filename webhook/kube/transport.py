@@ -224,6 +224,7 @@ class Api:
         path: str,
         *,
         resource_version: str,
+        query: Sequence[tuple[str, str]] = (),
         seconds: int = WATCH_SECONDS,
         opened: Callable[[urllib3.BaseHTTPResponse], None] | None = None,
     ) -> Iterator[JsonObject]:
@@ -233,6 +234,7 @@ class Api:
         ``shutdown()`` it to end the watch early.
         """
         query = [
+            *query,
             ("watch", "true"),
             ("resourceVersion", resource_version),
             ("allowWatchBookmarks", "true"),

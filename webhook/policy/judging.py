@@ -45,6 +45,7 @@ def _batches(
     compiled: model.CompiledPolicy,
     pod: podview.PodView | objectview.ObjectView,
     subject: model.Subject,
+    *,
     evidence: signatures.EvidenceMap,
     isolation: network_policy.Isolation,
     now: datetime.datetime,
@@ -115,7 +116,7 @@ def judge(
     be once the request is done, for ``networkPolicy`` (unknown: it fails).
     """
     found: list[findings.Finding] = []
-    for batch in _batches(compiled, pod, subject, evidence, isolation, now):
+    for batch in _batches(compiled, pod, subject, evidence=evidence, isolation=isolation, now=now):
         if batch:
             found.extend(batch)
     if not found or not compiled.exclusions:
@@ -144,7 +145,9 @@ def judge_first(
     more = 0
     more_checks: dict[str, None] = {}
     last = _check_count(compiled, pod, subject) - 1
-    for index, reported in enumerate(_batches(compiled, pod, subject, evidence, isolation, now)):
+    for index, reported in enumerate(
+        _batches(compiled, pod, subject, evidence=evidence, isolation=isolation, now=now)
+    ):
         batch = reported
         if batch and compiled.exclusions:
             batch = exclusions.drop_excluded(batch, compiled.exclusions, subject=subject, now=now)

@@ -48,7 +48,7 @@ from webhook.server import bounds, decoding, frames, loaded, logs, metrics, sett
 from webhook.supplychain import verifier
 
 if TYPE_CHECKING:  # the Kubernetes client is imported only by a webhook watching the cluster
-    from webhook.server import events
+    from webhook.server import events, pullsecrets
 
 #: An HTTP answer: status line, headers, body.
 Answer = tuple[str, list[tuple[str, str]], bytes]
@@ -92,6 +92,8 @@ class Runtime:
     #: Verifies images for ``imageSignatures`` (``verification``), kept between reviews; the
     #: front has none: it leaves every review to a worker while such a policy is in force.
     verifier: verifier.Verifier | None = None
+    #: The cluster's pull Secrets, with ``--registry-pull-secrets`` (``verification``)
+    pull_secrets: pullsecrets.PullSecretCache | None = None
     #: posts PolicyViolation Events (only when watching the cluster: ``emitter``)
     events: events.Emitter | None = None
 
@@ -181,6 +183,7 @@ def _decide(rt: Runtime, request: admission.Request) -> admission.Decision:
             namespace_labels=namespace.labels,
             now=now,
             timeout=rt.settings.registry_timeout,
+            pull_secrets=rt.pull_secrets,
         )
         return admission.decide(
             request,

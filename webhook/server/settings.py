@@ -20,7 +20,10 @@ takes too long is denied clearly before the apiserver gives up.
 verified in time is denied. ``--registry-ca-file`` replaces the system trust
 store for registries (a private registry's CA); ``--registry-credentials-file``
 is a Docker config file (a mounted ``kubernetes.io/dockerconfigjson`` Secret)
-with the credentials for registries' token services.
+with the credentials for registries. ``--registry-pull-secrets`` also uses
+each Pod's ``imagePullSecrets`` (or its ServiceAccount's), read through a
+watch of the cluster's pull Secrets: it needs the cluster (in-cluster or
+``--kubeconfig``), also when the policies come from files.
 
 With no ``--policy-file`` and no ``--profile``, the server enforces the
 cluster's ``ClusterContainerPolicy``/``ContainerPolicy`` objects instead,
@@ -91,7 +94,7 @@ TABLE: Final = settingtable.Table(
             name="kubeconfig",
             metavar="FILE",
             help="with no --policy-file/--profile: watch the cluster's policies with this "
-            "kubeconfig",
+            "kubeconfig (and the pull Secrets, with --registry-pull-secrets)",
             default_text="the in-cluster service account",
         ),
         settingtable.pss_latest_row(),
@@ -170,6 +173,13 @@ TABLE: Final = settingtable.Table(
             help="imageSignatures: registry credentials, a Docker config file (.dockerconfigjson)",
             default_text="none (anonymous)",
         ),
+        _S(
+            name="registry_pull_secrets",
+            switch=True,
+            default="false",
+            help="imageSignatures: also use each Pod's imagePullSecrets (or its "
+            "ServiceAccount's), watched in the cluster",
+        ),
         _S(name="handshake_timeout", metavar=_SECONDS, default="10", help="TLS handshake limit"),
         _S(name="header_timeout", metavar=_SECONDS, default="10", help="request headers limit"),
         _S(name="body_timeout", metavar=_SECONDS, default="10", help="request body limit"),
@@ -222,6 +232,7 @@ class Settings:
     registry_timeout: float = 2.0
     registry_ca_file: str | None = None
     registry_credentials_file: str | None = None
+    registry_pull_secrets: bool = False
     handshake_timeout: float = 10.0
     header_timeout: float = 10.0
     body_timeout: float = 10.0
@@ -303,6 +314,13 @@ def resolve(flags: Mapping[str, object], environ: Mapping[str, str]) -> Settings
     def count(name: str) -> int:
         return TABLE.pick(name, flags, environ, settingtable.count)
 
+    pull_secrets = TABLE.pick("registry_pull_secrets", flags, environ, _boolean)
+    if pull_secrets and kubeconfig is None and not environ.get("KUBERNETES_SERVICE_HOST"):
+        raise settingtable.SettingsError(
+            "--registry-pull-secrets (BULKHEAD_REGISTRY_PULL_SECRETS) reads the cluster's "
+            "pull Secrets: run in a cluster or give --kubeconfig (BULKHEAD_KUBECONFIG)"
+        )
+
     return Settings(
         tls_cert_file=TABLE.required("tls_cert_file", flags, environ),
         tls_private_key_file=TABLE.required("tls_private_key_file", flags, environ),
@@ -325,6 +343,7 @@ def resolve(flags: Mapping[str, object], environ: Mapping[str, str]) -> Settings
         registry_ca_file=TABLE.pick("registry_ca_file", flags, environ, str) or None,
         registry_credentials_file=TABLE.pick("registry_credentials_file", flags, environ, str)
         or None,
+        registry_pull_secrets=pull_secrets,
         handshake_timeout=seconds("handshake_timeout"),
         header_timeout=seconds("header_timeout"),
         body_timeout=seconds("body_timeout"),

@@ -4,7 +4,11 @@ The pure decision cannot talk to registries, so before ``admission.decide``
 the worker asks ``admission.images_to_verify`` which images an applicable
 policy's ``imageSignatures`` covers and has the app's long-lived
 ``supplychain.verifier.Verifier`` verify them, in parallel and within
-``--registry-timeout``. Each image's result is recorded for the metrics.
+``--registry-timeout``. With ``--registry-pull-secrets`` the images are
+verified with the credentials of the Pod's own ``imagePullSecrets`` (or its
+ServiceAccount's), from the worker's ``pullsecrets.PullSecretCache``, and
+what they verify is cached for the Pod's namespace only. Each image's result
+is recorded for the metrics.
 Every failure (a registry down, a trusted key that cannot be loaded, a
 process with no verifier: the front, which leaves such reviews to a worker)
 becomes evidence that says so, which the check turns into a denial: never an
@@ -16,11 +20,15 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from webhook import admission, jsonlogs, policy, supplychain
 from webhook.policy import signatures
 from webhook.server import metrics, settings
 from webhook.supplychain import cosign, verifier
+
+if TYPE_CHECKING:
+    from webhook.server import pullsecrets
 
 
 def make_verifier(config: settings.Settings, log: logging.Logger) -> verifier.Verifier:
@@ -47,6 +55,23 @@ def make_verifier(config: settings.Settings, log: logging.Logger) -> verifier.Ve
     )
 
 
+def pull_secret_cache(config: settings.Settings) -> pullsecrets.PullSecretCache | None:
+    """A started cache of the cluster's pull Secrets with ``--registry-pull-secrets``, else None.
+
+    Imported only then: it brings in the Kubernetes client.
+    """
+    if not config.registry_pull_secrets:
+        return None
+    from webhook import kube  # noqa: PLC0415 - see above
+    from webhook.server import pullsecrets  # noqa: PLC0415 - see above
+
+    cache = pullsecrets.PullSecretCache(
+        api=kube.Api(kube.client_configuration(kubeconfig=config.kubeconfig))
+    )
+    cache.start()
+    return cache
+
+
 def evidence(
     checker: verifier.Verifier | None,
     recorder: metrics.Recorder,
@@ -56,6 +81,7 @@ def evidence(
     namespace_labels: Mapping[str, str],
     now: datetime.datetime,
     timeout: float,
+    pull_secrets: pullsecrets.PullSecretCache | None = None,
 ) -> policy.EvidenceMap:
     """What was proven about the images of ``request`` that need it (empty when none do)."""
     wanted = admission.images_to_verify(
@@ -66,7 +92,9 @@ def evidence(
     try:
         if checker is None:
             raise cosign.UnusableKeyError("this process does not verify images")
-        found = checker.verify(wanted, policies, timeout=timeout)
+        pull = None if pull_secrets is None else admission.pull_secrets(request)
+        access = None if pull is None or pull_secrets is None else pull_secrets.access(pull)
+        found = checker.verify(wanted, policies, timeout=timeout, access=access)
     except cosign.UnusableKeyError as err:
         for _ in wanted:
             recorder.verified(result=verifier.ERROR, seconds=0.0)

@@ -5,7 +5,9 @@ The format of a ``kubernetes.io/dockerconfigjson`` Secret and of
 
     {"auths": {"registry.example.com": {"auth": "<base64 user:password>"}}}
 
-(``username`` and ``password`` may be given instead of ``auth``). Keys may be
+(``username`` and ``password`` may be given instead of ``auth``). The older
+``kubernetes.io/dockercfg`` format (``.dockercfg``) is the ``auths`` object
+alone (``parse(text, legacy=True)``). Keys may be
 written as URLs (``https://index.docker.io/v1/``); they are reduced to the
 registry host the image references name (``docker.io`` for Docker Hub).
 ``load`` reads the file and ``parse`` (pure) returns a ``registry.Credential``
@@ -58,15 +60,18 @@ def _credential(host: str, entry: object) -> registry.Credential:
     raise DockerConfigError(f"auths[{host!r}] has neither 'auth' nor 'username' and 'password'")
 
 
-def parse(text: str) -> dict[str, registry.Credential]:
-    """The credentials of a Docker config file, by registry host."""
+def parse(text: str, *, legacy: bool = False) -> dict[str, registry.Credential]:
+    """The credentials of a Docker config file (``legacy``: a ``.dockercfg``), by registry host."""
     try:
         document = json.loads(text)
     except ValueError as err:
         raise DockerConfigError("not valid JSON") from err
-    auths = document.get("auths") if isinstance(document, Mapping) else None
+    if legacy:
+        auths = document if isinstance(document, Mapping) else None
+    else:
+        auths = document.get("auths") if isinstance(document, Mapping) else None
     if not isinstance(auths, Mapping):
-        raise DockerConfigError("has no 'auths' object")
+        raise DockerConfigError("is not a JSON object" if legacy else "has no 'auths' object")
     return {_host(str(key)): _credential(str(key), entry) for key, entry in auths.items()}
 
 

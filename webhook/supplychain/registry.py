@@ -2,8 +2,9 @@
 
 Owns talking to registries: HTTPS only, with the system trust store or a
 configured CA bundle, over kept-alive connections (``connections``);
-anonymous access, or the registry's bearer-token flow
-(``WWW-Authenticate: Bearer realm=...``) with optional credentials; every
+anonymous access, the registry's bearer-token flow
+(``WWW-Authenticate: Bearer realm=...``) with optional credentials, or Basic
+authentication (``WWW-Authenticate: Basic``, credentials required); every
 request under a timeout; redirects followed only to the same host (or hosts
 configured as allowed); responses read up to a size limit; and every digest
 recomputed from the bytes received, never taken from a header.
@@ -120,18 +121,26 @@ def _check_digest(expected: str, body: bytes, what: str) -> str:
 
 
 class Client:
-    """Reads manifests and blobs of one registry host (``host[:port]``).
+    """Reads manifests and blobs of one registry host (``host[:port]``) as one identity.
 
-    Safe to share between threads. Connections are kept alive and reused
+    The identity is ``credential``, else the credential ``settings`` holds
+    for the host, else anonymous; the tokens it earns are its own, so a
+    client never lends one identity's access to another. Safe to share
+    between threads. Connections are kept alive and reused
     (``connections.Pool``), so a verification costs round trips, not TLS
     handshakes; ``close`` drops the idle ones.
     """
 
-    def __init__(self, host: str, settings: Settings) -> None:
+    def __init__(
+        self, host: str, settings: Settings, *, credential: Credential | None = None
+    ) -> None:
         self.host = host
         self._api_host = _API_HOSTS.get(host, host)
         self._settings = settings
+        self._credential = credential or settings.credentials.get(host)
         self._tokens: dict[str, str] = {}
+        #: Set once the registry asked for Basic authentication: sent with every request.
+        self._basic: str | None = None
         self._connections = connections.Pool(
             context=ssl.create_default_context(cafile=settings.ca_file), timeout=settings.timeout
         )
@@ -219,7 +228,11 @@ class Client:
                 self._api_host, path, accept=accept, limit=limit, what=what, scope=scope
             )
         if response.status == 401:
-            raise RegistryError(f"{what}: access denied (401) even after authenticating")
+            raise RegistryError(
+                f"{what}: access denied (401) even after authenticating as the configured user"
+                if self._basic is not None
+                else f"{what}: access denied (401) even after authenticating"
+            )
         if response.status == 404:
             raise _NotFoundError(f"{what}: not found (404)")
         return response
@@ -239,8 +252,11 @@ class Client:
             headers = {"Accept": accept, "User-Agent": "bulkhead"}
             if authorization is not None:
                 headers["Authorization"] = authorization
-            elif scope is not None and scope in self._tokens and host == self._api_host:
-                headers["Authorization"] = f"Bearer {self._tokens[scope]}"
+            elif scope is not None and host == self._api_host:
+                if self._basic is not None:
+                    headers["Authorization"] = self._basic
+                elif scope in self._tokens:
+                    headers["Authorization"] = f"Bearer {self._tokens[scope]}"
             response = self._once(host, path, headers=headers, limit=limit, what=what)
             if response.status not in (301, 302, 303, 307, 308):
                 return response
@@ -322,14 +338,16 @@ class Client:
     def _authenticate(self, response: _Response, *, scope: str, what: str) -> None:
         challenge = response.headers.get("www-authenticate", "")
         scheme, _, params_text = challenge.partition(" ")
-        credential = self._settings.credentials.get(self.host)
+        credential = self._credential
         if scheme.lower() == "basic":
             if credential is None:
-                raise RegistryError(f"{what}: the registry requires credentials and none are set")
-            raise RegistryError(
-                f"{what}: the registry asks for Basic authentication, which is not supported; "
-                "use a registry with the bearer-token flow"
-            )
+                raise RegistryError(
+                    f"{what}: access denied (401): the registry requires credentials "
+                    "(Basic authentication) and none are set for it; give the Pod an "
+                    "imagePullSecret for this registry, or configure registry credentials"
+                )
+            self._basic = _basic(credential)
+            return
         if scheme.lower() != "bearer":
             raise RegistryError(f"{what}: access denied (401) with no usable challenge")
         params = dict(_CHALLENGE_PARAM.findall(params_text))
@@ -345,10 +363,7 @@ class Client:
         if "service" in params:
             query["service"] = params["service"]
         path = f"{realm.path or '/'}?{urllib.parse.urlencode(query)}"
-        authorization = None
-        if credential is not None:
-            pair = f"{credential.username}:{credential.password}".encode()
-            authorization = "Basic " + base64.b64encode(pair).decode()
+        authorization = None if credential is None else _basic(credential)
         answer = self._request(
             realm.netloc,
             path,
@@ -367,6 +382,11 @@ class Client:
         if not isinstance(token, str) or not token:
             raise RegistryError(f"{what}: the token service answered no token")
         self._tokens[scope] = token
+
+
+def _basic(credential: Credential) -> str:
+    pair = f"{credential.username}:{credential.password}".encode()
+    return "Basic " + base64.b64encode(pair).decode()
 
 
 class _NotFoundError(RegistryError):

@@ -2,13 +2,16 @@
 
 Owns what makes verification fast and bounded at admission:
 
-* one ``registry.Client`` per registry host, kept for the verifier's life,
-  so connections and bearer tokens are reused between reviews;
+* one ``registry.Client`` per registry host and identity (anonymous or the
+  configured credential, or one a call brings in its ``Access``), kept for
+  the verifier's life, so connections and bearer tokens are reused between
+  reviews, and a token earned with one identity's credential never serves
+  another;
 * the images of one call verified in parallel (at most ``parallel`` at once),
   each once however many containers and policies name it;
 * a cache of positive results (an image digest with at least one signature
-  by a trusted key) by repository, digest, trusted key set and whether
-  vulnerability attestations were read, bounded in size (least recently
+  by a trusted key) by repository, digest, trusted key set, whether
+  vulnerability attestations were read and owner, bounded in size (least recently
   used goes first) and in age (``ttl``); failures are never cached, so the
   next review asks the registry again;
 * vulnerability attestations read only for images a policy's
@@ -26,6 +29,12 @@ Owns what makes verification fast and bounded at admission:
 A tag is resolved to its digest on every call (one manifest request): the
 cache is keyed by digest, so an image pinned by digest costs no request at
 all once verified.
+
+The owner of a result is ``""`` when it was verified without a call's own
+credentials (anonymously or with the configured ones), else the ``Access``
+owner (the Pod's namespace): a result verified with one namespace's pull
+secrets is served to that namespace only, so a Pod elsewhere without
+credentials never rides on it; it verifies (and is denied) on its own.
 """
 
 from __future__ import annotations
@@ -36,7 +45,7 @@ import dataclasses
 import datetime
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Final
 
 from webhook import policy
@@ -50,8 +59,8 @@ DEFAULT_CACHE_SIZE: Final = 4096
 DEFAULT_TTL: Final = 300.0
 #: Sets of loaded trusted keys kept (one per distinct policy key set, in practice a few).
 _KEY_SETS: Final = 64
-#: Registry hosts whose clients (connections, tokens) are kept; the first one kept goes first.
-_HOSTS: Final = 64
+#: Clients (connections, tokens) kept, one per host and identity; the first one kept goes first.
+_CLIENTS: Final = 256
 
 #: Outcome labels: served from the cache, verified now with a trusted signature, verified
 #: now without one (unsigned, other key, bad payload), or not verified (registry failure,
@@ -62,8 +71,31 @@ UNSIGNED: Final = "unsigned"
 ERROR: Final = "error"
 RESULTS: Final = (CACHED, SIGNED, UNSIGNED, ERROR)
 
-#: Repository, digest, trusted key ids, and whether vulnerability attestations were read.
-_CacheKey = tuple[str, str, frozenset[str], bool]
+#: Repository, digest, trusted key ids, whether vulnerability attestations were read, owner.
+_CacheKey = tuple[str, str, frozenset[str], bool, str]
+#: The owner of results verified without a call's own credentials.
+SHARED: Final = ""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Access:
+    """A call's own registry credentials (by host) and whose they are.
+
+    ``owner`` names who may use them (the Pod's namespace): what is verified
+    with them is cached for that owner only.
+    """
+
+    owner: str
+    credentials: Mapping[str, registry.Credential]
+
+    def credential(self, host: str) -> registry.Credential | None:
+        return self.credentials.get(host)
+
+
+def _owner(access: Access | None, host: str) -> tuple[str, registry.Credential | None]:
+    """Whose result a verification of an image on ``host`` is, and the credential it uses."""
+    credential = None if access is None else access.credential(host)
+    return (SHARED, None) if credential is None or access is None else (access.owner, credential)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -197,7 +229,7 @@ class Verifier:
             max_workers=parallel, thread_name_prefix="verify"
         )
         self._lock = threading.Lock()
-        self._clients: dict[str, registry.Client] = {}
+        self._clients: dict[tuple[str, registry.Credential | None], registry.Client] = {}
         self._key_sets: dict[tuple[signatures.TrustedKey, ...], dict[str, cosign.PublicKey]] = {}
         self._inflight: dict[_CacheKey, concurrent.futures.Future[signatures.Evidence]] = {}
 
@@ -220,10 +252,13 @@ class Verifier:
         policies: Sequence[policy.CompiledPolicy],
         *,
         timeout: float | None = None,
+        access: Access | None = None,
     ) -> Verification:
         """Evidence for each image of ``wanted`` that some policy's ``imageSignatures`` covers.
 
-        ``timeout`` bounds the whole call, in seconds. Raises
+        ``timeout`` bounds the whole call, in seconds; ``access`` brings the
+        call's own credentials (a registry without one there is reached as
+        usual: with the configured credential, else anonymously). Raises
         ``cosign.UnusableKeyError`` when a trusted key cannot be loaded.
         """
         todo = sorted({image for image in wanted if covered(image, policies)})
@@ -237,12 +272,13 @@ class Verifier:
         for image in todo:
             started = time.perf_counter()
             scans = _scan_rules(image, policies)
-            hit = self._pinned_hit(image, key_ids, scans)
+            hit = self._pinned_hit(image, key_ids, scans, access)
             if hit is not None:
                 evidence[image] = hit
                 outcomes.append(Outcome(CACHED, time.perf_counter() - started))
             else:
-                pending[self._pool.submit(self._lookup, image, keys, key_ids, scans)] = image
+                lookup = self._pool.submit(self._lookup, image, keys, key_ids, scans, access)
+                pending[lookup] = image
         if pending:
             done, late = concurrent.futures.wait(pending, timeout=timeout)
             for future in done:
@@ -266,6 +302,7 @@ class Verifier:
         image: str,
         key_ids: frozenset[str],
         scans: Sequence[signatures.Settings],
+        access: Access | None,
     ) -> signatures.Evidence | None:
         """The cached evidence of an image pinned by digest, without any request."""
         try:
@@ -274,7 +311,8 @@ class Verifier:
             return None
         if reference.digest is None:
             return None
-        key = (signatures.repository(reference), reference.digest, key_ids, bool(scans))
+        owner, _ = _owner(access, reference.registry)
+        key = (signatures.repository(reference), reference.digest, key_ids, bool(scans), owner)
         hit = self._hit(key, scans)
         return None if hit is None else _as(hit, image)
 
@@ -294,9 +332,10 @@ class Verifier:
         keys: dict[str, cosign.PublicKey],
         key_ids: frozenset[str],
         scans: Sequence[signatures.Settings],
+        access: Access | None,
     ) -> tuple[signatures.Evidence, Outcome]:
         started = time.perf_counter()
-        found, result = self._evidence(image, keys, key_ids, scans)
+        found, result = self._evidence(image, keys, key_ids, scans, access)
         return found, Outcome(result, time.perf_counter() - started)
 
     def _evidence(
@@ -305,17 +344,19 @@ class Verifier:
         keys: dict[str, cosign.PublicKey],
         key_ids: frozenset[str],
         scans: Sequence[signatures.Settings],
+        access: Access | None,
     ) -> tuple[signatures.Evidence, str]:
         try:
             reference = image_references.parse(image)
         except image_references.ImageError as err:
             return signatures.Evidence(image=image, digest=None, failure=err.reason), ERROR
-        client = self._client(reference.registry)
+        owner, credential = _owner(access, reference.registry)
+        client = self._client(reference.registry, credential)
         try:
             digest = client.resolve(reference)
         except registry.RegistryError as err:
             return signatures.Evidence(image=image, digest=None, failure=str(err)), ERROR
-        key = (signatures.repository(reference), digest, key_ids, bool(scans))
+        key = (signatures.repository(reference), digest, key_ids, bool(scans), owner)
         hit = self._hit(key, scans)
         if hit is not None:
             return _as(hit, image), CACHED
@@ -360,15 +401,17 @@ class Verifier:
             return dataclasses.replace(found, failure=f"reading its attestations: {err}")
         return dataclasses.replace(found, attestations=read)
 
-    def _client(self, host: str) -> registry.Client:
+    def _client(self, host: str, credential: registry.Credential | None) -> registry.Client:
         with self._lock:
-            client = self._clients.get(host)
+            client = self._clients.get((host, credential))
             if client is not None:
                 return client
-            if len(self._clients) >= _HOSTS:
+            if len(self._clients) >= _CLIENTS:
                 oldest = next(iter(self._clients))
                 self._clients.pop(oldest).close()
-            client = self._clients[host] = registry.Client(host, self._settings)
+            client = self._clients[host, credential] = registry.Client(
+                host, self._settings, credential=credential
+            )
             return client
 
     def _keys(self, trusted: tuple[signatures.TrustedKey, ...]) -> dict[str, cosign.PublicKey]:

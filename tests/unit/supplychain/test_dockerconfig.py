@@ -72,3 +72,11 @@ def test_an_unreadable_file_names_the_path(tmp_path: pathlib.Path) -> None:
     missing = tmp_path / "absent.json"
     with pytest.raises(dockerconfig.DockerConfigError, match=r"cannot read .*absent\.json"):
         dockerconfig.load(str(missing))
+
+
+def test_the_old_dockercfg_format_is_the_auths_object_alone() -> None:
+    text = json.dumps({"https://ghcr.io": {"auth": _auth("ci:s3cret")}})
+    assert dockerconfig.parse(text, legacy=True) == {"ghcr.io": registry.Credential("ci", "s3cret")}
+    with pytest.raises(dockerconfig.DockerConfigError) as caught:
+        dockerconfig.parse("[]", legacy=True)
+    assert "is not a JSON object" in str(caught.value)

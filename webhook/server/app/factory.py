@@ -109,6 +109,7 @@ def create_app(settings: settings.Settings, state: loaded.State) -> WebhookApp:
         log=log,
         review_log=logs.ReviewLog(level=settings.log_level),
         verifier=verification.make_verifier(settings, log),
+        pull_secrets=verification.pull_secret_cache(settings),
         events=reviews.emitter(settings),
     )
     app.add_url_rule("/readyz", view_func=_readyz, methods=["GET"])

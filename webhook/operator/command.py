@@ -12,6 +12,8 @@
 * ``certificates.run``: the CA, serving certificate and caBundle loop,
   started and stopped by kopf's startup and cleanup activities (not with
   ``--certificates external``, where cert-manager issues them);
+* ``keysecrets.run``: the Secrets named by ``keySecrets`` re-read every
+  ``--check-interval``, so a rotated key reaches the policy's status;
 * ``/metrics`` (Prometheus, ``metrics``) and kopf's liveness endpoint
   ``/healthz``, whose ``tls`` probe reports the last TLS pass.
 
@@ -39,7 +41,7 @@ import kopf
 from kopf._core.engines import peering as kopf_peering
 
 from webhook import jsonlogs, kube, settingtable
-from webhook.operator import certificates, expiry, handlers, metrics, settings
+from webhook.operator import certificates, expiry, handlers, keysecrets, metrics, settings
 
 _LOG: Final = logging.getLogger("bulkhead.operator")
 EXIT_OK: Final = 0
@@ -88,9 +90,10 @@ def build_registry(
 ) -> kopf.OperatorRegistry:
     """Every handler this operator runs, in a registry of its own.
 
-    The TLS loop and the exclusion expiry sweep start as kopf startup
-    activities and are stopped and awaited by one cleanup activity, so
-    kopf's shutdown waits for them instead of treating them as hung tasks.
+    The TLS loop, the exclusion expiry sweep and the key Secret sweep
+    (``keysecrets.run``) start as kopf startup activities and are stopped and
+    awaited by one cleanup activity, so kopf's shutdown waits for them instead
+    of treating them as hung tasks.
     """
     registry = kopf.OperatorRegistry()
     stop = asyncio.Event()
@@ -123,6 +126,7 @@ def build_registry(
             expiry_window=config.exclusion_window,
             transitions=handlers.Transitions(api),
             gauge=gauge,
+            api=api,
         ),
     )
 
@@ -136,6 +140,14 @@ def build_registry(
             stop=stop,
         )
         running.append(asyncio.create_task(loop, name="bulkhead-exclusion-expiry"))
+        secrets = keysecrets.run(
+            api,
+            latest_minor=config.pss_latest_minor,
+            window=config.exclusion_window,
+            interval=config.check_interval,
+            stop=stop,
+        )
+        running.append(asyncio.create_task(secrets, name="bulkhead-key-secrets"))
 
     kopf.on.startup(id="expiry-start", registry=registry)(start_sweep)
     kopf.on.cleanup(id="loops-stop", registry=registry)(stop_loops)

@@ -19,7 +19,7 @@ import contextlib
 import datetime
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
 import prometheus_client
@@ -67,12 +67,23 @@ class Gauge:
             self._gauge.remove(key)
 
 
-def _path(item: Mapping[str, Any], plural: str) -> str:
+def status_path(item: Mapping[str, Any], plural: str) -> str:
+    """The status subresource of policy ``item`` (of the kind ``plural`` names)."""
     metadata = item.get("metadata") or {}
     base = f"/apis/{crds.GROUP}/{crds.VERSION}"
     namespace = metadata.get("namespace")
     where = f"/namespaces/{namespace}" if namespace else ""
     return f"{base}{where}/{plural}/{metadata.get('name')}/status"
+
+
+def policies(api: kube.Api) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every policy object of both kinds, listed now, each with its plural."""
+    api_version = f"{crds.GROUP}/{crds.VERSION}"
+    for kind, plural in crds.PLURALS.items():
+        listed = api.request("GET", f"/apis/{api_version}/{plural}")
+        for listed_item in listed.get("items") or ():
+            # A List's items omit apiVersion and kind.
+            yield plural, {**listed_item, "apiVersion": api_version, "kind": kind}
 
 
 def sweep(
@@ -86,30 +97,22 @@ def sweep(
     """Bring every policy's ``exclusions`` status and metric up to ``now``; patches written."""
     patched = 0
     seen: set[str] = set()
-    api_version = f"{crds.GROUP}/{crds.VERSION}"
-    for kind, plural in crds.PLURALS.items():
-        listed = api.request("GET", f"/apis/{api_version}/{plural}")
-        for listed_item in listed.get("items") or ():
-            item = {
-                **listed_item,
-                "apiVersion": api_version,
-                "kind": kind,
-            }  # a List's items omit them
-            key = policy.policy_key(item)
-            seen.add(key)
-            outcome = status.desired(item, latest_minor=latest_minor, now=now, expiry_window=window)
-            gauge.observe(key, outcome.earliest_expiry)
-            current = item.get("status")
-            wanted = outcome.status.get("exclusions")
-            if (current or {}).get("exclusions") == wanted or not outcome.ready:
-                continue
-            api.request(
-                "PATCH",
-                _path(item, plural),
-                body={"status": {"exclusions": status.exclusions_patch(outcome)}},
-                content_type="application/merge-patch+json",
-            )
-            patched += 1
+    for plural, item in policies(api):
+        key = policy.policy_key(item)
+        seen.add(key)
+        outcome = status.desired(item, latest_minor=latest_minor, now=now, expiry_window=window)
+        gauge.observe(key, outcome.earliest_expiry)
+        current = item.get("status")
+        wanted = outcome.status.get("exclusions")
+        if (current or {}).get("exclusions") == wanted or not outcome.ready:
+            continue
+        api.request(
+            "PATCH",
+            status_path(item, plural),
+            body={"status": {"exclusions": status.exclusions_patch(outcome)}},
+            content_type="application/merge-patch+json",
+        )
+        patched += 1
     gauge.keep_only(seen)
     return patched
 

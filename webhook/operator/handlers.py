@@ -4,18 +4,19 @@
 handler per policy kind to an explicit ``kopf.OperatorRegistry`` (nothing
 registers at import). On every event of a ``ClusterContainerPolicy`` or
 ``ContainerPolicy``, including the initial listing after a (re)start, the
-handler compiles the object with the webhook's compile step
+handler reads the Secrets its ``keySecrets`` name (``keysecrets.resolve``),
+compiles the object with them and the webhook's compile step
 (``status.desired``) and, only when the result differs from the object's
 status, has kopf merge-patch ``status`` through the status subresource
-(``exclusions`` included), and keeps the policy's earliest-expiry metric.
+(``exclusions`` and ``trustedKeys`` included), and keeps the policy's earliest-expiry metric.
 Raw event handlers keep no state of their own on the objects (no
 annotations, no finalizers), so a restarted operator simply recomputes.
 
 Handler logs are not posted as Events (kopf's posting level is ERROR); a
 transition posts one Kubernetes Event on the policy: ``Compiled``
-(Normal) when it becomes Ready, ``Invalid`` (Warning) with the problems
-when it stops being enforceable. They are posted with ``webhook.kube.events``,
-not kopf (which files the Events of a cluster-scoped object under the
+(Normal) when it becomes Ready, ``Invalid`` or ``KeysUnresolved`` (Warning)
+with the problems when it stops being Ready. They are posted with
+``webhook.kube.events``, not kopf (which files the Events of a cluster-scoped object under the
 operator's namespace, where ``kubectl describe`` never looks), on a worker
 thread so the handler's loop is not held.
 """
@@ -33,7 +34,7 @@ import kopf
 
 from webhook import kube, policy
 from webhook.kube import events
-from webhook.operator import expiry, status
+from webhook.operator import expiry, keysecrets, status
 from webhook.policy import crds
 
 _LOG: Final = logging.getLogger("bulkhead.operator.policies")
@@ -82,6 +83,8 @@ class Context:
     expiry_window: datetime.timedelta
     transitions: Transitions
     gauge: expiry.Gauge
+    #: reads the Secrets of ``keySecrets``
+    api: kube.Api
 
 
 async def policy_event(
@@ -99,18 +102,19 @@ async def policy_event(
     if type == "DELETED" or body.metadata.get("deletionTimestamp"):
         context.gauge.forget(key)
         return
+    references = keysecrets.references(document, latest_minor=context.latest_minor)
     outcome = status.desired(
         document,
         latest_minor=context.latest_minor,
         now=datetime.datetime.now(datetime.UTC),
         expiry_window=context.expiry_window,
+        trusted_keys=await asyncio.to_thread(keysecrets.resolve, context.api, references),
     )
     context.gauge.observe(key, outcome.earliest_expiry)
     if not status.needs_patch(document.get("status"), outcome):
         return
-    patch.status["observedGeneration"] = outcome.status.get("observedGeneration")
-    patch.status["conditions"] = outcome.status["conditions"]
-    patch.status["exclusions"] = status.exclusions_patch(outcome)
+    for field, value in status.patch(outcome).items():
+        patch.status[field] = value
     if outcome.transitioned:
         if outcome.ready:
             _LOG.info("%s is Ready: %s", key, outcome.message)
@@ -120,7 +124,7 @@ async def policy_event(
         else:
             _LOG.warning("%s is Invalid: %s", key, outcome.message.replace("\n", "; "))
             await context.transitions.post(
-                body, kind="Warning", reason=status.INVALID, message=outcome.message
+                body, kind="Warning", reason=outcome.reason, message=outcome.message
             )
 
 

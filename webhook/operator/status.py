@@ -7,7 +7,12 @@ does) and returns the status it should carry:
 * ``observedGeneration``: the ``metadata.generation`` that was compiled;
 * one condition, ``Ready``: ``True`` with reason ``Compiled`` and a
   one-line summary of what is enforced, or ``False`` with reason ``Invalid``
-  and every compile problem (``path: reason``), one per line.
+  and every compile problem (``path: reason``), one per line, or ``False``
+  with reason ``KeysUnresolved`` when the policy compiles but a
+  ``keySecrets`` reference is not resolved (the webhook enforces it, and
+  denies every image its ``imageSignatures`` covers), one line per reference;
+* ``trustedKeys``: the ``keySecrets`` the operator resolved (``trusted_keys``,
+  ``operator.keysecrets``), kept as the object has them when not given.
 
 * ``exclusions`` (only when there is something to say): the
   ``spec.exclude`` entries that expire within ``expiry_window`` of ``now``
@@ -29,10 +34,12 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from webhook import policy
+from webhook.policy import key_secrets
 
 READY: Final = "Ready"
 COMPILED: Final = "Compiled"
 INVALID: Final = "Invalid"
+UNRESOLVED: Final = "KeysUnresolved"
 #: The CRD caps a condition message at this many characters.
 MAX_MESSAGE: Final = 32768
 #: Exclusions expiring within this long are listed in status (the operator's default).
@@ -47,6 +54,8 @@ class Outcome:
     ready: bool
     message: str
     transitioned: bool
+    #: the Ready condition's reason
+    reason: str = COMPILED
     #: when the policy's first exclusion expires (for the metric)
     earliest_expiry: datetime.datetime | None = None
 
@@ -104,6 +113,16 @@ def exclusions_patch(outcome: Outcome) -> dict[str, list[dict[str, Any]] | None]
     return {name: block.get(name) for name in ("expiring", "expired")}
 
 
+def patch(outcome: Outcome) -> dict[str, Any]:
+    """The merge patch of ``status`` that writes ``outcome`` (absent blocks removed)."""
+    return {
+        "observedGeneration": outcome.status.get("observedGeneration"),
+        "conditions": outcome.status["conditions"],
+        "exclusions": exclusions_patch(outcome),
+        key_secrets.STATUS_FIELD: outcome.status.get(key_secrets.STATUS_FIELD),
+    }
+
+
 def earliest_expiry(compiled: policy.CompiledPolicy) -> datetime.datetime | None:
     """When the policy's first exclusion expires (or expired); ``None`` if none ever does."""
     return min((e.expires for e in compiled.exclusions if e.expires is not None), default=None)
@@ -115,11 +134,26 @@ def desired(
     latest_minor: int,
     now: datetime.datetime,
     expiry_window: datetime.timedelta = EXPIRY_WINDOW,
+    trusted_keys: list[dict[str, str]] | None = None,
 ) -> Outcome:
-    """The status ``document`` should carry, judged by the same compile the webhook runs."""
+    """The status ``document`` should carry, judged by the same compile the webhook runs.
+
+    ``trusted_keys`` (the operator's fresh reading of the policy's ``keySecrets``)
+    replaces ``status.trustedKeys`` before compiling; ``None`` keeps the object's.
+    """
+    current = document.get("status")
+    current = current if isinstance(current, Mapping) else {}
+    if trusted_keys is not None:
+        current = {**current, key_secrets.STATUS_FIELD: trusted_keys or None}
+        document = {**document, "status": current}
     compiled, problems = policy.compile_object(document, latest_minor=latest_minor)
     observed = generation(document)
-    if compiled is not None:
+    unresolved = (
+        compiled.image_signatures.unresolved if compiled and compiled.image_signatures else ()
+    )
+    if compiled is not None and unresolved:
+        ready, reason, message = False, UNRESOLVED, "\n".join(unresolved)
+    elif compiled is not None:
         ready, reason, message = True, COMPILED, policy.describe(compiled)
     else:
         ready, reason, message = False, INVALID, problems
@@ -141,6 +175,8 @@ def desired(
     status: dict[str, Any] = {"conditions": [condition]}
     if observed is not None:
         status["observedGeneration"] = observed
+    if current.get(key_secrets.STATUS_FIELD):
+        status[key_secrets.STATUS_FIELD] = current[key_secrets.STATUS_FIELD]
     block = exclusions(compiled, now=now, window=expiry_window) if compiled is not None else None
     if block is not None:
         status["exclusions"] = block
@@ -149,6 +185,7 @@ def desired(
         ready=ready,
         message=message,
         transitioned=transitioned,
+        reason=reason,
         earliest_expiry=earliest_expiry(compiled) if compiled is not None else None,
     )
 
@@ -161,6 +198,9 @@ def needs_patch(current: Mapping[str, Any] | None, outcome: Outcome) -> bool:
     if current.get("observedGeneration") != wanted.get("observedGeneration"):
         return True
     if current.get("exclusions") != wanted.get("exclusions"):
+        return True
+    field = key_secrets.STATUS_FIELD
+    if current.get(field) != wanted.get(field):
         return True
     condition = _ready_condition(current)
     return condition is None or dict(condition) != wanted["conditions"][0]

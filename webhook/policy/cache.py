@@ -6,9 +6,10 @@ process's view of the cluster:
 
 * ``ClusterContainerPolicy`` and ``ContainerPolicy`` objects (all
   namespaces), each compiled with the same ``policy.compile`` the operator
-  and the CLI use. A valid object is enforced exactly as compiled; an
-  invalid one is left out, logged once per generation and listed in
-  ``Snapshot.invalid`` (the operator writes the same problems into its
+  and the CLI use (again whenever its generation changes, or the keys the
+  operator resolved into its ``status.trustedKeys``). A valid object is
+  enforced exactly as compiled; an invalid one is left out, logged once per
+  generation and listed in ``Snapshot.invalid`` (the operator writes the same problems into its
   status); a deleted one stops applying.
 * ``Namespace`` labels, for ``spec.match.namespaceSelector``. A review in
   a namespace the watch has not delivered yet (created a moment ago) asks
@@ -43,6 +44,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import json
 import logging
 import threading
 import types
@@ -50,7 +52,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, Protocol
 
 from webhook import kube, policy, profiles
-from webhook.policy import model, names, network_policy
+from webhook.policy import key_secrets, model, names, network_policy
 
 _LOG: Final = logging.getLogger("bulkhead.cache")
 
@@ -128,6 +130,13 @@ def _name(item: Mapping[str, Any]) -> str:
 def _namespace(item: Mapping[str, Any]) -> str:
     metadata = item.get("metadata")
     return str(metadata.get("namespace") or "") if isinstance(metadata, Mapping) else ""
+
+
+def _trusted_keys(item: Mapping[str, Any]) -> str:
+    """``status.trustedKeys`` as comparable text (``""`` when absent)."""
+    status = item.get("status")
+    keys = status.get(key_secrets.STATUS_FIELD) if isinstance(status, Mapping) else None
+    return json.dumps(keys, sort_keys=True) if keys is not None else ""
 
 
 def _terminating(item: Mapping[str, Any]) -> bool:
@@ -328,10 +337,15 @@ class PolicyCache:
     # internals ---------------------------------------------------------------------
 
     def _store(self, key: str, item: kube.JsonObject) -> bool:
-        """Remember ``item`` under ``key``, compiling it unless its generation is known."""
+        """Remember ``item`` under ``key``, compiling it unless this version of it is known."""
         metadata = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
         uid = str((metadata or {}).get("uid") or "")
-        generation = (metadata or {}).get("generation") or kube.resource_version(item)
+        # A status-only change keeps the generation, but the keys the operator resolved
+        # (status.trustedKeys) are part of what is enforced: they count as a new version.
+        generation = (
+            (metadata or {}).get("generation") or kube.resource_version(item),
+            _trusted_keys(item),
+        )
         known = self._entries.get(key)
         if known is not None and known.uid == uid and known.generation == generation:
             return False

@@ -157,7 +157,10 @@ class _Rules:
     network_isolation: network_policy.Settings | None = None
 
 
-def _rules(value: object, problems: config.Problems) -> _Rules:
+def _rules(
+    value: object, *, namespace: str | None, status: object, problems: config.Problems
+) -> _Rules:
+    """``spec.rules``; ``namespace`` and ``status`` are the object's (for ``keySecrets``)."""
     path = "spec.rules"
     spec = config.mapping(value, path=path, problems=problems, allowed=model.RULE_IDS)
     if spec is None:
@@ -166,7 +169,10 @@ def _rules(value: object, problems: config.Problems) -> _Rules:
     if spec.get(signatures.ID) is not None:
         try:
             image_signatures = signatures.parse(
-                spec[signatures.ID], config.child(path, signatures.ID)
+                spec[signatures.ID],
+                config.child(path, signatures.ID),
+                namespace=namespace,
+                status=status,
             )
         except registry.ConfigError as error:
             problems.extend(error.problems)
@@ -233,7 +239,9 @@ def compile(
         if spec.get("profile") is not None:
             profile = _profile(spec["profile"], latest_minor=latest_minor, problems=problems)
         if spec.get("rules") is not None:
-            enabled = _rules(spec["rules"], problems)
+            enabled = _rules(
+                spec["rules"], namespace=namespace, status=document.get("status"), problems=problems
+            )
         runs_nothing = (
             (profile is None or profile.level == "privileged")
             and not enabled.checks

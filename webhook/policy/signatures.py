@@ -8,11 +8,20 @@ A policy writes, under ``spec.rules``::
           -----BEGIN PUBLIC KEY-----
           ...
           -----END PUBLIC KEY-----
+      keySecrets:                   # and/or keys in Secrets (``key_secrets``)
+        - {namespace: sigstore, name: release-signing, key: cosign.pub}
       repositories: [registry.example.com/team/*]   # which images it applies to
       required: 1                   # valid signatures by distinct trusted keys
       vulnerabilities:              # optional: a signed, recent, clean scan (``vulnerabilities``)
         maxAge: 7d
         failOnSeverity: high
+
+At least one of ``keys`` and ``keySecrets`` is set. The keys of
+``keySecrets`` are those the operator resolved into the object's
+``status.trustedKeys`` (``key_secrets.resolutions``); while any reference is
+not resolved (not yet read, Secret or key missing, not a public key) the
+check fails closed: every image it covers is denied, the message naming the
+Secret, the key and why.
 
 ``repositories`` are patterns of the policy grammar (``patterns.parse``),
 matched against an image's normalised repository ``registry/path`` (so
@@ -40,14 +49,19 @@ import types
 from collections.abc import Mapping
 from typing import Final
 
-from webhook.policy import patterns, vulnerabilities
+from webhook.policy import key_secrets, patterns, vulnerabilities
 from webhook.rules import config, findings, image_references, openapi, podview, registry
 
 ID: Final = "imageSignatures"
-FIELDS: Final = ("keys", "repositories", "required", "vulnerabilities")
+FIELDS: Final = ("keys", key_secrets.FIELD, "repositories", "required", "vulnerabilities")
 FIX: Final = (
     "sign the image digest with a trusted key (cosign sign --key ...), or pin a digest "
     "that is signed"
+)
+UNRESOLVED_FIX: Final = (
+    "create the Secret with the PEM public key under that data key (cosign generate-key-pair "
+    "k8s://namespace/name), or correct keySecrets; the policy's status.trustedKeys and its "
+    "Ready condition show what the operator resolved"
 )
 
 _PEM: Final = re.compile(
@@ -71,10 +85,14 @@ class TrustedKey:
 class Settings:
     """A policy's ``spec.rules.imageSignatures``."""
 
+    #: ``keys`` and the resolved keys of ``keySecrets``, each once
     keys: tuple[TrustedKey, ...]
     repositories: patterns.Patterns | None
     required: int
     vulnerabilities: vulnerabilities.Settings | None = None
+    key_secrets: tuple[key_secrets.KeySecret, ...] = ()
+    #: why each ``keySecrets`` reference not (yet) resolved is not: covered images fail
+    unresolved: tuple[str, ...] = ()
 
     def covers(self, image: str) -> bool:
         """Whether this check applies to ``image`` (an unparseable image is covered)."""
@@ -134,6 +152,7 @@ SCHEMA: Final = openapi.obj(
             "Trusted public keys, each one PEM block (-----BEGIN PUBLIC KEY----- "
             "... -----END PUBLIC KEY-----, as in cosign.pub)."
         ),
+        key_secrets.FIELD: key_secrets.SCHEMA,
         "repositories": openapi.names(
             "Image repositories (registry/path, nginx is docker.io/library/nginx) "
             "the check applies to; '*' matches any run of characters. Left out: "
@@ -148,7 +167,12 @@ SCHEMA: Final = openapi.obj(
         },
         "vulnerabilities": vulnerabilities.SCHEMA,
     },
-    required=("keys",),
+    validations=(
+        openapi.cel(
+            f"has(self.keys) || has(self.{key_secrets.FIELD})",
+            f"set keys, {key_secrets.FIELD} or both: with no trusted key no image could pass",
+        ),
+    ),
 )
 
 
@@ -157,39 +181,68 @@ def repository(reference: image_references.Reference) -> str:
     return f"{reference.registry}/{reference.repository}"
 
 
-def _key(text: str, path: str, problems: config.Problems) -> TrustedKey | None:
+def read_key(text: str) -> TrustedKey | str:
+    """The public key of one PEM block, or why ``text`` is not one."""
     found = _PEM.fullmatch(text.strip())
     if found is None:
-        problems.append(
-            registry.Problem(
-                path,
-                "must be one PEM public key (-----BEGIN PUBLIC KEY----- ... "
-                "-----END PUBLIC KEY-----, as in cosign.pub)",
-            )
+        return (
+            "must be one PEM public key (-----BEGIN PUBLIC KEY----- ... "
+            "-----END PUBLIC KEY-----, as in cosign.pub)"
         )
-        return None
     try:
         der = base64.b64decode("".join(found.group(1).split()), validate=True)
     except binascii.Error:
-        problems.append(registry.Problem(path, "the PEM body is not valid base64"))
-        return None
+        return "the PEM body is not valid base64"
     # A SubjectPublicKeyInfo is one DER SEQUENCE; anything else is not a public key.
     if len(der) < 32 or der[0] != 0x30:
-        problems.append(registry.Problem(path, "the PEM body is not a public key"))
-        return None
+        return "the PEM body is not a public key"
     return TrustedKey(id=hashlib.sha256(der).hexdigest()[:16], der=der)
 
 
-def parse(value: object, path: str) -> Settings:
-    """Read ``spec.rules.imageSignatures``; ``registry.ConfigError`` lists every problem."""
+def _resolved(
+    references: tuple[key_secrets.KeySecret, ...], status: object
+) -> tuple[list[TrustedKey], list[str]]:
+    """The keys of ``references`` the operator resolved into ``status``, and why others are not."""
+    found = key_secrets.resolutions(status)
+    keys: list[TrustedKey] = []
+    unresolved: list[str] = []
+    for reference in references:
+        resolution = found.get(reference)
+        if resolution is None:
+            reason = "the operator has not (yet) read it into status.trustedKeys"
+        elif resolution.error:
+            reason = resolution.error
+        else:
+            key = read_key(resolution.pem)
+            if isinstance(key, TrustedKey):
+                keys.append(key)
+                continue
+            reason = f"status.trustedKeys holds no usable key: {key}"
+        unresolved.append(f"the key Secret {reference} is not resolved: {reason}")
+    return keys, unresolved
+
+
+def parse(
+    value: object, path: str, *, namespace: str | None = None, status: object = None
+) -> Settings:
+    """Read ``spec.rules.imageSignatures``; ``registry.ConfigError`` lists every problem.
+
+    ``namespace`` is a ContainerPolicy's own (``None`` for a cluster policy);
+    ``status`` is the object's status, where the operator resolved ``keySecrets``.
+    """
     problems: config.Problems = []
     spec = config.mapping(value, path=path, allowed=FIELDS, problems=problems)
     if spec is None:
         raise registry.ConfigError(problems)
     keys: list[TrustedKey] = []
-    if spec.get("keys") is None:
-        problems.append(registry.Problem(f"{path}.keys", "required: at least one PEM public key"))
-    else:
+    if spec.get("keys") is None and spec.get(key_secrets.FIELD) is None:
+        problems.append(
+            registry.Problem(
+                f"{path}.keys",
+                f"required: at least one PEM public key, here or in {key_secrets.FIELD}",
+            )
+        )
+    if spec.get("keys") is not None:
         texts = config.strings(
             spec["keys"],
             path=f"{path}.keys",
@@ -197,9 +250,19 @@ def parse(value: object, path: str) -> Settings:
             empty="must not be empty: no signature could ever verify",
         )
         for index, text in enumerate(texts or ()):
-            key = _key(text, f"{path}.keys[{index}]", problems)
-            if key is not None and key not in keys:
+            key = read_key(text)
+            if isinstance(key, str):
+                problems.append(registry.Problem(f"{path}.keys[{index}]", key))
+            elif key not in keys:
                 keys.append(key)
+    references: tuple[key_secrets.KeySecret, ...] = ()
+    if spec.get(key_secrets.FIELD) is not None:
+        references = key_secrets.parse(
+            spec[key_secrets.FIELD],
+            f"{path}.{key_secrets.FIELD}",
+            namespace=namespace,
+            problems=problems,
+        )
     repositories: patterns.Patterns | None = None
     if spec.get("repositories") is not None:
         try:
@@ -219,12 +282,12 @@ def parse(value: object, path: str) -> Settings:
             )
         else:
             required = raw
-    if not problems and required > len(keys):
+    if not problems and required > len(keys) + len(references):
         problems.append(
             registry.Problem(
                 f"{path}.required",
-                f"asks for {required} signatures by distinct keys but only {len(keys)} "
-                "distinct key(s) are trusted: no image could pass",
+                f"asks for {required} signatures by distinct keys but only "
+                f"{len(keys) + len(references)} key(s) are trusted: no image could pass",
             )
         )
     scans: vulnerabilities.Settings | None = None
@@ -235,8 +298,15 @@ def parse(value: object, path: str) -> Settings:
             problems.extend(error.problems)
     if problems:
         raise registry.ConfigError(problems)
+    resolved, unresolved = _resolved(references, status)
+    keys.extend(key for key in resolved if key not in keys)
     return Settings(
-        keys=tuple(keys), repositories=repositories, required=required, vulnerabilities=scans
+        keys=tuple(keys),
+        repositories=repositories,
+        required=required,
+        vulnerabilities=scans,
+        key_secrets=references,
+        unresolved=tuple(unresolved),
     )
 
 
@@ -297,6 +367,10 @@ def check(
     out: list[findings.Finding] = []
     for container in pod.containers:
         if not settings.covers(container.image):
+            continue
+        if settings.unresolved:
+            message = f"image {container.image} cannot be judged: " + "; ".join(settings.unresolved)
+            out.append(container.finding(ID, "image", message=message, fix=UNRESOLVED_FIX))
             continue
         found = evidence.get(container.image)
         reason = _verdict(settings, found, container.image)

@@ -9,9 +9,10 @@ over the default. ``resolve`` checks every value and returns one frozen
 Durations are written ``90s``, ``10m``, ``12h`` or ``365d`` (a bare number
 is seconds).
 
-``--check-interval`` is also how often exclusion expiry is re-checked:
-policy status lists the ``spec.exclude`` entries expiring within
-``--exclusion-window`` and those already expired.
+``--check-interval`` is also how often exclusion expiry is re-checked
+(policy status lists the ``spec.exclude`` entries expiring within
+``--exclusion-window`` and those already expired) and how often the Secrets
+named by ``imageSignatures.keySecrets`` are read again (rotation).
 ``--certificates external`` leaves the TLS Secrets and the caBundle to
 another issuer (cert-manager and its cainjector): the operator then runs no
 TLS loop and only keeps policy status; the certificate flags are unused.
@@ -121,7 +122,7 @@ TABLE: Final = settingtable.Table(
             name="check_interval",
             metavar=_DURATION_METAVAR,
             default="60s",
-            help="TLS check period",
+            help="TLS check period, and how often key Secrets are re-read",
             note="the loop also wakes when something falls due",
         ),
         _S(

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from webhook.policy import model, schema
+from webhook.policy import key_secrets, model, schema
 from webhook.rules import openapi
 
 Schema = openapi.Schema
@@ -39,7 +39,9 @@ def _condition() -> Schema:
                 "When the status last changed.", format="date-time"
             ),
             "reason": openapi.string(
-                "One CamelCase word: Compiled or Invalid.", maxLength=1024, minLength=1
+                "One CamelCase word: Compiled, Invalid or KeysUnresolved.",
+                maxLength=1024,
+                minLength=1,
             ),
             "message": openapi.string(
                 "What the reason means here: the compile errors, one per line, each "
@@ -64,11 +66,20 @@ def _status() -> Schema:
             "conditions": {
                 "type": "array",
                 "description": "Ready=True (reason Compiled) or Ready=False (reason "
-                "Invalid, with the compile errors as the message).",
+                "Invalid, with the compile errors as the message, or KeysUnresolved, "
+                "with the keySecrets not resolved).",
                 "items": _condition(),
                 "x-kubernetes-list-type": "map",
                 "x-kubernetes-list-map-keys": ["type"],
             },
+            key_secrets.STATUS_FIELD: openapi.array(
+                "The keys of spec.rules.imageSignatures.keySecrets as the operator last "
+                "read them from their Secrets: each entry has the public key (keyId, pem) "
+                "or the error that keeps it unresolved (and the policy not Ready).",
+                _trusted_key(),
+                min_items=0,
+                maxItems=16,
+            ),
             "exclusions": openapi.obj(
                 "Dated spec.exclude entries to act on: those expiring within the "
                 "operator's window (--exclusion-window, 14 days by default) and those "
@@ -89,6 +100,24 @@ def _status() -> Schema:
                 },
             ),
         },
+    )
+
+
+def _trusted_key() -> Schema:
+    return openapi.obj(
+        "One keySecrets reference, resolved or not.",
+        {
+            "namespace": openapi.string("The Secret's namespace."),
+            "name": openapi.string("The Secret's name."),
+            "key": openapi.string("The data key read."),
+            "keyId": openapi.string(
+                "The key's id: the first 16 hex digits of the SHA-256 of its DER "
+                "SubjectPublicKeyInfo (messages name keys by it)."
+            ),
+            "pem": openapi.string("The public key, PEM.", maxLength=16384),
+            "error": openapi.string("Why the key is not resolved.", maxLength=4096),
+        },
+        required=("namespace", "name", "key"),
     )
 
 
@@ -132,7 +161,7 @@ _PRINTER_COLUMNS: Final = [
         "type": "string",
         "jsonPath": '.status.conditions[?(@.type=="Ready")].reason',
         "priority": 1,
-        "description": "Compiled or Invalid",
+        "description": "Compiled, Invalid or KeysUnresolved",
     },
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
 ]

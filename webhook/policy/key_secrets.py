@@ -106,14 +106,15 @@ def parse(
 
     Every bad entry is a problem at its own path; duplicates are kept once.
     """
-    if not isinstance(value, list) or not value:
+    if not isinstance(value, list):
         problems.append(
             registry.Problem(
-                path,
-                "must be a non-empty list of {namespace, name, key}, "
-                f"not {config.describe(value)}",
+                path, f"must be a list of {{namespace, name, key}}, not {config.describe(value)}"
             )
         )
+        return ()
+    if not value:
+        problems.append(registry.Problem(path, "must not be empty: leave it out, or name a Secret"))
         return ()
     found: list[KeySecret] = []
     for index, item in enumerate(value):

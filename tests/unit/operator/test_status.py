@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.unit.policy import test_signatures
 from webhook.operator import status
 
 NOW = datetime.datetime(2030, 1, 1, 12, 0, tzinfo=datetime.UTC)
@@ -172,3 +173,54 @@ def test_earliest_expiry_includes_expired_entries() -> None:
     )
     assert outcome.earliest_expiry == datetime.datetime(2020, 1, 2, tzinfo=datetime.UTC)
     assert status.desired(_excluding(None), latest_minor=35, now=MARCH).earliest_expiry is None
+
+
+REFERENCE = {"namespace": "sigstore", "name": "release", "key": "cosign.pub"}
+SIGNED = {"rules": {"imageSignatures": {"keySecrets": [REFERENCE]}}}
+
+
+def test_unresolved_key_secret_is_not_ready_naming_the_secret_and_key() -> None:
+    missing = [{**REFERENCE, "error": "Secret sigstore/release not found"}]
+    outcome = status.desired(_policy(SIGNED), latest_minor=35, now=NOW, trusted_keys=missing)
+    assert not outcome.ready
+    assert outcome.reason == "KeysUnresolved"
+    assert outcome.message == (
+        "the key Secret sigstore/release key cosign.pub is not resolved: "
+        "Secret sigstore/release not found"
+    )
+    assert outcome.status["trustedKeys"] == missing
+    assert status.patch(outcome)["trustedKeys"] == missing
+
+
+def test_resolved_keys_make_it_ready_and_a_rotation_needs_a_patch() -> None:
+    first = [{**REFERENCE, "keyId": test_signatures.KEY_ID, "pem": test_signatures.PEM}]
+    outcome = status.desired(_policy(SIGNED), latest_minor=35, now=NOW, trusted_keys=first)
+    assert outcome.ready
+    assert outcome.reason == "Compiled"
+    written = _policy(SIGNED, current=outcome.status)
+    # The sweep re-reads the same key: nothing to write; without a reading, status is kept.
+    again = status.desired(written, latest_minor=35, now=LATER, trusted_keys=first)
+    assert not status.needs_patch(written["status"], again)
+    assert not status.needs_patch(
+        written["status"], status.desired(written, latest_minor=35, now=LATER)
+    )
+    rotated = [{**REFERENCE, "keyId": test_signatures.KEY_2_ID, "pem": test_signatures.PEM_2}]
+    outcome = status.desired(written, latest_minor=35, now=LATER, trusted_keys=rotated)
+    assert outcome.ready
+    assert status.needs_patch(written["status"], outcome)
+    assert status.patch(outcome)["trustedKeys"] == rotated
+
+
+def test_key_secrets_removed_from_the_spec_removes_them_from_status() -> None:
+    resolved = [{**REFERENCE, "keyId": test_signatures.KEY_ID, "pem": test_signatures.PEM}]
+    current = status.desired(_policy(SIGNED), latest_minor=35, now=NOW, trusted_keys=resolved)
+    inline = {"rules": {"imageSignatures": {"keys": [test_signatures.PEM]}}}
+    outcome = status.desired(
+        _policy(inline, generation=2, current=current.status),
+        latest_minor=35,
+        now=LATER,
+        trusted_keys=[],
+    )
+    assert outcome.ready
+    assert "trustedKeys" not in outcome.status
+    assert status.patch(outcome)["trustedKeys"] is None  # the merge patch deletes it

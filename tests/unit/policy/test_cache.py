@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.unit.policy import test_signatures
 from webhook import policy
 from webhook.policy import cache
 
@@ -202,3 +203,26 @@ def test_network_policy_events_and_terminating_namespaces_are_published() -> Non
     assert sink.isolation.terminating == {"shop"}
     c.changed(cache.NAMESPACES, "DELETED", going)
     assert sink.isolation.terminating == frozenset()
+
+
+def test_status_change_of_resolved_keys_recompiles_and_republishes() -> None:
+    sink = Sink()
+    c = _cache(sink)
+    for resource in (cache.CLUSTER_POLICIES, cache.NAMESPACED_POLICIES, cache.NAMESPACES):
+        c.listed(resource, [])
+    reference = {"namespace": "sigstore", "name": "release", "key": "cosign.pub"}
+    spec = {"rules": {"imageSignatures": {"keySecrets": [reference]}}}
+    c.changed(cache.CLUSTER_POLICIES, "ADDED", _policy("a", spec))
+    (compiled,) = c.snapshot().policies
+    assert compiled.image_signatures is not None
+    assert compiled.image_signatures.unresolved
+    published = len(sink.loaded)
+    resolved = _policy("a", spec) | {
+        "status": {"trustedKeys": [{**reference, "keyId": "x", "pem": test_signatures.PEM}]}
+    }
+    c.changed(cache.CLUSTER_POLICIES, "MODIFIED", resolved)
+    assert len(sink.loaded) == published + 1
+    (compiled,) = c.snapshot().policies
+    assert compiled.image_signatures is not None
+    assert compiled.image_signatures.unresolved == ()
+    assert [k.id for k in compiled.image_signatures.keys] == [test_signatures.KEY_ID]

@@ -87,8 +87,10 @@ def _entry(reference: key_secrets.KeySecret, data: Mapping[str, Any] | str) -> E
     key = signatures.read_key(text.decode("utf-8", errors="replace"))
     if isinstance(key, str):
         return {**entry, "error": f"data key {reference.key} of {where} {key}"}
-    body = base64.encodebytes(key.der).decode().strip()
-    pem = f"-----BEGIN PUBLIC KEY-----\n{body}\n-----END PUBLIC KEY-----\n"
+    # Written afresh from the DER, in the usual 64-column armour: nothing else of the value.
+    body = base64.b64encode(key.der).decode()
+    lines = "".join(f"{body[at : at + 64]}\n" for at in range(0, len(body), 64))
+    pem = f"-----BEGIN PUBLIC KEY-----\n{lines}-----END PUBLIC KEY-----\n"
     return {**entry, "keyId": key.id, "pem": pem}
 
 

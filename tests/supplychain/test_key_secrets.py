@@ -132,15 +132,24 @@ def test_key_from_a_secret_admits_signed_and_denies_unsigned(
                 ca_pem=server.serving.ca_pem,
                 probe=_pod(unsigned),
             ):
-                # No Secret yet: fails closed, even for the signed image, naming the Secret.
-                admitted, stderr = _create(cp, pods, signed)
-                assert not admitted, stderr
-                assert f"ClusterContainerPolicy/{name}" in stderr, stderr
-                assert "imageSignatures" in stderr, stderr
-                assert (
+                # No Secret: fails closed, even for the signed image; once the operator has
+                # written why into the status, the denial names the Secret and the reason.
+                reason = (
                     f"the key Secret {keys_namespace}/{SECRET} key cosign.pub is not resolved: "
                     f"Secret {keys_namespace}/{SECRET} not found"
-                ) in stderr, stderr
+                )
+
+                def denied_naming_the_secret() -> str | None:
+                    admitted, stderr = _create(cp, pods, signed)
+                    assert not admitted, "admitted while the key Secret is not resolved"
+                    assert f"ClusterContainerPolicy/{name}" in stderr, stderr
+                    assert "imageSignatures" in stderr, stderr
+                    assert "is not resolved" in stderr, stderr
+                    return stderr if reason in stderr else None
+
+                installation.wait_for(
+                    denied_naming_the_secret, timeout=60, interval=0.5, what=reason
+                )
 
                 cp.apply(
                     {

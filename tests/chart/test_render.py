@@ -388,6 +388,20 @@ def test_pull_secrets_add_the_flag_and_read_access_to_pull_secrets_only_when_on(
     assert subject["name"] == "bulkhead-webhook"
 
 
+def test_key_secrets_grant_the_operator_get_on_secrets_only_when_on() -> None:
+    off = rendering.render({})
+    assert not [d for d in off if d["metadata"]["name"] == "bulkhead-operator-key-secrets"]
+    operator = rendering.find(off, "ClusterRole", "bulkhead-operator")
+    assert not [r for r in operator["rules"] if "secrets" in r["resources"]]
+    docs = rendering.render({"operator": {"keySecrets": True}})
+    role = rendering.find(docs, "ClusterRole", "bulkhead-operator-key-secrets")
+    assert role["rules"] == [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}]
+    binding = rendering.find(docs, "ClusterRoleBinding", "bulkhead-operator-key-secrets")
+    assert binding["roleRef"]["name"] == "bulkhead-operator-key-secrets"
+    (subject,) = binding["subjects"]
+    assert subject["name"] == "bulkhead-operator"
+
+
 def test_mutual_tls_requires_the_apiservers_client_certificate() -> None:
     docs = rendering.render(
         {"webhook": {"mutualTLS": {"enabled": True, "clientCASecret": "apiserver-client-ca"}}}

@@ -384,6 +384,7 @@ CHANGES: Final[dict[str, tuple[Any, dict[str, Any]]]] = {
     "operator.rotationOverlap": ("10m", {}),
     "operator.checkInterval": ("30s", {}),
     "operator.exclusionWindow": ("30d", {}),
+    "operator.keySecrets": (True, {}),
     "operator.metricsPort": (9191, {}),
     "operator.healthPort": (8181, {}),
     "operator.resources.requests": ({"cpu": "100m", "memory": "128Mi"}, {}),

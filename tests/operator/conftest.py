@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from devcluster import controlplane, installation, registration, webhookserver
+from tests.chart import rendering
 
 
 @pytest.fixture(scope="session")
@@ -75,6 +76,30 @@ def operators(install: installation.Install, tmp_path: pathlib.Path) -> Iterator
     finally:
         for process in started:
             process.stop(timeout=10)
+
+
+@contextlib.contextmanager
+def chart_rbac(
+    install: installation.Install, *, values: Mapping[str, Any], name: str
+) -> Iterator[None]:
+    """The ClusterRole and ClusterRoleBinding ``name`` the chart renders only with ``values``,
+    bound to this install's ServiceAccount (names suffixed), until the block ends."""
+    rbac = [d for d in rendering.render(values) if d["metadata"]["name"] == name]
+    assert [d["kind"] for d in rbac] == ["ClusterRole", "ClusterRoleBinding"], rbac
+    for doc in rbac:
+        doc["metadata"]["name"] = f"{name}-{install.suffix}"
+        if doc["kind"] == "ClusterRoleBinding":
+            doc["roleRef"]["name"] = doc["metadata"]["name"]
+            for subject in doc["subjects"]:
+                subject["namespace"] = install.namespace
+    install.cp.apply(*rbac)
+    try:
+        yield
+    finally:
+        for doc in rbac:
+            install.cp.kubectl(
+                "delete", doc["kind"].lower(), doc["metadata"]["name"], "--ignore-not-found"
+            )
 
 
 def args(*pairs: tuple[str, str]) -> Sequence[str]:

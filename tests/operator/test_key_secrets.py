@@ -1,9 +1,10 @@
 """``imageSignatures.keySecrets`` resolved by ``bulkhead operator`` against the real apiserver.
 
-The operator runs as its ServiceAccount, bound only by
-``manifests/rbac/operator.yaml`` (so the ``get`` on Secrets it needs is
-proven there). One policy names a Secret that does not exist yet: it is not
-Ready and says which Secret and key; then the Secret appears holding
+The operator runs as its ServiceAccount, bound by ``manifests/rbac/operator.yaml``
+alone at first: a policy naming a key Secret is not Ready, with the 403 (the
+default install cannot read Secrets). Then the chart's ``operator.keySecrets``
+ClusterRole is bound: the Secret does not exist yet, so the policy says which
+Secret and key are missing; then the Secret appears holding
 something that is not a public key (it is refused without being quoted),
 then without the key, then with a key (Ready, the key in
 ``status.trustedKeys``), then the key is rotated: the operator's sweep
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -22,6 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from devcluster import installation
+from tests.operator import conftest
 from tests.operator.conftest import OperatorFactory
 
 pytestmark = pytest.mark.cluster
@@ -97,6 +100,26 @@ def test_key_secret_resolved_into_status_and_followed_through_rotation(
 
     install.cp.apply(document)
     try:
+        unresolved_because(
+            f"the operator may not get Secret {namespace}/signing (403 Forbidden): its "
+            "ServiceAccount needs get on secrets there (the chart's operator.keySecrets "
+            "grants it)"
+        )
+        with conftest.chart_rbac(
+            install, values={"operator": {"keySecrets": True}}, name="bulkhead-operator-key-secrets"
+        ):
+            _follow_the_secret(install, unresolved_because, resolved_to)
+    finally:
+        install.cp.kubectl("delete", "ccp", name, "--ignore-not-found")
+
+
+def _follow_the_secret(
+    install: installation.Install,
+    unresolved_because: Callable[[str], dict[str, Any]],
+    resolved_to: Callable[[str, str], None],
+) -> None:
+    namespace = install.namespace
+    try:
         unresolved_because(f"Secret {namespace}/signing not found")
 
         # The wrong data key of a cosign k8s:// key pair: refused, never quoted.
@@ -125,4 +148,4 @@ def test_key_secret_resolved_into_status_and_followed_through_rotation(
         install.cp.kubectl("delete", "secret", "signing", "-n", namespace)
         unresolved_because(f"Secret {namespace}/signing not found")
     finally:
-        install.cp.kubectl("delete", "ccp", name, "--ignore-not-found")
+        install.cp.kubectl("delete", "secret", "signing", "-n", namespace, "--ignore-not-found")

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from devcluster import installation
-from tests.chart import rendering
+from tests.operator import conftest
 from webhook import admission, kube
 from webhook.server import pullsecrets
 from webhook.supplychain import verifier
@@ -47,29 +47,20 @@ def _secret(name: str, kind: str, config: object) -> dict[str, object]:
 
 @pytest.fixture
 def held(install: installation.Install) -> Iterator[pullsecrets.PullSecretCache]:
-    docs = rendering.render({"webhook": {"registries": {"pullSecrets": True}}})
-    rbac = [d for d in docs if d["metadata"]["name"] == "bulkhead-webhook-pull-secrets"]
-    for doc in rbac:
-        doc["metadata"]["name"] = f"bulkhead-webhook-pull-secrets-{install.suffix}"
-        if doc["kind"] == "ClusterRoleBinding":
-            doc["roleRef"]["name"] = doc["metadata"]["name"]
-            for subject in doc["subjects"]:
-                subject["namespace"] = install.namespace
-    assert len(rbac) == 2
-    install.cp.apply(*rbac)
-    api = kube.Api(kube.client_configuration(kubeconfig=str(install.webhook_kubeconfig)))
-    cache = pullsecrets.PullSecretCache(api=api, backoff=kube.Backoff(first=0.1, limit=1.0))
-    cache.start()
-    try:
-        assert cache.wait_ready(_WITHIN), "the cache never loaded its first lists"
-        yield cache
-    finally:
-        cache.stop()
-        api.close()
-        for doc in rbac:
-            install.cp.kubectl(
-                "delete", doc["kind"].lower(), doc["metadata"]["name"], "--ignore-not-found"
-            )
+    with conftest.chart_rbac(
+        install,
+        values={"webhook": {"registries": {"pullSecrets": True}}},
+        name="bulkhead-webhook-pull-secrets",
+    ):
+        api = kube.Api(kube.client_configuration(kubeconfig=str(install.webhook_kubeconfig)))
+        cache = pullsecrets.PullSecretCache(api=api, backoff=kube.Backoff(first=0.1, limit=1.0))
+        cache.start()
+        try:
+            assert cache.wait_ready(_WITHIN), "the cache never loaded its first lists"
+            yield cache
+        finally:
+            cache.stop()
+            api.close()
 
 
 def _until(condition: Callable[[], bool]) -> None:

@@ -1,6 +1,7 @@
 """A policy trusting a key kept in a Secret, end to end through the real apiserver.
 
-``bulkhead operator`` (its ServiceAccount bound by ``manifests/rbac``) reads
+``bulkhead operator`` (its ServiceAccount bound by ``manifests/rbac`` and the
+chart's ``operator.keySecrets`` ClusterRole) reads
 the Secret a ``ClusterContainerPolicy``'s ``keySecrets`` names into the
 policy's status; ``bulkhead serve`` in cluster mode (its own ServiceAccount,
 which may not read that Secret) compiles the policy with the resolved key.
@@ -23,6 +24,7 @@ from collections.abc import Iterator
 import pytest
 
 from devcluster import controlplane, installation, registration, webhookserver
+from tests.operator import conftest as operator_conftest
 from tests.supplychain import conftest, harness
 
 pytestmark = pytest.mark.cluster
@@ -107,7 +109,16 @@ def test_key_from_a_secret_admits_signed_and_denies_unsigned(
         ),
     )
     try:
-        with cp.namespace() as pods, operator.running_context(), server:
+        with (
+            operator_conftest.chart_rbac(
+                install,
+                values={"operator": {"keySecrets": True}},
+                name="bulkhead-operator-key-secrets",
+            ),
+            cp.namespace() as pods,
+            operator.running_context(),
+            server,
+        ):
             cp.apply(
                 {
                     "apiVersion": "bulkhead.dev/v1alpha1",

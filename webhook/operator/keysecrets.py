@@ -58,7 +58,8 @@ def _secret(api: kube.Api, namespace: str, name: str) -> Mapping[str, Any] | str
         if err.status == 403:
             return (
                 f"the operator may not get Secret {namespace}/{name} (403 Forbidden): "
-                "its ServiceAccount needs get on secrets there"
+                "its ServiceAccount needs get on secrets there (the chart's "
+                "operator.keySecrets grants it)"
             )
         return f"Secret {namespace}/{name} could not be read: {err}"
     data = found.get("data")

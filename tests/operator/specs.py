@@ -295,6 +295,21 @@ INVALID: Final[tuple[Case, ...]] = (
     Case(
         "cp-empty-spec", {}, kind=NAMESPACED, message="a policy must set spec.profile or spec.rules"
     ),
+    Case(
+        "signatures-without-keys",
+        _rules(imageSignatures={"repositories": ["ghcr.io/acme/*"]}),
+        message="set keys, keySecrets or both",
+    ),
+    Case(
+        "key-secret-bad-name",
+        _rules(imageSignatures={"keySecrets": [{"namespace": "sigstore", "name": "Bad_Name"}]}),
+        message="spec.rules.imageSignatures.keySecrets[0].name",
+    ),
+    Case(
+        "key-secret-without-name",
+        _rules(imageSignatures={"keySecrets": [{"namespace": "sigstore"}]}),
+        message="spec.rules.imageSignatures.keySecrets[0].name: Required value",
+    ),
 )
 
 VALID: Final[tuple[Case, ...]] = (
@@ -452,6 +467,22 @@ VALID: Final[tuple[Case, ...]] = (
         kind=NAMESPACED,
     ),
     Case("cp-baseline", {"profile": {"level": "baseline"}}, kind=NAMESPACED),
+    Case(
+        "key-secrets",
+        _rules(
+            imageSignatures={
+                "keySecrets": [
+                    {"namespace": "sigstore", "name": "release-signing"},
+                    {"namespace": "sigstore", "name": "release-signing", "key": "next.pub"},
+                ]
+            }
+        ),
+    ),
+    Case(
+        "cp-key-secret-in-its-namespace",
+        _rules(imageSignatures={"keySecrets": [{"name": "signing"}]}),
+        kind=NAMESPACED,
+    ),
     Case(
         "cp-kinds-and-containers",
         {

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import json
 import pathlib
 import secrets
 from collections.abc import Iterator
@@ -44,17 +43,8 @@ def _pod(image: str) -> dict[str, object]:
 
 def _create(cp: controlplane.ControlPlane, namespace: str, image: str) -> tuple[bool, str]:
     """Dry-run create a Pod running ``image``: (admitted, kubectl's stderr)."""
-    result = cp.kubectl(
-        "create",
-        "--dry-run=server",
-        "-n",
-        namespace,
-        "-f",
-        "-",
-        input_text=json.dumps(_pod(image)),
-        check=False,
-    )
-    return result.returncode == 0, result.stderr
+    status, stderr = registration.dry_run_create(cp, namespace, _pod(image))
+    return status == 0, stderr
 
 
 @dataclasses.dataclass(frozen=True)

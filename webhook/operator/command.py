@@ -12,8 +12,9 @@
 * ``certificates.run``: the CA, serving certificate and caBundle loop,
   started and stopped by kopf's startup and cleanup activities (not with
   ``--certificates external``, where cert-manager issues them);
-* ``keysecrets.run``: the Secrets named by ``keySecrets`` re-read every
-  ``--check-interval``, so a rotated key reaches the policy's status;
+* ``sweeps.run``: every ``--check-interval``, exclusion expiry
+  (``expiry.sweep``) and the Secrets named by ``keySecrets`` read again
+  (``keysecrets.sweep``), so time passing and a rotated key reach status;
 * ``/metrics`` (Prometheus, ``metrics``) and kopf's liveness endpoint
   ``/healthz``, whose ``tls`` probe reports the last TLS pass.
 
@@ -31,6 +32,7 @@ repeats work. Without kopf peering there is no leader election.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import logging
 import os
 import sys
@@ -41,7 +43,15 @@ import kopf
 from kopf._core.engines import peering as kopf_peering
 
 from webhook import jsonlogs, kube, settingtable
-from webhook.operator import certificates, expiry, handlers, keysecrets, metrics, settings
+from webhook.operator import (
+    certificates,
+    expiry,
+    handlers,
+    keysecrets,
+    metrics,
+    settings,
+    sweeps,
+)
 
 _LOG: Final = logging.getLogger("bulkhead.operator")
 EXIT_OK: Final = 0
@@ -90,8 +100,8 @@ def build_registry(
 ) -> kopf.OperatorRegistry:
     """Every handler this operator runs, in a registry of its own.
 
-    The TLS loop, the exclusion expiry sweep and the key Secret sweep
-    (``keysecrets.run``) start as kopf startup activities and are stopped and
+    The TLS loop and the sweeps (``sweeps.run``) start as kopf startup
+    activities and are stopped and
     awaited by one cleanup activity, so kopf's shutdown waits for them instead
     of treating them as hung tasks.
     """
@@ -130,24 +140,27 @@ def build_registry(
         ),
     )
 
-    async def start_sweep(**_: Any) -> None:
-        loop = expiry.run(
+    def exclusions(now: datetime.datetime) -> int:
+        return expiry.sweep(
             api,
             gauge,
             latest_minor=config.pss_latest_minor,
             window=config.exclusion_window,
+            now=now,
+        )
+
+    def key_secrets(now: datetime.datetime) -> int:
+        return keysecrets.sweep(
+            api, latest_minor=config.pss_latest_minor, window=config.exclusion_window, now=now
+        )
+
+    async def start_sweep(**_: Any) -> None:
+        loop = sweeps.run(
+            {"exclusion expiry": exclusions, "key Secrets": key_secrets},
             interval=config.check_interval,
             stop=stop,
         )
-        running.append(asyncio.create_task(loop, name="bulkhead-exclusion-expiry"))
-        secrets = keysecrets.run(
-            api,
-            latest_minor=config.pss_latest_minor,
-            window=config.exclusion_window,
-            interval=config.check_interval,
-            stop=stop,
-        )
-        running.append(asyncio.create_task(secrets, name="bulkhead-key-secrets"))
+        running.append(asyncio.create_task(loop, name="bulkhead-sweeps"))
 
     kopf.on.startup(id="expiry-start", registry=registry)(start_sweep)
     kopf.on.cleanup(id="loops-stop", registry=registry)(stop_loops)

@@ -2,8 +2,8 @@
 
 A policy's status lists the exclusions expiring within the window and
 those already expired (``status.exclusions``); the handlers write it when a
-policy changes, but time passing changes no object, so ``run`` sweeps every
-``interval``: it lists both policy kinds, and patches the status of each
+policy changes, but time passing changes no object, so ``sweep`` (run every
+``--check-interval`` by ``sweeps.run``) lists both policy kinds, and patches the status of each
 whose ``exclusions`` block is no longer what ``status.desired`` says.
 
 ``Gauge`` keeps ``bulkhead_exclusion_earliest_expiry_timestamp_seconds
@@ -14,21 +14,13 @@ it is removed); policies with no dated exclusion have no series.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime
-import logging
 import threading
-from collections.abc import Iterator, Mapping
-from typing import Any, Final
 
 import prometheus_client
 
 from webhook import kube, policy
-from webhook.operator import status
-from webhook.policy import crds
-
-_LOG: Final = logging.getLogger("bulkhead.operator.expiry")
+from webhook.operator import status, sweeps
 
 
 class Gauge:
@@ -67,25 +59,6 @@ class Gauge:
             self._gauge.remove(key)
 
 
-def status_path(item: Mapping[str, Any], plural: str) -> str:
-    """The status subresource of policy ``item`` (of the kind ``plural`` names)."""
-    metadata = item.get("metadata") or {}
-    base = f"/apis/{crds.GROUP}/{crds.VERSION}"
-    namespace = metadata.get("namespace")
-    where = f"/namespaces/{namespace}" if namespace else ""
-    return f"{base}{where}/{plural}/{metadata.get('name')}/status"
-
-
-def policies(api: kube.Api) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every policy object of both kinds, listed now, each with its plural."""
-    api_version = f"{crds.GROUP}/{crds.VERSION}"
-    for kind, plural in crds.PLURALS.items():
-        listed = api.request("GET", f"/apis/{api_version}/{plural}")
-        for listed_item in listed.get("items") or ():
-            # A List's items omit apiVersion and kind.
-            yield plural, {**listed_item, "apiVersion": api_version, "kind": kind}
-
-
 def sweep(
     api: kube.Api,
     gauge: Gauge,
@@ -97,7 +70,7 @@ def sweep(
     """Bring every policy's ``exclusions`` status and metric up to ``now``; patches written."""
     patched = 0
     seen: set[str] = set()
-    for plural, item in policies(api):
+    for plural, item in sweeps.policies(api):
         key = policy.policy_key(item)
         seen.add(key)
         outcome = status.desired(item, latest_minor=latest_minor, now=now, expiry_window=window)
@@ -108,44 +81,10 @@ def sweep(
             continue
         api.request(
             "PATCH",
-            status_path(item, plural),
+            sweeps.status_path(item, plural),
             body={"status": {"exclusions": status.exclusions_patch(outcome)}},
             content_type="application/merge-patch+json",
         )
         patched += 1
     gauge.keep_only(seen)
     return patched
-
-
-async def run(
-    api: kube.Api,
-    gauge: Gauge,
-    *,
-    latest_minor: int,
-    window: datetime.timedelta,
-    interval: float,
-    stop: asyncio.Event,
-) -> None:
-    """Sweep every ``interval`` seconds until ``stop`` is set; a failed sweep is logged."""
-    _LOG.info("exclusion expiry: within %s listed, swept every %.1fs", window, interval)
-    while not stop.is_set():
-        try:
-            patched = await asyncio.to_thread(
-                sweep,
-                api,
-                gauge,
-                latest_minor=latest_minor,
-                window=window,
-                now=datetime.datetime.now(datetime.UTC),
-            )
-            _LOG.log(
-                logging.INFO if patched else logging.DEBUG,
-                "exclusion expiry: %d policy statuses updated",
-                patched,
-            )
-        except kube.ApiError as err:
-            _LOG.warning("exclusion expiry sweep failed: %s", err)
-        except Exception:  # a bug must not stop the sweep silently
-            _LOG.exception("exclusion expiry sweep failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)

@@ -9,26 +9,24 @@ be read, lacks the key or holds anything else. Errors never quote the
 Secret's data (a reference to ``cosign.key`` must not put a private key in
 status or logs).
 
-The policy handlers resolve on every policy event; ``run`` re-reads every
-``interval`` (``--check-interval``) the Secrets of every policy that names
-some and patches the status whose keys changed, so a rotated, deleted or
+The policy handlers resolve on every policy event; ``sweep`` (run every
+``--check-interval`` by ``sweeps.run``) re-reads the Secrets of every policy
+that names some and patches the status whose keys changed, so a rotated, deleted or
 fixed Secret shows in status (and so in what the webhook enforces) within
 one interval.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
-import contextlib
 import datetime
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from webhook import kube, policy
-from webhook.operator import expiry, status
+from webhook.operator import status, sweeps
 from webhook.policy import key_secrets, signatures
 
 _LOG: Final = logging.getLogger("bulkhead.operator.keysecrets")
@@ -116,7 +114,7 @@ def sweep(
 ) -> int:
     """Re-read the Secrets of every policy naming some; patch the statuses that changed."""
     patched = 0
-    for plural, item in expiry.policies(api):
+    for plural, item in sweeps.policies(api):
         named = references(item, latest_minor=latest_minor)
         if not named:
             continue
@@ -132,35 +130,9 @@ def sweep(
         _LOG.info("%s: keySecrets changed: %s", policy.policy_key(item), outcome.message)
         api.request(
             "PATCH",
-            expiry.status_path(item, plural),
+            sweeps.status_path(item, plural),
             body={"status": status.patch(outcome)},
             content_type="application/merge-patch+json",
         )
         patched += 1
     return patched
-
-
-async def run(
-    api: kube.Api,
-    *,
-    latest_minor: int,
-    window: datetime.timedelta,
-    interval: float,
-    stop: asyncio.Event,
-) -> None:
-    """Sweep every ``interval`` seconds until ``stop`` is set; a failed sweep is logged."""
-    while not stop.is_set():
-        try:
-            await asyncio.to_thread(
-                sweep,
-                api,
-                latest_minor=latest_minor,
-                window=window,
-                now=datetime.datetime.now(datetime.UTC),
-            )
-        except kube.ApiError as err:
-            _LOG.warning("key Secret sweep failed: %s", err)
-        except Exception:  # a bug must not stop the sweep silently
-            _LOG.exception("key Secret sweep failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)

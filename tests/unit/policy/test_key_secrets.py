@@ -3,13 +3,13 @@ operator resolved into ``status.trustedKeys`` as the webhook enforces them."""
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 import pytest
 
+from tests.unit.policy import test_signatures
 from tests.unit.policy.test_signatures import IMAGE, KEY_2_ID, KEY_ID, PEM, PEM_2
-from webhook import admission, policy
+from webhook import policy
 from webhook.policy import signatures
 
 PATH = "spec.rules.imageSignatures.keySecrets"
@@ -208,20 +208,6 @@ def test_status_resolutions(status: Any, keys: list[str], unresolved: list[str])
     assert list(settings.unresolved) == unresolved
 
 
-def _decide(compiled: policy.CompiledPolicy, evidence: policy.EvidenceMap) -> admission.Decision:
-    pod = {"kind": "Pod", "spec": {"containers": [{"name": "app", "image": IMAGE}]}}
-    view = admission.pod_view("Pod", pod)
-    assert view is not None
-    return admission.judge_view(
-        'Pod "default/app"',
-        view,
-        policy.Subject(kind="Pod", namespace="default"),
-        [compiled],
-        now=datetime.datetime.now(datetime.UTC),
-        evidence=evidence,
-    )
-
-
 def _signed_by(key: str) -> policy.EvidenceMap:
     return {
         IMAGE: signatures.Evidence(
@@ -232,7 +218,7 @@ def _signed_by(key: str) -> policy.EvidenceMap:
 
 def test_resolved_secret_key_verifies_an_image() -> None:
     status = {"trustedKeys": [_resolved(keyId=KEY_2_ID, pem=PEM_2)]}
-    decision = _decide(
+    decision = test_signatures.decide(
         policy.compile(_document({"keySecrets": [SECRET]}, status=status)), _signed_by(KEY_2_ID)
     )
     assert decision.allowed, decision.message
@@ -241,7 +227,7 @@ def test_resolved_secret_key_verifies_an_image() -> None:
 def test_unresolved_secret_fails_closed_even_for_an_image_signed_by_an_inline_key() -> None:
     status = {"trustedKeys": [_resolved(error="Secret sigstore/release not found")]}
     compiled = policy.compile(_document({"keys": [PEM], "keySecrets": [SECRET]}, status=status))
-    decision = _decide(compiled, _signed_by(KEY_ID))
+    decision = test_signatures.decide(compiled, _signed_by(KEY_ID))
     assert not decision.allowed
     assert "ClusterContainerPolicy/signed" in decision.message
     assert "imageSignatures" in decision.message

@@ -105,7 +105,7 @@ def _compile(**rule: Any) -> policy.CompiledPolicy:
     )
 
 
-def _decide(compiled: policy.CompiledPolicy, evidence: policy.EvidenceMap) -> admission.Decision:
+def decide(compiled: policy.CompiledPolicy, evidence: policy.EvidenceMap) -> admission.Decision:
     pod = {"kind": "Pod", "spec": {"containers": [{"name": "app", "image": IMAGE}]}}
     view = admission.pod_view("Pod", pod)
     assert view is not None
@@ -155,7 +155,7 @@ def _evidence(*found: signatures.Signature, failure: str = "") -> policy.Evidenc
     ],
 )
 def test_verdict_on_evidence(evidence: policy.EvidenceMap, allowed: bool, message: str) -> None:
-    decision = _decide(_compile(), evidence)
+    decision = decide(_compile(), evidence)
     assert decision.allowed is allowed
     assert message in decision.message
     if not allowed:
@@ -165,5 +165,5 @@ def test_verdict_on_evidence(evidence: policy.EvidenceMap, allowed: bool, messag
 
 
 def test_image_outside_repositories_needs_no_evidence() -> None:
-    decision = _decide(_compile(repositories=["ghcr.io/acme/*"]), {})
+    decision = decide(_compile(repositories=["ghcr.io/acme/*"]), {})
     assert decision.allowed

@@ -9,13 +9,14 @@ something that is not a public key (it is refused without being quoted),
 then without the key, then with a key (Ready, the key in
 ``status.trustedKeys``), then the key is rotated: the operator's sweep
 (``--check-interval=1s``) brings the status along each time, with no edit of
-the policy.
+the policy, and each flip of readiness is announced as an Event.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -109,6 +110,22 @@ def test_key_secret_resolved_into_status_and_followed_through_rotation(
             install, values={"operator": {"keySecrets": True}}, name="bulkhead-operator-key-secrets"
         ):
             _follow_the_secret(install, unresolved_because, resolved_to)
+
+        # The flips the sweep found (no edit of the policy) were announced as Events too.
+        def reasons() -> set[str] | None:
+            listed = install.cp.kubectl(
+                "get",
+                "events",
+                "-n",
+                "default",
+                f"--field-selector=involvedObject.name={name}",
+                "-o",
+                "json",
+            ).stdout
+            seen = {item["reason"] for item in json.loads(listed)["items"]}
+            return seen if {"KeysUnresolved", "Compiled"} <= seen else None
+
+        installation.wait_for(reasons, timeout=60, what="KeysUnresolved and Compiled events")
     finally:
         install.cp.kubectl("delete", "ccp", name, "--ignore-not-found")
 

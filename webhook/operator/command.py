@@ -51,6 +51,7 @@ from webhook.operator import (
     metrics,
     settings,
     sweeps,
+    transitions,
 )
 
 _LOG: Final = logging.getLogger("bulkhead.operator")
@@ -129,12 +130,13 @@ def build_registry(
         kopf.on.probe(id="tls", registry=registry)(tls)
         kopf.on.startup(id="tls-start", registry=registry)(start_tls)
     gauge = expiry.Gauge(gauges.registry)
+    announcer = transitions.Transitions(api)
     handlers.register(
         registry,
         context=handlers.Context(
             latest_minor=config.pss_latest_minor,
             expiry_window=config.exclusion_window,
-            transitions=handlers.Transitions(api),
+            transitions=announcer,
             gauge=gauge,
             api=api,
         ),
@@ -151,7 +153,11 @@ def build_registry(
 
     def key_secrets(now: datetime.datetime) -> int:
         return keysecrets.sweep(
-            api, latest_minor=config.pss_latest_minor, window=config.exclusion_window, now=now
+            api,
+            latest_minor=config.pss_latest_minor,
+            window=config.exclusion_window,
+            now=now,
+            announce=announcer.announce,
         )
 
     async def start_sweep(**_: Any) -> None:

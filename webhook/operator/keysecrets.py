@@ -22,7 +22,7 @@ import base64
 import binascii
 import datetime
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 from webhook import kube, policy
@@ -111,8 +111,13 @@ def sweep(
     latest_minor: int,
     window: datetime.timedelta,
     now: datetime.datetime,
+    announce: Callable[[Mapping[str, Any], status.Outcome], None],
 ) -> int:
-    """Re-read the Secrets of every policy naming some; patch the statuses that changed."""
+    """Re-read the Secrets of every policy naming some; patch the statuses that changed.
+
+    ``announce`` is told each patched outcome (``transitions.Transitions.announce``:
+    a readiness that flipped gets its Event).
+    """
     patched = 0
     for plural, item in sweeps.policies(api):
         named = references(item, latest_minor=latest_minor)
@@ -134,5 +139,6 @@ def sweep(
             body={"status": status.patch(outcome)},
             content_type="application/merge-patch+json",
         )
+        announce(item, outcome)
         patched += 1
     return patched

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime
+import logging
 from typing import Any, Final
 
 import kopf
@@ -31,6 +32,7 @@ from webhook import kube, policy
 from webhook.operator import expiry, keysecrets, status, transitions
 from webhook.policy import crds
 
+_LOG: Final = logging.getLogger("bulkhead.operator.policies")
 GROUP: Final = crds.GROUP
 VERSION: Final = crds.VERSION
 
@@ -63,12 +65,18 @@ async def policy_event(
         context.gauge.forget(key)
         return
     references = keysecrets.references(document, latest_minor=context.latest_minor)
+    try:
+        trusted_keys = await asyncio.to_thread(keysecrets.resolve, context.api, references)
+    except kube.ApiError as err:
+        # Status stays as it is; the key Secret sweep writes it once the API answers.
+        _LOG.warning("%s: key Secrets could not be read, status unchanged: %s", key, err)
+        return
     outcome = status.desired(
         document,
         latest_minor=context.latest_minor,
         now=datetime.datetime.now(datetime.UTC),
         expiry_window=context.expiry_window,
-        trusted_keys=await asyncio.to_thread(keysecrets.resolve, context.api, references),
+        trusted_keys=trusted_keys,
     )
     context.gauge.observe(key, outcome.earliest_expiry)
     if not status.needs_patch(document.get("status"), outcome):

@@ -47,7 +47,13 @@ def references(
 
 
 def _secret(api: kube.Api, namespace: str, name: str) -> Mapping[str, Any] | str:
-    """The Secret's ``data``, or why it cannot be had."""
+    """The Secret's ``data``, or why it cannot be had.
+
+    Only an answer about the Secret (404, 403) is a reason; any other failure
+    (the apiserver unreachable, overloaded) raises ``kube.ApiError``, so that
+    trouble reaching the API never unresolves a key that was resolved: the
+    status stays as it is until a later pass reads the Secret.
+    """
     try:
         found = api.request("GET", f"/api/v1/namespaces/{namespace}/secrets/{name}")
     except kube.ApiError as err:
@@ -59,7 +65,7 @@ def _secret(api: kube.Api, namespace: str, name: str) -> Mapping[str, Any] | str
                 "its ServiceAccount needs get on secrets there (the chart's "
                 "operator.keySecrets grants it)"
             )
-        return f"Secret {namespace}/{name} could not be read: {err}"
+        raise
     data = found.get("data")
     return data if isinstance(data, Mapping) else {}
 
@@ -94,7 +100,10 @@ def _entry(reference: key_secrets.KeySecret, data: Mapping[str, Any] | str) -> E
 
 
 def resolve(api: kube.Api, references: Sequence[key_secrets.KeySecret]) -> list[Entry]:
-    """The ``status.trustedKeys`` entries of ``references``, in order; each Secret got once."""
+    """The ``status.trustedKeys`` entries of ``references``, in order; each Secret got once.
+
+    ``kube.ApiError`` when a Secret could not be asked for (see ``_secret``).
+    """
     secrets: dict[tuple[str, str], Mapping[str, Any] | str] = {}
     entries: list[Entry] = []
     for reference in references:

@@ -128,6 +128,10 @@ def judge_envelope(
     return vulnpredicate.read(statement.get("predicate"), key=key_id)
 
 
+def _refused(problem: str) -> vulnerabilities.Attestation:
+    return vulnerabilities.Attestation(key=None, problem=problem)
+
+
 def find(
     client: registry.Client,
     repository: str,
@@ -152,12 +156,11 @@ def find(
             continue
         size = layer.get("size")
         blob_digest = layer.get("digest")
-        if not isinstance(size, int) or size > MAX_ENVELOPE or not isinstance(blob_digest, str):
-            found.append(
-                vulnerabilities.Attestation(
-                    key=None, problem=f"an attestation is over {MAX_ENVELOPE} bytes"
-                )
-            )
+        if not isinstance(size, int) or not isinstance(blob_digest, str):
+            found.append(_refused("an attestation's layer names no size or digest"))
+            continue
+        if size > MAX_ENVELOPE:
+            found.append(_refused(f"an attestation is over {MAX_ENVELOPE} bytes"))
             continue
         envelope = client.blob(repository, blob_digest, limit=MAX_ENVELOPE)
         judged = judge_envelope(envelope, digest=digest, keys=keys)

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from webhook.policy import vulnerabilities
-from webhook.supplychain import attestations, vulnpredicate
+from webhook.supplychain import attestations, registry, vulnpredicate
 
 DIGEST = "sha256:" + "ab" * 32
 KEY = ec.generate_private_key(ec.SECP256R1())
@@ -116,3 +116,61 @@ def test_attestations_that_do_not_count_say_why(envelope: bytes, problem: str) -
 
 def test_other_predicate_types_are_skipped() -> None:
     assert _judge(_envelope(_statement(predicateType="https://spdx.dev/Document"))) is None
+
+
+class _Registry:
+    """A registry answer as a hostile registry could shape it: one .att manifest, blobs counted."""
+
+    def __init__(self, layers: list[Any], blob: bytes) -> None:
+        self._manifest = registry.Manifest(
+            media_type="application/vnd.oci.image.manifest.v1+json",
+            body=json.dumps({"layers": layers}).encode(),
+            digest="sha256:" + "cd" * 32,
+        )
+        self._blob = blob
+        self.fetched = 0
+
+    def find_manifest(self, repository: str, tag: str) -> registry.Manifest:
+        assert tag == attestations.attestation_tag(DIGEST)
+        return self._manifest
+
+    def blob(self, repository: str, digest: str, *, limit: int) -> bytes:
+        assert limit == attestations.MAX_ENVELOPE
+        self.fetched += 1
+        return self._blob
+
+
+def _layer(size: object = 100) -> dict[str, Any]:
+    return {"mediaType": attestations.ENVELOPE, "size": size, "digest": "sha256:" + "ef" * 32}
+
+
+def _find(answer: _Registry) -> tuple[vulnerabilities.Attestation, ...]:
+    return attestations.find(answer, "app", DIGEST, keys=KEYS)  # type: ignore[arg-type]
+
+
+def test_a_manifest_with_thousands_of_attestations_is_read_only_up_to_the_cap() -> None:
+    answer = _Registry([_layer()] * 5000, _envelope(_statement()))
+    found = _find(answer)
+    assert answer.fetched == attestations.MAX_ATTESTATIONS
+    assert len(found) == attestations.MAX_ATTESTATIONS
+
+
+@pytest.mark.parametrize(
+    ("size", "problem"),
+    [
+        (attestations.MAX_ENVELOPE + 1, "over 8388608 bytes"),
+        (2**70, "over 8388608 bytes"),
+        (None, "names no size or digest"),
+        ("100", "names no size or digest"),
+        (-1.5, "names no size or digest"),
+    ],
+)
+def test_an_oversized_or_unsized_attestation_is_refused_without_a_download(
+    size: object, problem: str
+) -> None:
+    answer = _Registry([_layer(size)], _envelope(_statement()))
+    [found] = _find(answer)
+    assert answer.fetched == 0
+    assert found.key is None
+    assert found.problem is not None
+    assert problem in found.problem

@@ -227,7 +227,8 @@ def decode(raw: bytes) -> Any:
     """The JSON value in ``raw``; ``BodyError`` (400) says what is wrong with it."""
     if len(raw) > settings.MAX_BODY_BYTES:
         raise BodyError(413, f"the body is larger than {settings.MAX_BODY_BYTES} bytes")
-    if values(raw) > settings.MAX_JSON_VALUES:
+    # a body holds at most one value per byte: a short one cannot pass the limit
+    if len(raw) >= settings.MAX_JSON_VALUES and values(raw) > settings.MAX_JSON_VALUES:
         raise BodyError(400, f"the body holds more than {settings.MAX_JSON_VALUES} JSON values")
     value = _fast(raw)
     if value is _UNSURE:

@@ -184,3 +184,30 @@ class Reflector:
                 _LOG.exception("list/watch of %s broke; listing again", self._resource.kind)
                 self._handler.failed(self._resource, f"{type(err).__name__}: {err}")
                 self._stopped.wait(self._backoff.delay(failures))
+
+
+class Reflected:
+    """Kinds kept up with by one ``Reflector`` each, started, stopped and awaited together.
+
+    A subclass fills ``reflectors`` and sets ``ready_event`` once every kind
+    has been listed.
+    """
+
+    reflectors: tuple[Reflector, ...]
+    ready_event: threading.Event
+
+    def start(self) -> None:
+        for reflector in self.reflectors:
+            reflector.start()
+
+    def stop(self) -> None:
+        for reflector in self.reflectors:
+            reflector.stop()
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Whether the first list of every kind arrived within ``timeout`` seconds."""
+        return self.ready_event.wait(timeout)
+
+    @property
+    def ready(self) -> bool:
+        return self.ready_event.is_set()

@@ -157,7 +157,7 @@ def slim_network_policy(item: kube.JsonObject) -> kube.JsonObject:
     }
 
 
-class PolicyCache:
+class PolicyCache(kube.Reflected):
     """Policies and namespace labels from the cluster, compiled and published to ``sink``."""
 
     def __init__(
@@ -175,7 +175,7 @@ class PolicyCache:
         self._latest_minor = latest_minor
         self._clock = clock
         self._lock = threading.RLock()
-        self._ready = threading.Event()
+        self.ready_event = threading.Event()
         self._listed: set[str] = set()
         self._entries: dict[str, _Entry] = {}
         self._namespaces: dict[str, dict[str, str]] = {}
@@ -198,24 +198,6 @@ class PolicyCache:
             )
             for resource in (CLUSTER_POLICIES, NAMESPACED_POLICIES, NAMESPACES, NETWORK_POLICIES)
         )
-
-    # lifecycle ---------------------------------------------------------------------
-
-    def start(self) -> None:
-        for reflector in self.reflectors:
-            reflector.start()
-
-    def stop(self) -> None:
-        for reflector in self.reflectors:
-            reflector.stop()
-
-    def wait_ready(self, timeout: float) -> bool:
-        """Whether the first list of every kind arrived within ``timeout`` seconds."""
-        return self._ready.wait(timeout)
-
-    @property
-    def ready(self) -> bool:
-        return self._ready.is_set()
 
     def snapshot(self) -> Snapshot:
         return self._snapshot
@@ -369,7 +351,7 @@ class PolicyCache:
                 {k: types.MappingProxyType(v) for k, v in self._namespaces.items()}
             ),
         )
-        if not ready or not (policies_changed or not self._ready.is_set()):
+        if not ready or not (policies_changed or not self.ready_event.is_set()):
             return
         if not policies:
             # The cluster's admins may mean it (RBAC decides who may delete policies),
@@ -388,4 +370,4 @@ class PolicyCache:
                         for key, problems in invalid.items()
                     )
                 )
-        self._ready.set()
+        self.ready_event.set()

@@ -100,7 +100,7 @@ def credentials(item: Mapping[str, object]) -> dict[str, registry.Credential] | 
         return f"{key}: {err}"
 
 
-class PullSecretCache:
+class PullSecretCache(kube.Reflected):
     """Pull Secrets' credentials and ServiceAccounts' pull-secret names, kept current."""
 
     def __init__(
@@ -112,7 +112,7 @@ class PullSecretCache:
     ) -> None:
         self._lock = threading.Lock()
         self._listed: set[str] = set()
-        self._ready = threading.Event()
+        self.ready_event = threading.Event()
         #: Secret kind -> (namespace, name) -> credentials by host, or why they cannot be used
         self._secrets: dict[str, dict[_Key, dict[str, registry.Credential] | str]] = {
             resource.kind: {} for resource in SECRETS
@@ -129,18 +129,6 @@ class PullSecretCache:
             )
             for resource in (*SECRETS, SERVICE_ACCOUNTS)
         )
-
-    def start(self) -> None:
-        for reflector in self.reflectors:
-            reflector.start()
-
-    def stop(self) -> None:
-        for reflector in self.reflectors:
-            reflector.stop()
-
-    def wait_ready(self, timeout: float) -> bool:
-        """Whether the first list of all three arrived within ``timeout`` seconds."""
-        return self._ready.wait(timeout)
 
     @property
     def sizes(self) -> Mapping[str, int]:
@@ -178,7 +166,7 @@ class PullSecretCache:
                 self._secrets[resource.kind] = {_key(item): credentials(item) for item in items}
             self._listed.add(resource.kind)
             if len(self._listed) == len(self.reflectors):
-                self._ready.set()
+                self.ready_event.set()
 
     def changed(self, resource: kube.Resource, event: str, item: kube.JsonObject) -> None:
         key = _key(item)

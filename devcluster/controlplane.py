@@ -28,6 +28,7 @@ import http.client
 import json
 import os
 import pathlib
+import random
 import secrets
 import shutil
 import signal
@@ -40,7 +41,7 @@ import types
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, Self
+from typing import Any, Final, Self
 
 from devcluster import pki
 
@@ -74,12 +75,37 @@ class CommandError(ControlPlaneError):
         )
 
 
+#: Where ``free_port`` looks when the kernel's ephemeral range cannot be read.
+_EPHEMERAL_LOW: Final = 32768
+_PORTS_FROM: Final = 10000
+_PORT_TRIES: Final = 200
+
+
+def _ephemeral_low() -> int:
+    """The first port the kernel hands to outgoing connections (and to ``bind`` to port 0)."""
+    try:
+        low = pathlib.Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0]
+        return int(low)
+    except (OSError, ValueError, IndexError):
+        return _EPHEMERAL_LOW
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A TCP port on 127.0.0.1 that is free right now, below the kernel's ephemeral range.
+
+    A port from the ephemeral range may be taken by any outgoing connection
+    (to the apiserver, to etcd) between this call and the server's own bind;
+    a port below it is only ever taken by an explicit bind.
+    """
+    ports = list(range(_PORTS_FROM, max(_PORTS_FROM + 1, _ephemeral_low())))
+    for port in random.sample(ports, min(_PORT_TRIES, len(ports))):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port below {_ephemeral_low()} after {_PORT_TRIES} tries")
 
 
 def log_tail(path: pathlib.Path, lines: int = _LOG_TAIL_LINES) -> str:

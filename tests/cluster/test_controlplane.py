@@ -14,6 +14,7 @@ import http.server
 import json
 import os
 import pathlib
+import socket
 import ssl
 import threading
 import time
@@ -279,3 +280,15 @@ def _wait_for_webhook(
         attempt += 1
         cp.kubectl("create", "configmap", f"probe-{attempt}", "-n", namespace)
         time.sleep(0.2)
+
+
+def test_free_ports_stay_out_of_the_range_outgoing_connections_take() -> None:
+    # an outgoing connection may take any ephemeral port between free_port() and the
+    # server's bind; ports below that range are taken only by an explicit bind
+    low = int(pathlib.Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    ports = {controlplane.free_port() for _ in range(20)}
+    assert all(port < low for port in ports)
+    assert len(ports) > 1
+    for port in ports:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", port))

@@ -25,7 +25,6 @@ import io
 import json
 import os
 import pathlib
-import socket
 import ssl
 import subprocess
 import tarfile
@@ -36,7 +35,7 @@ from typing import Any
 
 import bcrypt
 
-from devcluster import pki, registration, webhookserver
+from devcluster import controlplane, pki, registration, webhookserver
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = REPO_ROOT / "tools" / "supplychain" / "build.sh"
@@ -64,13 +63,6 @@ def digest_of(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def basic_authorization(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
@@ -91,7 +83,7 @@ class Registry:
     ) -> None:
         self._binary = bin_dir / "registry"
         self._workdir = workdir
-        self.port = _free_port()
+        self.port = controlplane.free_port()
         self.host = f"127.0.0.1:{self.port}"
         authority = pki.CertificateAuthority.generate("bulkhead-test-registry-ca")
         self.ca_file = workdir / "ca.crt"

@@ -4,7 +4,11 @@ The server configures ``webhook.jsonlogs`` on the ``bulkhead`` logger only
 (the server library's own logging is left alone). ``ReviewLog`` writes the
 one line logged per AdmissionReview: who asked for what, the outcome and
 the check ids, the time taken. It never carries the object, environment
-values, annotations or the denial text.
+values, annotations or the denial text. The line is encoded with ``orjson``
+(a few times cheaper than the standard library's encoder); a line with
+anything but ASCII in it, or that ``orjson`` cannot encode (a lone
+surrogate), is encoded by the standard library's, so every line stays ASCII
+as every other log line is.
 """
 
 from __future__ import annotations
@@ -14,8 +18,10 @@ import json
 import logging
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import IO, Final
+
+import orjson
 
 from webhook import jsonlogs
 from webhook.admission import messages, review
@@ -23,6 +29,15 @@ from webhook.admission import messages, review
 LOGGER_NAME: Final = jsonlogs.LOGGER_NAME
 #: ``json.dumps`` with separators builds a new encoder on every call; this one is built once.
 _ENCODE: Final = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def _encoded(line: Mapping[str, object]) -> str:
+    """``line`` as JSON in ASCII (module docstring)."""
+    try:
+        encoded = orjson.dumps(line)
+    except orjson.JSONEncodeError:
+        return _ENCODE(line)
+    return encoded.decode() if encoded.isascii() else _ENCODE(line)
 
 
 class ReviewLog:
@@ -73,7 +88,7 @@ class ReviewLog:
             "policies": policies,
             "durationMs": round(seconds * 1000, 3),
         }
-        text = _ENCODE(line) + "\n"
+        text = _encoded(line) + "\n"
         stream = self._stream or sys.stderr
         with self._lock:
             stream.write(text)

@@ -9,6 +9,7 @@ import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pytest
 import uvloop
 
 from devcluster import pki
@@ -153,6 +154,43 @@ def test_an_idle_connection_is_closed_after_the_idle_timeout(tmp_path: pathlib.P
         assert await _closed(reader)
 
     _run(tmp_path, scenario, idle_timeout=0.3)
+
+
+def test_a_connection_idle_after_an_answer_is_closed_after_the_idle_timeout(
+    tmp_path: pathlib.Path,
+) -> None:
+    async def scenario(h: Harness) -> None:
+        reader, writer = await h.open()
+        writer.write(_post(b"x"))
+        assert (await _answer(reader))[0] == 200
+        assert await _closed(reader)
+
+    _run(tmp_path, scenario, idle_timeout=0.3)
+
+
+@pytest.mark.parametrize(
+    ("stalled", "deadline"),
+    [
+        (b"POST /validate HTTP/1.1\r\nHost: x\r\n", "header_timeout"),
+        (_post(b"0123456789")[:-5], "body_timeout"),
+    ],
+    ids=["headers", "body"],
+)
+def test_a_request_stalled_after_an_answer_is_cut_long_before_the_idle_timeout(
+    tmp_path: pathlib.Path, stalled: bytes, deadline: str
+) -> None:
+    """Its deadline is shorter than the idle one the connection was waiting under."""
+
+    async def scenario(h: Harness) -> None:
+        reader, writer = await h.open()
+        writer.write(_post(b"x"))
+        assert (await _answer(reader))[0] == 200
+        writer.write(stalled)
+        status, _, _ = await _answer(reader)  # the scenario fails after 30 s, the idle after 600
+        assert status == 408
+        assert h.seen == [b"x"]
+
+    _run(tmp_path, scenario, idle_timeout=600, **{deadline: 0.3})
 
 
 def test_a_declared_body_over_the_limit_is_413_at_once(tmp_path: pathlib.Path) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
+import hypothesis
+import hypothesis.strategies
 import pytest
 
 from webhook.server import decoding, settings
@@ -169,3 +173,121 @@ def test_commas_inside_strings_are_not_values() -> None:
     raw = b'{"metadata":{"annotations":{"last-applied":"' + text.encode() + b'"}}}'
     assert decoding.values(raw) == 4
     assert decoding.decode(raw)["metadata"]["annotations"]["last-applied"] == text
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"n": 9223372036854775808}',
+        b'{"n": 18446744073709551615}',  # the largest integer orjson reads as an int
+        b'{"n": 18446744073709551616}',  # orjson reads this one as a float
+        b'{"n": [1, -18446744073709551617]}',
+    ],
+    ids=["just above int64", "uint64 max", "above uint64", "below -uint64 in a list"],
+)
+def test_integers_orjson_would_read_are_still_refused(raw: bytes) -> None:
+    with pytest.raises(decoding.BodyError, match="int64") as caught:
+        decoding.decode(raw)
+    assert caught.value.status == 400
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        (b'{"a&": 1, "a\\u0026": 2}', "a&"),
+        (b'{"a": 1, "\\u0061": 2}', "a"),
+        (b'{"<a>":{"x":1},"\\u003ca\\u003e":{"x":1}}', "<a>"),
+    ],
+    ids=["a Go escape", "another escape", "Go escapes, identical values"],
+)
+def test_duplicate_keys_written_two_ways_are_refused(raw: bytes, key: str) -> None:
+    with pytest.raises(decoding.BodyError, match=f"duplicate key {key!r}"):
+        decoding.decode(raw)
+
+
+def test_a_lone_surrogate_escape_reads_as_before() -> None:
+    """orjson refuses it; the standard library's reading, which the server always had, does not."""
+    assert decoding.decode(b'{"s": "\\ud800"}') == {"s": "\ud800"}
+
+
+def test_the_apiserver_s_escapes_take_the_fast_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Go writes ``&``, ``<`` and ``>`` as escapes; such a review is read once, by orjson."""
+
+    def exact(raw: bytes) -> object:
+        raise AssertionError("read twice")
+
+    monkeypatch.setattr(decoding, "_exact", exact)
+    raw = b'{"spec":{"args":["a \\u0026\\u0026 b \\u003e /dev/null"],"n":[1,2.5,null,true]}}'
+    assert decoding.decode(raw) == {
+        "spec": {"args": ["a && b > /dev/null"], "n": [1, 2.5, None, True]}
+    }
+
+
+_SCALARS = (
+    hypothesis.strategies.none()
+    | hypothesis.strategies.booleans()
+    | hypothesis.strategies.integers(min_value=-(2**64), max_value=2**64)
+    | hypothesis.strategies.floats(allow_nan=False, allow_infinity=False)
+    | hypothesis.strategies.text(max_size=8)
+)
+_KEYS = hypothesis.strategies.sampled_from(["a", "b", "a&", "<", "\\", '"', "é", " "])
+_JSON = hypothesis.strategies.recursive(
+    _SCALARS,
+    lambda inner: (
+        hypothesis.strategies.lists(inner, max_size=4)
+        | hypothesis.strategies.lists(hypothesis.strategies.tuples(_KEYS, inner), max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+def _text(value: object, *, spaced: bool, ascii_only: bool) -> str:
+    """JSON text for ``value``, where a list of pairs is an object (keys may repeat)."""
+    if isinstance(value, list) and value and all(isinstance(p, tuple) for p in value):
+        separator = ", " if spaced else ","
+        members = (
+            json.dumps(k, ensure_ascii=ascii_only)
+            + (": " if spaced else ":")
+            + _text(v, spaced=spaced, ascii_only=ascii_only)
+            for k, v in value
+        )
+        return "{" + separator.join(members) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_text(v, spaced=spaced, ascii_only=ascii_only) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=ascii_only)
+
+
+def _expected(value: object) -> object:
+    if isinstance(value, list) and value and all(isinstance(p, tuple) for p in value):
+        return {k: _expected(v) for k, v in value}
+    if isinstance(value, list):
+        return [_expected(v) for v in value]
+    return value
+
+
+def _problems(value: object) -> bool:
+    """Whether ``value`` has a repeated key or an integer outside int64."""
+    if isinstance(value, list) and value and all(isinstance(p, tuple) for p in value):
+        keys = [k for k, _ in value]
+        return len(set(keys)) != len(keys) or any(_problems(v) for _, v in value)
+    if isinstance(value, list):
+        return any(_problems(v) for v in value)
+    return isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63
+
+
+@hypothesis.given(
+    value=_JSON,
+    spaced=hypothesis.strategies.booleans(),
+    ascii_only=hypothesis.strategies.booleans(),
+)
+@hypothesis.settings(max_examples=300, deadline=None)
+def test_decoding_reads_or_refuses_as_the_exact_reading(
+    value: object, spaced: bool, ascii_only: bool
+) -> None:
+    raw = _text(value, spaced=spaced, ascii_only=ascii_only).encode()
+    if _problems(value):
+        with pytest.raises(decoding.BodyError) as caught:
+            decoding.decode(raw)
+        assert caught.value.status == 400
+    else:
+        assert decoding.decode(raw) == _expected(value)

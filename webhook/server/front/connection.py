@@ -12,8 +12,13 @@ connection closed.
 HTTP: keep-alive by default on HTTP/1.1, ``Connection: close`` (and HTTP/1.0
 without keep-alive) honoured: the answer says ``Connection: close`` and the
 connection ends after it. Requests pipelined on one connection are answered
-in order, one at a time (reading pauses while one is being answered).
+in order, one at a time (reading pauses while one waits for its answer).
 ``Expect: 100-continue`` is answered.
+
+Deadlines cost no timer work per request: a phase only moves the
+connection's deadline, and the one timer, when it fires, either acts (the
+deadline has passed) or waits again for the deadline as it is now. A
+request that arrives whole in one read never needs the timer moved earlier.
 """
 
 from __future__ import annotations
@@ -37,6 +42,9 @@ if TYPE_CHECKING:
 
 _MAX_URL_BYTES: Final = 8 * 1024
 _CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
+#: Answer heads kept, by status line and headers (answers share a few); past this, built anew.
+_MAX_HEADS: Final = 64
+_heads: dict[tuple[str, tuple[tuple[str, str], ...]], bytes] = {}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -75,7 +83,11 @@ class Connection(asyncio.Protocol):
         self.switched = False
         self.transport: asyncio.Transport | None = None
         self.phase = Phase.HANDSHAKE
+        #: the one deadline timer: when it fires, and the deadline and what then (``_arm``)
         self.timer: asyncio.TimerHandle | None = None
+        self.timer_at = 0.0
+        self.deadline = 0.0
+        self.on_deadline: Callable[[], Any] | None = None
         self.write_timer: asyncio.TimerHandle | None = None
         self.parser = httptools.HttpRequestParser(self)
         self.pending: collections.deque[tuple[Incoming, int]] = collections.deque()
@@ -160,6 +172,9 @@ class Connection(asyncio.Protocol):
             self.head_bytes += len(data)
             if self.head_bytes > self.limits.max_header_bytes:
                 self._refuse(431, "the request headers are too large")
+                return
+        if self.phase in (Phase.HEADERS, Phase.BODY):
+            self._keep_time()  # a request is still being read: its deadline must be kept
 
     def eof_received(self) -> bool:
         # the client will send no more: answer what is complete, then close
@@ -222,7 +237,7 @@ class Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self.phase = Phase.BODY
-        self._arm(self.limits.body_timeout, self._too_slow)
+        self._arm(self.limits.body_timeout, self._too_slow, keep=False)
         if self.expect_continue and self.transport is not None:
             self.transport.write(_CONTINUE)
 
@@ -248,13 +263,13 @@ class Connection(asyncio.Protocol):
         self.pending.append((incoming, self.reserved))
         self._reset_request()
         self.phase = Phase.IDLE  # nothing more is being read; the request waits for its answer
-        if self.transport is not None:
-            self.transport.pause_reading()
         self._next()
+        if self.in_flight is not None and self.transport is not None:
+            self.transport.pause_reading()  # answered later: read on once it is (_await_request)
 
     def _start_request(self) -> None:
         self.phase = Phase.HEADERS
-        self._arm(self.limits.header_timeout, self._too_slow)
+        self._arm(self.limits.header_timeout, self._too_slow, keep=False)
 
     def _reset_request(self) -> None:
         self.url = b""
@@ -317,13 +332,17 @@ class Connection(asyncio.Protocol):
         self, status: str, headers: tuple[tuple[str, str], ...], body: bytes, *, closing: bool
     ) -> None:
         assert self.transport is not None
-        lines = [f"HTTP/1.1 {status}"]
-        lines.extend(f"{name}: {value}" for name, value in headers)
-        lines.append(f"Content-Length: {len(body)}")
-        if closing:
-            lines.append("Connection: close")
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        self.transport.write(head + body)
+        key = (status, headers)
+        head = _heads.get(key)
+        if head is None:
+            lines = [f"HTTP/1.1 {status}"]
+            lines.extend(f"{name}: {value}" for name, value in headers)
+            lines.append("Content-Length: ")
+            head = "\r\n".join(lines).encode("latin-1")
+            if len(_heads) < _MAX_HEADS:
+                _heads[key] = head
+        end = b"\r\nConnection: close\r\n\r\n" if closing else b"\r\n\r\n"
+        self.transport.write(b"%s%d%s%s" % (head, len(body), end, body))
 
     def _refuse(self, status: int, message: str) -> None:
         """Answer a request that cannot be read with ``status`` and close the connection."""
@@ -346,12 +365,41 @@ class Connection(asyncio.Protocol):
         else:
             self._refuse(408, "the request body did not arrive in time")
 
-    def _arm(self, seconds: float, callback: Callable[[], Any]) -> None:
+    def _arm(self, seconds: float, callback: Callable[[], Any], *, keep: bool = True) -> None:
+        """Call ``callback`` unless disarmed within ``seconds``.
+
+        ``keep=False``: the caller sees to it that the timer keeps the deadline
+        (``_keep_time``) if the phase outlives the current read.
+        """
+        self.deadline = self.loop.time() + seconds
+        self.on_deadline = callback
+        if keep:
+            self._keep_time()
+
+    def _keep_time(self) -> None:
+        """Have the timer fire no later than the deadline."""
         if self.timer is not None:
+            if self.timer_at <= self.deadline:
+                return  # it fires first, then waits again for what is left (_fire)
             self.timer.cancel()
-        self.timer = self.loop.call_later(seconds, callback)
+        self.timer_at = self.deadline
+        self.timer = self.loop.call_at(self.deadline, self._fire)
+
+    def _fire(self) -> None:
+        self.timer = None
+        if self.on_deadline is None:
+            return
+        if self.loop.time() < self.deadline:
+            self._keep_time()  # the deadline moved on since the timer was set
+            return
+        callback, self.on_deadline = self.on_deadline, None
+        callback()
 
     def _disarm(self) -> None:
+        self.on_deadline = None
+
+    def _stop_timer(self) -> None:
+        self.on_deadline = None
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
@@ -379,7 +427,7 @@ class Connection(asyncio.Protocol):
         self.phase = Phase.CLOSED
         if self.handshaking is not None and not self.handshaking.done():
             self.handshaking.cancel()  # closed while handshaking: start_tls would wait forever
-        self._disarm()
+        self._stop_timer()
         if self.write_timer is not None:
             self.write_timer.cancel()
             self.write_timer = None

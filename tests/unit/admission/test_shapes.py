@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import copy
 import datetime
+import types
 from typing import Any
 
 import pytest
 
 from tests.unit.admission import requests
 from webhook import admission, policy
+from webhook.admission import shapes
+from webhook.rules import podview
 
 NOW = datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)
 POLICIES = [
@@ -116,3 +119,113 @@ def test_a_well_formed_spec_is_judged() -> None:
     decision = admission.decide(_review(DEPLOYMENT), POLICIES, namespace_labels={}, now=NOW)
     assert decision.code == 403
     assert "seccompProfile" in decision.message
+
+
+def _container(name: str) -> dict[str, Any]:
+    handler = {"httpGet": {"host": "h", "port": 80}, "tcpSocket": {"host": "h"}}
+    context = {"type": "Localhost", "localhostProfile": "p"}
+    return {
+        "name": name,
+        "image": "ghcr.io/acme/a@sha256:" + "0" * 64,
+        "ports": [{"containerPort": 80, "hostPort": 80, "hostIP": "10.0.0.1"}],
+        "env": [{"name": "A", "value": "b"}, {"name": "B", "valueFrom": {"x": {}}}],
+        "resources": {"limits": {"cpu": "1", "memory": 2}, "requests": {"cpu": 0.5}},
+        "livenessProbe": handler,
+        "readinessProbe": handler,
+        "startupProbe": handler,
+        "lifecycle": {"postStart": handler, "preStop": handler},
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": 1,
+            "runAsGroup": 1,
+            "seccompProfile": context,
+            "appArmorProfile": context,
+            "seLinuxOptions": {"type": "t", "user": "u", "role": "r", "level": "l"},
+            "windowsOptions": {"hostProcess": False, "runAsUserName": "u"},
+            "privileged": False,
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "procMount": "Default",
+            "capabilities": {"add": ["NET_BIND_SERVICE"], "drop": ["ALL"]},
+        },
+    }
+
+
+#: A pod spec with a value at every field the shape table names.
+FULL_SPEC: dict[str, Any] = {
+    "volumes": [
+        {"name": "a", "hostPath": {"path": "/p", "type": "Directory"}},
+        {"name": "b", "image": {"reference": "r"}},
+        {"name": "c", "emptyDir": {}},
+    ],
+    "initContainers": [_container("i")],
+    "containers": [_container("c")],
+    "ephemeralContainers": [_container("e")],
+    "securityContext": {
+        "runAsNonRoot": True,
+        "fsGroup": 1,
+        "supplementalGroups": [1, 2],
+        "sysctls": [{"name": "n", "value": "v"}],
+        "seccompProfile": {"type": "RuntimeDefault"},
+    },
+    "hostNetwork": False,
+    "hostPID": False,
+    "hostIPC": False,
+    "hostUsers": True,
+    "automountServiceAccountToken": False,
+    "os": {"name": "linux"},
+    "unchecked": {"anything": [1, "x"]},
+}
+WRONG_VALUES: tuple[object, ...] = (None, "x", 1, True, 1.5, [], {}, [None], [1], {"k": 1})
+
+
+def _places(value: object, path: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """Every path below ``value``: each object member and each list item."""
+    inner: list[tuple[str | int, ...]] = []
+    if isinstance(value, dict):
+        for key, entry in value.items():
+            inner += [(*path, key), *_places(entry, (*path, key))]
+    elif isinstance(value, list):
+        for index, entry in enumerate(value):
+            inner += [(*path, index), *_places(entry, (*path, index))]
+    return inner
+
+
+def _replaced(path: tuple[str | int, ...], wrong: object) -> dict[str, Any]:
+    spec = copy.deepcopy(FULL_SPEC)
+    node: Any = spec
+    for step in path[:-1]:
+        node = node[step]
+    node[path[-1]] = wrong
+    return spec
+
+
+def _refused(spec: object) -> bool:
+    """Whether the table's walk, which names the field, refuses ``spec``."""
+    return shapes.mismatch(spec, shapes.POD_SPEC_CHECK.walk, "spec") is not None
+
+
+def test_the_generated_check_agrees_with_the_table_on_every_wrong_value() -> None:
+    fast = shapes.POD_SPEC_CHECK.fast
+    assert fast(FULL_SPEC)
+    assert not _refused(FULL_SPEC)
+    cases = [(p, w) for p in _places(FULL_SPEC) for w in WRONG_VALUES]
+    assert len(cases) > 1500
+    refused = 0
+    for path, wrong in cases:
+        spec = _replaced(path, wrong)
+        assert fast(spec) is not _refused(spec), (path, wrong)
+        refused += _refused(spec)
+    # most wrong values are refused, so the agreement means something
+    assert refused > len(cases) // 2
+
+
+def test_a_mapping_that_is_no_dict_is_left_to_the_table() -> None:
+    spec = copy.deepcopy(FULL_SPEC)
+    spec["os"] = types.MappingProxyType({"name": "linux"})
+    assert not shapes.POD_SPEC_CHECK.fast(spec)  # stricter: not surely well formed
+    assert not _refused(spec)  # and the table accepts it
+    shapes.pod_template({"spec": spec}, spec_path="spec", metadata_path="metadata")
+    spec["os"] = types.MappingProxyType({"name": 1})
+    with pytest.raises(podview.PodSpecError, match=r"spec\.os\.name: must be a string"):
+        shapes.pod_template({"spec": spec}, spec_path="spec", metadata_path="metadata")

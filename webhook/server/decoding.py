@@ -192,11 +192,15 @@ def _fast(raw: bytes) -> Any:
         again = orjson.dumps(value)
     except (orjson.JSONDecodeError, orjson.JSONEncodeError):
         return _UNSURE
-    text = raw.translate(None, _WHITESPACE)
-    if b"\\u00" in text:
-        for escaped, character in _GO_ESCAPES:
-            text = text.replace(escaped, character)
-    if again.translate(None, _WHITESPACE) != text or _LONG_NUMBER in text.translate(_DIGITS):
+    text = raw
+    if again != raw:  # compact JSON without Go's escapes comes back byte for byte
+        text = raw.translate(None, _WHITESPACE)
+        if b"\\u00" in text:
+            for escaped, character in _GO_ESCAPES:
+                text = text.replace(escaped, character)
+        if again.translate(None, _WHITESPACE) != text:
+            return _UNSURE
+    if _LONG_NUMBER in text.translate(_DIGITS):
         return _UNSURE
     return value
 

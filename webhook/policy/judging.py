@@ -65,18 +65,23 @@ def _batches(
     if compiled.profile is not None:
         prefix = model.POD_SECURITY_PREFIX
         for evaluate in compiled.profile.evaluators:
+            found = evaluate(pod)
             # built directly: ``dataclasses.replace`` costs several times more per finding
-            yield [
-                findings.Finding(
-                    check=prefix + f.check,
-                    path=f.path,
-                    message=f.message,
-                    fix=f.fix,
-                    container=f.container,
-                    image=f.image,
-                )
-                for f in evaluate(pod)
-            ]
+            yield (
+                [
+                    findings.Finding(
+                        check=prefix + f.check,
+                        path=f.path,
+                        message=f.message,
+                        fix=f.fix,
+                        container=f.container,
+                        image=f.image,
+                    )
+                    for f in found
+                ]
+                if found
+                else []
+            )
     for check in compiled.checks:
         yield check.run(pod)
     if compiled.image_signatures is not None:

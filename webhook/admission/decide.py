@@ -226,8 +226,12 @@ def images_to_verify(
 
     What the server must verify against registries before ``decide``; empty
     (and cheap) when no policy checks signatures or the request is not judged.
+    A policy whose ``keySecrets`` are not all resolved asks for nothing: it
+    fails the images it covers without looking at evidence.
     """
-    signing = [p for p in policies if p.image_signatures is not None]
+    signing = [
+        p for p in policies if p.image_signatures is not None and not p.image_signatures.unresolved
+    ]
     if not signing or skip_reason(request) is not None:
         return ()
     obj = request.object or {}

@@ -432,12 +432,21 @@ def test_labels_not_yet_known_are_never_a_silent_pass(
         assert name in decision.message
 
 
-def _signing(name: str, match: dict[str, Any] | None = None) -> policy.CompiledPolicy:
+def _signing(
+    name: str, match: dict[str, Any] | None = None, *, from_secret: bool = False
+) -> policy.CompiledPolicy:
+    """A policy checking signatures of ghcr.io/acme images: with a key written in it, or
+    (``from_secret``) with a key Secret the operator has not resolved yet."""
     # A P-256 SubjectPublicKeyInfo with a made-up point: the decision only counts key ids.
     der = bytes.fromhex("3059301306072a8648ce3d020106082a8648ce3d030107034200") + bytes(65)
     key = f"-----BEGIN PUBLIC KEY-----\n{base64.b64encode(der).decode()}\n-----END PUBLIC KEY-----"
+    keys: dict[str, Any] = (
+        {"keySecrets": [{"namespace": "sigstore", "name": "release", "key": "cosign.pub"}]}
+        if from_secret
+        else {"keys": [key]}
+    )
     spec: dict[str, Any] = {
-        "rules": {"imageSignatures": {"keys": [key], "repositories": ["ghcr.io/acme/*"]}}
+        "rules": {"imageSignatures": {**keys, "repositories": ["ghcr.io/acme/*"]}}
     }
     if match is not None:
         spec["match"] = match
@@ -474,6 +483,12 @@ def _pod_running(*images: str) -> dict[str, Any]:
             (),
             id="policy-not-applying",
         ),
+        pytest.param([_signing("waiting", from_secret=True)], (), id="keys-not-resolved"),
+        pytest.param(
+            [_signing("waiting", from_secret=True), _signing("signed")],
+            ("ghcr.io/acme/app:1", "ghcr.io/acme/side@sha256:" + "b" * 64),
+            id="another-policy-resolved",
+        ),
     ],
 )
 def test_images_to_verify_are_the_covered_images_of_applicable_policies(
@@ -490,6 +505,16 @@ def test_images_to_verify_are_the_covered_images_of_applicable_policies(
     )
     wanted = admission.images_to_verify(request, policies, namespace_labels={}, now=NOW)
     assert sorted(wanted) == sorted(expected)
+
+
+def test_unresolved_keys_deny_the_covered_images_without_asking_a_registry() -> None:
+    waiting = _signing("waiting", from_secret=True)
+    image = "ghcr.io/acme/app@sha256:" + "c" * 64
+    request = requests.create(_pod_running(image), kind="Pod", namespace="team-a")
+    assert admission.images_to_verify(request, [waiting], namespace_labels={}, now=NOW) == ()
+    decision = admission.decide(request, [waiting], namespace_labels={}, now=NOW)
+    assert not decision.allowed
+    assert "the key Secret sigstore/release key cosign.pub is not resolved" in decision.message
 
 
 def test_a_signature_policy_denies_without_evidence_and_passes_with_it() -> None:

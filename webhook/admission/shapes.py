@@ -241,15 +241,15 @@ class _Source:
     """The source of one generated function that says whether a value has a shape.
 
     The checkers ``_step`` builds walk the table through calls of small
-    closures, one per object, list and map: for the 3.4 KB Pod of
+    closures, one per object, list and map: for the 3.1 KB Pod of
     ``benchmarks/server.py`` about 47 calls and 16-20 µs. The function
     generated here does the same walk as straight-line code: each known
     field read with ``get``, nested values checked in place, no call at all,
-    about 7 µs. It only answers yes or no;
-    ``_validate`` asks the closures for the field and reason when it says no.
-    It is stricter than the closures, never looser: an object must be a
-    ``dict`` (not any mapping), so any value it accepts they accept too
-    (``tests/unit/admission/test_shapes.py`` compares the two on mutated specs).
+    about 7 µs. It only answers yes or no; ``_validate`` asks the closures
+    for the field and reason when it says no. It is stricter than the
+    closures, never looser: an object must be a ``dict`` (not any mapping),
+    so any value it accepts they accept too (``tests/unit/admission/
+    test_shapes.py`` compares the two on mutated specs).
     """
 
     def __init__(self) -> None:

@@ -16,6 +16,7 @@ to core 0, wrk and this script's own clients to core 1:
    bare Flask app (orjson in and out, no judging) under granian with its own
    TLS, pinned to the same core; best round of each; and for each, the
    server's CPU time per review (user + system of every process and thread,
+   the system part printed apart,
    from ``/proc``), which a shared machine disturbs far less than a rate:
    a single-threaded front and a multi-threaded granian get different
    shares of a contended core; and the share of core 0 the hypervisor
@@ -260,16 +261,17 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time of ``pids`` (every thread of each), seconds; 0 for one gone."""
-    total = 0.0
+def cpu_seconds(pids: list[int]) -> tuple[float, float]:
+    """User and system CPU time of ``pids`` (every thread of each), seconds; 0 for one gone."""
+    user = system = 0.0
     for pid in pids:
         try:
             fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+        user += int(fields[11]) / os.sysconf("SC_CLK_TCK")
+        system += int(fields[12]) / os.sysconf("SC_CLK_TCK")
+    return user, system
 
 
 def core_times(core: int) -> tuple[int, int]:
@@ -321,20 +323,19 @@ def wrk(
         "taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{seconds}s",
         "--latency", "-s", str(LUA), url,
     ]  # fmt: skip
-    cpu_before = cpu_seconds(server_pids or [])
+    user_before, system_before = cpu_seconds(server_pids or [])
     ticks_before, stolen_before = core_times(0)
     output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
-    cpu_used = cpu_seconds(server_pids or []) - cpu_before
+    user, system = cpu_seconds(server_pids or [])
+    user, system = user - user_before, system - system_before
     ticks, stolen = core_times(0)
     result: dict[str, Any] = {"command": " ".join(command), "raw": output}
     # the share of the server's core the hypervisor gave to others during the run
     result["stolen"] = (stolen - stolen_before) / max(1, ticks - ticks_before)
     requests = re.search(r"(\d+) requests in", output)
-    result["cpu_us"] = (
-        cpu_used / int(requests.group(1)) * 1e6
-        if server_pids and requests and int(requests.group(1))
-        else float("nan")
-    )
+    count = int(requests.group(1)) if server_pids and requests else 0
+    result["cpu_us"] = (user + system) / count * 1e6 if count else float("nan")
+    result["system_us"] = system / count * 1e6 if count else float("nan")
     rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
     result["rps"] = float(rate.group(1)) if rate else float("nan")
     for percentile in ("50", "75", "90", "99"):
@@ -774,7 +775,9 @@ def main() -> int:
     cpu_ratio = flask_bare["cpu_us"] / validate["cpu_us"]
     print(
         f"  CPU time per review (server processes, all threads): noop {noop['cpu_us']:.0f} us, "
-        f"validate {validate['cpu_us']:.0f} us, bare Flask {flask_bare['cpu_us']:.0f} us; "
+        f"validate {validate['cpu_us']:.0f} us, bare Flask {flask_bare['cpu_us']:.0f} us "
+        f"(in the kernel: {noop['system_us']:.0f}, {validate['system_us']:.0f}, "
+        f"{flask_bare['system_us']:.0f} us); "
         f"bare / validate = {cpu_ratio:.2f} (the throughput ratio with a core to each, "
         "whatever else shares the machine)"
     )

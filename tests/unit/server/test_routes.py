@@ -40,6 +40,7 @@ class Client:
 
     def __init__(self) -> None:
         self.tls = object()  # the webhook port
+        self.answered_soon = False
         self.answers: list[tuple[str, tuple[tuple[str, str], ...], bytes]] = []
 
     def respond(self, status: str, headers: tuple[tuple[str, str], ...], body: bytes) -> None:
@@ -85,6 +86,26 @@ def test_a_small_review_is_judged_by_the_front() -> None:
     response = json.loads(body)["response"]
     assert response["allowed"] is False
     assert response["status"]["code"] == 403
+
+
+def test_reviews_read_in_one_loop_iteration_are_judged_together_after_it() -> None:
+    async def scenario() -> None:
+        server = routes.Server(
+            settings.Settings(tls_cert_file="/c", tls_private_key_file="/k", log_level="error"),
+            _state(NO_PRIVILEGED),
+        )
+        clients = [Client(), Client()]
+        for client, privileged in zip(clients, (True, False), strict=True):
+            server.handle(client, _incoming(_body(privileged=privileged)))  # type: ignore[arg-type]
+        # not answered inside the handler: the connection reads on meanwhile
+        assert [c.answers for c in clients] == [[], []]
+        assert all(c.answered_soon for c in clients)
+        await asyncio.sleep(0)  # the rest of the loop iteration
+        allowed = [json.loads(c.answers[0][2])["response"]["allowed"] for c in clients]
+        assert allowed == [False, True]
+        await server.pool.stop(1)
+
+    asyncio.run(scenario())
 
 
 def test_a_large_review_goes_to_a_worker() -> None:

@@ -93,6 +93,8 @@ class Connection(asyncio.Protocol):
         self.pending: collections.deque[tuple[Incoming, int]] = collections.deque()
         #: the request being answered: whether to keep the connection open, bytes reserved
         self.in_flight: tuple[bool, int] | None = None
+        #: the request in flight is answered later in this loop iteration: reading goes on
+        self.answered_soon = False
         self.must_close = False
         self._reset_request()  # the request being read
 
@@ -264,7 +266,7 @@ class Connection(asyncio.Protocol):
         self._reset_request()
         self.phase = Phase.IDLE  # nothing more is being read; the request waits for its answer
         self._next()
-        if self.in_flight is not None and self.transport is not None:
+        if self.in_flight is not None and not self.answered_soon and self.transport is not None:
             self.transport.pause_reading()  # answered later: read on once it is (_await_request)
 
     def _start_request(self) -> None:
@@ -315,6 +317,7 @@ class Connection(asyncio.Protocol):
     def respond(self, status: str, headers: tuple[tuple[str, str], ...], body: bytes) -> None:
         """Send the answer to the request in flight, then go on with the next one."""
         current, self.in_flight = self.in_flight, None
+        self.answered_soon = False
         if current is None or self.phase is Phase.CLOSED or self.transport is None:
             if current is not None:
                 self.front.release(current[1])

@@ -41,10 +41,19 @@ class Client:
     def __init__(self) -> None:
         self.tls = object()  # the webhook port
         self.answered_soon = False
+        self.aborted = False
         self.answers: list[tuple[str, tuple[tuple[str, str], ...], bytes]] = []
 
     def respond(self, status: str, headers: tuple[tuple[str, str], ...], body: bytes) -> None:
         self.answers.append((status, headers, body))
+
+    def abort(self) -> None:
+        self.aborted = True
+
+
+class BrokenClient(Client):
+    def respond(self, status: str, headers: tuple[tuple[str, str], ...], body: bytes) -> None:
+        raise OSError("the transport broke")
 
 
 def _incoming(body: bytes) -> connection.Incoming:
@@ -103,6 +112,24 @@ def test_reviews_read_in_one_loop_iteration_are_judged_together_after_it() -> No
         await asyncio.sleep(0)  # the rest of the loop iteration
         allowed = [json.loads(c.answers[0][2])["response"]["allowed"] for c in clients]
         assert allowed == [False, True]
+        await server.pool.stop(1)
+
+    asyncio.run(scenario())
+
+
+def test_a_connection_that_breaks_while_answering_leaves_the_others_answered() -> None:
+    async def scenario() -> None:
+        server = routes.Server(
+            settings.Settings(tls_cert_file="/c", tls_private_key_file="/k", log_level="error"),
+            _state(NO_PRIVILEGED),
+        )
+        broken, other = BrokenClient(), Client()
+        for client in (broken, other):
+            server.handle(client, _incoming(_body(privileged=False)))  # type: ignore[arg-type]
+        await asyncio.sleep(0)
+        assert broken.aborted
+        assert [status for status, _, _ in other.answers] == ["200 OK"]
+        assert not other.aborted
         await server.pool.stop(1)
 
     asyncio.run(scenario())

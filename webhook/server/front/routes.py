@@ -201,7 +201,13 @@ class Server:
         ]
         self.metrics.apply(self.runtime.metrics.take())
         for client, (status, headers, body) in answered:
-            client.respond(status, tuple(headers), body)
+            try:
+                client.respond(status, tuple(headers), body)
+            except Exception as err:  # one broken connection leaves no other unanswered
+                self.runtime.log.error(
+                    "answer failed", extra=jsonlogs.fields(exception=type(err).__name__)
+                )
+                client.abort()
 
     def _judges_inline(self, request: frames.Request) -> bool:
         """Small enough, and nothing that judging it could wait for (see the module docstring)."""

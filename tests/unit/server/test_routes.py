@@ -63,14 +63,18 @@ def _incoming(body: bytes) -> connection.Incoming:
     return connection.Incoming(request=request, keep_alive=True)
 
 
+def _server(held: loaded.State) -> routes.Server:
+    """A front's routes judging with ``held`` (call inside a running loop)."""
+    return routes.Server(
+        settings.Settings(tls_cert_file="/c", tls_private_key_file="/k", log_level="error"), held
+    )
+
+
 def _route(held: loaded.State, body: bytes) -> tuple[Client, int]:
     """Route one review; the answers it got at once and how many requests wait for a worker."""
 
     async def scenario() -> tuple[Client, int]:
-        server = routes.Server(
-            settings.Settings(tls_cert_file="/c", tls_private_key_file="/k", log_level="error"),
-            held,
-        )
+        server = _server(held)
         client = Client()
         server.handle(client, _incoming(body))  # type: ignore[arg-type]
         queued = len(server.pool._queue)
@@ -99,10 +103,7 @@ def test_a_small_review_is_judged_by_the_front() -> None:
 
 def test_reviews_read_in_one_loop_iteration_are_judged_together_after_it() -> None:
     async def scenario() -> None:
-        server = routes.Server(
-            settings.Settings(tls_cert_file="/c", tls_private_key_file="/k", log_level="error"),
-            _state(NO_PRIVILEGED),
-        )
+        server = _server(_state(NO_PRIVILEGED))
         clients = [Client(), Client()]
         for client, privileged in zip(clients, (True, False), strict=True):
             server.handle(client, _incoming(_body(privileged=privileged)))  # type: ignore[arg-type]
@@ -119,10 +120,7 @@ def test_reviews_read_in_one_loop_iteration_are_judged_together_after_it() -> No
 
 def test_a_connection_that_breaks_while_answering_leaves_the_others_answered() -> None:
     async def scenario() -> None:
-        server = routes.Server(
-            settings.Settings(tls_cert_file="/c", tls_private_key_file="/k", log_level="error"),
-            _state(NO_PRIVILEGED),
-        )
+        server = _server(_state(NO_PRIVILEGED))
         broken, other = BrokenClient(), Client()
         for client in (broken, other):
             server.handle(client, _incoming(_body(privileged=False)))  # type: ignore[arg-type]

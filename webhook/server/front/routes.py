@@ -19,7 +19,7 @@ Pod): a process hop costs more than the decision. The reviews read in one
 loop iteration are judged one after the other once the iteration's reading
 is done, then answered (``_judge_together``): back to back, the Python
 work of answering stays in the processor's caches, where between TLS
-records and system calls it would not, and a review costs about 40 % less
+records and system calls it would not, and a review costs 30-45 % less
 CPU under load (``docs/server.md``). A larger one, whose cost
 grows with its size, goes to a worker so that it never holds the loop; so
 does every review when judging could need a blocking look-up of a

@@ -31,6 +31,7 @@ class Harness:
         self.tls_port = tls_port
         self.seen: list[bytes] = []
         self.hold: list[Any] = []  # connections whose answer the test sends itself
+        self.reading_while_answered: list[bool] = []
 
     async def open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         return await asyncio.open_connection("127.0.0.1", self.port)
@@ -42,6 +43,15 @@ def _handler(harness: list[Harness]) -> listener.Handler:
         h.seen.append(incoming.request.body)
         if incoming.request.path == "/hold":
             h.hold.append(connection)
+            return
+        if incoming.request.path == "/soon":  # answered later in the loop iteration, as routes do
+            connection.answered_soon = True
+
+            def answer() -> None:
+                h.reading_while_answered.append(connection.transport.is_reading())
+                connection.respond("200 OK", (), b"got " + incoming.request.body)
+
+            asyncio.get_running_loop().call_soon(answer)
             return
         connection.respond("200 OK", (), b"got " + incoming.request.body)
 
@@ -108,6 +118,22 @@ def test_keep_alive_serves_requests_in_order_and_pipelined(tmp_path: pathlib.Pat
             status, headers, body = await _answer(reader)
             assert (status, body) == (200, expected)
             assert "connection" not in headers
+        writer.close()
+
+    _run(tmp_path, scenario)
+
+
+def test_pipelined_requests_behind_one_answered_soon_pause_reading(
+    tmp_path: pathlib.Path,
+) -> None:
+    async def scenario(h: Harness) -> None:
+        reader, writer = await h.open()
+        writer.write(b"".join(_post(b"%d" % i, path="/soon") for i in range(20)))
+        for i in range(20):
+            status, _, body = await _answer(reader)
+            assert (status, body) == (200, b"got %d" % i)
+        # requests queued behind the one in flight: no more is read until they are answered
+        assert h.reading_while_answered[0] is False
         writer.close()
 
     _run(tmp_path, scenario)

@@ -266,8 +266,11 @@ class Connection(asyncio.Protocol):
         self._reset_request()
         self.phase = Phase.IDLE  # nothing more is being read; the request waits for its answer
         self._next()
-        if self.in_flight is not None and not self.answered_soon and self.transport is not None:
-            self.transport.pause_reading()  # answered later: read on once it is (_await_request)
+        # a request waits for its answer: read no more until it is (_await_request), unless it
+        # is answered within this loop iteration and nothing else is queued behind it
+        waiting = self.in_flight is not None and (self.pending or not self.answered_soon)
+        if waiting and self.transport is not None:
+            self.transport.pause_reading()
 
     def _start_request(self) -> None:
         self.phase = Phase.HEADERS

@@ -13,12 +13,13 @@ as every other log line is.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import logging
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, Final
 
 import orjson
@@ -52,6 +53,31 @@ class ReviewLog:
         self._enabled = jsonlogs.LEVELS.get(level, logging.INFO) <= logging.INFO
         self._stream = stream
         self._lock = threading.Lock()
+        #: lines written while ``held`` is open, not yet on the stream
+        self._held: list[str] | None = None
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Lines written inside go to the stream together, in one write, when it closes.
+
+        The event loop judges a batch of reviews at a time; one write for the
+        batch instead of one system call per line. The lines are written
+        when the block ends, an exception included, so none is lost. Not
+        nested, and not for threads: only the event loop's thread, which
+        opens it, writes meanwhile.
+        """
+        self._held = []
+        try:
+            yield
+        finally:
+            lines, self._held = self._held, None
+            if lines:
+                self._emit("".join(lines))
+
+    def _emit(self, text: str) -> None:
+        stream = self._stream or sys.stderr
+        with self._lock:
+            stream.write(text)
 
     def write(
         self,
@@ -89,6 +115,7 @@ class ReviewLog:
             "durationMs": round(seconds * 1000, 3),
         }
         text = _encoded(line) + "\n"
-        stream = self._stream or sys.stderr
-        with self._lock:
-            stream.write(text)
+        if self._held is not None:
+            self._held.append(text)
+        else:
+            self._emit(text)

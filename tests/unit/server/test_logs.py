@@ -71,3 +71,48 @@ def test_the_line_is_ascii_json_whatever_the_user_name(username: str) -> None:
     text = _line(_request(username=username))
     assert text.isascii()
     assert json.loads(text)["user"] == username
+
+
+class _Writes(io.StringIO):
+    """A stream that remembers each ``write`` call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[str] = []
+
+    def write(self, text: str, /) -> int:
+        self.calls.append(text)
+        return super().write(text)
+
+
+def _write(log: logs.ReviewLog, name: str) -> None:
+    log.write(
+        _request(username="u", name=name), outcome="allowed", code=200, violations=(), seconds=0.1
+    )
+
+
+def test_lines_written_while_held_reach_the_stream_in_one_write_when_the_block_ends() -> None:
+    stream = _Writes()
+    log = logs.ReviewLog(level="info", stream=stream)
+    with log.held():
+        for name in ("a", "b", "c"):
+            _write(log, name)
+        assert stream.calls == []  # nothing yet: the batch is still being judged
+    assert len(stream.calls) == 1
+    assert [json.loads(line)["name"] for line in stream.calls[0].splitlines()] == ["a", "b", "c"]
+    _write(log, "d")
+    assert len(stream.calls) == 2  # outside the block, each line is written at once
+
+
+def test_held_lines_are_written_when_the_block_ends_with_an_exception() -> None:
+    stream = _Writes()
+    log = logs.ReviewLog(level="info", stream=stream)
+
+    def judge_then_fail() -> None:
+        with log.held():
+            _write(log, "a")
+            raise RuntimeError("judging failed")
+
+    with pytest.raises(RuntimeError):
+        judge_then_fail()
+    assert json.loads(stream.getvalue())["name"] == "a"

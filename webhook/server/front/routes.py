@@ -195,10 +195,11 @@ class Server:
         caches; between TLS records and system calls they would not.
         """
         batch, self._judging = self._judging, []
-        answered = [
-            (client, reviews.answer(self.runtime, request, judge=judge))
-            for client, request, judge in batch
-        ]
+        with self.runtime.review_log.held():  # the batch's lines in one write, before answers
+            answered = [
+                (client, reviews.answer(self.runtime, request, judge=judge))
+                for client, request, judge in batch
+            ]
         self.metrics.apply(self.runtime.metrics.take())
         for client, (status, headers, body) in answered:
             try:

@@ -1,9 +1,6 @@
 -- wrk script for benchmarks/server.py: POST one AdmissionReview on every request.
 --
--- BULKHEAD_BENCH_BODY      path of the JSON body to post (required)
--- BULKHEAD_BENCH_DELAY_MS  if set, each connection waits this long between requests,
---                          which turns wrk into a fixed-rate load generator:
---                          rate ~= connections * 1000 / (delay + latency)
+-- BULKHEAD_BENCH_BODY  path of the JSON body to post (required)
 
 local path = os.getenv("BULKHEAD_BENCH_BODY")
 if path == nil then
@@ -14,12 +11,5 @@ wrk.method = "POST"
 wrk.body = file:read("*a")
 file:close()
 wrk.headers["Content-Type"] = "application/json"
-
-local pause = tonumber(os.getenv("BULKHEAD_BENCH_DELAY_MS") or "")
-if pause ~= nil then
-  function delay()
-    return pause
-  end
-end
 
 -- wrk itself reports "Non-2xx or 3xx responses" when any answer is not a success.

@@ -9,7 +9,8 @@
 #        tools/gobuild.sh --install <cache name> [<module>@<version> <package dir> <ldflags>]...
 #          `go install <module>/<package dir>@<version>` for each triple, adding
 #          <ldflags> (may be empty) to the shared "-s -w"; the binary is named
-#          after the package dir. The published module's own go.mod/go.sum decide
+#          after the package dir (<package dir> "." is the module's root
+#          package, named after the module path less any /vN suffix). The published module's own go.mod/go.sum decide
 #          the dependencies and the Go checksum database verifies every download.
 #
 # Owns: the build recipe (flags, version stamping) and the binary cache. The
@@ -43,8 +44,14 @@ if [[ "${1:-}" == "--install" ]]; then
     shift 2
     targets=() cmds=() versions=() extra_ldflags=() release=""
     while (($#)); do
-        cmd="$(basename "$2")"
-        targets+=("${1%@*}/$2@${1##*@}")
+        if [[ "$2" == . ]]; then
+            # the module's root package: named after the module path without a /vN suffix
+            cmd="$(basename "$(sed 's#/v[0-9][0-9]*$##' <<<"${1%@*}")")"
+            targets+=("$1")
+        else
+            cmd="$(basename "$2")"
+            targets+=("${1%@*}/$2@${1##*@}")
+        fi
         versions+=("$1")
         cmds+=("$cmd")
         release+="${release:+-}${cmd}-${1##*@}"

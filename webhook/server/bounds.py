@@ -27,13 +27,13 @@ from typing import Final
 
 from webhook import admission
 from webhook.admission import review
+from webhook.server import compactjson
 
 MAX_RESPONSE_BYTES: Final = 256 * 1024
 MAX_WARNINGS: Final = 60
 MAX_WARNING_CHARS: Final = 1024
 MAX_MESSAGE_CHARS: Final = 64 * 1024
 MAX_AUDIT_ENTRIES: Final = 100
-_ENCODE: Final = json.JSONEncoder(separators=(",", ":")).encode
 _CUT: Final = " [cut]"
 
 
@@ -58,7 +58,7 @@ def _annotations(annotations: Mapping[str, str], limit: int) -> dict[str, str]:
             entries = None
         text = value
         if isinstance(entries, list) and len(entries) > limit:
-            text = _ENCODE([*entries[:limit], {"omitted": len(entries) - limit}])
+            text = compactjson.text([*entries[:limit], {"omitted": len(entries) - limit}])
         bounded[key] = _clip(text, MAX_WARNING_CHARS * limit)
     return bounded
 
@@ -84,8 +84,8 @@ def _review(
 def encoded_review(decision: admission.Decision, uid: str) -> bytes:
     """The AdmissionReview answering ``uid`` with ``decision``, as JSON of bounded size."""
     if not decision.warnings and not decision.audit_annotations and len(decision.message) < 4096:
-        return _ENCODE(decision.to_review(uid)).encode()
-    data = _ENCODE(
+        return compactjson.dumps(decision.to_review(uid))  # the common answer: small
+    data = compactjson.dumps(
         _review(
             decision,
             uid,
@@ -93,9 +93,9 @@ def encoded_review(decision: admission.Decision, uid: str) -> bytes:
             total=MAX_WARNINGS,
             audit_entries=MAX_AUDIT_ENTRIES,
         )
-    ).encode()
+    )
     if len(data) <= MAX_RESPONSE_BYTES:
         return data
-    return _ENCODE(
+    return compactjson.dumps(
         _review(decision, uid, message_chars=16 * 1024, total=10, audit_entries=10)
-    ).encode()
+    )

@@ -4,41 +4,25 @@ The server configures ``webhook.jsonlogs`` on the ``bulkhead`` logger only
 (the server library's own logging is left alone). ``ReviewLog`` writes the
 one line logged per AdmissionReview: who asked for what, the outcome and
 the check ids, the time taken. It never carries the object, environment
-values, annotations or the denial text. The line is encoded with ``orjson``
-(a few times cheaper than the standard library's encoder); a line with
-anything but ASCII in it, or that ``orjson`` cannot encode (a lone
-surrogate), is encoded by the standard library's, so every line stays ASCII
-as every other log line is.
+values, annotations or the denial text. The line is encoded by
+``compactjson`` (``orjson`` when it can), in ASCII as every other log line is.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime
-import json
 import logging
 import sys
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import IO, Final
-
-import orjson
 
 from webhook import jsonlogs
 from webhook.admission import messages, review
+from webhook.server import compactjson
 
 LOGGER_NAME: Final = jsonlogs.LOGGER_NAME
-#: ``json.dumps`` with separators builds a new encoder on every call; this one is built once.
-_ENCODE: Final = json.JSONEncoder(separators=(",", ":")).encode
-
-
-def _encoded(line: Mapping[str, object]) -> str:
-    """``line`` as JSON in ASCII (module docstring)."""
-    try:
-        encoded = orjson.dumps(line)
-    except orjson.JSONEncodeError:
-        return _ENCODE(line)
-    return encoded.decode() if encoded.isascii() else _ENCODE(line)
 
 
 class ReviewLog:
@@ -114,7 +98,7 @@ class ReviewLog:
             "policies": policies,
             "durationMs": round(seconds * 1000, 3),
         }
-        text = _encoded(line) + "\n"
+        text = compactjson.text(line) + "\n"
         if self._held is not None:
             self._held.append(text)
         else:

@@ -10,8 +10,9 @@
 #          `go install <module>/<package dir>@<version>` for each triple, adding
 #          <ldflags> (may be empty) to the shared "-s -w"; the binary is named
 #          after the package dir (<package dir> "." is the module's root
-#          package, named after the module path less any /vN suffix). The published module's own go.mod/go.sum decide
-#          the dependencies and the Go checksum database verifies every download.
+#          package, named after the module path less any /vN suffix). The
+#          published module's own go.mod/go.sum decide the dependencies and
+#          the Go checksum database verifies every download.
 #
 # Owns: the build recipe (flags, version stamping) and the binary cache. The
 # binaries live OUTSIDE the repository, in

@@ -1,11 +1,12 @@
 """Compact JSON in ASCII for answers and log lines, by ``orjson`` when it can. Pure, no I/O.
 
 ``orjson`` is several times cheaper than the standard library's encoder, but
-writes UTF-8 and refuses a lone surrogate. Text it writes in ASCII is what
-the standard library's compact encoder writes; anything else (a name with
-characters outside ASCII, a lone surrogate) is written by the standard
-library's, which escapes them, so every answer and every log line stays
-ASCII whatever the names in a review hold.
+writes UTF-8 and refuses a lone surrogate. Where it writes ASCII, it writes
+the same JSON as the standard library's compact encoder (a few floats are
+spelt otherwise: ``1e-7`` for ``1e-07``); anything else (a name with
+characters outside ASCII, a lone surrogate, an integer past 64 bits) is
+written by the standard library's, which escapes them, so every answer and
+every log line stays ASCII whatever the names in a review hold.
 """
 
 from __future__ import annotations

@@ -14,7 +14,9 @@ to core 0, wrk and this script's own clients to core 1:
 2. throughput (wrk, keep-alive, 16 connections): ``POST /noop``,
    ``POST /validate`` (``restricted`` + every rule) and, in the same run, a
    bare Flask app (orjson in and out, no judging) under granian with its own
-   TLS, pinned to the same core; best round of each; and for each, the
+   TLS, pinned to the same core; best round of each, and the ratio of
+   ``/validate`` to the bare app within each round (the two run one after
+   the other, so the machine changes least between them); and for each, the
    server's CPU time per review (user + system of every process and thread,
    the system part printed apart,
    from ``/proc``), which a shared machine disturbs far less than a rate:
@@ -62,6 +64,7 @@ import shutil
 import signal
 import socket
 import ssl
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -818,7 +821,9 @@ def main() -> int:
             wrk(server.url("/validate"), body, seconds=2, connections=args.connections)  # warm
             wrk(bare.url("/validate"), body, seconds=2, connections=args.connections)
             best: dict[str, dict[str, Any]] = {}
+            rounds: list[dict[str, dict[str, Any]]] = []  # every round's runs, for the ratios
             for _ in range(args.rounds):
+                rounds.append({})
                 for name, url, pids in (
                     ("noop", server.url("/noop"), server.tree()),
                     ("validate", server.url("/validate"), server.tree()),
@@ -831,6 +836,7 @@ def main() -> int:
                         connections=args.connections,
                         server_pids=pids,
                     )
+                    rounds[-1][name] = run
                     if name not in best or run["rps"] > best[name]["rps"]:
                         best[name] = run
             # the same rate against the bare Flask app: what the machine gives a server that
@@ -870,6 +876,13 @@ def main() -> int:
         f"  bare Flask (granian, orjson, no judging) {flask_bare['rps']:8.0f} reviews/s;  "
         f"validate / bare = {ratio:.2f}   [{_mark(ratio >= 1.0)} >= 1.0]"
     )
+    # each round's /validate and bare runs follow each other: their ratio is the least disturbed
+    paired = sorted(r["validate"]["rps"] / r["bare"]["rps"] for r in rounds if r["bare"]["rps"])
+    if paired:
+        print(
+            f"  validate / bare within each round: {', '.join(f'{x:.2f}' for x in paired)} "
+            f"(median {statistics.median(paired):.2f})"
+        )
     cpu_ratio = flask_bare["cpu_us"] / validate["cpu_us"]
     print(
         f"  CPU time per review (server processes, all threads): noop {noop['cpu_us']:.0f} us, "

@@ -8,9 +8,12 @@ import datetime
 import json
 from typing import Any
 
+import pytest
+
 from tests.server import reviews
 from webhook import policy
 from webhook.server import frames, loaded, settings
+from webhook.server import reviews as answering
 from webhook.server.front import connection, routes
 
 NO_PRIVILEGED: dict[str, Any] = {"action": "Deny", "rules": {"privileged": False}}
@@ -116,6 +119,57 @@ def test_reviews_read_in_one_loop_iteration_are_judged_together_after_it() -> No
         await server.pool.stop(1)
 
     asyncio.run(scenario())
+
+
+class _Recording(Client):
+    """A client that notes in ``events`` when it is answered."""
+
+    def __init__(self, events: list[str], name: str) -> None:
+        super().__init__()
+        self.events, self.name = events, name
+
+    def respond(self, status: str, headers: tuple[tuple[str, str], ...], body: bytes) -> None:
+        super().respond(status, headers, body)
+        self.events.append(f"answered {self.name}")
+
+
+def _judged_and_answered(monkeypatch: pytest.MonkeyPatch, answer_after: float) -> list[str]:
+    """Three reviews read in one loop iteration: when each is judged and when answered."""
+    events: list[str] = []
+    answer = answering.answer
+
+    def noting(rt: Any, request: frames.Request, *, judge: bool) -> Any:
+        events.append(f"judged {json.loads(request.body)['request']['object']['metadata']['name']}")
+        return answer(rt, request, judge=judge)
+
+    monkeypatch.setattr(answering, "answer", noting)
+    monkeypatch.setattr(routes, "ANSWER_AFTER_SECONDS", answer_after)
+
+    async def scenario() -> None:
+        server = _server(_state(NO_PRIVILEGED))
+        for name in ("a", "b", "c"):
+            review = reviews.pod_review(namespace="team")
+            review["request"]["object"]["metadata"]["name"] = name
+            client = _Recording(events, name)
+            server.handle(client, _incoming(json.dumps(review).encode()))  # type: ignore[arg-type]
+        await asyncio.sleep(0)
+        await server.pool.stop(1)
+
+    asyncio.run(scenario())
+    return events
+
+
+def test_reviews_judged_together_are_answered_as_each_millisecond_of_judging_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # judging that reaches the limit with every review: each is answered before the next is judged
+    assert _judged_and_answered(monkeypatch, 0.0) == [
+        "judged a", "answered a", "judged b", "answered b", "judged c", "answered c",
+    ]  # fmt: skip
+    # judging that never reaches it: all judged back to back, then all answered
+    assert _judged_and_answered(monkeypatch, 3600.0) == [
+        "judged a", "judged b", "judged c", "answered a", "answered b", "answered c",
+    ]  # fmt: skip
 
 
 def test_a_connection_that_breaks_while_answering_leaves_the_others_answered() -> None:

@@ -25,12 +25,17 @@ to core 0, wrk and this script's own clients to core 1:
    stole (``/proc/stat``) while the kept rounds ran;
 3. latency at 1,000 reviews/s: ``vegeta`` (built once from the Go module
    proxy by ``tools/vegeta.sh``, cached outside the repository) sends
-   requests evenly spaced in time, whatever the answers' latency, against
-   ``/validate`` and, as the reference for what this machine gives any server
-   at that rate, the bare Flask app. (wrk cannot: its ``delay()`` hook makes
-   each connection pause after an answer, so connections answered together
-   send together, and the load arrives in bursts as large as the number of
-   connections);
+   requests evenly spaced in time, whatever the answers' latency (wrk
+   cannot: its ``delay()`` hook makes each connection pause after an
+   answer, so connections answered together send together, and the load
+   arrives in bursts as large as the number of connections), against
+   ``/validate`` and, as the references for what this machine gives any
+   server at that rate, the bare Flask app and ``tools/fixedanswer`` (Go,
+   HTTP/1.1 over TLS, one fixed answer after reading the body: the floor);
+   ``--rounds`` rounds, the three one after the other in each, medians
+   printed. Then 500 new TLS connections one after another against each,
+   one review on each: the server's CPU per new connection, which is what
+   the connections an open-loop client opens during a stall cost;
 4. hostile clients and objects: 16 connections holding half-sent bodies
    while another client sends 300 reviews; 1,024 idle TLS connections, then
    a new client sends 50; a review of 10,000 privileged containers with a
@@ -359,15 +364,22 @@ def wrk(
     return result
 
 
+def _built(command: list[str], name: str) -> pathlib.Path:
+    """``name`` in the bin directory that ``command`` (a build script of ``tools/``) prints."""
+    found = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
+    return pathlib.Path(found.stdout.strip()) / name
+
+
 def vegeta_bin() -> pathlib.Path:
     """The cached ``vegeta`` binary, built on first use (``tools/vegeta.sh``, about a minute)."""
-    found = subprocess.run(
-        ["bash", str(HERE.parent / "tools" / "vegeta.sh")],
-        stdout=subprocess.PIPE,
-        text=True,
-        check=True,
-    )
-    return pathlib.Path(found.stdout.strip()) / "vegeta"
+    return _built(["bash", str(HERE.parent / "tools" / "vegeta.sh")], "vegeta")
+
+
+def fixed_answer_bin() -> pathlib.Path:
+    """The cached ``fixedanswer`` server (``tools/fixedanswer``, standard library only)."""
+    tools = HERE.parent / "tools"
+    build = [str(tools / "gobuild.sh"), str(tools / "fixedanswer"), "fixedanswer", "fixedanswer"]
+    return _built(["bash", *build], "fixedanswer")
 
 
 #: Seconds at the start of each vegeta run left out: it opens its connections then (a TLS
@@ -626,9 +638,7 @@ class BareFlask:
 
     def __init__(self, directory: pathlib.Path, cert: pathlib.Path, key: pathlib.Path) -> None:
         (directory / "bare_app.py").write_text(BARE_APP)
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = _free_port()
         command = [
             "taskset", "-c", "0", sys.executable, "-m", "granian", "--interface", "wsgi",
             "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1",
@@ -638,14 +648,7 @@ class BareFlask:
             "--ssl-keyfile", str(key), "bare_app:app",
         ]  # fmt: skip
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                check_answer(self.port, review_body(), "/validate")
-                return
-            time.sleep(0.1)
-        self.stop()
-        sys.exit("granian with the bare Flask app did not start")
+        _wait_until_answering(self, "granian with the bare Flask app")
 
     def url(self, path: str) -> str:
         return f"https://127.0.0.1:{self.port}{path}"
@@ -655,12 +658,57 @@ class BareFlask:
         return [self.process.pid, *_children(self.process.pid)]
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        _stop(self.process)
+
+
+class FixedAnswer:
+    """``tools/fixedanswer`` (Go, one thread of Go code): the same allowed answer to every POST.
+
+    The machine's floor for latency at a fixed rate: TLS, HTTP/1.1 and reading
+    the body, and nothing else, on the same core.
+    """
+
+    def __init__(self, binary: pathlib.Path, cert: pathlib.Path, key: pathlib.Path) -> None:
+        self.port = _free_port()
+        self.process = subprocess.Popen(
+            ["taskset", "-c", "0", str(binary), f"127.0.0.1:{self.port}", str(cert), str(key)],
+            env={**os.environ, "GOMAXPROCS": "1"},
+            stdout=subprocess.DEVNULL,
+        )
+        _wait_until_answering(self, "fixedanswer")
+
+    def url(self, path: str) -> str:
+        return f"https://127.0.0.1:{self.port}{path}"
+
+    def stop(self) -> None:
+        _stop(self.process)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_until_answering(server: BareFlask | FixedAnswer, what: str) -> None:
+    """Until ``server`` allows the benchmark review; exits when it does not within 30 s."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            check_answer(server.port, review_body(), "/validate")
+            return
+        time.sleep(0.1)
+    server.stop()
+    sys.exit(f"{what} did not start")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 #: Creates sent before each timed run of ``through_apiserver``, not timed.
@@ -773,6 +821,86 @@ def _wait_until_admitted(cp: Any, namespace: str) -> None:
         time.sleep(0.2)
 
 
+#: The servers timed at 1,000 reviews/s, in their order within a round, and their names in print.
+_PACED: Final = (
+    ("validate", "Bulkhead /validate"),
+    ("bare", "bare Flask app"),
+    ("floor", "fixed answer in Go (the machine's floor)"),
+)
+
+
+def paced_rounds(
+    vegeta: pathlib.Path,
+    urls: dict[str, str],
+    body: pathlib.Path,
+    cert: pathlib.Path,
+    *,
+    rounds: int,
+    seconds: int,
+) -> list[dict[str, dict[str, Any]]]:
+    """``rounds`` rounds of 1,000 reviews/s against each of ``_PACED``, one after the other."""
+    return [
+        {name: at_rate(vegeta, urls[name], body, cert, rate=1000, seconds=seconds)
+         for name, _ in _PACED}
+        for _ in range(rounds)
+    ]  # fmt: skip
+
+
+def new_connections(port: int, pids: list[int], body: bytes, count: int) -> dict[str, float]:
+    """``count`` TLS connections one after another, one review each: server CPU per connection.
+
+    What a client that reconnects costs the server (an apiserver after a
+    network blip, or one opening connections because its open ones are all
+    waiting on answers), in microseconds, with the wall time per connection.
+    """
+    context = _client_context()
+    request = (
+        f"POST /validate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    user, system = cpu_seconds(pids)
+    started = time.perf_counter()
+    for _ in range(count):
+        with socket.create_connection(("127.0.0.1", port)) as raw:
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+                tls.sendall(request)
+                if not tls.recv(65536).startswith(b"HTTP/1.1 200"):
+                    sys.exit(f"a review on a new connection to port {port} was not answered 200")
+    wall = time.perf_counter() - started
+    user_after, system_after = cpu_seconds(pids)
+    return {
+        "cpu_us": (user_after + system_after - user - system) / count * 1e6,
+        "wall_us": wall / count * 1e6,
+    }
+
+
+def print_paced(paced: list[dict[str, dict[str, Any]]]) -> None:
+    """Each server's p99 by round and the medians over the rounds; the target on Bulkhead's."""
+    timed = paced[0]["validate"]["requests"]
+    print(
+        f"  1,000 reviews/s evenly spaced (vegeta; {len(paced)} rounds, each server in turn, "
+        f"about {timed:,} requests each timed after {_RAMP_SECONDS} s); medians over the rounds:"
+    )
+    for name, label in _PACED:
+        runs = [r[name] for r in paced]
+        median = {k: statistics.median(r[k] for r in runs) for k in ("p50", "p90", "p99", "max")}
+        if name == "validate":
+            verdict = f"   [{_mark(median['p99'] <= 2.0)} p99 <= 2 ms]"
+        elif name == "floor":
+            verdict = f"   (p99 <= 2 ms {'possible' if median['p99'] <= 2.0 else 'not met'} here)"
+        else:
+            verdict = ""
+        by_round = ", ".join(f"{r['p99']:.2f}" for r in runs)
+        print(
+            f"    {label}: p50 {median['p50']:.2f}  p90 {median['p90']:.2f}  "
+            f"p99 {median['p99']:.2f}  max {median['max']:.1f} ms; p99 by round "
+            f"{by_round}{verdict}"
+        )
+    stolen = max(r[name]["stolen"] for r in paced for name, _ in _PACED)
+    print(f"    core 0 stolen by the hypervisor meanwhile: at most {stolen:.1%} of a run")
+
+
 def _mark(ok: bool) -> str:
     return "meets" if ok else "MISSES"
 
@@ -810,6 +938,7 @@ def main() -> int:
         vegeta = vegeta_bin()
         print(f"review body: {len(body_bytes)} bytes; wrk {args.connections} connections")
         bare = BareFlask(directory, cert, key)
+        floor = FixedAnswer(fixed_answer_bin(), cert, key)
         server = Server(
             directory,
             [*tls_args, "--profile", "restricted", "--policy-file", str(policy),
@@ -839,14 +968,23 @@ def main() -> int:
                     rounds[-1][name] = run
                     if name not in best or run["rps"] > best[name]["rps"]:
                         best[name] = run
-            # the same rate against the bare Flask app: what the machine gives a server that
-            # does almost nothing, the reference for the p99 target
-            seconds = max(args.duration, 10)
-            fixed_bare = at_rate(
-                vegeta, bare.url("/validate"), body, cert, rate=1000, seconds=seconds
+            # the same rate against the bare Flask app and a fixed answer in Go: what the
+            # machine gives servers that do almost nothing, the references for the p99 target
+            urls = {"validate": server.url("/validate"), "bare": bare.url("/validate")}
+            urls["floor"] = floor.url("/validate")
+            paced = paced_rounds(
+                vegeta, urls, body, cert, rounds=args.rounds, seconds=max(args.duration, 10)
             )
+            reconnecting = {
+                name: new_connections(port, pids, body_bytes, 500)
+                for name, port, pids in (
+                    ("validate", server.port, [server.process.pid]),
+                    ("bare", bare.port, bare.tree()),
+                    ("floor", floor.port, [floor.process.pid]),
+                )
+            }
             bare.stop()
-            fixed = at_rate(vegeta, server.url("/validate"), body, cert, rate=1000, seconds=seconds)
+            floor.stop()
             rss_loaded = {pid: rss_mb(pid) for pid in server.tree()}
             held = slow_bodies(server, body_bytes, holders=16, reviews=300)
             big = privileged_containers(10_000)
@@ -857,6 +995,7 @@ def main() -> int:
             largest = largest_reviews(server, 10)
         finally:
             bare.stop()
+            floor.stop()
             server.stop()
         apiserver = through_apiserver(directory, args.creates) if args.apiserver else None
 
@@ -892,15 +1031,14 @@ def main() -> int:
         f"bare / validate = {cpu_ratio:.2f} (the throughput ratio with a core to each, "
         "whatever else shares the machine)"
     )
+    print_paced(paced)
+    costs = []
+    for name, label in _PACED:
+        cost = reconnecting[name]
+        costs.append(f"{label} {cost['cpu_us']:.0f} us ({cost['wall_us']:.0f} us)")
     print(
-        f"  1,000 reviews/s evenly spaced (vegeta, {fixed['requests']:,} requests timed after "
-        f"{_RAMP_SECONDS} s): "
-        f"p50 {fixed['p50']:.2f} ms  p90 {fixed['p90']:.2f} ms  p99 {fixed['p99']:.2f} ms  "
-        f"max {fixed['max']:.1f} ms   [{_mark(fixed['p99'] <= 2.0)} p99 <= 2 ms]; "
-        f"the bare Flask app at the same rate: p50 {fixed_bare['p50']:.2f} ms  "
-        f"p90 {fixed_bare['p90']:.2f} ms  p99 {fixed_bare['p99']:.2f} ms  "
-        f"max {fixed_bare['max']:.1f} ms; core 0 stolen meanwhile: {fixed['stolen']:.1%} and "
-        f"{fixed_bare['stolen']:.1%}"
+        "  500 new TLS connections one after another, one review each: server CPU per "
+        f"connection (wall): {', '.join(costs)}"
     )
     stolen = max(r["stolen"] for r in (noop, validate, flask_bare))
     print(
@@ -949,7 +1087,9 @@ def main() -> int:
     bad = sum(r["bad"] for r in (noop, validate))
     errors = [r["socket_errors"] for r in (noop, validate) if r["socket_errors"]]
     print(f"  non-200 answers under wrk: {bad}; socket errors: {errors or 'none'}")
-    print(f"  non-200 answers under vegeta: {fixed['bad']}; errors: {fixed['errors'] or 'none'}")
+    vegeta_bad = sum(r["validate"]["bad"] for r in paced)
+    vegeta_errors = sorted({e for r in paced for e in r["validate"]["errors"]})[:3]
+    print(f"  non-200 answers under vegeta: {vegeta_bad}; errors: {vegeta_errors or 'none'}")
     print(f"  wrk command: {validate['command']}")
     return 0
 

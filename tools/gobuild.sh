@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Build (once) and cache Go main packages: the mains of one of the project's Go
-# wrapper modules (tools/controlplane, tools/node, tools/coredns), or published
-# mains at pinned versions (tools/supplychain: cosign and the registry).
+# modules (tools/controlplane, tools/node, tools/coredns, tools/fixedanswer), or
+# published mains at pinned versions (tools/supplychain: cosign and the registry).
 #
 # Usage: tools/gobuild.sh <module dir> <cache name> <cmd>...
 #          builds <module dir>/cmd/<cmd> for each <cmd>, with the module's go.mod
-#          and go.sum.
+#          and go.sum (none for a module of the standard library only, such as
+#          tools/fixedanswer).
 #        tools/gobuild.sh --install <cache name> [<module>@<version> <package dir> <ldflags>]...
 #          `go install <module>/<package dir>@<version>` for each triple, adding
 #          <ldflags> (may be empty) to the shared "-s -w"; the binary is named
@@ -93,6 +94,9 @@ if [[ "$mode" == module ]]; then
         release="v${k8s_version}"
     else
         release="$(sed -n 's/^require[[:space:]]\+[^[:space:](]\+[[:space:]]\+\(v[^[:space:]]\+\)$/\1/p' "$module/go.mod" | head -n1)"
+        if [[ -z "$release" ]] && ! grep -q '^require' "$module/go.mod"; then
+            release="local"  # the standard library only: the hash below is the whole key
+        fi
     fi
     if [[ -z "$release" ]]; then
         log "cannot tell the release from $module/go.mod"
@@ -104,7 +108,8 @@ go_version="$(go env GOVERSION)"
 key_hash="$(
     {
         if [[ "$mode" == module ]]; then
-            cat "$module/go.mod" "$module/go.sum"
+            cat "$module/go.mod"
+            [[ ! -f "$module/go.sum" ]] || cat "$module/go.sum"
             find "$module/cmd" -name '*.go' -type f | LC_ALL=C sort | xargs cat
         else
             printf '%s\n' "${versions[@]}"

@@ -14,15 +14,16 @@ with a JSON error body and never reaches the decision:
   of millions of tiny values never costs a worker hundreds of megabytes): 400.
 
 Two readings, one answer. The fast one: ``orjson`` decodes the body, and its
-value is kept only when re-encoding it gives back the body's own text
-(whitespace aside, and the three escapes Go writes for ``<``, ``>``, ``&``
-read as those characters) and no number in the body has 19 digits or more.
-The text of a JSON object with a duplicate key is never the encoding of a
-decoded object, which holds each key once (quotes inside strings are
-escaped in both texts, so both have the same tokens); a run of 19 digits is
-how an integer outside int64 (which ``orjson`` reads as an int up to 2**64
-and as a float past it) would show. Anything else (an error, a different
-text: other escapes, numbers written another way) is left to the exact
+value is kept only when re-encoding it, with no integer beyond 53 bits,
+gives back the body's own text (whitespace aside, and the three escapes Go
+writes for ``<``, ``>``, ``&`` read as those characters). The text of a
+JSON object with a duplicate key is never the encoding of a decoded object,
+which holds each key once (quotes inside strings are escaped in both texts,
+so both have the same tokens); an integer outside int64 is one ``orjson``
+reads as an int up to 2**64 (which the 53-bit encoding refuses) or as a
+float past it (which it writes back as another text). Anything else (an
+error, a different text: other escapes, numbers written another way, an
+integer of more than 53 bits even within int64) is left to the exact
 reading below, which says what is wrong, so every refusal and its message
 is the exact reading's. A review as the apiserver writes it takes the fast
 reading.
@@ -54,12 +55,6 @@ _MAX_INT_TEXT: Final = len(str(_INT64_MIN))
 _NOT_STRUCTURE: Final = bytes(i for i in range(256) if chr(i) not in '[]{}"')
 #: JSON's whitespace, deleted before counting keys.
 _WHITESPACE: Final = b" \t\r\n"
-#: Digits to ``0``, every other byte to a space: a number's digits become a run of zeros.
-_DIGITS: Final = bytes.maketrans(
-    bytes(range(256)), bytes(0x30 if 0x30 <= i <= 0x39 else 0x20 for i in range(256))
-)
-#: The shortest run of digits an integer outside int64 could have.
-_LONG_NUMBER: Final = b"0" * len(str(_INT64_MAX))
 #: How Go's encoder (the apiserver's) writes ``&``, ``<`` and ``>`` in strings; orjson does not.
 _GO_ESCAPES: Final = ((b"\\u0026", b"&"), (b"\\u003c", b"<"), (b"\\u003e", b">"))
 #: ``_fast`` could not vouch for its reading.
@@ -189,10 +184,9 @@ def _fast(raw: bytes) -> Any:
     ``_UNSURE``."""
     try:
         value = orjson.loads(raw)
-        again = orjson.dumps(value)
+        again = orjson.dumps(value, option=orjson.OPT_STRICT_INTEGER)
     except (orjson.JSONDecodeError, orjson.JSONEncodeError):
         return _UNSURE
-    text = raw
     if again != raw:  # compact JSON without Go's escapes comes back byte for byte
         text = raw.translate(None, _WHITESPACE)
         if b"\\u00" in text:
@@ -200,8 +194,6 @@ def _fast(raw: bytes) -> Any:
                 text = text.replace(escaped, character)
         if again.translate(None, _WHITESPACE) != text:
             return _UNSURE
-    if _LONG_NUMBER in text.translate(_DIGITS):
-        return _UNSURE
     return value
 
 

@@ -18,27 +18,31 @@ reports anything, all the verdict needs, is settled by then).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 from collections.abc import Iterator
+from typing import Final, NamedTuple
 
 from webhook.policy import exclusions, model, network_policy, signatures
 from webhook.rules import findings, objectview, podview
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class FirstFindings:
+class FirstFindings(NamedTuple):
     """The first findings of one policy on one view, and what is known of the others.
 
     ``more`` counts the findings after ``shown``, ``more_checks`` names their
     check ids in order of first report; when ``stopped``, checks were left
     unrun once more than the limit were found, so ``more`` is a lower bound.
+    (Immutable; a named tuple, as it is built for every policy of every review.)
     """
 
     shown: tuple[findings.Finding, ...]
     more: int = 0
     more_checks: tuple[str, ...] = ()
     stopped: bool = False
+
+
+#: What ``judge_first`` finds on a view the policy passes (shared: it is immutable).
+_NOTHING: Final = FirstFindings(())
 
 
 def _batches(
@@ -149,13 +153,17 @@ def judge_first(
     shown: list[findings.Finding] = []
     more = 0
     more_checks: dict[str, None] = {}
-    last = _check_count(compiled, pod, subject) - 1
+    excluding = compiled.exclusions
     for index, reported in enumerate(
         _batches(compiled, pod, subject, evidence=evidence, isolation=isolation, now=now)
     ):
-        batch = reported
-        if batch and compiled.exclusions:
-            batch = exclusions.drop_excluded(batch, compiled.exclusions, subject=subject, now=now)
+        if not reported:  # most checks find nothing
+            continue
+        batch = (
+            exclusions.drop_excluded(reported, excluding, subject=subject, now=now)
+            if excluding
+            else reported
+        )
         if not batch:
             continue
         room = limit - len(shown)
@@ -164,8 +172,8 @@ def judge_first(
             rest = batch[room:]
             more += len(rest)
             more_checks.update(dict.fromkeys(f.check for f in rest))
-            if index < last:
-                return FirstFindings(
-                    shown=tuple(shown), more=more, more_checks=tuple(more_checks), stopped=True
-                )
-    return FirstFindings(shown=tuple(shown), more=more, more_checks=tuple(more_checks))
+            if index < _check_count(compiled, pod, subject) - 1:
+                return FirstFindings(tuple(shown), more, tuple(more_checks), stopped=True)
+    if not shown:
+        return _NOTHING
+    return FirstFindings(tuple(shown), more, tuple(more_checks))

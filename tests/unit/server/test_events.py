@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 from typing import Any, cast
 
@@ -126,8 +125,8 @@ def test_offer_queues_only_admitted_warn_and_audit_decisions(
 def test_offer_skips_dry_runs_and_unnamed_objects_and_drops_over_the_limit() -> None:
     emitter = _emitter(limit=2)
     request, decision = _judged(_pod(), (WARN,))
-    emitter.offer(dataclasses.replace(request, dry_run=True), decision, (WARN,))
-    emitter.offer(dataclasses.replace(request, name=""), decision, (WARN,))
+    emitter.offer(request._replace(dry_run=True), decision, (WARN,))
+    emitter.offer(request._replace(name=""), decision, (WARN,))
     assert emitter.pending == 0
     for _ in range(3):
         emitter.offer(request, decision, (WARN,))

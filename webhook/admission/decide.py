@@ -48,7 +48,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from webhook import policy
-from webhook.admission import extract, messages, namespaces, review
+from webhook.admission import extract, messages, namespaces, review, shapes
 from webhook.rules import findings, objectview, podview
 
 #: Pod subresources Pod Security Admission never evaluates; every other one is judged.
@@ -110,8 +110,8 @@ SKIPPED: Final = Decision(allowed=True, judged=False)
 
 def _labels(obj: Mapping[str, Any] | None) -> Mapping[str, str]:
     metadata = obj.get("metadata") if obj else None
-    labels = metadata.get("labels") if isinstance(metadata, Mapping) else None
-    return labels if isinstance(labels, Mapping) else {}
+    labels = metadata.get("labels") if shapes.is_object(metadata) else None
+    return labels if shapes.is_object(labels) else {}
 
 
 def _subject(

@@ -9,7 +9,9 @@ never carry a patch: Bulkhead only validates.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final, NamedTuple, NotRequired, TypedDict, TypeGuard
+from typing import Any, Final, NamedTuple, NotRequired, TypedDict
+
+from webhook.admission import shapes
 
 API_VERSION: Final = "admission.k8s.io/v1"
 KIND: Final = "AdmissionReview"
@@ -79,16 +81,11 @@ def _str(node: Mapping[str, Any], key: str, where: str, *, required: bool = Fals
     return value
 
 
-def _is_object(value: object) -> TypeGuard[Mapping[str, Any]]:
-    """Whether ``value`` is a JSON object (a decoded one is a ``dict``: no ABC look-up then)."""
-    return type(value) is dict or isinstance(value, Mapping)
-
-
 def _object(node: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
     value = node.get(key)
     if value is None:
         return None
-    if not _is_object(value):
+    if not shapes.is_object(value):
         raise ReviewError(f"request.{key} must be an object")
     return value
 
@@ -106,23 +103,23 @@ def uid_of(body: object) -> str:
 
 def parse(body: object) -> Request:
     """Check a decoded AdmissionReview and return its request."""
-    if not _is_object(body):
+    if not shapes.is_object(body):
         raise ReviewError("the body must be a JSON object")
     if body.get("apiVersion") != API_VERSION:
         raise ReviewError(f"apiVersion must be {API_VERSION}")
     if body.get("kind") != KIND:
         raise ReviewError(f"kind must be {KIND}")
     request = body.get("request")
-    if not _is_object(request):
+    if not shapes.is_object(request):
         raise ReviewError("request is required and must be an object")
     uid = _str(request, "uid", "request", required=True)
     if not uid:
         raise ReviewError("request.uid must not be empty")
     kind_node = request.get("kind")
-    if not _is_object(kind_node):
+    if not shapes.is_object(kind_node):
         raise ReviewError("request.kind is required and must be an object")
     resource_node = request.get("resource")
-    if resource_node is not None and not _is_object(resource_node):
+    if resource_node is not None and not shapes.is_object(resource_node):
         raise ReviewError("request.resource must be an object")
     operation = _str(request, "operation", "request", required=True)
     if operation not in OPERATIONS:
@@ -131,7 +128,7 @@ def parse(body: object) -> Request:
     if obj is None and operation in ("CREATE", "UPDATE"):
         raise ReviewError(f"request.object is required for {operation}")
     user = request.get("userInfo")
-    if user is not None and not _is_object(user):
+    if user is not None and not shapes.is_object(user):
         raise ReviewError("request.userInfo must be an object")
     user = user or {}
     groups = user.get("groups") or []

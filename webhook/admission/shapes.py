@@ -165,12 +165,13 @@ Checker = Callable[[object], None]
 Step = tuple[frozenset[type], Checker]
 
 
-def _is_object(value: object) -> TypeGuard[Mapping[str, Any]]:
+def is_object(value: object) -> TypeGuard[Mapping[str, Any]]:
+    """Whether ``value`` is a JSON object (a decoded one is a ``dict``: no ABC look-up then)."""
     return type(value) is dict or isinstance(value, Mapping)
 
 
 def _objects_only(value: object) -> None:
-    if not _is_object(value):
+    if not is_object(value):
         raise _MismatchError(f"must be an object, not {config.type_name(value)}")
 
 
@@ -222,7 +223,7 @@ def _list_checker(item: Step) -> Checker:
 
 def _object_checker(known: Mapping[str, Step], rest: Step | None) -> Checker:
     def mapping(value: object) -> None:
-        if not _is_object(value):
+        if not is_object(value):
             raise _MismatchError(f"must be an object, not {config.type_name(value)}")
         for key, entry in value.items():
             step = known.get(key, rest)

@@ -336,8 +336,9 @@ def judge_view(
     policy past it; ``allowed``, the code and which actions apply are exactly
     what ``cap=None`` decides.
     """
-    sinks: dict[str, list[messages.Violation]] = {"Deny": [], "Warn": [], "Audit": []}
-    omitted: dict[str, list[messages.Omitted]] = {"Deny": [], "Warn": [], "Audit": []}
+    # by action; filled only when a policy reports something (most reviews: nothing)
+    sinks: dict[str, list[messages.Violation]] = {}
+    omitted: dict[str, list[messages.Omitted]] = {}
     for compiled in policies:
         if not policy.applies(compiled, subject, now=now):
             continue
@@ -357,7 +358,7 @@ def judge_view(
             )
             found = first.shown
             if first.more:
-                omitted[compiled.action].append(
+                omitted.setdefault(compiled.action, []).append(
                     messages.Omitted(
                         policy=compiled.key,
                         action=compiled.action,
@@ -370,17 +371,17 @@ def judge_view(
             continue
         profile = compiled.profile.label if compiled.profile is not None else None
         key, action = compiled.key, compiled.action  # once per policy, not per finding
-        sinks[action].extend(
+        sinks.setdefault(action, []).extend(
             [
                 messages.Violation(policy=key, action=action, profile=profile, finding=f)
                 for f in found
             ]
         )
-    denied, warned, audited = sinks["Deny"], sinks["Warn"], sinks["Audit"]
-    if not (denied or warned or audited):
+    if not sinks:
         return _CLEAN
-    warnings = messages.warnings(warned, omitted=omitted["Warn"])
-    annotations = messages.audit_annotations(audited, omitted=omitted["Audit"])
+    denied, warned, audited = (sinks.get(action, []) for action in ("Deny", "Warn", "Audit"))
+    warnings = messages.warnings(warned, omitted=omitted.get("Warn", []))
+    annotations = messages.audit_annotations(audited, omitted=omitted.get("Audit", []))
     everything = (*denied, *warned, *audited)
     if denied:
         return Decision(
@@ -390,7 +391,7 @@ def judge_view(
                 label,
                 denied,
                 whole=view.kind if isinstance(view, objectview.ObjectView) else "pod",
-                omitted=omitted["Deny"],
+                omitted=omitted.get("Deny", []),
             ),
             warnings=warnings,
             audit_annotations=annotations,

@@ -100,6 +100,9 @@ class Decision:
         )
 
 
+#: A policy's actions, in the order of the answer's violations.
+_ACTIONS: Final = ("Deny", "Warn", "Audit")
+
 #: The verdict on a request every applicable policy passes (shared: decisions are immutable).
 _CLEAN: Final = Decision(allowed=True)
 
@@ -336,7 +339,8 @@ def judge_view(
     policy past it; ``allowed``, the code and which actions apply are exactly
     what ``cap=None`` decides.
     """
-    # by action; filled only when a policy reports something (most reviews: nothing)
+    # by action: its three lists made only when a policy reports something (most reviews:
+    # nothing); an action outside them is a KeyError, so the review is refused, never passed
     sinks: dict[str, list[messages.Violation]] = {}
     omitted: dict[str, list[messages.Omitted]] = {}
     for compiled in policies:
@@ -371,7 +375,9 @@ def judge_view(
             continue
         profile = compiled.profile.label if compiled.profile is not None else None
         key, action = compiled.key, compiled.action  # once per policy, not per finding
-        sinks.setdefault(action, []).extend(
+        if not sinks:
+            sinks.update((name, []) for name in _ACTIONS)
+        sinks[action].extend(
             [
                 messages.Violation(policy=key, action=action, profile=profile, finding=f)
                 for f in found
@@ -379,7 +385,7 @@ def judge_view(
         )
     if not sinks:
         return _CLEAN
-    denied, warned, audited = (sinks.get(action, []) for action in ("Deny", "Warn", "Audit"))
+    denied, warned, audited = (sinks[name] for name in _ACTIONS)
     warnings = messages.warnings(warned, omitted=omitted.get("Warn", []))
     annotations = messages.audit_annotations(audited, omitted=omitted.get("Audit", []))
     everything = (*denied, *warned, *audited)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import datetime
 import json
 from typing import Any
@@ -579,3 +580,20 @@ def test_a_denial_of_many_violations_from_several_policies_counts_each_once() ->
     shown = sum(line.startswith("    - [") for line in lines)
     assert len(lines) <= 61
     assert lines[-1] == f"... and {400 - shown} more violations"
+
+
+@pytest.mark.parametrize("cap", [None, 20])
+def test_a_policy_with_an_action_outside_the_three_never_passes_what_it_finds(
+    cap: int | None,
+) -> None:
+    # the compiler refuses such an action; a decision given one anyway raises (the server
+    # answers that with a code-500 denial) rather than dropping its findings
+    broken = dataclasses.replace(DENY, action="Block")
+    with pytest.raises(KeyError):
+        admission.decide(
+            requests.create(PRIVILEGED_POD, kind="Pod", namespace="team-a"),
+            [broken],
+            namespace_labels={},
+            now=NOW,
+            cap=cap,
+        )

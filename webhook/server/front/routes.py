@@ -203,18 +203,17 @@ class Server:
         ``ANSWER_AFTER_SECONDS``, so a review read in a burst waits for about
         that much of the others' judging, not for the whole burst's.
         """
-        batch, self._judging = self._judging, []
-        while batch:
-            judged = 0
+        batch, self._judging = iter(self._judging), []
+        while True:
+            answered = []
             started = time.perf_counter()
             with self.runtime.review_log.held():  # these lines in one write, before the answers
-                answered = []
-                for client, request, judge in batch:
+                for client, request, judge in batch:  # resumes where the last round stopped
                     answered.append((client, reviews.answer(self.runtime, request, judge=judge)))
-                    judged += 1
                     if time.perf_counter() - started >= ANSWER_AFTER_SECONDS:
                         break
-            batch = batch[judged:]
+            if not answered:
+                return
             self._answer(answered)
 
     def _answer(self, answered: list[tuple[connection.Connection, reviews.Answer]]) -> None:

@@ -16,6 +16,7 @@ schema the CRDs carry::
 from __future__ import annotations
 
 import argparse
+import ast
 import inspect
 import pathlib
 import sys
@@ -60,9 +61,13 @@ def _described() -> list[tuple[registry.Described, str]]:
     return sorted(found, key=lambda pair: pair[0].id)
 
 
-def _doc_body(rule: registry.Described) -> str:
-    """The module docstring without its summary line, dedented, in Markdown's code spans."""
-    lines = inspect.cleandoc(rule.doc or "").splitlines()
+def _doc_body(module_name: str) -> str:
+    """The module docstring without its summary line, dedented, in Markdown's code spans.
+
+    Read from the source: a module compiled by mypyc keeps no docstring.
+    """
+    source = (REPO / (module_name.replace(".", "/") + ".py")).read_text(encoding="utf-8")
+    lines = inspect.cleandoc(ast.get_docstring(ast.parse(source)) or "").splitlines()
     return "\n".join(lines[1:]).strip().replace("``", "`")
 
 
@@ -73,7 +78,7 @@ def _section(rule: registry.Described, module_name: str) -> str:
     return (
         f"## `{rule.id}`\n\n"
         f"**{rule.title}.** Severity {rule.severity}; defined in `{module}`.\n\n"
-        f"{_doc_body(rule)}\n\n"
+        f"{_doc_body(module_name)}\n\n"
         f"**Fields read:**\n\n{fields}\n\n"
         f"**Fix:** {rule.fix}\n\n"
         f"**Schema of `spec.rules.{rule.id}`** (as in the CRDs):\n\n"

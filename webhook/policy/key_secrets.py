@@ -70,7 +70,7 @@ class Resolution:
 
 
 #: The OpenAPI schema of ``spec.rules.imageSignatures.keySecrets``.
-SCHEMA: Final = openapi.array(
+SCHEMA: Final[openapi.Schema] = openapi.array(
     "Secrets holding trusted public keys (PEM, as cosign.pub). The operator reads them "
     "and writes the keys into status.trustedKeys, which the webhook trusts beside keys; "
     "until a Secret is resolved, the images this check covers are denied.",

@@ -19,8 +19,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
-DNS_LABEL: Final = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
-DNS_SUBDOMAIN: Final = rf"{DNS_LABEL}(\.{DNS_LABEL})*"
+DNS_LABEL: Final[str] = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
+DNS_SUBDOMAIN: Final[str] = rf"{DNS_LABEL}(\.{DNS_LABEL})*"
 LABEL_NAME: Final = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
 
 MAX_SUBDOMAIN: Final = 253

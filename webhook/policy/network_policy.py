@@ -290,7 +290,7 @@ def check_change(
 
 
 #: The OpenAPI schema of ``spec.rules.networkPolicy``.
-SCHEMA: Final = openapi.either(
+SCHEMA: Final[openapi.Schema] = openapi.either(
     "true: every namespace where the policy applies needs a default-deny NetworkPolicy "
     "for Ingress (podSelector: {}, Ingress in policyTypes, no ingress rules); "
     "{egress: true}: for Egress too; false: not checked. Judges pod-bearing objects "
@@ -311,5 +311,4 @@ DESCRIBED: Final = registry.Described(
     fix=FIX,
     severity="high",
     schema=SCHEMA,
-    doc=__doc__,
 )

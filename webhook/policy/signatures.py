@@ -143,7 +143,7 @@ NO_EVIDENCE: Final[EvidenceMap] = types.MappingProxyType({})
 
 
 #: The OpenAPI schema of ``spec.rules.imageSignatures``.
-SCHEMA: Final = openapi.obj(
+SCHEMA: Final[openapi.Schema] = openapi.obj(
     "Images must carry cosign signatures by trusted keys, verified against their "
     "registry for the image's digest (a tag is resolved to its current digest). "
     "Key-based signatures only; keyless (Fulcio/Rekor) is not verified.",

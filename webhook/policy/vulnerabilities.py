@@ -113,7 +113,7 @@ class Failure:
 
 
 #: The OpenAPI schema of ``spec.rules.imageSignatures.vulnerabilities``.
-SCHEMA: Final = openapi.obj(
+SCHEMA: Final[openapi.Schema] = openapi.obj(
     "Each image digest also needs a cosign vulnerability attestation (predicate type "
     "https://cosign.sigstore.dev/attestation/vuln/v1) signed by one of the trusted keys: "
     "its newest scan recent enough and without findings at or above failOnSeverity.",

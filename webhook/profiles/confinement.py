@@ -220,7 +220,7 @@ def _seccomp_restricted_linux(pod: podview.PodView) -> list[findings.Finding]:
     return [] if pod.windows else _seccomp_restricted(pod)
 
 
-CHECKS: Final = (
+CHECKS: Final[tuple[catalog.Check, ...]] = (
     catalog.Check(
         id="appArmorProfile",
         level="baseline",

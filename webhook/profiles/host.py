@@ -140,7 +140,7 @@ def _host_probes(pod: podview.PodView) -> list[findings.Finding]:
     return out
 
 
-CHECKS: Final = (
+CHECKS: Final[tuple[catalog.Check, ...]] = (
     catalog.Check(
         id="hostNamespaces",
         level="baseline",

@@ -142,7 +142,7 @@ def _windows_host_process(pod: podview.PodView) -> list[findings.Finding]:
     )
 
 
-CHECKS: Final = (
+CHECKS: Final[tuple[catalog.Check, ...]] = (
     catalog.Check(
         id="runAsNonRoot",
         level="restricted",

@@ -17,12 +17,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
+from collections.abc import Mapping
 from typing import Final, Literal
 
 from webhook.profiles import catalog, confinement, host, identity, privilege, sysctls, volumes
 from webhook.rules import findings, podview
 
-CHECKS: Final = catalog.build(
+CHECKS: Final[Mapping[str, catalog.Check]] = catalog.build(
     (
         *host.CHECKS,
         *privilege.CHECKS,

@@ -187,7 +187,7 @@ def _proc_mount_restricted(pod: podview.PodView) -> list[findings.Finding]:
     return _proc_mount_for(pod, "procMount_restricted")
 
 
-CHECKS: Final = (
+CHECKS: Final[tuple[catalog.Check, ...]] = (
     catalog.Check(
         id="privileged",
         level="baseline",

@@ -83,7 +83,7 @@ def _variant(minor: int) -> catalog.Variant:
     return catalog.Variant(minor, evaluate)
 
 
-CHECKS: Final = (
+CHECKS: Final[tuple[catalog.Check, ...]] = (
     catalog.Check(
         id="sysctls",
         level="baseline",

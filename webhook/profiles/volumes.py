@@ -54,7 +54,7 @@ def _restricted_volumes(pod: podview.PodView) -> list[findings.Finding]:
     return out
 
 
-CHECKS: Final = (
+CHECKS: Final[tuple[catalog.Check, ...]] = (
     catalog.Check(
         id="restrictedVolumes",
         level="restricted",

@@ -48,7 +48,6 @@ RULE: Final[registry.Rule[bool]] = registry.Rule(
         on=False,
         meaning="every container sets securityContext.allowPrivilegeEscalation: false",
     ),
-    doc=__doc__,
     parse=config.switch(
         on=False, enforces="every container must set allowPrivilegeEscalation: false"
     ),

@@ -50,7 +50,6 @@ RULE: Final[registry.Rule[bool]] = registry.Rule(
         on=False,
         meaning="every pod sets automountServiceAccountToken: false",
     ),
-    doc=__doc__,
     parse=config.switch(on=False, enforces="pods must set automountServiceAccountToken: false"),
     check=check,
 )

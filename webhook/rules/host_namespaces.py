@@ -51,7 +51,6 @@ RULE: Final[registry.Rule[bool]] = registry.Rule(
         on=False,
         meaning="no pod sets hostNetwork, hostPID or hostIPC",
     ),
-    doc=__doc__,
     parse=config.switch(on=False, enforces="no pod may share the host's namespaces"),
     check=check,
 )

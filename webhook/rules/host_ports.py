@@ -154,7 +154,6 @@ RULE: Final[registry.Rule[Params]] = registry.Rule(
         "unless the object form says allowHostNetwork: true. Either a boolean or an object, so "
         "the schema leaves it open and the operator reports a bad value in status."
     ),
-    doc=__doc__,
     parse=parse,
     check=check,
 )

@@ -200,7 +200,6 @@ RULE: Final[registry.Rule[Params]] = registry.Rule(
             ),
         },
     ),
-    doc=__doc__,
     parse=parse,
     check=check,
 )

@@ -175,7 +175,6 @@ RULE: Final[registry.ObjectRule[Params]] = registry.ObjectRule(
         "boolean or an object, so the schema leaves it open and the operator reports a bad "
         "value in status."
     ),
-    doc=__doc__,
     parse=parse,
     check=check,
 )

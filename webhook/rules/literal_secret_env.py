@@ -294,7 +294,6 @@ RULE: Final[registry.Rule[bool]] = registry.Rule(
         on=False,
         meaning="no env entry writes a secret-looking value literally (use valueFrom)",
     ),
-    doc=__doc__,
     parse=config.switch(on=False, enforces="no environment variable may hold a literal secret"),
     check=check,
 )

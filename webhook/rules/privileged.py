@@ -49,7 +49,6 @@ RULE: Final[registry.Rule[bool]] = registry.Rule(
         on=False,
         meaning="no container sets securityContext.privileged: true",
     ),
-    doc=__doc__,
     parse=config.switch(on=False, enforces="no container may run privileged"),
     check=check,
 )

@@ -96,7 +96,6 @@ RULE: Final[registry.Rule[tuple[str, ...]]] = registry.Rule(
         openapi.string("A probe: liveness, readiness or startup.", enum=list(_FIELDS)),
         min_items=0,
     ),
-    doc=__doc__,
     parse=parse,
     check=check,
 )

@@ -222,7 +222,6 @@ RULE: Final[registry.ObjectRule[Params]] = registry.ObjectRule(
         "or an object, so the schema leaves it open and the operator reports a bad value in "
         "status."
     ),
-    doc=__doc__,
     parse=parse,
     check=check,
 )

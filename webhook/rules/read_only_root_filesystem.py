@@ -51,7 +51,6 @@ RULE: Final[registry.Rule[bool]] = registry.Rule(
         on=True,
         meaning="every container sets securityContext.readOnlyRootFilesystem: true",
     ),
-    doc=__doc__,
     parse=config.switch(on=True, enforces="every container must set readOnlyRootFilesystem: true"),
     check=check,
 )

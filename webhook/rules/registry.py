@@ -73,7 +73,7 @@ class BoundCheck:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Described:
-    """What describes a rule of either kind: id, title, fields read, fix, severity, schema, doc."""
+    """What describes a rule of either kind: id, title, fields read, fix, severity, schema."""
 
     id: str
     title: str
@@ -81,7 +81,6 @@ class Described:
     fix: str
     severity: Severity
     schema: Mapping[str, Any]
-    doc: str | None
 
     def value_schema(self) -> dict[str, Any]:
         """The OpenAPI schema of ``spec.rules.<id>``, described by title, meaning and fields."""
@@ -157,8 +156,8 @@ def build(rules: Iterable[AnyRule]) -> Mapping[str, AnyRule]:
             raise ValueError(f"duplicate rule id {rule.id!r}")
         if not rule.fields or not rule.fix or not rule.title:
             raise ValueError(f"rule {rule.id!r} needs a title, fields and a fix")
-        if not rule.doc or not rule.schema.get("description"):
-            raise ValueError(f"rule {rule.id!r} needs a docstring and a described schema")
+        if not rule.schema.get("description"):
+            raise ValueError(f"rule {rule.id!r} needs a described schema")
         if rule.severity not in SEVERITIES:
             raise ValueError(f"rule {rule.id!r} has unknown severity {rule.severity!r}")
         if isinstance(rule, ObjectRule) and not rule.kinds:

@@ -380,7 +380,6 @@ RULE: Final[registry.Rule[Params]] = registry.Rule(
         },
         minProperties=1,
     ),
-    doc=__doc__,
     parse=parse,
     check=check,
 )

@@ -118,7 +118,6 @@ RULE: Final[registry.Rule[bool]] = registry.Rule(
         on=True,
         meaning="every container runs with runAsNonRoot: true and never runAsUser: 0",
     ),
-    doc=__doc__,
     parse=config.switch(on=True, enforces="every container must run as non-root"),
     check=check,
 )

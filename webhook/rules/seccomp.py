@@ -126,7 +126,6 @@ RULE: Final[registry.Rule[frozenset[str]]] = registry.Rule(
         "Leave it out to not check seccomp.",
         enum=list(_MODES),
     ),
-    doc=__doc__,
     parse=parse,
     check=check,
 )

@@ -91,7 +91,6 @@ RULE: Final[registry.Rule[bool]] = registry.Rule(
         meaning="no container reads a Secret through env[].valueFrom.secretKeyRef or "
         "envFrom[].secretRef (mount it as a volume)",
     ),
-    doc=__doc__,
     parse=config.switch(on=False, enforces="no Secret may reach a container through its env"),
     check=check,
 )

@@ -160,7 +160,6 @@ RULE: Final[registry.ObjectRule[Params]] = registry.ObjectRule(
             ),
         },
     ),
-    doc=__doc__,
     parse=parse,
     check=check,
 )

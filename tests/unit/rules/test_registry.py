@@ -18,7 +18,6 @@ GOOD = rules.RULES["privileged"]
     [
         pytest.param({"id": "No-Camel"}, "not camelCase", id="bad-id"),
         pytest.param({"fix": ""}, "needs a title, fields and a fix", id="no-fix"),
-        pytest.param({"doc": None}, "needs a docstring", id="no-doc"),
         pytest.param({"schema": {"type": "boolean"}}, "described schema", id="bare-schema"),
         pytest.param({"severity": "urgent"}, "unknown severity", id="bad-severity"),
     ],

@@ -21,7 +21,10 @@ what valgrind counts):
 
 Run from the repository root (Debian: ``apt-get install -y valgrind``):
 
-    .venv/bin/python benchmarks/instructions.py [--repeat 500]
+    .venv/bin/python benchmarks/instructions.py [--repeat 500] [--core compiled|sources]
+
+The pure core is the one mypyc compiled, as in the image, unless
+``--core sources`` (see ``benchmarks/server.py``).
 
 Each of the eight valgrind runs takes 10-30 s.
 """
@@ -126,6 +129,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=500, help="pieces of work counted")
     parser.add_argument("--inner", choices=WORK, help=argparse.SUPPRESS)
+    parser.add_argument("--core", choices=("compiled", "sources"), default="compiled")
     args = parser.parse_args()
     if args.inner:
         _inner(args.inner, args.repeat)
@@ -133,6 +137,7 @@ def main() -> int:
     if shutil.which("valgrind") is None:
         sys.stderr.write("valgrind is missing: install it with `apt-get install -y valgrind`\n")
         return 2
+    print(f"the pure core: {bench.use_core(args.core)}")
     print(f"instructions per piece of work (valgrind, {args.repeat} pieces counted)")
     for name in WORK:
         extra = _instructions(name, args.repeat) - _instructions(name, 0)

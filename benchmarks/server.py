@@ -4,6 +4,11 @@ Not a test: it measures and prints. Needs Linux, two cores, ``taskset`` and
 ``wrk`` (Debian: ``apt-get install -y wrk``). Run from the repository root:
 
     .venv/bin/python benchmarks/server.py [--duration 10] [--rounds 3] [--apiserver]
+        [--core compiled|sources]
+
+The server runs the pure core compiled by mypyc, as the image does
+(``tools/compiled_core.sh`` builds it once per content; ``--core sources``
+runs the checkout's Python instead).
 
 Everything on 127.0.0.1; the server (the front and its two workers) pinned
 to core 0, wrk and this script's own clients to core 1:
@@ -213,6 +218,37 @@ def write_tls(directory: pathlib.Path) -> tuple[pathlib.Path, pathlib.Path]:
         )
     )
     return cert, key_file
+
+
+def use_core(choice: str) -> str:
+    """Make the servers this script starts import the core ``choice`` names; say which."""
+    if choice == "sources":
+        return "the checkout's Python sources"
+    built = subprocess.run(
+        ["bash", str(HERE.parent / "tools" / "compiled_core.sh")],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    # Children inherit it: the compiled package goes before the editable install.
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [built, *filter(None, [os.environ.get("PYTHONPATH")])]
+    )
+    origin = subprocess.run(
+        [
+            sys.executable,
+            "-P",
+            "-c",
+            "import importlib; print(importlib.import_module('webhook.admission.decide').__file__)",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=built,
+    ).stdout.strip()
+    if not origin.endswith(".so"):
+        sys.exit(f"the compiled core in {built} does not load: {origin}")
+    return f"compiled by mypyc ({built})"
 
 
 def bulkhead() -> list[str]:
@@ -916,6 +952,13 @@ def main() -> int:
         help="also time dry-run creates through a real apiserver",
     )
     parser.add_argument("--creates", type=int, default=500, help="creates per apiserver round")
+    parser.add_argument(
+        "--core",
+        choices=("compiled", "sources"),
+        default="compiled",
+        help="the server's pure core: compiled by mypyc as in the image (default), or the "
+        "checkout's Python sources",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.stderr.write("wrk is missing: install it with `apt-get install -y wrk` (Debian)\n")
@@ -925,6 +968,7 @@ def main() -> int:
         return 2
     os.sched_setaffinity(0, {1})  # this script's own clients run beside wrk, on core 1
     body_bytes = review_body()
+    print(f"the server's pure core: {use_core(args.core)}")
 
     with tempfile.TemporaryDirectory(prefix="bulkhead-bench-") as temp:
         directory = pathlib.Path(temp)

@@ -4,11 +4,14 @@ Owns: the ``cluster`` marker and the real-cluster fixtures. ``control_plane``
 starts one etcd + kube-apiserver for the session, only when a test asks for
 it; ``namespace`` gives each test a fresh namespace in it. If the control
 plane cannot start, the fixture raises and every test that needs it fails:
-it never skips.
+it never skips. And the check that a run meant for the compiled core
+(``BULKHEAD_CORE=compiled``) really imported it.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -42,6 +45,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if len(kept) != len(items):
         config.hook.pytest_deselected(items=[i for i in items if needs_cluster(i)])
         items[:] = kept
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """With ``BULKHEAD_CORE=compiled`` (make test-compiled), refuse to test the sources.
+
+    The tests then exist to judge the core as mypyc compiled it (the image's);
+    passing on the Python sources instead would prove nothing about it.
+    """
+    if os.environ.get("BULKHEAD_CORE") != "compiled":
+        return
+    decide = sys.modules.get("webhook.admission.decide")
+    origin = getattr(decide, "__file__", None) or ""
+    if not origin.endswith(".so"):
+        raise pytest.UsageError(
+            f"BULKHEAD_CORE=compiled, but webhook.admission.decide came from {origin!r}: "
+            "put the directory tools/compiled_core.sh prints first on PYTHONPATH"
+        )
 
 
 def pytest_configure(config: pytest.Config) -> None:

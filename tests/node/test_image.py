@@ -156,6 +156,20 @@ def test_the_image_has_no_passwd_entry_for_its_user(image: Image) -> None:
     assert out.strip() == "none"
 
 
+def test_the_image_runs_the_pure_core_compiled(image: Image) -> None:
+    """The decision and the checks load as mypyc's C extensions, the rule registry as Python."""
+    out = podman(
+        "run", "--rm", "--network", "none", "--user", f"{UID}:{UID}", "--passwd=false",
+        "--read-only", *_limits(), "--entrypoint", "python3", image.name, "-P", "-c",
+        "import importlib\n"
+        "for name in ('webhook.admission.decide', 'webhook.profiles.levels',\n"
+        "             'webhook.rules.capabilities', 'webhook.policy.judging',\n"
+        "             'webhook.rules.registry'):\n"
+        "    print(importlib.import_module(name).__file__.rsplit('.', 1)[1])",
+    )  # fmt: skip
+    assert out.split() == ["so", "so", "so", "so", "py"]
+
+
 def test_serve_runs_hardened_and_denies(image: Image, shared_dir: pathlib.Path) -> None:
     ca = pki.CertificateAuthority.generate("bulkhead-image-test")
     serving = ca.issue(common_name="127.0.0.1", ip_addresses=("127.0.0.1",), server=True)

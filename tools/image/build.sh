@@ -3,8 +3,10 @@
 #
 # Owns: the image build pipeline and its cache.
 #   1. base: a Debian bookworm root filesystem with Debian's python3, made by
-#      mmdebstrap from Debian packages only, imported with `podman import`.
-#      Cached by a hash of this script and the Debian mirror.
+#      mmdebstrap from Debian packages only, imported with `podman import`;
+#      and the build stage's base, the same with gcc and Python's headers.
+#      Each cached by a hash of its packages, this script's recipe and the
+#      Debian mirror.
 #   2. image: the project's Dockerfile built on that base with podman (runc;
 #      buildah underneath), written as an OCI archive. Cached by a hash of the
 #      base and every file the Dockerfile copies; podman's layer cache makes a
@@ -13,6 +15,7 @@
 #   ${BULKHEAD_CACHE:-$HOME/.cache/bulkhead}/image/
 #     storage/             podman's own image and layer store (--root)
 #     base-<key>.tar       the root filesystem made by mmdebstrap
+#     build-base-<key>.tar the build stage's, with the compiler
 #     bulkhead-<key>.oci.tar   the image, with bulkhead-<key>.digest beside it
 #                          (the manifest digest in the archive's index.json,
 #                          the one the chart names as image.digest)
@@ -89,43 +92,59 @@ flock 9
 # only so that the build stage can create the virtualenv (pip itself is not
 # kept in the image). /usr is merged by mmdebstrap's hook, not by the usrmerge
 # package (which would pull in perl). Documentation, manuals and
-# translations are not installed.
+# translations are not installed. The build stage's base adds the C compiler
+# and Python's headers, for mypyc's build of the pure core (setup.py); the
+# compiled modules are copied to the runtime base, the compiler is not.
 base_packages=python3,python3-venv
-base_key="$({ printf '%s\n' "$suite" "$mirror" "$base_packages"; sed -n '/^# --- 1\. base/,/^# --- 2\./p' "$0"; } | sha256sum | cut -c1-16)"
-base_tar="$cache/base-$base_key.tar"
-base_tag="localhost/bulkhead-base:$base_key"
-if [[ ! -f $base_tar ]]; then
-    log "base: mmdebstrap $suite from $mirror (cold: about a minute)"
-    start=$(date +%s)
-    mmdebstrap --variant=essential --mode=root --format=tar --include="$base_packages" \
-        --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
-        --aptopt='APT::Install-Recommends "false"' \
-        --dpkgopt='path-exclude=/usr/share/doc/*' \
-        --dpkgopt='path-include=/usr/share/doc/*/copyright' \
-        --dpkgopt='path-exclude=/usr/share/man/*' \
-        --dpkgopt='path-exclude=/usr/share/info/*' \
-        --dpkgopt='path-exclude=/usr/share/locale/*' \
-        --dpkgopt='path-exclude=/usr/share/lintian/*' \
-        --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/* "$1"/var/log/*' \
-        "$suite" "$base_tar.part" "$mirror" >&2
-    mv "$base_tar.part" "$base_tar"
-    log "base: rootfs $(du -m "$base_tar" | cut -f1) MB in $(($(date +%s) - start))s"
-fi
-if ! podman_ image exists "$base_tag"; then
-    podman_ import --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-        --change 'ENV LANG=C.UTF-8' --change 'CMD ["python3"]' "$base_tar" "$base_tag" >&2
-fi
+build_packages=$base_packages,gcc,libc6-dev,python3-dev
+recipe="$(sed -n '/^# --- 1\. base/,/^# --- 2\./p' "$0")"
+
+# debian_root NAME PACKAGES: print the tag of a base made of PACKAGES (cached).
+debian_root() {
+    local name=$1 packages=$2 key tar tag start
+    key="$({ printf '%s\n' "$suite" "$mirror" "$packages" "$recipe"; } | sha256sum | cut -c1-16)"
+    tar="$cache/$name-$key.tar"
+    tag="localhost/bulkhead-$name:$key"
+    if [[ ! -f $tar ]]; then
+        log "$name: mmdebstrap $suite from $mirror (cold: about a minute)"
+        start=$(date +%s)
+        mmdebstrap --variant=essential --mode=root --format=tar --include="$packages" \
+            --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
+            --aptopt='APT::Install-Recommends "false"' \
+            --dpkgopt='path-exclude=/usr/share/doc/*' \
+            --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+            --dpkgopt='path-exclude=/usr/share/man/*' \
+            --dpkgopt='path-exclude=/usr/share/info/*' \
+            --dpkgopt='path-exclude=/usr/share/locale/*' \
+            --dpkgopt='path-exclude=/usr/share/lintian/*' \
+            --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/* "$1"/var/log/*' \
+            "$suite" "$tar.part" "$mirror" >&2
+        mv "$tar.part" "$tar"
+        log "$name: rootfs $(du -m "$tar" | cut -f1) MB in $(($(date +%s) - start))s"
+    fi
+    if ! podman_ image exists "$tag"; then
+        podman_ import --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+            --change 'ENV LANG=C.UTF-8' --change 'CMD ["python3"]' "$tar" "$tag" >&2
+    fi
+    # Older roots of this name are not reused (their key no longer matches).
+    find "$cache" -maxdepth 1 -name "$name-*.tar" ! -name "$name-$key.tar" -delete
+    echo "$tag"
+}
+base_tag="$(debian_root base "$base_packages")"
+build_base_tag="$(debian_root build-base "$build_packages")"
 
 # --- 2. image -----------------------------------------------------------------
-# The Dockerfile's default BASE_IMAGE, for a plain `podman build .` after this.
+# The Dockerfile's default BASE_IMAGE and BUILD_BASE_IMAGE, for a plain
+# `podman build .` after this.
 podman_ tag "$base_tag" "localhost/bulkhead-base:$suite"
+podman_ tag "$build_base_tag" "localhost/bulkhead-build-base:$suite"
 # The build context is what .dockerignore lets through; hash exactly that.
 context_files() {
     (cd "$repo" && git ls-files --cached --others --exclude-standard -- \
-        Dockerfile .dockerignore pyproject.toml README.md webhook) |
+        Dockerfile .dockerignore pyproject.toml setup.py README.md webhook) |
         grep -v -e '__pycache__' -e '\.pyc$' | LC_ALL=C sort
 }
-image_key="$({ echo "$base_key"; context_files | while IFS= read -r f; do
+image_key="$({ echo "$base_tag" "$build_base_tag"; context_files | while IFS= read -r f; do
     [[ -f $repo/$f ]] && printf '%s %s\n' "$f" "$(sha256sum <"$repo/$f" | cut -c1-64)"
 done; } | sha256sum | cut -c1-16)"
 archive="$cache/bulkhead-$image_key.oci.tar"
@@ -141,6 +160,7 @@ mounts=()
 log "image: podman build on $base_tag"
 start=$(date +%s)
 podman_ build --network host "${mounts[@]}" --build-arg "BASE_IMAGE=$base_tag" \
+    --build-arg "BUILD_BASE_IMAGE=$build_base_tag" \
     --tag "localhost/bulkhead:$image_key" "$repo" >&2
 build_seconds=$(($(date +%s) - start))
 rm -f "$archive.part"
@@ -154,7 +174,6 @@ mv "$archive.part" "$archive"
 # layers stay in podman's store, so going back is quick.
 find "$cache" -maxdepth 1 \( -name 'bulkhead-*.oci.tar' -o -name 'bulkhead-*.digest' \) \
     ! -name "bulkhead-$image_key.*" -delete
-find "$cache" -maxdepth 1 -name 'base-*.tar' ! -name "base-$base_key.tar" -delete
 size="$(podman_ image inspect "localhost/bulkhead:$image_key" --format '{{.Size}}')"
 log "image: built in ${build_seconds}s, $((size / 1000000)) MB unpacked, archive $(du -m "$archive" | cut -f1) MB, $(cat "$cache/bulkhead-$image_key.digest")"
 echo "$archive"

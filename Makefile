@@ -52,10 +52,12 @@ test-node: setup
 	$(PY) -m pytest tests/node
 
 # Everything generated from the code: the CRDs (manifests/crds), the chart's copies
-# and install.yaml (needs helm: tools/kubetools.sh), and the rules reference docs/rules.md.
+# and install.yaml (needs helm: tools/kubetools.sh), the rules reference docs/rules.md
+# and the pod spec's fast type check (webhook/admission/shapechecks.py).
 generate: setup
 	$(PY) -m webhook.operator.crdfiles manifests/crds
 	$(PY) tools/rules_reference.py
+	$(PY) tools/generate_shapes.py
 	PATH="$$(bash tools/kubetools.sh):$$PATH" $(PY) tools/render_manifests.py
 
 bench: setup

@@ -6,9 +6,11 @@
 #   ${BULKHEAD_CACHE:-$HOME/.cache/bulkhead}/compiled-core/<key>/
 #       webhook/   the package: the core's modules as C extensions beside
 #                  their sources, the rest as sources (setup.py says which)
-# The key hashes the interpreter's version and every file the build reads
-# (pyproject.toml, setup.py, README.md, webhook/), committed or not; the
-# newest build only is kept. A cold build takes about 80 s (mypyc, then gcc).
+# The key hashes the interpreter's version and every file the build compiles
+# or configures it (pyproject.toml, setup.py, webhook/), committed or not;
+# README.md is copied for the package's metadata but not hashed, so an edit
+# of the docs does not cost a rebuild. The newest build only is kept. A cold
+# build takes about 80 s (mypyc, then gcc).
 #
 # Put the directory first on PYTHONPATH to import the compiled package instead
 # of the sources (Makefile: test-compiled; benchmarks/server.py --core).
@@ -27,7 +29,7 @@ log() { printf 'compiled-core: %s\n' "$*" >&2; }
 
 inputs() {
     (cd "$repo" && git ls-files --cached --others --exclude-standard -- \
-        pyproject.toml setup.py README.md webhook) |
+        pyproject.toml setup.py webhook) |
         grep -v -e '__pycache__' -e '\.pyc$' -e '\.so$' | LC_ALL=C sort
 }
 key="$({ "$python" -c 'import sys; print(sys.version)'; inputs | while IFS= read -r f; do
@@ -49,7 +51,7 @@ if [[ ! -d $out/webhook ]]; then
     # A copy of the inputs: the build writes its C sources under build/ and
     # nothing lands in the checkout.
     mkdir "$work/src"
-    (cd "$repo" && inputs | tar -cf - -T -) | tar -xf - -C "$work/src"
+    (cd "$repo" && { inputs; echo README.md; } | tar -cf - -T -) | tar -xf - -C "$work/src"
     log "mypyc and gcc (cold: about 80 s)"
     start=$(date +%s)
     BULKHEAD_COMPILE_CORE=1 "$python" -m pip install --quiet --no-deps --no-compile \

@@ -26,6 +26,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeGuard
 
+from webhook.admission import shapechecks
 from webhook.rules import config, podview
 
 
@@ -238,90 +239,27 @@ def _object_checker(known: Mapping[str, Step], rest: Step | None) -> Checker:
     return mapping
 
 
-class _Source:
-    """The source of one generated function that says whether a value has a shape.
-
-    The checkers ``_step`` builds walk the table through calls of small
-    closures, one per object, list and map: for the 3.1 KB Pod of
-    ``benchmarks/server.py`` about 47 calls and 16-20 µs. The function
-    generated here does the same walk as straight-line code: each known
-    field read with ``get``, nested values checked in place, no call at all,
-    about 7 µs. It only answers yes or no; ``_validate`` asks the closures
-    for the field and reason when it says no. It is stricter than the
-    closures, never looser: an object must be a ``dict`` (not any mapping),
-    so any value it accepts they accept too (``tests/unit/admission/
-    test_shapes.py`` compares the two on mutated specs).
-    """
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.constants: dict[str, frozenset[object]] = {}
-
-    def _constant(self, values: frozenset[object]) -> str:
-        name = f"C{len(self.constants)}"
-        self.constants[name] = values
-        return name
-
-    def _off(self, shape: Scalar, value: str) -> str:
-        """A condition true when ``value`` is not of the scalar ``shape``."""
-        if len(shape.types) == 1:
-            return f"type({value}) is not {shape.types[0].__name__}"
-        return f"type({value}) not in {self._constant(frozenset(shape.types))}"
-
-    def emit(self, shape: Shape, value: str, depth: int, indent: str) -> None:
-        """Lines that return False unless ``value`` (not ``None``) has ``shape``."""
-        inner = f"v{depth + 1}"
-        if isinstance(shape, Scalar):
-            self.lines.append(f"{indent}if {self._off(shape, value)}: return False")
-            return
-        if isinstance(shape, ListOf):
-            self.lines.append(f"{indent}if type({value}) is not list: return False")
-            self.lines.append(f"{indent}for {inner} in {value}:")  # every test refuses None
-            self.emit(shape.item, inner, depth + 1, indent + "    ")
-            return
-        self.lines.append(f"{indent}if type({value}) is not dict: return False")
-        if isinstance(shape, MapOf):
-            self.lines.append(f"{indent}for {inner} in {value}.values():")
-            self._unless_null(shape.value, inner, depth + 1, indent + "    ")
-            return
-        for key, field in shape.fields.items():
-            self.lines.append(f"{indent}{inner} = {value}.get({key!r})")
-            self._unless_null(field, inner, depth + 1, indent)
-        if shape.rest is not None:
-            known = self._constant(frozenset(shape.fields))
-            self.lines.append(f"{indent}for k{depth}, {inner} in {value}.items():")
-            self.lines.append(f"{indent}    if k{depth} in {known}: continue")
-            self._unless_null(shape.rest, inner, depth + 1, indent + "    ")
-
-    def _unless_null(self, shape: Shape, value: str, depth: int, indent: str) -> None:
-        self.lines.append(f"{indent}if {value} is not None:")
-        self.emit(shape, value, depth, indent + "    ")
-
-    def function(self, shape: Shape) -> Callable[[object], bool]:
-        self.lines = ["def conforms(v0):"]
-        self.emit(shape, "v0", 0, "    ")
-        self.lines.append("    return True")
-        namespace: dict[str, Any] = dict(self.constants)
-        exec("\n".join(self.lines), namespace)  # noqa: S102 - our own text, from the table above
-        conforms: Callable[[object], bool] = namespace["conforms"]
-        return conforms
-
-
 @dataclasses.dataclass(frozen=True, slots=True)
 class Check:
-    """Both checks of one shape: ``fast`` (generated, yes or no) and ``walk`` (names the field)."""
+    """Both checks of one shape: ``fast`` (generated, yes or no) and ``walk`` (names the field).
+
+    The closures of ``walk`` (``_step``) call one another once per object,
+    list and map: for the 3.1 KB Pod of ``benchmarks/server.py`` about 47
+    calls. ``fast`` does the same walk as straight-line code generated from
+    the table (``shapechecks``, written by ``tools/generate_shapes.py``), and
+    answers only yes or no; ``_validate`` asks ``walk`` for the field and
+    reason when it says no. ``fast`` is stricter, never looser: an object
+    must be a ``dict`` (not any mapping), so any value it accepts ``walk``
+    accepts too (``tests/unit/admission/test_shapes.py`` compares the two on
+    mutated specs).
+    """
 
     fast: Callable[[object], bool]
     walk: Checker
 
 
-def check(shape: Shape) -> Check:
-    """Both checks of ``shape``, built once: the walk from the table, the fast one generated."""
-    return Check(fast=_Source().function(shape), walk=_step(shape)[1])
-
-
-POD_SPEC_CHECK: Final = check(POD_SPEC)
-METADATA_CHECK: Final = check(METADATA)
+POD_SPEC_CHECK: Final = Check(fast=shapechecks.pod_spec, walk=_step(POD_SPEC)[1])
+METADATA_CHECK: Final = Check(fast=shapechecks.metadata, walk=_step(METADATA)[1])
 
 
 def mismatch(value: object, walk: Checker, path: str) -> podview.PodSpecError | None:

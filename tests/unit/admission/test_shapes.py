@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import copy
 import datetime
+import pathlib
+import subprocess
+import sys
 import types
 from typing import Any
 
@@ -197,6 +200,14 @@ def _places(value: object, path: tuple[str | int, ...] = ()) -> list[tuple[str |
 def _refused(spec: object) -> bool:
     """Whether the table's walk, which names the field, refuses ``spec``."""
     return shapes.mismatch(spec, shapes.POD_SPEC_CHECK.walk, "spec") is not None
+
+
+def test_the_generated_checks_are_current() -> None:
+    tool = pathlib.Path(__file__).resolve().parents[3] / "tools" / "generate_shapes.py"
+    done = subprocess.run(
+        [sys.executable, str(tool), "--check"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
 
 
 def test_the_generated_check_agrees_with_the_table_on_every_wrong_value() -> None:

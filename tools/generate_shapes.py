@@ -18,12 +18,14 @@ its ``type(...) is`` test, which compiled is a pointer comparison, and the
 
 from __future__ import annotations
 
-import argparse
+import collections
 import pathlib
 import sys
 import types
 from collections.abc import Sequence
 from typing import Final
+
+import generated  # tools/generated.py, beside this script
 
 REPO: Final = pathlib.Path(__file__).resolve().parents[1]
 TARGET: Final = REPO / "webhook" / "admission" / "shapechecks.py"
@@ -46,14 +48,42 @@ def _table() -> types.ModuleType:
 
 
 class _Source:
-    """The lines of the functions that say whether a value has a shape of the table."""
+    """The functions that say whether a value has a shape of the table, as lines of Python.
 
-    def __init__(self, shapes: types.ModuleType) -> None:
+    A named object shape of the table used in more than one place (a
+    container, a probe's handler, a seccomp profile) gets a function of its
+    own, called where it is used; the rest is inlined.
+    """
+
+    def __init__(self, shapes: types.ModuleType, roots: Sequence[str]) -> None:
         self.shapes = shapes
-        self.lines: list[str] = []
         self.constants: dict[frozenset[str], str] = {}
+        uses: collections.Counter[int] = collections.Counter()
+        for root in roots:
+            self._count(getattr(shapes, root), uses)
+        #: the shared shapes by id: their function's name, their name in the table, the shape
+        self.shared = {
+            id(value): (f"_{name.strip('_').lower()}", name, value)
+            for name, value in vars(shapes).items()
+            if isinstance(value, shapes.Object) and value.fields and uses[id(value)] > 1
+        }
+        self.lines: list[str] = []
         self.depth = 0
         self.keys: set[int] = set()
+
+    def _count(self, shape: object, uses: collections.Counter[int]) -> None:
+        """Count the places where the table names each shape (inside it: the first time only)."""
+        uses[id(shape)] += 1
+        if uses[id(shape)] > 1:
+            return
+        if isinstance(shape, self.shapes.ListOf):
+            self._count(shape.item, uses)
+        elif isinstance(shape, self.shapes.MapOf):
+            self._count(shape.value, uses)
+        elif isinstance(shape, self.shapes.Object):
+            for field in (*shape.fields.values(), shape.rest):
+                if field is not None:
+                    self._count(field, uses)
 
     def _constant(self, values: frozenset[str]) -> str:
         if values not in self.constants:
@@ -65,6 +95,9 @@ class _Source:
 
     def emit(self, shape: object, value: str, depth: int, indent: str) -> None:
         """Lines that return False unless ``value`` (not ``None``) has ``shape``."""
+        if depth and id(shape) in self.shared:
+            self._refuse(indent, f"not {self.shared[id(shape)][0]}({value})")
+            return
         self.depth = max(self.depth, depth + 1)
         inner = f"v{depth + 1}"
         if isinstance(shape, self.shapes.Scalar):
@@ -97,13 +130,13 @@ class _Source:
         self.lines.append(f"{indent}if {value} is not None:")
         self.emit(shape, value, depth, indent + "    ")
 
-    def function(self, name: str, table_name: str) -> list[str]:
-        """The lines of ``def name(v0: object) -> bool`` for ``shapes.<table_name>``."""
+    def function(self, name: str, shape: object, doc: str) -> list[str]:
+        """The lines of ``def name(v0: object) -> bool`` for ``shape``."""
         self.lines, self.depth, self.keys = [], 0, set()
-        self.emit(getattr(self.shapes, table_name), "v0", 0, "    ")
+        self.emit(shape, "v0", 0, "    ")
         return [
             f"def {name}(v0: object) -> bool:",
-            f'    """Whether ``v0`` surely has the shape ``shapes.{table_name}``."""',
+            f'    """{doc}"""',
             *(f"    v{depth}: object" for depth in range(1, self.depth + 1)),
             *(f"    k{depth}: object" for depth in sorted(self.keys)),
             *self.lines,
@@ -111,10 +144,24 @@ class _Source:
         ]
 
 
+#: The module's public functions and the shape of ``shapes`` each checks.
+ROOTS: Final = {"pod_spec": "POD_SPEC", "metadata": "METADATA"}
+
+
 def render() -> str:
     """The whole module."""
-    source = _Source(_table())
-    functions = [source.function("pod_spec", "POD_SPEC"), source.function("metadata", "METADATA")]
+    shapes = _table()
+    source = _Source(shapes, list(ROOTS.values()))
+    functions = [
+        source.function(
+            name, getattr(shapes, table), f"Whether ``v0`` surely has ``shapes.{table}``."
+        )
+        for name, table in ROOTS.items()
+    ]
+    functions += [
+        source.function(function, shape, f"``shapes.{name}``, where the others use it.")
+        for function, name, shape in source.shared.values()
+    ]
     constants = [
         f"{name}: Final = frozenset({sorted(values)!r})"
         for values, name in source.constants.items()
@@ -138,18 +185,7 @@ def render() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python tools/generate_shapes.py")
-    parser.add_argument("--check", action="store_true", help="compare only; exit 1 if stale")
-    args = parser.parse_args(argv)
-    text = render()
-    if args.check:
-        if not TARGET.is_file() or TARGET.read_text(encoding="utf-8") != text:
-            sys.stderr.write(f"{TARGET} is stale: run python tools/generate_shapes.py\n")
-            return 1
-        return 0
-    TARGET.write_text(text, encoding="utf-8")
-    sys.stdout.write(f"wrote {TARGET}\n")
-    return 0
+    return generated.main("python tools/generate_shapes.py", TARGET, render, argv)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ schema the CRDs carry::
 
 from __future__ import annotations
 
-import argparse
 import ast
 import inspect
 import pathlib
@@ -23,6 +22,7 @@ import sys
 from collections.abc import Sequence
 from typing import Final
 
+import generated  # tools/generated.py, beside this script
 import yaml
 
 from webhook import policy, rules
@@ -98,18 +98,7 @@ def render() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python tools/rules_reference.py")
-    parser.add_argument("--check", action="store_true", help="compare only; exit 1 if stale")
-    args = parser.parse_args(argv)
-    text = render()
-    if args.check:
-        if not TARGET.is_file() or TARGET.read_text(encoding="utf-8") != text:
-            sys.stderr.write(f"{TARGET} is stale: run python tools/rules_reference.py\n")
-            return 1
-        return 0
-    TARGET.write_text(text, encoding="utf-8")
-    sys.stdout.write(f"wrote {TARGET}\n")
-    return 0
+    return generated.main("python tools/rules_reference.py", TARGET, render, argv)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ RUN touch README.md \
 COPY README.md setup.py ./
 COPY webhook ./webhook
 # Then the package itself, its pure core compiled to C by mypyc (setup.py:
-# the decision runs about a third fewer instructions). What the programs never
+# the decision runs about half the instructions). What the programs never
 # import at run time goes:
 # pip, setuptools and wheel, the kubernetes client's asyncio twin
 # (kubernetes.aio, 68 MB; Bulkhead uses the synchronous client and kopf its

@@ -7,7 +7,7 @@ editable install, ``pip install .``) is plain Python and needs no compiler.
 
 The pure core (rules, profiles, policies, admission decisions) runs on every
 review; compiled, the decision for the server benchmark's Pod executes about
-37 % fewer instructions (docs/server.md). Its modules import the standard
+half the instructions (docs/server.md). Its modules import the standard
 library only, and ``mypy --strict`` already holds on them, which is what
 mypyc needs. A few stay Python, with the reason.
 """

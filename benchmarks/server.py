@@ -224,10 +224,10 @@ def use_core(choice: str) -> str:
     """Make the servers this script starts import the core ``choice`` names; say which."""
     if choice == "sources":
         return "the checkout's Python sources"
-    built = subprocess.run(
+    built = subprocess.run(  # its progress (a cold build takes about 80 s) goes to stderr
         ["bash", str(HERE.parent / "tools" / "compiled_core.sh")],
         check=True,
-        capture_output=True,
+        stdout=subprocess.PIPE,
         text=True,
     ).stdout.strip()
     # Children inherit it: the compiled package goes before the editable install.

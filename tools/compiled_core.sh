@@ -22,7 +22,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
-python="${PYTHON:-$repo/.venv/bin/python}"
+python="$repo/.venv/bin/python"
 cache="${BULKHEAD_CACHE:-$HOME/.cache/bulkhead}/compiled-core"
 
 log() { printf 'compiled-core: %s\n' "$*" >&2; }
@@ -33,7 +33,9 @@ inputs() {
         grep -v -e '__pycache__' -e '\.pyc$' -e '\.so$' | LC_ALL=C sort
 }
 key="$({ "$python" -c 'import sys; print(sys.version)'; inputs | while IFS= read -r f; do
-    [[ -f $repo/$f ]] && printf '%s %s\n' "$f" "$(sha256sum <"$repo/$f" | cut -c1-64)"
+    if [[ -f $repo/$f ]]; then
+        printf '%s %s\n' "$f" "$(sha256sum <"$repo/$f" | cut -c1-64)"
+    fi
 done; } | sha256sum | cut -c1-16)"
 out="$cache/$key"
 if [[ -d $out/webhook ]]; then

@@ -120,11 +120,15 @@ def test_trivy_finds_nothing_in_the_dockerfile(tmp_path: pathlib.Path) -> None:
 
 def test_dockerfile_promises() -> None:
     text = DOCKERFILE.read_text(encoding="utf-8")
-    # The base is built from Debian packages by tools/image/build.sh and passed in.
-    (base,) = re.findall(r"^ARG BASE_IMAGE=(\S+)$", text, flags=re.MULTILINE)
-    assert base.startswith("localhost/"), "a local base, never pulled from a registry"
+    # The bases are built from Debian packages by tools/image/build.sh and passed in.
+    for arg in ("BASE_IMAGE", "BUILD_BASE_IMAGE"):
+        (base,) = re.findall(rf"^ARG {arg}=(\S+)$", text, flags=re.MULTILINE)
+        assert base.startswith("localhost/"), "a local base, never pulled from a registry"
     froms = re.findall(r"^FROM (\S+)", text, flags=re.MULTILINE)
-    assert froms == ["${BASE_IMAGE}", "${BASE_IMAGE}"], "both stages on the same base"
+    assert froms == ["${BUILD_BASE_IMAGE}", "${BASE_IMAGE}"], "the compiler in the build only"
+    # ... and the build stage's base is the runtime's plus the compiler: the same Python
+    build = (REPO / "tools" / "image" / "build.sh").read_text(encoding="utf-8")
+    assert re.search(r"^build_packages=\$base_packages,", build, flags=re.MULTILINE)
     (user,) = re.findall(r"^USER (\S+)$", text, flags=re.MULTILINE)
     uid, _, gid = user.partition(":")
     assert uid.isdigit(), user
@@ -142,4 +146,4 @@ def test_dockerfile_promises() -> None:
         for line in (REPO / ".dockerignore").read_text(encoding="utf-8").splitlines()
         if line.startswith("!")
     }
-    assert sources == allowed == {"pyproject.toml", "README.md", "webhook"}
+    assert sources == allowed == {"pyproject.toml", "setup.py", "README.md", "webhook"}
